@@ -1,0 +1,105 @@
+/**
+ * The contract between the engine and the probe kinds. The engine knows only these interfaces and
+ * the registry tables in src/probes/registry.ts; it never switches on a kind.
+ *
+ * - A CheckProbe judges one entry of `checks` (endpoint latency, query budgets, cache targets).
+ *   It is enabled when its key is present on the check (the endpoint probe is always on).
+ * - A SpecProbe owns a top-level section of the spec (e.g. `load`) and yields whole check results.
+ * - A ServiceKind opens a connection to a system beside the target (PostgreSQL, Redis) once per run.
+ */
+import type { HttpClient, HttpRequest } from '../sources/http/types.js';
+import type { CheckResult, ProbeResult } from '../report/result.js';
+
+/** A request as written in the spec, with `${vars.*}` still unresolved. */
+export interface RequestTemplate {
+  method: string;
+  /** Path relative to target.baseUrl, or an absolute URL. */
+  url: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** JSON body (any shape; strings inside are interpolated) or raw text body. */
+  json?: unknown;
+  body?: string;
+}
+
+/** One entry of `checks`, normalised: defaults applied, durations in ms, budgets left to the probes. */
+export interface PlannedCheck {
+  name: string;
+  /** Index in the spec's `checks`, for messages that point back at the YAML. */
+  index: number;
+  request: RequestTemplate;
+  /** Measured requests after warm-up. */
+  samples: number;
+  /** Requests sent first and excluded from every figure. */
+  warmup: number;
+  /** How many requests are in flight at once while sampling. */
+  concurrency: number;
+  timeoutMs: number;
+  /** Statuses that count as success. */
+  expectStatus: number[];
+  /** The check as written (after env interpolation): each probe reads its own key. */
+  raw: Record<string, unknown>;
+}
+
+export interface ProgressSink {
+  /** A short line about what is happening now ("Audit logs list: 40/50 samples"). */
+  update(message: string): void;
+  /** Something worth keeping in the log. */
+  info(message: string): void;
+}
+
+export interface ServiceHandle {
+  /** Environment for the service under test when perfspec starts it (e.g. DATABASE_URL of the proxy). */
+  targetEnv?(): Record<string, string>;
+  /** Undo whatever perfspec changed on the service and close connections. Must be idempotent. */
+  close(): Promise<void>;
+}
+
+export interface ServiceRegistryView {
+  /** The opened service of that name; throws a PerfspecError when the spec did not configure it. */
+  get<T extends ServiceHandle>(name: string): T;
+  has(name: string): boolean;
+}
+
+export interface ProbeContext {
+  http: HttpClient;
+  services: ServiceRegistryView;
+  /** Resolve a request template into a concrete request, with extra variables for this request. */
+  buildRequest(template: RequestTemplate, scope?: Record<string, string>): HttpRequest;
+  /** Interpolate `${vars.*}`, `${run.*}` (and any extra scope) in a string. */
+  resolve(text: string, scope?: Record<string, string>): string;
+  /** Variables captured in setup and given with --set. */
+  vars: Record<string, string>;
+  baseUrl: string;
+  signal: AbortSignal;
+  progress: ProgressSink;
+  /** Monotonic milliseconds; injected so tests can control time. */
+  now(): number;
+  /** The directory of the spec file, for relative paths (CSV data). */
+  specDir: string;
+}
+
+export interface CheckProbe {
+  kind: string;
+  /** The key on a check that enables this probe; undefined = always on. */
+  key?: string;
+  run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
+}
+
+export interface SpecProbe {
+  kind: string;
+  /** The top-level key of the spec this probe owns. */
+  key: string;
+  run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
+}
+
+export interface SpecProbeOptions {
+  /** Command-line selections such as `--profile quick`. */
+  select: Record<string, string>;
+}
+
+export interface ServiceKind {
+  /** The key under `services` ("postgres", "redis"). */
+  name: string;
+  open(config: Record<string, unknown>, ctx: { signal: AbortSignal; progress: ProgressSink }): Promise<ServiceHandle>;
+}

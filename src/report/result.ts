@@ -1,0 +1,74 @@
+/**
+ * The result of a run: the one object every reporter and template receives. It is plain data
+ * (JSON-serialisable) so the JSON report is this object, versioned.
+ */
+import type { Verdict } from '../verdict/types.js';
+
+export const RESULT_FORMAT_VERSION = 1;
+
+/**
+ * A table that a probe wants shown. Cells are already formatted strings, so templates hold no
+ * logic and a new probe kind needs no new template.
+ */
+export interface ReportTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+/** A time series a probe wants charted (the load timeline). */
+export interface ReportSeries {
+  title: string;
+  unit: string;
+  /** Points as [seconds since start, value]. */
+  points: Array<[number, number]>;
+}
+
+export interface ProbeResult {
+  /** Probe kind ("endpoint", "queries", "cache", "load"). */
+  kind: string;
+  verdicts: Verdict[];
+  tables: ReportTable[];
+  series?: ReportSeries[];
+  /** Sentences worth a reader's attention (fallbacks, caveats). */
+  notes: string[];
+  /** The raw measurements, for the JSON report and for baselines. */
+  data: Record<string, unknown>;
+  /** Set when the probe broke instead of measuring; its verdicts are then empty. */
+  error?: string;
+}
+
+export type Status = 'passed' | 'failed' | 'warned' | 'error' | 'skipped';
+
+export interface CheckResult {
+  name: string;
+  /** "check" for entries of `checks`, "load" for load scenarios. */
+  section: string;
+  request?: string;
+  status: Status;
+  durationMs: number;
+  probes: ProbeResult[];
+}
+
+export interface SpecResult {
+  file: string;
+  name: string;
+  status: Status;
+  checks: CheckResult[];
+  /** Problems outside any check (setup failed, target unreachable). */
+  errors: string[];
+}
+
+export interface RunResult {
+  formatVersion: number;
+  tool: { name: 'perfspec'; version: string };
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  status: Status;
+  /** True when the run was interrupted (Ctrl-C); the figures cover what ran until then. */
+  aborted: boolean;
+  specs: SpecResult[];
+  summary: { verdicts: number; passed: number; failed: number; warned: number; errors: number };
+}
