@@ -1,0 +1,461 @@
+/**
+ * Follows one PostgreSQL client connection's message stream in both directions (after startup) and
+ * reports each statement the server finished. Pure: bytes and a clock reading in, records out; the
+ * sockets live in wire-proxy.ts. Unit tests feed it byte streams cut at every possible point.
+ *
+ * What counts (measured on PG15, see the research notes): one statement per backend CommandComplete
+ * ('C') and per ErrorResponse ('E') answering a statement. Counting the frontend's Query/Parse would
+ * undercount a multi-statement simple Query ('SELECT 1; SELECT 2' is one 'Q' and two 'C') and a named
+ * prepared statement run many times (one 'P', many 'E'xecute).
+ *
+ * To know which SQL a 'C' or 'E' belongs to, the tracker queues the frontend operations the server
+ * answers in order: Parse → ParseComplete, Bind → BindComplete, Execute → CommandComplete /
+ * EmptyQueryResponse / PortalSuspended / ErrorResponse, Query, FunctionCall and Sync → ReadyForQuery.
+ * Describe and Close are not queued (their answers carry no statement). After an error in the
+ * extended protocol the server skips everything up to the next Sync, and so does the tracker.
+ *
+ * Hot path: the scanner reads headers in place and skips DataRow bodies without copying; only the
+ * messages that carry SQL, parameters or a result tag are decoded.
+ */
+
+/** What the tracker reports for one finished statement. */
+export interface WireStatement {
+  connection: number;
+  /** Parse text (extended protocol) or the whole Query text (simple protocol; see `piece`). */
+  text: string;
+  /** For a simple Query: which of its statements this is (0-based); -1 for the extended protocol. */
+  piece: number;
+  startedAt: number;
+  durationMs: number;
+  params?: Array<string | null>;
+  /** "SQLSTATE: message" of an ErrorResponse. */
+  error?: string;
+  /** CommandComplete tag, e.g. "SELECT 3". */
+  tag?: string;
+}
+
+export interface WireStatementSink {
+  /** Whether a window is open: parameters are decoded and statements reported only then. */
+  readonly recording: boolean;
+  record(statement: WireStatement): void;
+}
+
+// Message type bytes.
+const F_PARSE = 0x50; // 'P'
+const F_BIND = 0x42; // 'B'
+const F_EXECUTE = 0x45; // 'E'
+const F_SYNC = 0x53; // 'S'
+const F_QUERY = 0x51; // 'Q'
+const F_FUNCTION = 0x46; // 'F'
+const F_CLOSE = 0x43; // 'C'
+const B_PARSE_COMPLETE = 0x31; // '1'
+const B_BIND_COMPLETE = 0x32; // '2'
+const B_COMMAND_COMPLETE = 0x43; // 'C'
+const B_EMPTY_QUERY = 0x49; // 'I'
+const B_PORTAL_SUSPENDED = 0x73; // 's'
+const B_ERROR = 0x45; // 'E'
+const B_READY = 0x5a; // 'Z'
+
+const IGNORE = 0;
+const NOTIFY = 1;
+const BODY = 2;
+
+const FRONTEND_WANTS = new Uint8Array(256);
+FRONTEND_WANTS[F_PARSE] = BODY;
+FRONTEND_WANTS[F_BIND] = BODY;
+FRONTEND_WANTS[F_EXECUTE] = BODY;
+FRONTEND_WANTS[F_QUERY] = BODY;
+FRONTEND_WANTS[F_CLOSE] = BODY;
+FRONTEND_WANTS[F_SYNC] = NOTIFY;
+FRONTEND_WANTS[F_FUNCTION] = NOTIFY;
+
+const BACKEND_WANTS = new Uint8Array(256);
+BACKEND_WANTS[B_COMMAND_COMPLETE] = BODY;
+BACKEND_WANTS[B_ERROR] = BODY;
+BACKEND_WANTS[B_PARSE_COMPLETE] = NOTIFY;
+BACKEND_WANTS[B_BIND_COMPLETE] = NOTIFY;
+BACKEND_WANTS[B_EMPTY_QUERY] = NOTIFY;
+BACKEND_WANTS[B_PORTAL_SUSPENDED] = NOTIFY;
+BACKEND_WANTS[B_READY] = NOTIFY;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into protocol messages (1-byte type, int32 length including itself, body)
+ * across arbitrary chunk boundaries. Bodies of wanted types are handed over as views of the chunk when
+ * they fit in it (no copy) and assembled only when they straddle chunks.
+ */
+export class FrameScanner {
+  private readonly header = Buffer.alloc(5);
+  private headerFill = 0;
+  private type = 0;
+  /** Body bytes still to come for the current message; -1 while reading a header. */
+  private remaining = -1;
+  private parts: Buffer[] | null = null;
+  /** Set when a length is impossible: the stream is no longer understood (bytes still flow). */
+  broken = false;
+
+  constructor(
+    private readonly wants: Uint8Array,
+    private readonly onMessage: (type: number, body: Buffer) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (this.broken) return;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (this.remaining < 0) {
+        let length: number;
+        if (this.headerFill === 0 && n - i >= 5) {
+          this.type = chunk[i];
+          length = chunk.readInt32BE(i + 1);
+          i += 5;
+        } else {
+          const take = Math.min(5 - this.headerFill, n - i);
+          chunk.copy(this.header, this.headerFill, i, i + take);
+          this.headerFill += take;
+          i += take;
+          if (this.headerFill < 5) return;
+          this.headerFill = 0;
+          this.type = this.header[0];
+          length = this.header.readInt32BE(1);
+        }
+        if (length < 4) {
+          this.broken = true;
+          return;
+        }
+        const bodyLength = length - 4;
+        const want = this.wants[this.type];
+        if (want === BODY && n - i >= bodyLength) {
+          // Fast path: the whole body is in this chunk.
+          this.onMessage(this.type, bodyLength === 0 ? EMPTY : chunk.subarray(i, i + bodyLength));
+          i += bodyLength;
+          continue;
+        }
+        if (bodyLength === 0) {
+          if (want !== IGNORE) this.onMessage(this.type, EMPTY);
+          continue;
+        }
+        this.remaining = bodyLength;
+        if (want === BODY) this.parts = [];
+      }
+      const take = Math.min(this.remaining, n - i);
+      // Copy: the chunk's memory must not be kept alive (or mutated) beyond this call.
+      if (this.parts) this.parts.push(Buffer.from(chunk.subarray(i, i + take)));
+      i += take;
+      this.remaining -= take;
+      if (this.remaining === 0) {
+        this.remaining = -1;
+        const want = this.wants[this.type];
+        if (want === BODY) {
+          const body = Buffer.concat(this.parts ?? []);
+          this.parts = null;
+          this.onMessage(this.type, body);
+        } else if (want === NOTIFY) {
+          this.onMessage(this.type, EMPTY);
+        }
+      }
+    }
+  }
+}
+
+interface Portal {
+  sql: string;
+  params?: Array<string | null>;
+  /** When the first Execute of a portal that the server suspended (row limit) started. */
+  suspendedSince?: number;
+}
+
+const enum Op {
+  Parse,
+  Bind,
+  Execute,
+  Sync,
+  Query,
+  Function,
+}
+
+interface PendingOp {
+  op: Op;
+  receivedAt: number;
+  /** Parse text or Query text. */
+  sql?: string;
+  portal?: Portal;
+  /** Query: index of the next statement of the text to complete. */
+  piece?: number;
+}
+
+/** Reads a NUL-terminated string at `offset`; returns the text and the offset after the NUL. */
+function readCString(body: Buffer, offset: number): [string, number] {
+  let end = body.indexOf(0, offset);
+  if (end === -1) end = body.length;
+  return [end === offset ? '' : body.toString('utf8', offset, end), end + 1];
+}
+
+/** Decode Bind parameters: text formats as text, binary as \x hex (the way psql shows bytea), NULL as null. */
+function decodeBindParams(body: Buffer, offset: number): Array<string | null> {
+  const formatCount = body.readInt16BE(offset);
+  offset += 2;
+  const formats: number[] = [];
+  for (let k = 0; k < formatCount; k++) formats.push(body.readInt16BE(offset + 2 * k));
+  offset += 2 * formatCount;
+  const paramCount = body.readInt16BE(offset);
+  offset += 2;
+  const params: Array<string | null> = [];
+  for (let k = 0; k < paramCount; k++) {
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length < 0) {
+      params.push(null);
+      continue;
+    }
+    const format = formatCount === 0 ? 0 : formatCount === 1 ? formats[0] : formats[k];
+    params.push(format === 1 ? `\\x${body.toString('hex', offset, offset + length)}` : body.toString('utf8', offset, offset + length));
+    offset += length;
+  }
+  return params;
+}
+
+/** "SQLSTATE: message" from an ErrorResponse body (fields: 1-byte code, NUL-terminated text). */
+export function describeErrorResponse(body: Buffer): string {
+  let code = '';
+  let message = '';
+  let offset = 0;
+  while (offset < body.length && body[offset] !== 0) {
+    const field = body[offset];
+    const [value, next] = readCString(body, offset + 1);
+    if (field === 0x43) code = value; // 'C' SQLSTATE
+    else if (field === 0x4d) message = value; // 'M' message
+    offset = next;
+  }
+  return code ? `${code}: ${message}` : message;
+}
+
+export class WireTracker {
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
+  private readonly pending: PendingOp[] = [];
+  private head = 0;
+  /** After an ErrorResponse in the extended protocol the server ignores messages until Sync. */
+  private skipUntilSync = false;
+  /** When the server last finished something on this connection: a pipelined Execute starts no earlier. */
+  private lastDoneAt = 0;
+  private now = 0;
+  private readonly frontendScanner: FrameScanner;
+  private readonly backendScanner: FrameScanner;
+  private failed = false;
+  /** Answers that matched no pending operation; non-zero means the tracker lost step (reported, never thrown). */
+  desyncs = 0;
+  /** Statements finished on this connection, in or out of windows. */
+  finished = 0;
+
+  constructor(
+    readonly connection: number,
+    private readonly sink: WireStatementSink,
+  ) {
+    this.frontendScanner = new FrameScanner(FRONTEND_WANTS, (type, body) => this.onFrontend(type, body));
+    this.backendScanner = new FrameScanner(BACKEND_WANTS, (type, body) => this.onBackend(type, body));
+  }
+
+  /** Bytes the client sent after its StartupMessage. */
+  frontend(chunk: Buffer, now: number): void {
+    if (this.failed) return;
+    this.now = now;
+    try {
+      this.frontendScanner.push(chunk);
+    } catch {
+      // A malformed message must never take the proxy (and the app's connection) down: stop watching.
+      this.failed = true;
+    }
+  }
+
+  /** Bytes the server sent (from its first authentication message on). */
+  backend(chunk: Buffer, now: number): void {
+    if (this.failed) return;
+    this.now = now;
+    try {
+      this.backendScanner.push(chunk);
+    } catch {
+      this.failed = true;
+    }
+  }
+
+  /** True once the tracker stopped understanding the stream; the bytes still flow unchanged. */
+  get broken(): boolean {
+    return this.failed || this.frontendScanner.broken || this.backendScanner.broken;
+  }
+
+  /** Operations sent but not yet answered (a statement in flight when a client vanishes). */
+  get inFlight(): number {
+    return this.pending.length - this.head;
+  }
+
+  private push(op: PendingOp): void {
+    this.pending.push(op);
+  }
+
+  private peek(): PendingOp | undefined {
+    return this.head < this.pending.length ? this.pending[this.head] : undefined;
+  }
+
+  private shift(): void {
+    this.head++;
+    if (this.head === this.pending.length) {
+      this.pending.length = 0;
+      this.head = 0;
+    }
+  }
+
+  private onFrontend(type: number, body: Buffer): void {
+    if (type === F_SYNC) {
+      this.skipUntilSync = false;
+      this.push({ op: Op.Sync, receivedAt: this.now });
+      return;
+    }
+    if (this.skipUntilSync) return; // the server discards these, so they never get an answer
+    switch (type) {
+      case F_QUERY: {
+        const [sql] = readCString(body, 0);
+        this.push({ op: Op.Query, receivedAt: this.now, sql, piece: 0 });
+        return;
+      }
+      case F_PARSE: {
+        const [name, offset] = readCString(body, 0);
+        const [sql] = readCString(body, offset);
+        this.statements.set(name, sql);
+        this.push({ op: Op.Parse, receivedAt: this.now, sql });
+        return;
+      }
+      case F_BIND: {
+        const [portalName, offset] = readCString(body, 0);
+        const [statementName, paramsOffset] = readCString(body, offset);
+        const sql = this.statements.get(statementName) ?? `<unknown prepared statement "${statementName}">`;
+        const portal: Portal = { sql };
+        if (this.sink.recording) portal.params = decodeBindParams(body, paramsOffset);
+        this.portals.set(portalName, portal);
+        this.push({ op: Op.Bind, receivedAt: this.now, portal });
+        return;
+      }
+      case F_EXECUTE: {
+        const [portalName] = readCString(body, 0);
+        const portal = this.portals.get(portalName) ?? { sql: `<unknown portal "${portalName}">` };
+        this.push({ op: Op.Execute, receivedAt: this.now, portal });
+        return;
+      }
+      case F_FUNCTION:
+        this.push({ op: Op.Function, receivedAt: this.now });
+        return;
+      case F_CLOSE: {
+        // Forget closed statements and portals so long-lived connections do not accumulate them.
+        const [name] = readCString(body, 1);
+        if (body[0] === 0x53) this.statements.delete(name);
+        else this.portals.delete(name);
+        return;
+      }
+    }
+  }
+
+  private onBackend(type: number, body: Buffer): void {
+    const op = this.peek();
+    switch (type) {
+      case B_PARSE_COMPLETE:
+        if (op?.op === Op.Parse) this.shift();
+        else this.desyncs++;
+        return;
+      case B_BIND_COMPLETE:
+        if (op?.op === Op.Bind) this.shift();
+        else this.desyncs++;
+        return;
+      case B_COMMAND_COMPLETE: {
+        if (op?.op === Op.Execute) {
+          const portal = op.portal as Portal;
+          const [tag] = readCString(body, 0);
+          this.finish(portal.sql, -1, portal.suspendedSince ?? op.receivedAt, portal.params, undefined, tag);
+          portal.suspendedSince = undefined;
+          this.shift();
+        } else if (op?.op === Op.Query) {
+          const [tag] = readCString(body, 0);
+          this.finish(op.sql as string, op.piece as number, op.receivedAt, undefined, undefined, tag);
+          op.piece = (op.piece as number) + 1;
+          // The next statement of the same text starts when this one ends.
+          op.receivedAt = this.now;
+        } else if (op?.op !== Op.Function) {
+          this.desyncs++;
+        }
+        return;
+      }
+      case B_EMPTY_QUERY:
+        if (op?.op === Op.Execute) this.shift();
+        return;
+      case B_PORTAL_SUSPENDED:
+        if (op?.op === Op.Execute) {
+          const portal = op.portal as Portal;
+          portal.suspendedSince ??= Math.max(op.receivedAt, this.lastDoneAt);
+          this.shift();
+        } else {
+          this.desyncs++;
+        }
+        return;
+      case B_ERROR:
+        this.onError(op, body);
+        return;
+      case B_READY:
+        this.onReady(op);
+        return;
+    }
+  }
+
+  private onError(op: PendingOp | undefined, body: Buffer): void {
+    // No pending statement: a connection-level error (authentication, FATAL on shutdown) or an error
+    // raised at Sync (the implicit COMMIT); neither is a statement of its own.
+    if (!op || op.op === Op.Sync || op.op === Op.Function) return;
+    const error = describeErrorResponse(body);
+    if (op.op === Op.Query) {
+      this.finish(op.sql as string, op.piece as number, op.receivedAt, undefined, error);
+      op.piece = (op.piece as number) + 1;
+      return; // the rest of the text is skipped; ReadyForQuery ends the Query
+    }
+    const sql = op.op === Op.Parse ? (op.sql as string) : (op.portal as Portal).sql;
+    const params = op.op === Op.Parse ? undefined : op.portal?.params;
+    this.finish(sql, -1, op.receivedAt, params, error);
+    // The server now discards everything up to Sync: drop what was queued behind the failed message.
+    while (this.peek() && this.peek()?.op !== Op.Sync) this.shift();
+    if (!this.peek()) this.skipUntilSync = true;
+  }
+
+  private onReady(op: PendingOp | undefined): void {
+    if (!op) return; // the ReadyForQuery that ends startup
+    if (op.op === Op.Query || op.op === Op.Sync || op.op === Op.Function) {
+      this.shift();
+      return;
+    }
+    // Unanswered Parse/Bind/Execute before ReadyForQuery: we lost step. Resynchronise at the
+    // operation this ReadyForQuery ends, so one bad guess cannot shift every later statement.
+    this.desyncs++;
+    while (this.peek()) {
+      const next = this.peek() as PendingOp;
+      this.shift();
+      if (next.op === Op.Query || next.op === Op.Sync || next.op === Op.Function) break;
+    }
+  }
+
+  private finish(
+    text: string,
+    piece: number,
+    receivedAt: number,
+    params: Array<string | null> | undefined,
+    error: string | undefined,
+    tag?: string,
+  ): void {
+    const startedAt = Math.max(receivedAt, this.lastDoneAt);
+    this.lastDoneAt = this.now;
+    this.finished++;
+    if (!this.sink.recording) return;
+    const statement: WireStatement = { connection: this.connection, text, piece, startedAt, durationMs: Math.max(0, this.now - startedAt) };
+    if (params) statement.params = params;
+    if (error !== undefined) statement.error = error;
+    if (tag !== undefined) statement.tag = tag;
+    this.sink.record(statement);
+  }
+}
