@@ -1,0 +1,116 @@
+/** `perfspec run`: load every spec (all problems at once), run them, report, map the verdict to an exit code. */
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { ExitCode, PerfspecError } from '../../errors.js';
+import { runSpecs } from '../../engine/run.js';
+import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
+import { createRedactor, isSecretName } from '../../report/redact.js';
+import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import type { RunResult } from '../../report/result.js';
+import { createHttpClient } from '../../sources/http/undici-client.js';
+import { FORMATS } from '../../spec/formats.js';
+import type { CliProcess } from '../process.js';
+import { createProgress } from '../progress.js';
+import { VERSION } from '../main.js';
+import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+
+export interface RunCommandOptions {
+  out: string;
+  reporter: string;
+  baseUrl?: string;
+  set: string[];
+  only: string[];
+  profile?: string;
+}
+
+export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
+  const reporterNames = options.reporter.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = reporterNames.filter((name) => !(name in REPORTERS));
+  if (unknown.length > 0) {
+    throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
+  }
+  if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
+    throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
+  }
+  const setVars = parseSetOptions(options.set);
+
+  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
+  if (problems.length > 0) {
+    printProblems((text) => proc.stderr.write(text), problems);
+    return ExitCode.InvalidInput;
+  }
+
+  // Values that must never reach a report or log: secret-looking environment variables and
+  // --set values, plus every variable captured in setup (added by the engine as they appear).
+  const secrets = new Set<string>();
+  for (const [name, value] of Object.entries(proc.env)) if (value && isSecretName(name)) secrets.add(value);
+  for (const [name, value] of Object.entries(setVars)) if (isSecretName(name)) secrets.add(value);
+  const redact = (text: string) => createRedactor(secrets)(text);
+
+  const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
+  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY) };
+  const multiplexer = createMultiplexer(
+    reporterNames.map((name) => REPORTERS[name](reporterCtx)),
+    (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
+  );
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    progress.clear();
+    if (interrupts === 1) {
+      proc.stderr.write('\nperfspec: interrupted — stopping the load, restoring services and writing the partial report (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    } else {
+      proc.exit?.(ExitCode.Aborted);
+    }
+  };
+  proc.on('SIGINT', onSignal);
+  proc.on('SIGTERM', onSignal);
+
+  const http = createHttpClient();
+  let result: RunResult;
+  try {
+    result = await runSpecs(specs, {
+      http,
+      tables: { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES, serviceKinds: SERVICE_KINDS },
+      signal: controller.signal,
+      progress,
+      now: () => performance.now(),
+      wallClock: () => new Date(),
+      version: VERSION,
+      baseUrlOverride: options.baseUrl,
+      setVars,
+      only: options.only,
+      select: options.profile ? { profile: options.profile } : {},
+      secrets,
+      onSpecBegin: (loaded) => {
+        progress.clear();
+        multiplexer.onSpecBegin({ file: loaded.file, name: loaded.spec.name });
+      },
+      onCheckEnd: (check) => {
+        progress.clear();
+        multiplexer.onCheckEnd(check);
+      },
+    });
+  } finally {
+    await http.close();
+    proc.off('SIGINT', onSignal);
+    proc.off('SIGTERM', onSignal);
+    progress.clear();
+  }
+
+  const written = await multiplexer.onEnd(result);
+  if (written.length > 0) {
+    proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  }
+  return exitCodeFor(result);
+}
+
+export function exitCodeFor(result: RunResult): number {
+  if (result.aborted) return ExitCode.Aborted;
+  if (result.status === 'error') return ExitCode.Infrastructure;
+  if (result.status === 'failed') return ExitCode.BudgetFailed;
+  return ExitCode.Pass;
+}

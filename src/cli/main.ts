@@ -1,0 +1,77 @@
+/**
+ * perfspec's command line: parse arguments, hand over to a command, map its outcome to an exit
+ * code. Only this folder touches the process; everything below receives what it needs.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, isPerfspecError } from '../errors.js';
+import type { CliProcess } from './process.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { initCommand } from './commands/init.js';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function main(proc: CliProcess): Promise<number> {
+  let exitCode: number = ExitCode.Pass;
+  const program = new Command('perfspec')
+    .description('Declarative performance validation: endpoint latency, query budgets, cache targets and load profiles from YAML specs.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => proc.stdout.write(text), writeErr: (text) => proc.stderr.write(text) })
+    .showHelpAfterError('(run perfspec --help for usage)');
+
+  program
+    .command('run')
+    .description('Run specs (files or directories) and write reports.')
+    .argument('<specs...>', 'spec files or directories of *.yaml')
+    .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
+    .option('-r, --reporter <list>', 'comma-separated reporters: console,markdown,html,json,junit', 'console,markdown,html,json,junit')
+    .option('--base-url <url>', 'override target.baseUrl of every spec')
+    .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
+    .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
+    .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
+    .action(async (specs: string[], options) => {
+      exitCode = await runCommand(proc, specs, options);
+    });
+
+  program
+    .command('validate')
+    .description('Check specs against the schema and report every problem with its position.')
+    .argument('<specs...>', 'spec files or directories of *.yaml')
+    .option('--set <name=value>', 'variables that will be given with --set at run time (repeatable)', collect, [])
+    .action(async (specs: string[], options) => {
+      exitCode = await validateCommand(proc, specs, options);
+    });
+
+  program
+    .command('init')
+    .description('Write a commented starter spec that validates.')
+    .argument('[path]', 'where to write it', 'perfspec.yaml')
+    .option('-f, --force', 'overwrite an existing file')
+    .action(async (file: string, options) => {
+      exitCode = await initCommand(proc, file, options);
+    });
+
+  try {
+    await program.parseAsync(proc.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with code 0; everything else commander rejects is a usage error.
+      exitCode = error.exitCode === 0 ? ExitCode.Pass : ExitCode.InvalidInput;
+    } else if (isPerfspecError(error)) {
+      proc.stderr.write(`perfspec: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      exitCode = error.exitCode;
+    } else {
+      proc.stderr.write(`perfspec: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      exitCode = ExitCode.Infrastructure;
+    }
+  }
+  proc.exitCode = exitCode;
+  proc.exit?.(exitCode);
+  return exitCode;
+}

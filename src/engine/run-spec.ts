@@ -1,0 +1,209 @@
+/**
+ * Run one loaded spec: open services, start (or reuse) the target, setup, every check through the
+ * probe table, spec-level probes (load), teardown — then always stop the target and close the
+ * services, whatever happened before.
+ */
+import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
+import type { PerfspecSpec } from '../generated/spec-types.js';
+import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
+import { redactUrl } from '../report/redact.js';
+import type { CheckResult, ProbeResult, SpecResult, Status } from '../report/result.js';
+import type { HttpClient } from '../sources/http/types.js';
+import type { LoadedSpec } from '../spec/load-spec.js';
+import { resolveString, type Scope } from '../spec/interpolate.js';
+import { toMilliseconds } from '../units/duration.js';
+import { DEFAULTS, planChecks } from './plan.js';
+import { buildRequest } from './request-builder.js';
+import { openServices, type OpenedServices } from './services.js';
+import { runSteps } from './steps.js';
+import { probeUrl, startTarget, type TargetHandle } from './target-server.js';
+
+export interface EngineTables {
+  checkProbes: readonly CheckProbe[];
+  specProbes: readonly SpecProbe[];
+  serviceKinds: readonly ServiceKind[];
+}
+
+export interface RunSpecOptions {
+  http: HttpClient;
+  tables: EngineTables;
+  signal: AbortSignal;
+  progress: ProgressSink;
+  now: () => number;
+  runId: string;
+  startedAt: string;
+  baseUrlOverride?: string;
+  setVars: Record<string, string>;
+  only?: string[];
+  select: Record<string, string>;
+  /** Every value that must not appear in reports (captured variables are added as they appear). */
+  secrets: Set<string>;
+  /** Called when a check finishes, for live reporters. */
+  onCheckEnd?: (result: CheckResult) => void;
+}
+
+export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Promise<SpecResult> {
+  const spec: PerfspecSpec = loaded.spec;
+  const result: SpecResult = { file: loaded.file, name: spec.name, status: 'passed', checks: [], errors: [] };
+  const baseUrl = (options.baseUrlOverride ?? spec.target.baseUrl).replace(/\/+$/, '');
+  const vars: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(spec.vars ?? {}).map(([key, value]) => [key, String(value)])),
+    ...options.setVars,
+  };
+  const runScope = { id: options.runId, startedAt: options.startedAt };
+  const scopeWith = (extra?: Record<string, string>): Scope => {
+    const scope: Scope = { vars: { ...vars }, run: runScope };
+    for (const [key, value] of Object.entries(extra ?? {})) {
+      const dot = key.indexOf('.');
+      if (dot < 0) scope.vars![key] = value;
+      else (scope[key.slice(0, dot)] ??= {})[key.slice(dot + 1)] = value;
+    }
+    return scope;
+  };
+  const defaultHeaders = { ...(spec.target.headers ?? {}), ...(spec.defaults?.headers ?? {}) };
+  const timeoutMs = toMilliseconds(spec.defaults?.timeout ?? spec.target.timeout ?? DEFAULTS.timeoutMs) ?? DEFAULTS.timeoutMs;
+  const build: ProbeContext['buildRequest'] = (template, extra) => buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+  const log = (message: string) => options.progress.info(message);
+
+  let services: OpenedServices | undefined;
+  let target: TargetHandle | undefined;
+  let setupDone = false;
+  try {
+    services = await openServices(spec.services as Record<string, unknown> | undefined, options.tables.serviceKinds, {
+      signal: options.signal,
+      progress: options.progress,
+    });
+    target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.signal, log);
+
+    await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+    setupDone = true;
+    for (const value of Object.values(vars)) options.secrets.add(value);
+
+    const ctx: ProbeContext = {
+      http: options.http,
+      services,
+      buildRequest: build,
+      resolve: (text, extra) => resolveString(text, scopeWith(extra)),
+      vars,
+      baseUrl,
+      signal: options.signal,
+      progress: options.progress,
+      now: options.now,
+      specDir: loaded.dir,
+    };
+
+    for (const check of planChecks(spec, options.only)) {
+      if (options.signal.aborted) break;
+      const started = options.now();
+      const probes: ProbeResult[] = [];
+      for (const probe of options.tables.checkProbes) {
+        if (probe.key !== undefined && check.raw[probe.key] === undefined) continue;
+        if (options.signal.aborted) break;
+        probes.push(await runProbeSafely(probe.kind, () => probe.run(check, ctx)));
+      }
+      const request = `${check.request.method} ${check.request.url}`;
+      const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOf(probes), durationMs: options.now() - started, probes };
+      result.checks.push(checkResult);
+      options.onCheckEnd?.(checkResult);
+    }
+
+    for (const probe of options.tables.specProbes) {
+      const section = (spec as unknown as Record<string, unknown>)[probe.key];
+      if (section === undefined || options.signal.aborted) continue;
+      try {
+        const results = await probe.run(section, ctx, { select: options.select });
+        for (const checkResult of results) {
+          result.checks.push(checkResult);
+          options.onCheckEnd?.(checkResult);
+        }
+      } catch (error) {
+        if (isPerfspecError(error) && error.code !== 'PS_PROBE_FAILED') throw error;
+        result.errors.push(`${probe.key}: ${describeError(error)}`);
+      }
+    }
+  } catch (error) {
+    result.errors.push(describeSpecError(error));
+    if (isPerfspecError(error) && error.code === 'PS_ABORTED') result.status = 'skipped';
+  } finally {
+    if (setupDone && spec.teardown?.length) {
+      // Teardown runs after failures too, but not after an abort signal has fired mid-request:
+      // a fresh signal gives it a few seconds of its own.
+      await runSteps(spec.teardown, 'teardown', {
+        http: options.http,
+        build: (t) => build(t),
+        timeoutMs,
+        signal: AbortSignal.timeout(Math.max(timeoutMs, 5000)),
+        vars,
+        log,
+      }).catch((error) => result.errors.push(describeSpecError(error)));
+    }
+    await target?.stop().catch(() => undefined);
+    await services?.closeAll().catch(() => undefined);
+  }
+
+  result.status = result.errors.length > 0 ? 'error' : combine(result.checks.map((check) => check.status));
+  return result;
+}
+
+async function prepareTarget(
+  spec: PerfspecSpec,
+  baseUrl: string,
+  specDir: string,
+  services: OpenedServices,
+  signal: AbortSignal,
+  log: (message: string) => void,
+): Promise<TargetHandle | undefined> {
+  const start = spec.target.start;
+  if (start) {
+    return startTarget({
+      baseUrl,
+      command: start.command,
+      cwd: start.cwd,
+      specDir,
+      env: { ...Object.fromEntries(Object.entries(start.env ?? {}).map(([k, v]) => [k, String(v)])), ...services.targetEnv() },
+      ready: start.ready ?? '/',
+      reuseExisting: start.reuseExisting ?? true,
+      timeoutMs: toMilliseconds(start.timeout ?? DEFAULTS.startTimeoutMs) ?? DEFAULTS.startTimeoutMs,
+      signal,
+      log,
+    });
+  }
+  if (!(await probeUrl(baseUrl, 3000, true))) {
+    throw new PerfspecError('PS_TARGET_UNREACHABLE', `target unreachable: nothing answers at ${redactUrl(baseUrl)}`, {
+      hint: 'Start the API, pass --base-url with the right address, or add target.start to the spec so perfspec starts it.',
+    });
+  }
+  return undefined;
+}
+
+async function runProbeSafely(kind: string, run: () => Promise<ProbeResult>): Promise<ProbeResult> {
+  try {
+    return await run();
+  } catch (error) {
+    // Infrastructure errors (a service went away) end the spec; anything else breaks only this probe.
+    if (isPerfspecError(error) && error.code !== 'PS_PROBE_FAILED') throw error;
+    return { kind, verdicts: [], tables: [], notes: [], data: {}, error: describeError(error) };
+  }
+}
+
+function describeSpecError(error: unknown): string {
+  if (isPerfspecError(error)) {
+    return [error.message, ...error.details, ...(error.hint ? [`hint: ${error.hint}`] : [])].join('\n');
+  }
+  return describeError(error);
+}
+
+export function statusOf(probes: ProbeResult[]): Status {
+  if (probes.some((probe) => probe.error)) return 'error';
+  const verdicts = probes.flatMap((probe) => probe.verdicts);
+  if (verdicts.some((verdict) => !verdict.passed && verdict.level === 'error')) return 'failed';
+  if (verdicts.some((verdict) => !verdict.passed)) return 'warned';
+  return 'passed';
+}
+
+/** The worst of several statuses. */
+export function combine(statuses: Status[]): Status {
+  const order: Status[] = ['error', 'failed', 'warned', 'passed', 'skipped'];
+  for (const status of order) if (statuses.includes(status)) return status;
+  return 'passed';
+}

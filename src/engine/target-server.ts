@@ -1,0 +1,112 @@
+/**
+ * Start the service under test (Playwright's webServer): reuse one that already answers, otherwise
+ * spawn the command in its own process group, wait until the ready path answers, and stop the
+ * whole group afterwards. `stop` is idempotent and safe on every exit path.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { request } from 'undici';
+import { PerfspecError } from '../errors.js';
+import { redactUrl } from '../report/redact.js';
+import { joinUrl } from './request-builder.js';
+
+export interface StartOptions {
+  baseUrl: string;
+  command: string;
+  cwd?: string;
+  specDir: string;
+  env: Record<string, string>;
+  ready: string;
+  reuseExisting: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+  log: (message: string) => void;
+}
+
+export interface TargetHandle {
+  /** True when perfspec started the service (and will stop it). */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+/** Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) */
+export async function probeUrl(url: string, timeoutMs = 1000, anyStatus = false): Promise<boolean> {
+  try {
+    const response = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    await response.body.dump();
+    return anyStatus || (response.statusCode >= 200 && response.statusCode < 400);
+  } catch {
+    return false;
+  }
+}
+
+export async function startTarget(options: StartOptions): Promise<TargetHandle> {
+  const readyUrl = joinUrl(options.baseUrl, options.ready).toString();
+  if (options.reuseExisting && (await probeUrl(readyUrl))) {
+    options.log(`target: reusing the service already answering at ${redactUrl(readyUrl)}`);
+    return { started: false, stop: async () => undefined };
+  }
+
+  const port = new URL(options.baseUrl).port || (options.baseUrl.startsWith('https') ? '443' : '80');
+  const output: string[] = [];
+  const child = spawn(options.command, {
+    shell: true,
+    detached: true, // its own process group, so stop() also ends what the shell started
+    cwd: options.cwd ? path.resolve(options.specDir, options.cwd) : process.cwd(),
+    env: { ...process.env, PORT: port, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 40) output.splice(0, output.length - 40);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  child.on('error', () => {
+    exited = -1;
+  });
+
+  const handle: TargetHandle = { started: true, stop: () => stopGroup(child) };
+  options.log(`target: started \`${options.command}\` (pid ${child.pid}), waiting for ${redactUrl(readyUrl)}`);
+
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (options.signal.aborted) {
+      await handle.stop();
+      throw new PerfspecError('PS_ABORTED', 'interrupted while waiting for the target to start');
+    }
+    if (exited !== undefined) {
+      throw new PerfspecError('PS_TARGET_START_FAILED', `target.start command exited with code ${exited} before ${redactUrl(readyUrl)} answered`, {
+        hint: 'Run the command by hand to see why it fails, or fix target.start.command.',
+        details: output.slice(-10).map((line) => `  | ${line}`),
+      });
+    }
+    if (await probeUrl(readyUrl, 500)) return handle;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await handle.stop();
+  throw new PerfspecError('PS_TARGET_START_FAILED', `target did not answer at ${redactUrl(readyUrl)} within ${Math.round(options.timeoutMs / 1000)}s of starting`, {
+    hint: 'Raise target.start.timeout, or check that the command listens on the port of target.baseUrl (perfspec sets PORT).',
+    details: output.slice(-10).map((line) => `  | ${line}`),
+  });
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 3000);
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 4000))]);
+  clearTimeout(timer);
+}

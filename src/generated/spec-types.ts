@@ -1,0 +1,364 @@
+/* Generated from schemas/perfspec.schema.json by scripts/generate-spec-types.mjs. Do not edit: run `npm run gen:types`. */
+
+/**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string | number;
+/**
+ * METHOD and path (relative to target.baseUrl) or absolute URL: "GET /api/v1/users/me".
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "requestLine".
+ */
+export type RequestLine = string;
+/**
+ * Expected HTTP status, or a list of them.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "statusList".
+ */
+export type StatusList = number | [number, ...number[]];
+/**
+ * error: a failed budget fails the run (exit 1). warn: it is reported but the run still passes.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "level".
+ */
+export type Level = 'error' | 'warn';
+/**
+ * A latency budget: "< 50ms", "<= 1s" (a bare "50ms" means at most 50ms).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "durationBudget".
+ */
+export type DurationBudget = string;
+/**
+ * A percentage budget: ">= 95%" (a bare "95%" means at least 95%).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "percentBudget".
+ */
+export type PercentBudget = string;
+/**
+ * A count budget: 5 or "<= 5" (a bare number means at most).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "countBudget".
+ */
+export type CountBudget = number | string;
+/**
+ * A throughput budget: ">= 100/s" (a bare "100/s" means at least).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "rateBudget".
+ */
+export type RateBudget = string;
+/**
+ * A size budget: "< 10MB" (powers of 1024).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "bytesBudget".
+ */
+export type BytesBudget = string;
+/**
+ * An expected duration with a tolerance: "15m ±5%", "10m ± 30s".
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "toleranceDuration".
+ */
+export type ToleranceDuration = string;
+
+/**
+ * A perfspec spec: endpoint latency budgets, PostgreSQL query budgets, Redis cache targets and load profiles, judged against a running API.
+ */
+export interface PerfspecSpec {
+  /**
+   * Editor hint; ignored by perfspec.
+   */
+  $schema?: string;
+  /**
+   * Version of the spec language. Always 1.
+   */
+  perfspec: 1;
+  /**
+   * Name of the spec, shown in every report.
+   */
+  name: string;
+  /**
+   * Free text shown under the name in reports.
+   */
+  description?: string;
+  target: Target;
+  services?: Services;
+  /**
+   * Static variables, usable as ${vars.NAME}. Setup captures and --set NAME=VALUE add to them.
+   */
+  vars?: {
+    [k: string]: string | number | boolean;
+  };
+  defaults?: Defaults;
+  /**
+   * Requests run once before the checks, in order; their captures become ${vars.NAME}.
+   */
+  setup?: Step[];
+  /**
+   * Requests run once after the checks, also when a check failed.
+   */
+  teardown?: Step[];
+  /**
+   * The endpoint checks, each with its budgets.
+   */
+  checks?: Check[];
+  load?: Load;
+}
+/**
+ * The API under test.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "target".
+ */
+export interface Target {
+  /**
+   * Base URL; request paths are relative to it. --base-url overrides it.
+   */
+  baseUrl: string;
+  headers?: Headers;
+  /**
+   * Per-request timeout (default 10s). A request that takes longer counts as an error.
+   */
+  timeout?: string | number;
+  start?: TargetStart;
+}
+/**
+ * Headers sent with every request (setup, checks, load).
+ */
+export interface Headers {
+  [k: string]: string;
+}
+/**
+ * Start the service under test before the run and stop it afterwards (like Playwright's webServer).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "targetStart".
+ */
+export interface TargetStart {
+  /**
+   * Shell command that starts the service. PORT is set from baseUrl.
+   */
+  command: string;
+  /**
+   * Working directory, relative to the spec file's directory (default: the current directory).
+   */
+  cwd?: string;
+  /**
+   * Extra environment for the command.
+   */
+  env?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Path polled until it answers 2xx/3xx (default "/").
+   */
+  ready?: string;
+  /**
+   * When something already answers at the ready path, use it instead of starting (default true).
+   */
+  reuseExisting?: boolean;
+  /**
+   * How long to wait for the service to become ready (default 30s).
+   */
+  timeout?: string | number;
+}
+/**
+ * Systems beside the target that probes read: PostgreSQL for query budgets, Redis for cache targets.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "services".
+ */
+export interface Services {
+  postgres?: PostgresService;
+  redis?: RedisService;
+}
+/**
+ * PostgreSQL used by the API under test (for `queries` budgets).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "postgresService".
+ */
+export interface PostgresService {
+  /**
+   * postgres://user:password@host:port/database
+   */
+  url: string;
+}
+/**
+ * Redis used by the API under test (for `cache` targets).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "redisService".
+ */
+export interface RedisService {
+  /**
+   * redis://[:password@]host:port/db
+   */
+  url: string;
+}
+/**
+ * Defaults for every check and request.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "defaults".
+ */
+export interface Defaults {
+  headers?: Headers1;
+  /**
+   * Measured requests per check (default 50).
+   */
+  samples?: number;
+  /**
+   * Requests sent first and left out of the figures (default 5).
+   */
+  warmup?: number;
+  /**
+   * Requests in flight at once while sampling (default 1).
+   */
+  concurrency?: number;
+  timeout?: Duration;
+}
+/**
+ * HTTP headers. Values may use ${vars.NAME}.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "headers".
+ */
+export interface Headers1 {
+  [k: string]: string;
+}
+/**
+ * One HTTP request in setup or teardown.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "step".
+ */
+export interface Step {
+  name?: string;
+  request: RequestLine;
+  headers?: Headers1;
+  query?: Query;
+  /**
+   * JSON body; strings inside may use ${vars.NAME}.
+   */
+  json?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Raw body (use json for JSON).
+   */
+  body?: string;
+  expect?: Expect;
+  /**
+   * Variables taken from the JSON response: NAME: JSONPath ("$.access_token", "$.items[0].id").
+   */
+  capture?: {
+    [k: string]: string;
+  };
+}
+/**
+ * Query-string parameters added to the URL.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "query".
+ */
+export interface Query {
+  [k: string]: string | number | boolean;
+}
+/**
+ * What the response must look like.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "expect".
+ */
+export interface Expect {
+  status?: StatusList;
+  /**
+   * JSONPath → expected value ("$.status": ok).
+   */
+  json?: {};
+}
+/**
+ * One endpoint and its budgets.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "check".
+ */
+export interface Check {
+  name: string;
+  description?: string;
+  request: RequestLine;
+  headers?: Headers1;
+  query?: Query;
+  /**
+   * JSON body; strings inside may use ${vars.NAME}.
+   */
+  json?: {
+    [k: string]: unknown;
+  };
+  body?: string;
+  /**
+   * Measured requests (default from defaults.samples, else 50).
+   */
+  samples?: number;
+  /**
+   * Requests left out of the figures (default 5).
+   */
+  warmup?: number;
+  concurrency?: number;
+  timeout?: Duration;
+  level?: Level;
+  expect?: Expect;
+  latency?: LatencyBudgets;
+  queries?: QueriesBudget;
+  cache?: CacheBudget;
+}
+/**
+ * Latency budgets on the warm samples (warm-up excluded).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "latencyBudgets".
+ */
+export interface LatencyBudgets {
+  p50?: DurationBudget;
+  p90?: DurationBudget;
+  p95?: DurationBudget;
+  p99?: DurationBudget;
+  max?: DurationBudget;
+  mean?: DurationBudget;
+  /**
+   * A latency budget: "< 50ms", "<= 1s" (a bare "50ms" means at most 50ms).
+   */
+  cold?: string;
+}
+/**
+ * PostgreSQL query budgets per request (needs services.postgres).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "queriesBudget".
+ */
+export interface QueriesBudget {}
+/**
+ * Redis cache targets for a key pattern (needs services.redis).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "cacheBudget".
+ */
+export interface CacheBudget {}
+/**
+ * Load profile: users or arrival rate over stages, weighted flows and SLA thresholds.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "load".
+ */
+export interface Load {}

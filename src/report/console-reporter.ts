@@ -1,0 +1,64 @@
+/**
+ * The terminal summary in the seed's shape (Check | Budget | Target | Actual | Status), a line per
+ * check as it finishes, and the failures with their reasons at the end.
+ */
+import { Chalk } from 'chalk';
+import type { CheckResult, RunResult, Status } from './result.js';
+import type { Reporter, ReporterContext } from './reporters.js';
+import { formatDuration } from '../units/duration.js';
+
+export function createConsoleReporter(ctx: ReporterContext): Reporter {
+  const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
+  const paint: Record<Status, (text: string) => string> = {
+    passed: chalk.green,
+    failed: chalk.red,
+    warned: chalk.yellow,
+    error: chalk.magenta,
+    skipped: chalk.gray,
+  };
+  const mark: Record<Status, string> = { passed: '✔', failed: '✘', warned: '!', error: '✘', skipped: '-' };
+  const out = (text = '') => ctx.stdout.write(`${ctx.redact(text)}\n`);
+
+  return {
+    name: 'console',
+    onSpecBegin(info) {
+      out(chalk.bold(`\n${info.name}`) + chalk.gray(`  (${info.file})`));
+    },
+    onCheckEnd(check: CheckResult) {
+      const failed = check.probes.flatMap((probe) => probe.verdicts).filter((verdict) => !verdict.passed);
+      out(`  ${paint[check.status](mark[check.status])} ${check.name} ${chalk.gray(formatDuration(check.durationMs))}`);
+      for (const verdict of failed) out(`      ${paint[verdict.level === 'warn' ? 'warned' : 'failed'](verdict.metric)}: ${verdict.message} (target ${verdict.target})`);
+      for (const probe of check.probes) if (probe.error) out(`      ${paint.error(`${probe.kind} probe broke`)}: ${probe.error}`);
+    },
+    async onEnd(result: RunResult) {
+      const rows = result.specs.flatMap((spec) =>
+        spec.checks.flatMap((check) =>
+          check.probes.flatMap((probe) =>
+            probe.verdicts.map((verdict) => [check.name, verdict.metric, verdict.target, verdict.actual, verdict.passed ? 'PASS' : verdict.level === 'warn' ? 'WARN' : 'FAIL']),
+          ),
+        ),
+      );
+      if (rows.length > 0) {
+        out();
+        const header = ['Check', 'Budget', 'Target', 'Actual', 'Status'];
+        const widths = header.map((title, column) => Math.min(48, Math.max(title.length, ...rows.map((row) => row[column].length))));
+        const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]).padEnd(widths[column])).join('  ');
+        out(chalk.bold(line(header)));
+        for (const row of rows) {
+          const colour = row[4] === 'PASS' ? chalk.green : row[4] === 'WARN' ? chalk.yellow : chalk.red;
+          out(`${line(row.slice(0, 4))}  ${colour(row[4])}`);
+        }
+      }
+      for (const spec of result.specs) for (const error of spec.errors) out(`\n${paint.error('error')} ${spec.name}: ${error}`);
+      const s = result.summary;
+      const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.errors} errors`;
+      const headline = result.aborted ? 'ABORTED' : result.status === 'passed' || result.status === 'warned' ? 'PASSED' : result.status === 'failed' ? 'FAILED' : 'ERROR';
+      out(`\n${paint[result.aborted ? 'error' : result.status](chalk.bold(headline))}  ${verdictLine}  ${chalk.gray(formatDuration(result.durationMs))}`);
+      return [];
+    },
+  };
+}
+
+function truncate(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}

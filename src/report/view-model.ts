@@ -1,0 +1,160 @@
+/**
+ * The one shape the templates render: everything formatted in advance, so templates only loop
+ * and print. Pure.
+ */
+import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
+import { formatDuration } from '../units/duration.js';
+
+export const STATUS_LABELS: Record<Status, string> = {
+  passed: '✅ PASS',
+  failed: '❌ FAIL',
+  warned: '⚠️ WARN',
+  error: '💥 ERROR',
+  skipped: '⏭️ SKIPPED',
+};
+
+export interface VerdictRow {
+  check: string;
+  probe: string;
+  metric: string;
+  target: string;
+  actual: string;
+  passed: boolean;
+  level: string;
+  status: string;
+  message: string;
+}
+
+export interface ChartView {
+  title: string;
+  unit: string;
+  /** SVG polyline points in a 600×160 box. */
+  points: string;
+  max: string;
+  duration: string;
+}
+
+export interface CheckView {
+  name: string;
+  section: string;
+  request: string;
+  status: Status;
+  statusLabel: string;
+  duration: string;
+  verdicts: VerdictRow[];
+  tables: ReportTable[];
+  notes: string[];
+  errors: string[];
+  charts: ChartView[];
+  /** For JUnit: "spec name.check name". */
+  className: string;
+}
+
+export interface SpecView {
+  name: string;
+  file: string;
+  status: Status;
+  statusLabel: string;
+  errors: string[];
+  checks: CheckView[];
+  verdictCount: number;
+  failedCount: number;
+}
+
+export interface ReportView {
+  title: string;
+  headline: string;
+  status: Status;
+  statusLabel: string;
+  aborted: boolean;
+  runId: string;
+  startedAt: string;
+  duration: string;
+  tool: string;
+  summary: RunResult['summary'];
+  specs: SpecView[];
+  /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
+  rows: VerdictRow[];
+  failures: VerdictRow[];
+}
+
+const HEADLINES: Record<Status, string> = {
+  passed: 'PASSED: every budget met',
+  warned: 'PASSED with warnings',
+  failed: 'FAILED: budgets not met',
+  error: 'ERROR: a service, the target or a probe broke',
+  skipped: 'SKIPPED',
+};
+
+export function buildReportView(result: RunResult): ReportView {
+  const specs = result.specs.map((spec): SpecView => {
+    const checks = spec.checks.map((check): CheckView => {
+      const verdicts = check.probes.flatMap((probe) =>
+        probe.verdicts.map((verdict) => ({
+          ...verdict,
+          status: verdict.passed ? '✅' : verdict.level === 'warn' ? '⚠️' : '❌',
+        })),
+      );
+      return {
+        name: check.name,
+        section: check.section,
+        request: check.request ?? '',
+        status: check.status,
+        statusLabel: STATUS_LABELS[check.status],
+        duration: formatDuration(check.durationMs),
+        verdicts,
+        tables: check.probes.flatMap((probe) => probe.tables),
+        notes: check.probes.flatMap((probe) => probe.notes),
+        errors: check.probes.filter((probe) => probe.error).map((probe) => `${probe.kind} probe broke: ${probe.error}`),
+        charts: check.probes.flatMap((probe) => (probe.series ?? []).map(toChart)),
+        className: `${spec.name}.${check.name}`,
+      };
+    });
+    const verdicts = checks.flatMap((check) => check.verdicts);
+    return {
+      name: spec.name,
+      file: spec.file,
+      status: spec.status,
+      statusLabel: STATUS_LABELS[spec.status],
+      errors: spec.errors,
+      checks,
+      verdictCount: verdicts.length,
+      failedCount: verdicts.filter((verdict) => !verdict.passed).length,
+    };
+  });
+  const rows = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts));
+  const title = specs.length === 1 ? specs[0].name : `${specs.length} specs`;
+  return {
+    title,
+    headline: `${result.aborted ? 'ABORTED (partial results): ' : ''}${HEADLINES[result.status]}`,
+    status: result.status,
+    statusLabel: STATUS_LABELS[result.status],
+    aborted: result.aborted,
+    runId: result.runId,
+    startedAt: result.startedAt,
+    duration: formatDuration(result.durationMs),
+    tool: `${result.tool.name} ${result.tool.version}`,
+    summary: result.summary,
+    specs,
+    rows,
+    failures: rows.filter((row) => !row.passed),
+  };
+}
+
+/** A series scaled into the chart box of the HTML report. */
+export function toChart(series: ReportSeries): ChartView {
+  const width = 600;
+  const height = 160;
+  const maxX = Math.max(1, ...series.points.map(([x]) => x));
+  const maxY = Math.max(0, ...series.points.map(([, y]) => y));
+  const scaleY = maxY > 0 ? maxY * 1.1 : 1;
+  const points = series.points
+    .map(([x, y]) => `${((x / maxX) * width).toFixed(1)},${(height - (y / scaleY) * height).toFixed(1)}`)
+    .join(' ');
+  return { title: series.title, unit: series.unit, points, max: `${Number(maxY.toFixed(2))} ${series.unit}`, duration: `${maxX}s` };
+}
+
+/** Markdown table cells cannot hold "|" or newlines. */
+export function markdownCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}

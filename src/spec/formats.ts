@@ -1,0 +1,73 @@
+/**
+ * The string formats of the spec language. ajv calls these validators (so the schema stays the one
+ * source of truth) and the messages below explain a failure with an example that would work.
+ */
+import { parseBudget, parseTolerance } from '../units/budget.js';
+import { parseDuration } from '../units/duration.js';
+import { parseJsonPath } from './json-path.js';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+const REQUEST_LINE = new RegExp(`^(${HTTP_METHODS.join('|')})\\s+(\\S+)$`);
+
+export interface FormatDefinition {
+  validate: (text: string) => boolean;
+  /** Why the text failed, with an example that works. */
+  explain: (text: string) => string;
+}
+
+export const FORMATS: Record<string, FormatDefinition> = {
+  duration: {
+    validate: (text) => parseDuration(text) !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a duration; write it like "250ms", "1.5s" or "15m"`,
+  },
+  'duration-budget': {
+    validate: (text) => parseBudget(text, 'duration') !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a latency budget; write it like "< 50ms" or "<= 1.5s"`,
+  },
+  'percent-budget': {
+    validate: (text) => parseBudget(text, 'percent') !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a percentage budget; write it like ">= 95%"`,
+  },
+  'count-budget': {
+    validate: (text) => parseBudget(text, 'count') !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a count budget; write it like "<= 5" or just 5`,
+  },
+  'rate-budget': {
+    validate: (text) => parseBudget(text, 'rate') !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a throughput budget; write it like ">= 100/s"`,
+  },
+  'bytes-budget': {
+    validate: (text) => parseBudget(text, 'bytes') !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a size budget; write it like "< 10MB"`,
+  },
+  'tolerance-duration': {
+    validate: (text) => parseTolerance(text) !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a duration with tolerance; write it like "15m ±5%" or "10m ± 30s"`,
+  },
+  'request-line': {
+    validate: (text) => REQUEST_LINE.test(text.trim()),
+    explain: (text) => `${JSON.stringify(text)} is not a request; write it like "GET /api/v1/users/me" (methods: ${HTTP_METHODS.join(', ')})`,
+  },
+  'http-url': {
+    validate: (text) => {
+      try {
+        const url = new URL(text);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    explain: (text) => `${JSON.stringify(text)} is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
+  },
+  'json-path': {
+    validate: (text) => parseJsonPath(text) !== undefined,
+    explain: (text) => `${JSON.stringify(text)} is not a supported JSONPath; write it like "$.access_token" or "$.items[0].id"`,
+  },
+};
+
+/** Split "GET /path" into method and target. Assumes the text passed the request-line format. */
+export function parseRequestLine(text: string): { method: string; url: string } {
+  const match = REQUEST_LINE.exec(text.trim());
+  if (!match) throw new Error(`not a request line: ${text}`);
+  return { method: match[1], url: match[2] };
+}

@@ -1,0 +1,150 @@
+/**
+ * Load one spec file: parse YAML with positions, resolve `${env.*}`, validate against the schema,
+ * then check what a schema cannot (variables that are never defined). Every problem is collected;
+ * nothing throws for bad input.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PerfspecSpec } from '../generated/spec-types.js';
+import { findReferences, mapStrings, NAMESPACES, replaceReferences, visitStrings } from './interpolate.js';
+import { validateAgainstSchema } from './validate-schema.js';
+import { formatPath, parseYamlSource, type SpecProblem, type YamlSource } from './yaml-source.js';
+
+export interface LoadOptions {
+  env: Record<string, string | undefined>;
+  /** Variables given on the command line (--set NAME=VALUE). */
+  setVars?: Record<string, string>;
+}
+
+export interface LoadedSpec {
+  file: string;
+  dir: string;
+  spec: PerfspecSpec;
+  source: YamlSource;
+}
+
+export interface LoadOutcome {
+  loaded?: LoadedSpec;
+  problems: SpecProblem[];
+}
+
+/** `${run.*}` names known when requests are sent. */
+export const RUN_FIELDS = ['id', 'startedAt'];
+
+export async function loadSpecFile(file: string, options: LoadOptions): Promise<LoadOutcome> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
+    return { problems: [{ file, path: '', message: reason }] };
+  }
+  return loadSpecText(file, text, options);
+}
+
+export function loadSpecText(file: string, text: string, options: LoadOptions): LoadOutcome {
+  const source = parseYamlSource(file, text);
+  if (source.problems.length > 0 || source.data === undefined) return { problems: source.problems };
+  if (source.data === null || typeof source.data !== 'object' || Array.isArray(source.data)) {
+    return { problems: [{ file, position: { line: 1, col: 1 }, path: '', message: 'a spec must be a YAML mapping (perfspec: 1, name: ..., target: ...)' }] };
+  }
+
+  const problems: SpecProblem[] = [];
+  const at = (segments: Array<string | number>, message: string, key = false): SpecProblem => ({
+    file,
+    position: source.locate(segments, { key }),
+    path: formatPath(segments),
+    message,
+  });
+
+  const data = resolveEnvironment(source.data, options.env, (segments, message) => problems.push(at(segments, message)));
+  for (const problem of validateAgainstSchema(data)) problems.push(at(problem.path, problem.message, problem.atKey));
+  for (const problem of checkVariables(data as PerfspecSpec, options.setVars ?? {})) problems.push(at(problem.path, problem.message));
+
+  problems.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
+  if (problems.length > 0) return { problems };
+  return { loaded: { file, dir: path.dirname(path.resolve(file)), spec: data as PerfspecSpec, source }, problems };
+}
+
+/** Replace `${env.NAME}` everywhere; report unknown namespaces and unset variables without default. */
+function resolveEnvironment(
+  data: unknown,
+  env: Record<string, string | undefined>,
+  report: (path: Array<string | number>, message: string) => void,
+): unknown {
+  return mapStrings(data, (text, segments) => {
+    if (!text.includes('${')) return text;
+    for (const ref of findReferences(text)) {
+      if (!ref.namespace || !ref.name) {
+        report(segments, `${ref.raw} is not a valid reference; write \${env.NAME}, \${vars.NAME} or \${run.id}`);
+      } else if (!(NAMESPACES as readonly string[]).includes(ref.namespace)) {
+        report(segments, `unknown variable namespace "${ref.namespace}" in ${ref.raw}; use one of: ${NAMESPACES.join(', ')}`);
+      } else if (ref.namespace === 'env' && env[ref.name] === undefined && ref.fallback === undefined) {
+        report(segments, `environment variable ${ref.name} is not set and ${ref.raw} has no default; set it or write \${env.${ref.name}:-default}`);
+      } else if (ref.namespace === 'run' && !RUN_FIELDS.includes(ref.name)) {
+        report(segments, `unknown run field "${ref.name}" in ${ref.raw}; use one of: ${RUN_FIELDS.map((f) => `\${run.${f}}`).join(', ')}`);
+      }
+    }
+    return replaceReferences(text, (ref) => (ref.namespace === 'env' ? env[ref.name] : undefined));
+  });
+}
+
+interface VariableProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * `${vars.NAME}` must be defined before it is used: by `vars`, by --set, or by a capture of an
+ * earlier setup step. Default headers may refer to a capture that comes later (they are left out
+ * of requests sent before it exists), and the load section may use its own flows' captures.
+ */
+export function checkVariables(spec: PerfspecSpec, setVars: Record<string, string>): VariableProblem[] {
+  const problems: VariableProblem[] = [];
+  // Runs even when the schema found problems (all problems at once), so every access is defensive.
+  const objectKeys = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : []);
+  const setup = Array.isArray(spec.setup) ? spec.setup : [];
+  const known = new Set([...objectKeys(spec.vars), ...Object.keys(setVars)]);
+  const allCaptures = new Set(known);
+  for (const step of setup) for (const name of objectKeys(step?.capture)) allCaptures.add(name);
+
+  const verify = (value: unknown, base: Array<string | number>, defined: Set<string>, hint: string) => {
+    visitStrings(value, (text, segments) => {
+      for (const ref of findReferences(text)) {
+        if (ref.namespace !== 'vars' || ref.fallback !== undefined || defined.has(ref.name)) continue;
+        problems.push({ path: [...base, ...segments], message: `\${vars.${ref.name}} is not defined; ${hint}` });
+      }
+    });
+  };
+  const hint = (available: Set<string>) =>
+    `define it under vars, pass --set ${'NAME'}=VALUE, or capture it in setup${available.size ? ` (defined: ${[...available].join(', ')})` : ''}`;
+
+  const sofar = new Set(known);
+  setup.forEach((step, index) => {
+    const { capture, ...rest } = (step ?? {}) as typeof step;
+    verify(rest, ['setup', index], sofar, hint(sofar));
+    for (const name of objectKeys(capture)) sofar.add(name);
+  });
+  verify((spec.target as { headers?: unknown } | undefined)?.headers, ['target', 'headers'], allCaptures, hint(allCaptures));
+  verify(spec.defaults, ['defaults'], allCaptures, hint(allCaptures));
+  verify(spec.checks, ['checks'], allCaptures, hint(allCaptures));
+  verify(spec.teardown, ['teardown'], allCaptures, hint(allCaptures));
+  if (spec.load !== undefined) {
+    const loadCaptures = new Set(allCaptures);
+    collectCaptureNames(spec.load, loadCaptures);
+    verify(spec.load, ['load'], loadCaptures, hint(loadCaptures));
+  }
+  return problems;
+}
+
+/** Names under any `capture:` mapping inside a value (load flows capture per virtual user). */
+function collectCaptureNames(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) value.forEach((item) => collectCaptureNames(item, into));
+  else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'capture' && item && typeof item === 'object' && !Array.isArray(item)) for (const name of Object.keys(item)) into.add(name);
+      collectCaptureNames(item, into);
+    }
+  }
+}

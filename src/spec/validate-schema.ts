@@ -1,0 +1,166 @@
+/**
+ * Schema validation with errors rewritten for people (ESLint's style): the dotted path first,
+ * unknown keys answered with the allowed ones, formats explained with an example, and every
+ * problem reported at once.
+ */
+import { readFileSync } from 'node:fs';
+import * as ajv2020 from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { FORMATS } from './formats.js';
+import { formatPath } from './yaml-source.js';
+
+// ajv ships CommonJS; under NodeNext its default export arrives wrapped.
+const Ajv2020 = ajv2020.Ajv2020;
+
+export const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
+
+export interface SchemaProblem {
+  path: Array<string | number>;
+  message: string;
+  /** Point at the key rather than the value (unknown properties). */
+  atKey?: boolean;
+}
+
+let compiled: ValidateFunction | undefined;
+
+export function loadSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+}
+
+function getValidator(): ValidateFunction {
+  if (compiled) return compiled;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+  for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: format.validate });
+  const validator = ajv.compile(loadSchema());
+  compiled = validator;
+  return validator;
+}
+
+/** All schema problems of a spec, in document order of their paths. */
+export function validateAgainstSchema(data: unknown): SchemaProblem[] {
+  const validate = getValidator();
+  if (validate(data)) return [];
+  return rewriteErrors(validate.errors ?? []);
+}
+
+function toSegments(instancePath: string): Array<string | number> {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
+  // Errors inside an anyOf branch are noise on their own; the anyOf error is rewritten using the
+  // most specific branch error (a format failure says more than "must be number").
+  const branchErrors = errors.filter((error) => error.schemaPath.includes('/anyOf/'));
+  const problems: SchemaProblem[] = [];
+  for (const error of errors) {
+    if (error.schemaPath.includes('/anyOf/')) continue;
+    const path = toSegments(error.instancePath);
+    if (error.keyword === 'anyOf') {
+      const siblings = branchErrors.filter((branch) => branch.instancePath === error.instancePath);
+      const format = siblings.find((branch) => branch.keyword === 'format');
+      problems.push({ path, message: format ? explainFormat(format) : explainAnyOf(error, siblings) });
+      continue;
+    }
+    problems.push(rewriteOne(error, path));
+  }
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${formatPath(problem.path)}|${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaProblem {
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const property = (error.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys((error.parentSchema?.properties as Record<string, unknown> | undefined) ?? {}).filter((key) => key !== '$schema');
+      const suggestion = closest(property, allowed);
+      return {
+        path: [...path, property],
+        atKey: true,
+        message: `unknown property "${property}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Allowed: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required': {
+      const property = (error.params as { missingProperty: string }).missingProperty;
+      return { path, message: `missing required property "${property}"` };
+    }
+    case 'type': {
+      const expected = (error.params as { type: string | string[] }).type;
+      return { path, message: `must be ${article(expected)}, got ${describeType(error.data)}` };
+    }
+    case 'format':
+      return { path, message: explainFormat(error) };
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      return { path, message: `must be one of: ${allowed.map((value) => JSON.stringify(value)).join(', ')} (got ${JSON.stringify(error.data)})` };
+    }
+    case 'const':
+      return { path, message: `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)} (got ${JSON.stringify(error.data)})` };
+    case 'propertyNames':
+      return { path, message: `has an invalid key: ${error.message ?? ''}` };
+    default:
+      return { path, message: error.message ?? `is invalid (${error.keyword})` };
+  }
+}
+
+function explainFormat(error: ErrorObject): string {
+  const name = (error.params as { format: string }).format;
+  const data = typeof error.data === 'string' ? error.data : String(error.data);
+  return FORMATS[name]?.explain(data) ?? `must be a valid ${name}`;
+}
+
+function explainAnyOf(error: ErrorObject, branches: ErrorObject[]): string {
+  const description = (error.parentSchema as { description?: string } | undefined)?.description;
+  const types = branches.filter((branch) => branch.keyword === 'type').map((branch) => (branch.params as { type: string }).type);
+  const shape = types.length > 0 ? `must be ${article(types)} (got ${describeType(error.data)})` : `${JSON.stringify(error.data)} is not valid here`;
+  return description ? `${shape}: ${description}` : shape;
+}
+
+function article(type: string | string[]): string {
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((name) => (name === 'integer' ? 'an integer' : name === 'object' ? 'an object' : name === 'array' ? 'a list' : `a ${name}`)).join(' or ');
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** The allowed key closest to a typo (Levenshtein distance ≤ 2), for "Did you mean". */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = levenshtein(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,101 @@
+/**
+ * YAML parsed with positions, so every problem found later (schema, budgets, variables) can point
+ * at `file:line:col`. This module only parses and locates; it does not judge.
+ */
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface SpecProblem {
+  file: string;
+  position?: Position;
+  /** Dotted path into the spec ("checks[0].latency.p95"); empty for the whole document. */
+  path: string;
+  message: string;
+}
+
+export interface YamlSource {
+  file: string;
+  text: string;
+  document: Document;
+  /** The data, or undefined when the YAML could not be parsed. */
+  data: unknown;
+  problems: SpecProblem[];
+  /** Position of the node at a path (or of its closest existing parent). */
+  locate(path: Array<string | number>, options?: { key?: boolean }): Position | undefined;
+}
+
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const problems: SpecProblem[] = [...document.errors, ...document.warnings].map((error) => {
+    const position = error.linePos?.[0];
+    return {
+      file,
+      position: position ? { line: position.line, col: position.col } : undefined,
+      path: '',
+      message: `YAML: ${firstLine(error.message)}`,
+    };
+  });
+
+  const toPosition = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, col };
+  };
+
+  const locate = (path: Array<string | number>, options: { key?: boolean } = {}): Position | undefined => {
+    // Walk down as far as the path exists; report the deepest node found.
+    let node: unknown = document.contents;
+    let found: Position | undefined = node && hasRange(node) ? toPosition(node.range[0]) : undefined;
+    for (let index = 0; index < path.length; index += 1) {
+      const segment = path[index];
+      const last = index === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+        if (!pair) return found;
+        if (last && options.key && hasRange(pair.key)) return toPosition(pair.key.range[0]);
+        node = pair.value;
+        const at = hasRange(node) ? node.range[0] : hasRange(pair.key) ? pair.key.range[0] : undefined;
+        if (at !== undefined) found = toPosition(at);
+      } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+        const item = (node as { items: unknown[] }).items[Number(segment)];
+        if (item === undefined) return found;
+        node = item;
+        if (hasRange(node)) found = toPosition(node.range[0]);
+      } else {
+        return found;
+      }
+    }
+    return found;
+  };
+
+  const data = problems.some((problem) => problem.message.startsWith('YAML')) && document.errors.length > 0 ? undefined : document.toJS();
+  return { file, text, document, data, problems, locate };
+}
+
+function hasRange(node: unknown): node is { range: [number, number, number] } {
+  return Boolean(node && typeof node === 'object' && 'range' in node && Array.isArray((node as { range: unknown }).range));
+}
+
+function firstLine(message: string): string {
+  // yaml's pretty errors append the offending line and a caret; the position is reported separately.
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+/** `checks[0].latency.p95` from ['checks', 0, 'latency', 'p95']. */
+export function formatPath(path: Array<string | number>): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : /^[A-Za-z_$][\w$-]*$/.test(segment) ? (index === 0 ? segment : `.${segment}`) : `[${JSON.stringify(segment)}]`,
+    )
+    .join('');
+}
+
+/** `specs/x.yaml:12:7 checks[0].latency.p95: message` — the one format every spec problem uses. */
+export function formatProblem(problem: SpecProblem): string {
+  const where = problem.position ? `${problem.file}:${problem.position.line}:${problem.position.col}` : problem.file;
+  return problem.path ? `${where} ${problem.path}: ${problem.message}` : `${where} ${problem.message}`;
+}
