@@ -95,18 +95,27 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
   });
 }
 
+/**
+ * SIGTERM the whole process group, wait until every member is gone (the shell may exit before the
+ * server it started), SIGKILL whatever is left after 3 s.
+ */
 async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signalGroup = (signal: NodeJS.Signals) => {
+  if (child.pid === undefined) return;
+  const group = -child.pid;
+  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
     try {
-      process.kill(-child.pid!, signal);
+      process.kill(group, signal);
+      return true;
     } catch {
-      // already gone
+      return false; // ESRCH: nobody left in the group
     }
   };
-  signalGroup('SIGTERM');
-  const timer = setTimeout(() => signalGroup('SIGKILL'), 3000);
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 4000))]);
-  clearTimeout(timer);
+  if (!signalGroup('SIGTERM')) return;
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    if (!signalGroup(0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  signalGroup('SIGKILL');
+  for (let i = 0; i < 40 && signalGroup(0); i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
 }

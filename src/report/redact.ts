@@ -4,7 +4,7 @@
  * replaced wherever they appear.
  */
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(?::([^/\s@]*))?@/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*)(?::([^/\s@]*))?@/gi;
 
 /** "postgres://app:s3cret@db/x" → "postgres://app:***@db/x". */
 export function redactUrl(text: string): string {

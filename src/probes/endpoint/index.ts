@@ -115,7 +115,7 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
   const errorCount = measuredErrors.reduce((sum, [, count]) => sum + count, 0);
   const total = measured.warm.count + errorCount;
   const failed = measured.unexpected + errorCount;
-  const shown = [formatCounts(new Map(Object.entries(measured.statuses))), errorCount ? formatCounts(new Map(measuredErrors)) : '']
+  const shown = [measured.warm.count ? formatCounts(new Map(Object.entries(measured.statuses))) : '', errorCount ? formatCounts(new Map(measuredErrors)) : '']
     .filter(Boolean)
     .join('; ');
   const expected = check.expectStatus.join(' or ');

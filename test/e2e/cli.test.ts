@@ -1,0 +1,250 @@
+/**
+ * The real CLI on real specs: exit codes, messages and report contents, as a user or CI sees them.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+
+let server: ScriptedServer;
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'perfspec-e2e-'));
+  server = await startScriptedServer({
+    '/login': { body: JSON.stringify({ access_token: 'tok-e2e-very-secret' }) },
+    '/fast': {},
+    '/slow': { delayMs: 30 },
+    '/forever': { delayMs: 200 },
+  });
+});
+afterAll(async () => server.close());
+
+async function writeSpec(name: string, body: string): Promise<string> {
+  const file = path.join(work, name);
+  await writeFile(file, `perfspec: 1\nname: ${name}\ntarget:\n  baseUrl: ${server.url}\n${body}`);
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+describe('perfspec validate', () => {
+  it('reports every problem of every broken spec at once, with positions, exit 2', async () => {
+    const outcome = await runCli(['validate', 'test/fixtures/specs/invalid']);
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.stderr).toContain('test/fixtures/specs/invalid/bad-budget.yaml:8:21 checks[0].latency.p95: "< fast" is not a latency budget');
+    expect(outcome.stderr).toContain('test/fixtures/specs/invalid/unknown-key.yaml:10:7 checks[0].latency.p59: unknown property "p59"');
+    expect(outcome.stderr).toContain('test/fixtures/specs/invalid/malformed-yaml.yaml:7:14 YAML:');
+    expect(outcome.stderr).toContain('16 problems in 8 specs');
+    noStackTrace(outcome.stderr);
+  });
+
+  it('accepts the bundled spec', async () => {
+    const outcome = await runCli(['validate', 'specs/phase3.yaml']);
+    expect(outcome.stdout).toContain('✔ specs/phase3.yaml: valid');
+    expect(outcome.exitCode).toBe(0);
+  });
+
+  it('exit 2 for a missing file', async () => {
+    const outcome = await runCli(['validate', 'nope/missing.yaml']);
+    expect(outcome).toMatchObject({ exitCode: 2, stderr: 'perfspec: no such file or directory: nope/missing.yaml\nhint: Pass spec files (*.yaml) or directories that contain them.\n' });
+  });
+});
+
+describe('perfspec run', () => {
+  it('passes, writes all four reports, and never writes the captured token', async () => {
+    const spec = await writeSpec(
+      'pass.yaml',
+      `setup:
+  - request: POST /login
+    capture: { token: $.access_token }
+defaults:
+  headers: { Authorization: "Bearer \${vars.token}" }
+  samples: 20
+  warmup: 2
+checks:
+  - name: Fast endpoint
+    request: GET /fast
+    latency: { p95: "< 500ms" }
+`,
+    );
+    const out = path.join(work, 'out-pass');
+    const outcome = await runCli(['run', spec, '--out', out]);
+    expect(outcome.exitCode).toBe(0);
+    expect(server.lastHeaders.get('/fast')?.authorization).toBe('Bearer tok-e2e-very-secret');
+    expect(server.lastHeaders.get('/login')?.authorization).toBeUndefined();
+    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml']) {
+      const text = await readFile(path.join(out, name), 'utf8');
+      expect(text).toContain('Fast endpoint');
+      expect(text).not.toContain('tok-e2e-very-secret');
+    }
+    expect(outcome.stdout).toMatch(/PASSED\s+2 budgets: 2 passed, 0 failed/);
+  });
+
+  it('fails with exit 1 and names the check, target and measured value', async () => {
+    const spec = await writeSpec(
+      'fail.yaml',
+      `checks:
+  - name: Slow endpoint
+    request: GET /slow
+    samples: 10
+    warmup: 1
+    latency: { p50: "< 10ms" }
+`,
+    );
+    const out = path.join(work, 'out-fail');
+    const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'console,junit,json']);
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.stdout).toMatch(/latency\.p50: p50 3\d\.\d+ms is not below 10ms \(target < 10ms\)/);
+    const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
+    expect(junit).toMatch(/<failure message="p50 3\d\.\d+ms is not below 10ms" type="budget">target: &lt; 10ms/);
+    expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBeGreaterThanOrEqual(30);
+  });
+
+  it('--only runs the named checks, --set fills variables', async () => {
+    const spec = await writeSpec(
+      'only.yaml',
+      `checks:
+  - name: Alpha
+    request: GET /fast?who=\${vars.who}
+    samples: 2
+    warmup: 0
+  - name: Beta
+    request: GET /slow
+    samples: 2
+    warmup: 0
+`,
+    );
+    const outcome = await runCli(['validate', spec]);
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.stderr).toContain('${vars.who} is not defined');
+    const run = await runCli(['run', spec, '--only', 'alp', '--set', 'who=qa', '--reporter', 'json', '--out', path.join(work, 'out-only')]);
+    expect(run.exitCode).toBe(0);
+    const json = JSON.parse(await readFile(path.join(work, 'out-only', 'perfspec-report.json'), 'utf8'));
+    expect(json.specs[0].checks.map((check: { name: string }) => check.name)).toEqual(['Alpha']);
+  });
+
+  it('target unreachable: exit 3 with one line naming the address and the fix, no stack trace', async () => {
+    const port = await freePort();
+    const spec = await writeSpec('down.yaml', `checks:\n  - name: x\n    request: GET /fast\n`);
+    const outcome = await runCli(['run', spec, '--base-url', `http://127.0.0.1:${port}`, '--reporter', 'console']);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.stdout).toContain(`target unreachable: nothing answers at http://127.0.0.1:${port}`);
+    expect(outcome.stdout).toContain('hint: Start the API, pass --base-url');
+    noStackTrace(outcome.stdout + outcome.stderr);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await runCli(['run', 'specs/phase3.yaml', '--reporter', 'pdf'])).stderr).toBe(
+      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit\n',
+    );
+    expect((await runCli(['run', 'specs/phase3.yaml', '--set', 'novalue'])).exitCode).toBe(2);
+    expect((await runCli(['run', 'specs/phase3.yaml', '--base-url', 'ftp://x'])).exitCode).toBe(2);
+    expect((await runCli(['frobnicate'])).exitCode).toBe(2);
+  });
+
+  it('Ctrl-C stops the run and still writes the partial report, marked aborted (exit 130)', async () => {
+    const spec = await writeSpec(
+      'abort.yaml',
+      `checks:
+  - name: Long check
+    request: GET /forever
+    samples: 1000
+    warmup: 0
+`,
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 700);
+    const out = path.join(work, 'out-abort');
+    const started = Date.now();
+    const outcome = await runCli(['run', spec, '--out', out], { signal: controller.signal });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(outcome.exitCode).toBe(130);
+    expect(outcome.stderr).toContain('interrupted');
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    expect(json.aborted).toBe(true);
+    const samples = json.specs[0].checks[0].probes[0].data.warm.count;
+    expect(samples).toBeGreaterThan(0);
+    expect(samples).toBeLessThan(1000);
+    expect(await readFile(path.join(out, 'perfspec-report.md'), 'utf8')).toContain('ABORTED (partial results)');
+  });
+
+  it('target.start starts the service with PORT and env, and stops it afterwards', async () => {
+    const port = await freePort();
+    const pidFile = path.join(work, 'server.pid');
+    const spec = path.join(work, 'start.yaml');
+    await writeFile(
+      spec,
+      `perfspec: 1
+name: start
+target:
+  baseUrl: http://127.0.0.1:${port}
+  start:
+    command: node ${path.resolve('test/fixtures/servers/port-server.mjs')}
+    ready: /health
+    env: { GREETING: hello, PID_FILE: "${pidFile}" }
+checks:
+  - name: Greeting
+    request: GET /anything
+    samples: 3
+    warmup: 0
+    expect: { json: { "$.greeting": hello } }
+`,
+    );
+    const outcome = await runCli(['run', spec, '--reporter', 'console']);
+    expect(outcome.exitCode).toBe(0);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('a start command that dies: exit 3 with its output', async () => {
+    const spec = path.join(work, 'start-fail.yaml');
+    await writeFile(
+      spec,
+      `perfspec: 1\nname: dies\ntarget:\n  baseUrl: http://127.0.0.1:${await freePort()}\n  start:\n    command: "echo cannot bind; exit 7"\n    reuseExisting: false\n`,
+    );
+    const outcome = await runCli(['run', spec, '--reporter', 'console']);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.stdout).toContain('target.start command exited with code 7');
+    expect(outcome.stdout).toContain('| cannot bind');
+  });
+});
+
+describe('perfspec init', () => {
+  it('writes a starter spec that validates, and will not overwrite it', async () => {
+    const file = path.join(work, 'starter', 'perfspec.yaml');
+    expect((await runCli(['init', file])).exitCode).toBe(0);
+    expect((await runCli(['validate', file])).exitCode).toBe(0);
+    expect(await readFile(file, 'utf8')).toMatch(/^# yaml-language-server: \$schema=.*schemas\/perfspec\.schema\.json/);
+    const again = await runCli(['init', file]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('already exists');
+  });
+});
+
+describe('the installed bin', () => {
+  it('runs from dist with a clean message and exit code', async () => {
+    const result = await promisify(execFile)('node', ['bin/perfspec.js', 'validate', 'test/fixtures/specs/invalid/bad-duration.yaml']).catch((error) => error);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'test/fixtures/specs/invalid/bad-duration.yaml:5:12 target.timeout: "5 seconds" is not a duration; write it like "250ms", "1.5s" or "15m"\n\n1 problem in 1 spec\n',
+    );
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * A real HTTP server on 127.0.0.1, port 0, whose routes answer with scripted delays and statuses
+ * and count what they received: the ground truth the probes' figures are compared with.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Route {
+  delayMs?: number;
+  /** Status per request number (0-based), or a fixed status. */
+  status?: number | ((index: number) => number);
+  body?: string | ((index: number) => string);
+  /** Never answer (for timeouts). */
+  hang?: boolean;
+}
+
+export interface ScriptedServer {
+  url: string;
+  port: number;
+  /** Requests received per path (without query). */
+  hits: Map<string, number>;
+  /** Headers of the last request per path. */
+  lastHeaders: Map<string, http.IncomingHttpHeaders>;
+  close(): Promise<void>;
+}
+
+export async function startScriptedServer(routes: Record<string, Route>): Promise<ScriptedServer> {
+  const hits = new Map<string, number>();
+  const lastHeaders = new Map<string, http.IncomingHttpHeaders>();
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const index = hits.get(path) ?? 0;
+    hits.set(path, index + 1);
+    lastHeaders.set(path, req.headers);
+    req.resume();
+    const route = routes[path];
+    if (!route) {
+      res.statusCode = 404;
+      res.end('{"error":"not found"}');
+      return;
+    }
+    if (route.hang) return;
+    const answer = () => {
+      res.statusCode = typeof route.status === 'function' ? route.status(index) : (route.status ?? 200);
+      res.setHeader('content-type', 'application/json');
+      res.end(typeof route.body === 'function' ? route.body(index) : (route.body ?? '{"ok":true}'));
+    };
+    if (route.delayMs) setTimeout(answer, route.delayMs);
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    hits,
+    lastHeaders,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

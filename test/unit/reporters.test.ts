@@ -1,0 +1,168 @@
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assembleResult } from '../../src/engine/run.js';
+import { createRedactor, redactUrl } from '../../src/report/redact.js';
+import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
+import type { SpecResult } from '../../src/report/result.js';
+import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
+import { judgeBudget } from '../../src/verdict/judge.js';
+import { parseBudget } from '../../src/units/budget.js';
+
+function sampleResult(options: { aborted?: boolean } = {}) {
+  const verdict = (check: string, metric: string, target: string, actual: number, level: 'error' | 'warn' = 'error') =>
+    judgeBudget({ check, probe: 'endpoint', metric, level }, parseBudget(target, 'duration')!, actual);
+  const spec: SpecResult = {
+    file: 'specs/phase3.yaml',
+    name: 'Phase 3 <optimizations>',
+    status: 'failed',
+    errors: [],
+    checks: [
+      {
+        name: 'Audit logs list',
+        section: 'check',
+        request: 'GET /api/v1/audit-logs?limit=100',
+        status: 'failed',
+        durationMs: 1200,
+        probes: [
+          {
+            kind: 'endpoint',
+            verdicts: [verdict('Audit logs list', 'latency.p95', '< 50ms', 123.4), verdict('Audit logs list', 'latency.p50', '< 50ms', 12.3)],
+            tables: [{ title: 'Latency', columns: ['p50', 'p95'], rows: [['12.3ms', '123.4ms | spiky']] }],
+            notes: ['Errors: 1× timeout'],
+            data: {},
+          },
+        ],
+      },
+      {
+        name: 'SSO configuration (cached)',
+        section: 'check',
+        status: 'warned',
+        durationMs: 300,
+        probes: [{ kind: 'endpoint', verdicts: [verdict('SSO configuration (cached)', 'latency.p95', '< 5ms', 7, 'warn')], tables: [], notes: [], data: {} }],
+      },
+    ],
+  };
+  return assembleResult([spec], {
+    runId: 'run-1',
+    startedAt: new Date('2026-01-01T00:00:00Z'),
+    finishedAt: new Date('2026-01-01T00:00:02Z'),
+    durationMs: 2000,
+    aborted: options.aborted ?? false,
+    version: '0.1.0',
+  });
+}
+
+async function renderAll(result = sampleResult(), secrets: string[] = []) {
+  const outDir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-report-'));
+  let stdout = '';
+  const ctx = { outDir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor(secrets), color: false };
+  const reporters = Object.values(REPORTERS).map((factory) => factory(ctx));
+  const written = await createMultiplexer(reporters, (name, error) => {
+    throw new Error(`${name}: ${String(error)}`);
+  }).onEnd(result);
+  const read = (name: string) => readFile(path.join(outDir, name), 'utf8');
+  return { outDir, written, stdout, read };
+}
+
+describe('result summary', () => {
+  it('counts verdicts by outcome and takes the worst status', () => {
+    const result = sampleResult();
+    expect(result.summary).toEqual({ verdicts: 3, passed: 1, failed: 1, warned: 1, errors: 0 });
+    expect(result.status).toBe('failed');
+  });
+});
+
+describe('reporters', () => {
+  it('write every report file atomically, leaving no temp files', async () => {
+    const { outDir, written } = await renderAll();
+    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md']);
+    expect((await readdir(outDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('markdown has the seed table and the failures with target and actual', async () => {
+    const md = await (await renderAll()).read('perfspec-report.md');
+    expect(md).toContain('| Check | Budget | Target | Actual | Status |');
+    expect(md).toContain('| Audit logs list | latency.p95 | < 50ms | 123.4ms | ❌ |');
+    expect(md).toContain('| SSO configuration (cached) | latency.p95 | < 5ms | 7ms | ⚠️ |');
+    expect(md).toContain('- **Audit logs list** `latency.p95`: p95 123.4ms is not below 50ms (target < 50ms, actual 123.4ms)');
+    expect(md).toContain('| 12.3ms | 123.4ms \\| spiky |');
+    expect(md).toContain('**❌ FAIL: FAILED: budgets not met**');
+  });
+
+  it('JUnit has one testcase per budget, failures carrying target and actual, warnings not failing', async () => {
+    const xml = await (await renderAll()).read('perfspec-junit.xml');
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml.match(/<failure /g)).toHaveLength(1);
+    expect(xml).toContain('<testsuites name="perfspec" tests="3" failures="1" errors="0" time="2.000">');
+    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">target: &lt; 50ms\nactual: 123.4ms');
+    expect(xml).toContain('name="Phase 3 &lt;optimizations&gt;"');
+  });
+
+  it('HTML is self-contained and escapes names', async () => {
+    const html = await (await renderAll()).read('perfspec-report.html');
+    expect(html).toContain('Phase 3 &lt;optimizations&gt;');
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/);
+    expect(html).not.toContain('http://');
+  });
+
+  it('JSON is the versioned result object', async () => {
+    const json = JSON.parse(await (await renderAll()).read('perfspec-report.json'));
+    expect(json.formatVersion).toBe(1);
+    expect(json.summary.failed).toBe(1);
+    expect(json.specs[0].checks[0].probes[0].verdicts[0]).toMatchObject({ metric: 'latency.p95', target: '< 50ms', actualValue: 123.4, passed: false });
+  });
+
+  it('marks an aborted run in every report', async () => {
+    const { read, stdout } = await renderAll(sampleResult({ aborted: true }));
+    expect(await read('perfspec-report.md')).toContain('ABORTED (partial results)');
+    expect(await read('perfspec-report.html')).toContain('This run was interrupted');
+    expect(JSON.parse(await read('perfspec-report.json')).aborted).toBe(true);
+    expect(await read('perfspec-junit.xml')).toContain('<property name="aborted" value="true"/>');
+    expect(stdout).toContain('ABORTED');
+  });
+
+  it('redacts secrets from every report and the console', async () => {
+    const result = sampleResult();
+    result.specs[0].errors.push('setup failed for postgres://app:hunter22@db:5432/x with token tok-abcdef');
+    const { read, stdout } = await renderAll(result, ['tok-abcdef']);
+    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml']) {
+      const text = await read(name);
+      expect(text).not.toContain('hunter22');
+      expect(text).not.toContain('tok-abcdef');
+    }
+    expect(stdout).not.toContain('hunter22');
+    expect(stdout).toContain('postgres://app:***@db:5432/x');
+  });
+
+  it('a failing reporter does not stop the others', async () => {
+    const calls: string[] = [];
+    const broken: Reporter = { name: 'broken', onEnd: async () => { throw new Error('disk full'); } };
+    const fine: Reporter = { name: 'fine', onEnd: async () => { calls.push('fine'); return ['x']; } };
+    const errors: string[] = [];
+    const written = await createMultiplexer([broken, fine], (name, error) => errors.push(`${name}: ${(error as Error).message}`)).onEnd(sampleResult());
+    expect(written).toEqual(['x']);
+    expect(calls).toEqual(['fine']);
+    expect(errors).toEqual(['broken: disk full']);
+  });
+});
+
+describe('view helpers', () => {
+  it('escapes markdown cells', () => expect(markdownCell('a|b\nc')).toBe('a\\|b c'));
+  it('scales chart points into the box', () => {
+    const chart = toChart({ title: 'req/s', unit: 'req/s', points: [[0, 0], [10, 100]] });
+    expect(chart.points).toBe('0.0,160.0 600.0,14.5');
+    expect(chart.max).toBe('100 req/s');
+  });
+  it('builds one row per verdict', () => expect(buildReportView(sampleResult()).rows).toHaveLength(3));
+});
+
+describe('redaction', () => {
+  it('masks URL passwords and keeps users', () => {
+    expect(redactUrl('redis://:pw1234@127.0.0.1:6379/0 and postgres://u:p@h/db and http://h/x')).toBe('redis://:***@127.0.0.1:6379/0 and postgres://u:***@h/db and http://h/x');
+  });
+  it('ignores too-short secrets that would mask ordinary text', () => {
+    expect(createRedactor(['ab', 'secret-value'])('ab secret-value')).toBe('ab ***');
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * Every broken spec under test/fixtures/specs/invalid gives exactly the expected problems, with
+ * positions, as the person running `perfspec validate` reads them.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSpecFile, loadSpecText } from '../../src/spec/load-spec.js';
+import { formatProblem } from '../../src/spec/yaml-source.js';
+
+const dir = 'test/fixtures/specs/invalid';
+
+const EXPECTED: Record<string, string[]> = {
+  'malformed-yaml.yaml': [
+    `${dir}/malformed-yaml.yaml:7:14 YAML: Nested mappings are not allowed in compact mappings`,
+    `${dir}/malformed-yaml.yaml:7:14 YAML: Implicit keys need to be on a single line`,
+  ],
+  'unknown-key.yaml': [
+    `${dir}/unknown-key.yaml:10:7 checks[0].latency.p59: unknown property "p59". Did you mean "p50"? Allowed: p50, p90, p95, p99, max, mean, cold`,
+  ],
+  'wrong-type.yaml': [
+    `${dir}/wrong-type.yaml:8:14 checks[0].samples: must be an integer, got string "lots"`,
+    `${dir}/wrong-type.yaml:9:23 checks[0].expect.status: must be an integer or a list (got string "200"): Expected HTTP status, or a list of them.`,
+  ],
+  'bad-budget.yaml': [
+    `${dir}/bad-budget.yaml:8:21 checks[0].latency.p95: "< fast" is not a latency budget; write it like "< 50ms" or "<= 1.5s"`,
+  ],
+  'bad-duration.yaml': [
+    `${dir}/bad-duration.yaml:5:12 target.timeout: "5 seconds" is not a duration; write it like "250ms", "1.5s" or "15m"`,
+  ],
+  'undefined-variable.yaml': [
+    `${dir}/undefined-variable.yaml:10:14 checks[0].request: \${vars.user_id} is not defined; define it under vars, pass --set NAME=VALUE, or capture it in setup (defined: token)`,
+  ],
+  'missing-required.yaml': [`${dir}/missing-required.yaml:6:5 checks[0]: missing required property "name"`],
+  'many-problems.yaml': [
+    `${dir}/many-problems.yaml:4:12 target.baseUrl: "not-a-url" is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
+    `${dir}/many-problems.yaml:5:3 target.timout: unknown property "timout". Did you mean "timeout"? Allowed: baseUrl, headers, timeout, start`,
+    `${dir}/many-problems.yaml:7:12 defaults.samples: must be >= 1`,
+    `${dir}/many-problems.yaml:10:14 checks[0].request: "FETCH /a" is not a request; write it like "GET /api/v1/users/me" (methods: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)`,
+    `${dir}/many-problems.yaml:11:12 checks[0].level: must be one of: "error", "warn" (got "fatal")`,
+    `${dir}/many-problems.yaml:12:36 checks[0].latency.p99: must be a string, got number 100`,
+    `${dir}/many-problems.yaml:15:23 checks[1].headers.X-Key: environment variable PERFSPEC_TEST_UNSET_KEY is not set and \${env.PERFSPEC_TEST_UNSET_KEY} has no default; set it or write \${env.PERFSPEC_TEST_UNSET_KEY:-default}`,
+  ],
+};
+
+describe('invalid specs', () => {
+  it('has an expectation for every fixture', () => {
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  for (const [file, expected] of Object.entries(EXPECTED)) {
+    it(file, async () => {
+      const outcome = await loadSpecFile(path.join(dir, file), { env: {} });
+      expect(outcome.loaded).toBeUndefined();
+      expect(outcome.problems.map(formatProblem)).toEqual(expected);
+    });
+  }
+});
+
+describe('valid specs', () => {
+  for (const file of readdirSync('test/fixtures/specs/valid')) {
+    it(file, async () => {
+      const outcome = await loadSpecFile(path.join('test/fixtures/specs/valid', file), { env: {} });
+      expect(outcome.problems.map(formatProblem)).toEqual([]);
+      expect(outcome.loaded?.spec.perfspec).toBe(1);
+    });
+  }
+
+  it('specs/phase3.yaml is valid', async () => {
+    const outcome = await loadSpecFile('specs/phase3.yaml', { env: {} });
+    expect(outcome.problems.map(formatProblem)).toEqual([]);
+  });
+});
+
+describe('environment and variables', () => {
+  const base = 'perfspec: 1\nname: x\ntarget:\n  baseUrl: ${env.BASE:-http://127.0.0.1:1}\n';
+
+  it('resolves ${env.*} before validation, so environment values are validated too', () => {
+    const good = loadSpecText('x.yaml', `${base}  timeout: \${env.T}\n`, { env: { T: '2s' } });
+    expect(good.loaded?.spec.target.timeout).toBe('2s');
+    const bad = loadSpecText('x.yaml', `${base}  timeout: \${env.T}\n`, { env: { T: 'never' } });
+    expect(bad.problems.map(formatProblem)).toEqual(['x.yaml:5:12 target.timeout: "never" is not a duration; write it like "250ms", "1.5s" or "15m"']);
+  });
+
+  it('accepts variables from vars, --set and earlier setup captures; not from later ones', () => {
+    const text = `${base}vars: { tenant: acme }
+setup:
+  - request: GET /a/\${vars.tenant}/\${vars.fromCli}
+    capture: { first: $.id }
+  - request: GET /b/\${vars.first}/\${vars.second}
+    capture: { second: $.id }
+checks:
+  - name: c
+    request: GET /c/\${vars.second}
+`;
+    const outcome = loadSpecText('x.yaml', text, { env: {}, setVars: { fromCli: '1' } });
+    expect(outcome.problems.map(formatProblem)).toEqual([
+      'x.yaml:9:14 setup[1].request: ${vars.second} is not defined; define it under vars, pass --set NAME=VALUE, or capture it in setup (defined: tenant, fromCli, first)',
+    ]);
+  });
+
+  it('lets default headers refer to a capture made later in setup', () => {
+    const text = `${base}defaults: { headers: { Authorization: "Bearer \${vars.token}" } }
+setup:
+  - request: POST /login
+    capture: { token: $.t }
+`;
+    expect(loadSpecText('x.yaml', text, { env: {} }).problems).toEqual([]);
+  });
+
+  it('rejects unknown namespaces and run fields', () => {
+    const text = `${base}checks:\n  - name: c\n    request: GET /\${secret.x}/\${run.nope}\n`;
+    expect(loadSpecText('x.yaml', text, { env: {} }).problems.map((problem) => problem.message)).toEqual([
+      'unknown variable namespace "secret" in ${secret.x}; use one of: env, vars, run, params, data, vu',
+      'unknown run field "nope" in ${run.nope}; use one of: ${run.id}, ${run.startedAt}',
+    ]);
+  });
+
+  it('says so when the document is not a mapping', () => {
+    expect(loadSpecText('x.yaml', '- a\n- b\n', { env: {} }).problems.map(formatProblem)).toEqual([
+      'x.yaml:1:1 a spec must be a YAML mapping (perfspec: 1, name: ..., target: ...)',
+    ]);
+  });
+});
