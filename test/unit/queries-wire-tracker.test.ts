@@ -121,6 +121,12 @@ describe('WireTracker', () => {
     expect(statements).toEqual([{ text: 'SELECT 1', piece: 0, params: undefined, error: undefined, tag: 'SELECT 1' }]);
   });
 
+  it('learns the backend process id from BackendKeyData', () => {
+    const { tracker, statements } = run([[[F.query('SELECT 1')], [B.complete('SELECT 1'), B.ready()]]], 3);
+    expect(tracker.backendPid).toBe(42);
+    expect(statements[0].backendPid).toBe(42);
+  });
+
   it('counts each statement of a multi-statement simple query, in order', () => {
     const statements = expectStableUnderChunking([
       [

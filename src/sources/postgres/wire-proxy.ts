@@ -59,6 +59,8 @@ export interface WireProxyStats {
 /** A statement as recorded, plus the connection and the startup parameters it came from. */
 export interface ProxyStatement extends ExecutedStatement {
   connection: number;
+  /** The server process that ran it (matches the [pid] of the server's log lines). */
+  backendPid?: number;
   /** application_name from the client's StartupMessage (lets tests and reports tell clients apart). */
   application?: string;
   startedAt: number;
@@ -181,6 +183,7 @@ export class PgWireProxy implements QueryWindowSource {
       };
       const application = this.clientInfo.get(record.connection)?.application;
       if (application !== undefined) statement.application = application;
+      if (record.backendPid !== undefined) statement.backendPid = record.backendPid;
       if (record.params) statement.params = record.params;
       if (record.error !== undefined) statement.error = record.error;
       if (record.tag !== undefined) statement.tag = record.tag;

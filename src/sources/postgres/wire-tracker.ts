@@ -21,6 +21,7 @@
 /** What the tracker reports for one finished statement. */
 export interface WireStatement {
   connection: number;
+  backendPid?: number;
   /** Parse text (extended protocol) or the whole Query text (simple protocol; see `piece`). */
   text: string;
   /** For a simple Query: which of its statements this is (0-based); -1 for the extended protocol. */
@@ -55,6 +56,7 @@ const B_EMPTY_QUERY = 0x49; // 'I'
 const B_PORTAL_SUSPENDED = 0x73; // 's'
 const B_ERROR = 0x45; // 'E'
 const B_READY = 0x5a; // 'Z'
+const B_KEY_DATA = 0x4b; // 'K'
 
 const IGNORE = 0;
 const NOTIFY = 1;
@@ -77,6 +79,7 @@ BACKEND_WANTS[B_BIND_COMPLETE] = NOTIFY;
 BACKEND_WANTS[B_EMPTY_QUERY] = NOTIFY;
 BACKEND_WANTS[B_PORTAL_SUSPENDED] = NOTIFY;
 BACKEND_WANTS[B_READY] = NOTIFY;
+BACKEND_WANTS[B_KEY_DATA] = BODY;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -249,6 +252,8 @@ export class WireTracker {
   desyncs = 0;
   /** Statements finished on this connection, in or out of windows. */
   finished = 0;
+  /** The server process serving this connection (from BackendKeyData), to match the server's logs. */
+  backendPid: number | undefined;
 
   constructor(
     readonly connection: number,
@@ -403,6 +408,9 @@ export class WireTracker {
       case B_READY:
         this.onReady(op);
         return;
+      case B_KEY_DATA:
+        if (body.length >= 4) this.backendPid = body.readInt32BE(0);
+        return;
     }
   }
 
@@ -453,6 +461,7 @@ export class WireTracker {
     this.finished++;
     if (!this.sink.recording) return;
     const statement: WireStatement = { connection: this.connection, text, piece, startedAt, durationMs: Math.max(0, this.now - startedAt) };
+    if (this.backendPid !== undefined) statement.backendPid = this.backendPid;
     if (params) statement.params = params;
     if (error !== undefined) statement.error = error;
     if (tag !== undefined) statement.tag = tag;
