@@ -1,15 +1,11 @@
 /** Start the reference API in-process on a random port, in the given mode. */
-// @ts-expect-error -- plain JavaScript module without type declarations
-import { createApp } from '../reference-api/app.js';
+import { createApp } from '../reference-api/index.js';
 
-export interface ReferenceApi {
-  url: string;
-  close(): Promise<void>;
-}
+export type ReferenceApi = Awaited<ReturnType<typeof createApp>>;
 
 export async function startReferenceApi(
   mode: 'naive' | 'optimized',
   options: { databaseUrl?: string; redisUrl?: string; dbLatencyMs?: number } = {},
 ): Promise<ReferenceApi> {
-  return (await createApp({ mode, port: 0, ...options })) as ReferenceApi;
+  return createApp({ mode, port: 0, ...options });
 }
