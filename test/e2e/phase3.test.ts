@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
 async function freePort(): Promise<number> {
@@ -45,6 +46,7 @@ describe('specs/phase3.yaml against the reference API', () => {
     const failed = verdicts.filter((verdict) => !verdict.passed);
     expect(failed.map((verdict) => `${verdict.check} ${verdict.metric}: ${verdict.message}`)).toEqual([]);
     expect(json.specs[0].errors).toEqual([]);
+    expect(reportSchemaProblems(json)).toEqual([]);
     expect(outcome.exitCode).toBe(0);
     expect(json.specs[0].checks.map((check: { name: string }) => check.name)).toContain('Audit logs list');
   });

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { reportSchemaProblems } from '../helpers/report-schema.js';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,8 +108,9 @@ describe('reporters', () => {
     expect(html).not.toContain('http://');
   });
 
-  it('JSON is the versioned result object', async () => {
+  it('JSON is the versioned result object, valid against schemas/report.schema.json', async () => {
     const json = JSON.parse(await (await renderAll()).read('perfspec-report.json'));
+    expect(reportSchemaProblems(json)).toEqual([]);
     expect(json.formatVersion).toBe(1);
     expect(json.summary.failed).toBe(1);
     expect(json.specs[0].checks[0].probes[0].verdicts[0]).toMatchObject({ metric: 'latency.p95', target: '< 50ms', actualValue: 123.4, passed: false });
