@@ -69,4 +69,10 @@ describe('pgStatStatementsFix', () => {
     expect(pgStatStatementsFix(target, 'pg_stat_statements, ', null)).toContain(`shared_preload_libraries = 'pg_stat_statements'`);
     expect(pgStatStatementsFix(target, '', null)).toContain('pg_ctlcluster --skip-systemctl-redirect <version> main restart');
   });
+
+  it('asks to look at the current libraries first when perfspec could not read them', () => {
+    expect(pgStatStatementsFix(target, null, 15).split('\n')[0]).toBe(
+      'psql -h 127.0.0.1 -p 5432 -U postgres -c "SHOW shared_preload_libraries"   # keep what is listed there in the next line',
+    );
+  });
 });

@@ -69,14 +69,15 @@ export function deltasToStatements(deltas: readonly StatDelta[]): ExecutedStatem
 }
 
 /** The commands that make pg_stat_statements count, for the database perfspec connects to. */
-export function pgStatStatementsFix(target: PgTarget, preload: string, majorVersion: number | null): string {
-  const libraries = preload
+export function pgStatStatementsFix(target: PgTarget, preload: string | null, majorVersion: number | null): string {
+  const libraries = (preload ?? '')
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '' && name !== 'pg_stat_statements');
   libraries.push('pg_stat_statements');
   const psql = `psql -h ${target.host} -p ${target.port} -U postgres`;
   return [
+    ...(preload === null ? [`${psql} -c "SHOW shared_preload_libraries"   # keep what is listed there in the next line`] : []),
     `${psql} -c "ALTER SYSTEM SET shared_preload_libraries = '${libraries.join(',')}'"`,
     `pg_ctlcluster --skip-systemctl-redirect ${majorVersion ?? '<version>'} main restart   # or restart PostgreSQL the way it is managed here`,
     `${psql} -d ${target.database} -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"`,
@@ -86,7 +87,8 @@ export function pgStatStatementsFix(target: PgTarget, preload: string, majorVers
 
 interface ServerFacts {
   version: number;
-  preload: string;
+  /** null when perfspec's user may not see the setting (superuser-only): the snapshot then tells. */
+  preload: string | null;
   schema: string | null;
   currentUser: string;
   canReadAll: boolean;
@@ -140,9 +142,9 @@ export class StatStatementsSource implements QueryWindowSource {
     const database = options.database ?? target.database;
     const role = options.role ?? target.user;
     const facts = (
-      await client.query<{ version: number; preload: string; schema: string | null; current_user: string; can_read_all: boolean }>(
+      await client.query<{ version: number; preload: string | null; schema: string | null; current_user: string; can_read_all: boolean }>(
         `SELECT current_setting('server_version_num')::int AS version,
-                current_setting('shared_preload_libraries') AS preload,
+                (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload,
                 (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
                   WHERE e.extname = 'pg_stat_statements') AS schema,
                 current_user,
@@ -152,7 +154,7 @@ export class StatStatementsSource implements QueryWindowSource {
     ).rows[0];
     const server: ServerFacts = {
       version: facts.version,
-      preload: facts.preload ?? '',
+      preload: facts.preload,
       schema: facts.schema,
       currentUser: facts.current_user,
       canReadAll: facts.can_read_all,
@@ -160,7 +162,7 @@ export class StatStatementsSource implements QueryWindowSource {
     const major = Math.floor(server.version / 10000);
     const address = describeAddress(target);
     const fix = pgStatStatementsFix(target, server.preload, major);
-    const preloaded = server.preload.split(',').some((name) => name.trim() === 'pg_stat_statements');
+    const preloaded = server.preload === null || server.preload.split(',').some((name) => name.trim() === 'pg_stat_statements');
     if (!preloaded) {
       throw statementsError(`pg_stat_statements is not loaded on PostgreSQL at ${address} (shared_preload_libraries = '${server.preload}')`, fix);
     }
