@@ -202,7 +202,7 @@ export interface PostgresService {
  */
 export interface RedisService {
   /**
-   * redis://[:password@]host:port/db
+   * redis://[user:password@]host:port/db (rediss:// for TLS); the db must be the one the application uses. Commands perfspec needs: SCAN, PTTL, MEMORY USAGE, GET, INFO; for per-pattern hit rates also MONITOR, SUBSCRIBE and CONFIG GET/SET notify-keyspace-events (restored afterwards).
    */
   url: string;
 }
@@ -349,12 +349,59 @@ export interface LatencyBudgets {
  */
 export interface QueriesBudget {}
 /**
- * Redis cache targets for a key pattern (needs services.redis).
+ * Redis cache targets for a key pattern (needs services.redis). perfspec repeats the check's request `requests` times (cycling `params`), counts reads and misses of the pattern's keys exactly (MONITOR + key-miss notifications), then reads keys, TTLs and memory and times GETs outside that window.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "cacheBudget".
  */
-export interface CacheBudget {}
+export interface CacheBudget {
+  /**
+   * The cache's key pattern, a Redis glob as for SCAN MATCH (`*`, `?`, `[...]`, `\` escapes), e.g. "sso:config:*".
+   */
+  keys: string;
+  /**
+   * Expected TTL with tolerance, e.g. "15m ±5%". Judged on the TTL the application writes (SET ... EX) during the window, else on the freshest key's remaining TTL. Keys without a TTL fail it.
+   */
+  ttl?: string;
+  /**
+   * Hit rate of the pattern's keys during the window, e.g. ">= 95%". Where the server refuses MONITOR/CONFIG, the server-wide INFO figure is judged instead, as a warning only.
+   */
+  hitRate?: string;
+  /**
+   * A latency budget: "< 50ms", "<= 1s" (a bare "50ms" means at most 50ms).
+   */
+  hitLatency?: string;
+  /**
+   * Total memory of the pattern's keys (MEMORY USAGE; estimated from a sample above 200 keys), e.g. "< 10MB".
+   */
+  memory?: string;
+  /**
+   * Requests in the traffic window, sent one at a time (default 100).
+   */
+  requests?: number;
+  /**
+   * Variable maps cycled over the requests so several keys are touched; each entry overrides ${vars.NAME} and fills ${params.NAME}, e.g. [{user_id: 1}, {user_id: 2}].
+   *
+   * @minItems 1
+   */
+  params?: [
+    {
+      [k: string]: string | number | boolean;
+    },
+    ...{
+      [k: string]: string | number | boolean;
+    }[]
+  ];
+  /**
+   * Cold-cache behaviour.
+   */
+  cold?: {
+    /**
+     * Allow perfspec to delete (UNLINK) the pattern's keys: before the window, so it starts cold and the written TTLs are seen, and before each cold-latency sample. Off by default: it empties that part of the application's cache.
+     */
+    flush?: boolean;
+  };
+}
 /**
  * Load profile: users or arrival rate over stages, weighted flows and SLA thresholds.
  *

@@ -3,13 +3,15 @@
  * of its own; the engine iterates these tables and never switches on a kind.
  */
 import { endpointProbe } from './endpoint/index.js';
+import { cacheProbe } from './cache/index.js';
+import { redisService } from '../sources/redis/service.js';
 import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';
 
 /** Probes run for each entry of `checks`, in this order (a probe with a `key` runs only when the check has it). */
 export const CHECK_PROBES: readonly CheckProbe[] = [
   endpointProbe,
   // queries probe registers here
-  // cache probe registers here
+  cacheProbe,
 ];
 
 /** Probes that own a top-level section of the spec. */
@@ -20,5 +22,5 @@ export const SPEC_PROBES: readonly SpecProbe[] = [
 /** Services opened once per spec run, keyed by their name under `services`. */
 export const SERVICE_KINDS: readonly ServiceKind[] = [
   // postgres service registers here
-  // redis service registers here
+  redisService,
 ];

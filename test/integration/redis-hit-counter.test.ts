@@ -77,6 +77,8 @@ describe('hit counter (MONITOR + keymiss)', () => {
       hits: outcomes.user.hit + 2,
     });
     expect(result.otherReads).toBe(0);
+    expect(result.otherDbReads).toEqual({ 11: 100 });
+    expect(result.notes.join(' ')).toContain('100 read(s) of keys of these patterns went to db 11, not db 10');
     // Global cross-check: the whole server, so at least our own traffic (other tests may add to it).
     expect(result.global?.hits).toBeGreaterThanOrEqual(80 + outcomes.user.hit + 2);
     expect(result.global?.misses).toBeGreaterThanOrEqual(20 + outcomes.user.miss + 1 + 100);

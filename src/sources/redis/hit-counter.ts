@@ -50,6 +50,8 @@ export interface HitCounterResult {
   /** Reads and misses in the db on keys of no pattern. */
   otherReads: number;
   otherMisses: number;
+  /** Reads of keys of the patterns in other databases, by db index (a wrong db in the URL?). */
+  otherDbReads: Record<number, number>;
   windowMs: number;
   notes: string[];
 }
@@ -183,7 +185,7 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
       notes.push('INFO keyspace_hits/misses count every database and client of the server; shown as a cross-check only.');
     }
     if (source === 'info-global') {
-      return { source, db, patterns: [], global, otherReads: 0, otherMisses: 0, windowMs, notes };
+      return { source, db, patterns: [], global, otherReads: 0, otherMisses: 0, otherDbReads: {}, windowMs, notes };
     }
     if (broken || !drained) {
       throw new PerfspecError(
@@ -196,6 +198,11 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
     }
     const summary = tally.summarize();
     notes.push(...summary.anomalies);
+    for (const [otherDb, reads] of Object.entries(summary.otherDbReads)) {
+      notes.push(
+        `${reads} read(s) of keys of these patterns went to db ${otherDb}, not db ${db}: does services.redis.url name the database the application uses?`,
+      );
+    }
     return {
       source,
       db,
@@ -210,6 +217,7 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
       global,
       otherReads: summary.otherReads,
       otherMisses: summary.otherMisses,
+      otherDbReads: summary.otherDbReads,
       windowMs,
       notes,
     };

@@ -40,6 +40,8 @@ export interface TallySummary {
   /** Reads in the db that matched none of the patterns (other traffic of the application). */
   otherReads: number;
   otherMisses: number;
+  /** Reads of keys of the patterns in other databases, by db index. */
+  otherDbReads: Record<number, number>;
   /** Both end sentinels arrived: everything up to the end of the window has been seen. */
   drained: boolean;
   /** Problems that make the figures unreliable (e.g. more misses than reads for a pattern). */
@@ -58,6 +60,7 @@ export class HitTally {
   private readonly ttlWrites: number[][];
   private otherReads = 0;
   private otherMisses = 0;
+  private readonly otherDbReads = new Map<number, number>();
   private monitorPhase: Phase = 'before';
   private missPhase: Phase = 'before';
   private readonly ownSources: Set<string>;
@@ -92,7 +95,10 @@ export class HitTally {
   }
 
   observeMonitorLine(line: MonitorLine): void {
-    if (line.db !== this.options.db) return;
+    if (line.db !== this.options.db) {
+      if (this.monitorPhase === 'open') this.countOtherDb(line);
+      return;
+    }
     const keys = extractReadKeys(line.args);
     if (this.monitorPhase !== 'open') {
       if (this.monitorPhase === 'before' && keys.includes(this.options.startSentinel)) this.monitorPhase = 'open';
@@ -131,6 +137,13 @@ export class HitTally {
     for (const index of matched) this.misses[index]++;
   }
 
+  // Reads of pattern keys in another db usually mean services.redis.url names the wrong db.
+  private countOtherDb(line: MonitorLine): void {
+    if (this.ownSources.has(line.source)) return;
+    const matching = extractReadKeys(line.args).filter((key) => this.matchPatterns(key).length > 0).length;
+    if (matching > 0) this.otherDbReads.set(line.db, (this.otherDbReads.get(line.db) ?? 0) + matching);
+  }
+
   /** Indexes of every pattern the key matches: overlapping patterns each count the key. */
   private matchPatterns(key: string): number[] {
     const matched: number[] = [];
@@ -157,6 +170,7 @@ export class HitTally {
       patterns,
       otherReads: this.otherReads,
       otherMisses: this.otherMisses,
+      otherDbReads: Object.fromEntries(this.otherDbReads),
       drained: this.monitorDrained && this.missesDrained,
       anomalies,
     };

@@ -1,0 +1,133 @@
+/**
+ * The cache probe: Redis cache targets of one check, per key pattern.
+ *
+ * Order matters, because Redis counts perfspec's own TTL/EXISTS-like reads as hits and misses:
+ * 1. cold.flush only: delete the pattern's keys, so the window starts cold and the TTLs the
+ *    application writes are seen (opt-in: it empties that part of the application's cache);
+ * 2. the traffic window: the check's request `requests` times, one at a time (concurrent requests
+ *    on a cold key would all miss, making the count depend on timing), cycling `params`, with the
+ *    hit counter on; then drain;
+ * 3. outside the window: keys (SCAN), TTLs (PTTL), memory (MEMORY USAGE), hit latency (GET);
+ * 4. cold.flush only: cold vs warm endpoint latency — delete the keys, one request (cold), the
+ *    same request again (warm), a few rounds.
+ */
+import { LatencyHistogram } from '../../metrics/latency-histogram.js';
+import type { ProbeResult } from '../../report/result.js';
+import type { RedisServiceHandle } from '../../sources/redis/service.js';
+import { classifyError, increment } from '../request-outcome.js';
+import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
+import { readCacheConfig, scopeForParams, type CacheConfig } from './config.js';
+import { judgeCache, tabulateCache, type CacheMeasurement } from './judge.js';
+
+/** Cold/warm pairs measured when the spec allows deleting keys. */
+const COLD_ROUNDS = 5;
+
+export const cacheProbe: CheckProbe = {
+  kind: 'cache',
+  key: 'cache',
+  async run(check, ctx): Promise<ProbeResult> {
+    const config = readCacheConfig(check);
+    const redis = ctx.services.get<RedisServiceHandle>('redis');
+    const measured = await measureCache(check, config, redis, ctx);
+    return {
+      kind: 'cache',
+      verdicts: judgeCache(check.name, config, measured),
+      tables: tabulateCache(measured),
+      notes: measured.notes,
+      // Plain data (no key lists): the JSON report and baselines keep it.
+      data: measured as unknown as Record<string, unknown>,
+    };
+  },
+};
+
+export async function measureCache(
+  check: PlannedCheck,
+  config: CacheConfig,
+  redis: RedisServiceHandle,
+  ctx: ProbeContext,
+): Promise<CacheMeasurement> {
+  const notes: string[] = [];
+  const pattern = config.pattern;
+  let flushed: number | null = null;
+  if (config.flush) flushed = await redis.deleteKeys(pattern);
+
+  const send = (index: number) =>
+    ctx.http.send(ctx.buildRequest(check.request, scopeForParams(config.params[index % config.params.length])), {
+      timeoutMs: check.timeoutMs,
+      signal: ctx.signal,
+    });
+
+  const latency = new LatencyHistogram();
+  const statuses = new Map<string, number>();
+  const errors = new Map<string, number>();
+  let unexpected = 0;
+  let sent = 0;
+  const counter = await redis.startHitCounter({ patterns: [pattern] });
+  let hits;
+  try {
+    for (let index = 0; index < config.requests && !ctx.signal.aborted; index++) {
+      ctx.progress.update(`${check.name}: cache traffic ${index + 1}/${config.requests}`);
+      sent++;
+      try {
+        const response = await send(index);
+        latency.record(response.durationMs);
+        increment(statuses, String(response.status));
+        if (!check.expectStatus.includes(response.status)) unexpected++;
+      } catch (error) {
+        increment(errors, classifyError(error));
+      }
+    }
+    hits = await counter.stop();
+  } finally {
+    await counter.close();
+  }
+  notes.push(...hits.notes);
+  if (unexpected > 0 || errors.size > 0) {
+    notes.push(`${unexpected + [...errors.values()].reduce((a, b) => a + b, 0)} of ${sent} cache-traffic requests did not succeed; their cache reads may be missing.`);
+  }
+
+  ctx.progress.update(`${check.name}: cache keys, TTLs and memory`);
+  const analysis = await redis.analyze(pattern);
+  notes.push(...analysis.notes);
+  const hitLatency = await redis.measureHitLatency(analysis.scan.keys);
+
+  let coldWarm: CacheMeasurement['coldWarm'] = null;
+  if (config.flush && !ctx.signal.aborted) {
+    const cold = new LatencyHistogram();
+    const warm = new LatencyHistogram();
+    for (let round = 0; round < COLD_ROUNDS && !ctx.signal.aborted; round++) {
+      ctx.progress.update(`${check.name}: cold vs warm ${round + 1}/${COLD_ROUNDS}`);
+      await redis.deleteKeys(pattern);
+      const first = await send(round).catch(() => undefined);
+      const second = await send(round).catch(() => undefined);
+      if (first && second) {
+        cold.record(first.durationMs);
+        warm.record(second.durationMs);
+      }
+    }
+    coldWarm = { cold: cold.summary(), warm: warm.summary() };
+  } else if (!config.flush) {
+    notes.push(
+      `Cold-cache latency not measured: perfspec deletes the keys of ${pattern} only with cache.cold.flush: true (it empties that part of the application's cache).`,
+    );
+  }
+
+  return {
+    pattern,
+    flushed,
+    window: {
+      requests: sent,
+      statuses: Object.fromEntries(statuses),
+      errors: Object.fromEntries(errors),
+      unexpected,
+      latency: latency.summary(),
+    },
+    hits,
+    keys: { count: analysis.scan.keys.length, truncated: analysis.scan.truncated, truncatedBy: analysis.scan.truncatedBy },
+    ttl: analysis.ttl,
+    memory: analysis.memory,
+    hitLatency,
+    coldWarm,
+    notes,
+  };
+}
