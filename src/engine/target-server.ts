@@ -70,7 +70,23 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
     exited = -1;
   });
 
-  const handle: TargetHandle = { started: true, stop: () => stopGroup(child) };
+  // Safety net for exits that skip the normal cleanup (a second Ctrl-C, a crash): the service
+  // perfspec started must not outlive it.
+  const killOnExit = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
+  const handle: TargetHandle = {
+    started: true,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await stopGroup(child);
+    },
+  };
   options.log(`target: started \`${options.command}\` (pid ${child.pid}), waiting for ${redactUrl(readyUrl)}`);
 
   const deadline = Date.now() + options.timeoutMs;
