@@ -32,6 +32,8 @@ const TLS_HANDSHAKE = 0x16;
 export interface UpstreamAddress {
   host: string;
   port: number;
+  /** A Unix socket path (e.g. /var/run/postgresql/.s.PGSQL.5432); used instead of host/port when set. */
+  path?: string;
 }
 
 export interface WireProxyOptions {
@@ -264,7 +266,8 @@ export class PgWireProxy implements QueryWindowSource {
   /** Connect upstream, send the StartupMessage, then pipe and track both directions. */
   private startSession(connection: number, client: net.Socket, startup: Buffer, rest: Buffer): net.Socket {
     const tracker = new WireTracker(connection, this.sink);
-    const upstream = net.connect({ host: this.options.upstream.host, port: this.options.upstream.port, noDelay: true });
+    const upstream = this.connectUpstream();
+    upstream.setNoDelay(true);
     this.sockets.add(upstream);
     this.trackers.add(tracker);
     let answered = false;
@@ -292,7 +295,7 @@ export class PgWireProxy implements QueryWindowSource {
       // The server is down or went away. Before it said anything, tell the client why in its own
       // protocol (a FATAL ErrorResponse), so the app logs a reason instead of "connection terminated".
       if (!answered && client.writable) {
-        client.write(buildErrorResponse('08006', `perfspec proxy could not reach PostgreSQL at ${this.options.upstream.host}:${this.options.upstream.port}: ${error.code ?? error.message}`));
+        client.write(buildErrorResponse('08006', `perfspec proxy could not reach PostgreSQL at ${this.upstreamName}: ${error.code ?? error.message}`));
       }
     });
     upstream.on('close', () => {
@@ -307,8 +310,19 @@ export class PgWireProxy implements QueryWindowSource {
     return upstream;
   }
 
+  private connectUpstream(): net.Socket {
+    const { host, port, path } = this.options.upstream;
+    return path ? net.connect({ path }) : net.connect({ host, port });
+  }
+
+  /** The upstream address for messages. */
+  get upstreamName(): string {
+    const { host, port, path } = this.options.upstream;
+    return path ?? (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+  }
+
   private forwardCancel(packet: Buffer, client: net.Socket): void {
-    const upstream = net.connect({ host: this.options.upstream.host, port: this.options.upstream.port });
+    const upstream = this.connectUpstream();
     this.sockets.add(upstream);
     upstream.on('error', () => undefined);
     upstream.on('close', () => {

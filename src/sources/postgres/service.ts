@@ -1,0 +1,129 @@
+/**
+ * The `postgres` service (`services.postgres`): the PostgreSQL the application uses, opened once per
+ * spec run, with the query-window source the queries probe reads.
+ *
+ *   services:
+ *     postgres:
+ *       url: postgres://app:secret@127.0.0.1:5432/app   # what the app uses
+ *       source: proxy             # proxy (default) | pg_stat_statements
+ *       proxyPort: 6543           # proxy only: a fixed port, for an app that perfspec does not start
+ *       env: DATABASE_URL         # proxy only: the variable that hands the proxy URL to target.start
+ *       role: app                 # pg_stat_statements only: the app's role (default: the URL's user)
+ *
+ * With `proxy`, perfspec listens on loopback and the target must connect through it: a target started
+ * by perfspec (target.start) gets `DATABASE_URL` (or `env`) pointing at the proxy, with the URL's
+ * credentials and database. The database is checked once at open, so a wrong URL fails fast (exit 3).
+ */
+import { PerfspecError } from '../../errors.js';
+import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
+import { connectPostgres, describeAddress, parsePostgresUrl, redactUrl, toProxyUrl } from './connect.js';
+import { StatStatementsSource } from './stat-statements.js';
+import type { QueryWindowSource } from './types.js';
+import { PgWireProxy } from './wire-proxy.js';
+
+export type PostgresSourceKind = 'proxy' | 'pg_stat_statements';
+
+export interface PostgresServiceConfig {
+  url: string;
+  source: PostgresSourceKind;
+  proxyPort?: number;
+  env: string;
+  role?: string;
+}
+
+export interface PostgresServiceHandle extends ServiceHandle {
+  readonly source: QueryWindowSource;
+  /** The database as configured, password hidden (for reports). */
+  readonly displayUrl: string;
+  /** The proxy's URL (with the original credentials) when source is proxy. */
+  readonly proxyUrl?: string;
+  /**
+   * Client connections the proxy has accepted so far (proxy only). Zero after the target has served
+   * requests means the target does not use the proxy, so a count of zero would prove nothing.
+   */
+  proxyConnections(): number | undefined;
+  /** Caveats of the last window (pg_stat_statements evictions). */
+  windowNotes(): string[];
+}
+
+/** Validate and default `services.postgres` (pure; the schema has checked the shapes). */
+export function readPostgresConfig(config: Record<string, unknown>): PostgresServiceConfig {
+  if (typeof config.url !== 'string' || config.url === '') {
+    throw new PerfspecError('PS_SPEC_INVALID', 'services.postgres.url is required', {
+      hint: 'e.g. services: { postgres: { url: "postgres://postgres@127.0.0.1:5432/app" } }',
+    });
+  }
+  const source = config.source ?? 'proxy';
+  if (source !== 'proxy' && source !== 'pg_stat_statements') {
+    throw new PerfspecError('PS_SPEC_INVALID', `services.postgres.source: ${JSON.stringify(source)} is not a query source`, {
+      hint: 'Use "proxy" (needs nothing from the server) or "pg_stat_statements" (needs the extension).',
+    });
+  }
+  const out: PostgresServiceConfig = { url: config.url, source, env: typeof config.env === 'string' ? config.env : 'DATABASE_URL' };
+  if (typeof config.proxyPort === 'number') out.proxyPort = config.proxyPort;
+  if (typeof config.role === 'string') out.role = config.role;
+  return out;
+}
+
+/**
+ * Fail fast, before any target starts, when the server is down or refuses the URL's credentials. A
+ * missing database is fine for the proxy: many apps (the reference API among them) create their
+ * database at start-up, through the proxy, after perfspec has opened its services.
+ */
+async function checkReachable(url: string): Promise<void> {
+  try {
+    const client = await connectPostgres(url, { applicationName: 'perfspec (check)', where: 'services.postgres.url' });
+    await client.end().catch(() => undefined);
+  } catch (error) {
+    const cause = error instanceof PerfspecError ? (error.cause as { code?: string } | undefined) : undefined;
+    if (cause?.code === '3D000') return;
+    throw error;
+  }
+}
+
+export const postgresService: ServiceKind = {
+  name: 'postgres',
+  open: (config) => openPostgresService(readPostgresConfig(config)),
+};
+
+export async function openPostgresService(config: PostgresServiceConfig): Promise<PostgresServiceHandle> {
+  const target = parsePostgresUrl(config.url);
+  const displayUrl = redactUrl(config.url);
+  if (config.source === 'pg_stat_statements') {
+    const source = await StatStatementsSource.open(config.url, config.role === undefined ? {} : { role: config.role });
+    let closing: Promise<void> | undefined;
+    return {
+      source,
+      displayUrl,
+      proxyConnections: () => undefined,
+      windowNotes: () => source.lastWindowNotes,
+      close: () => (closing ??= source.close()),
+    };
+  }
+
+  await checkReachable(config.url);
+
+  const upstream = target.host.startsWith('/')
+    ? { host: target.host, port: target.port, path: `${target.host}/.s.PGSQL.${target.port}` }
+    : { host: target.host, port: target.port };
+  const proxy = new PgWireProxy({ upstream, listenPort: config.proxyPort ?? 0 });
+  try {
+    await proxy.listen();
+  } catch (error) {
+    throw new PerfspecError('PS_PG_UNREACHABLE', `perfspec's PostgreSQL proxy could not listen on 127.0.0.1:${config.proxyPort ?? 0} (for ${describeAddress(target)})`, {
+      hint: 'Pick a free services.postgres.proxyPort, or leave it out to let the system choose.',
+      cause: error,
+    });
+  }
+  const proxyUrl = toProxyUrl(config.url, proxy.host, proxy.port);
+  let closing: Promise<void> | undefined;
+  return {
+    source: proxy,
+    displayUrl,
+    proxyUrl,
+    targetEnv: () => ({ [config.env]: proxyUrl }),
+    proxyConnections: () => proxy.stats().connections,
+    windowNotes: () => [],
+    close: () => (closing ??= proxy.close()),
+  };
+}
