@@ -2,7 +2,9 @@
  * The cache probe through the real CLI and engine, against the reference API on real PostgreSQL
  * and Redis (db 12): optimized passes with the TTLs it writes, naive fails for the right reasons.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';
 import { appClient, readNotifyFlags, testEndpoint } from '../fixtures/redis/env.js';
+import { ExitCode } from '../../src/errors.js';
 
 interface Verdict {
   check: string;
@@ -103,6 +106,93 @@ describe('cache probe against the reference API', () => {
         expect(find(check, 'cache.hitLatency').message).toMatch(/^no key of .* to time a cache hit on$/);
       }
       expect(await readNotifyFlags(redis)).toBe(flagsBefore);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+/** Wait until a condition holds (polling), or fail after `timeoutMs`. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('interrupting a run in the middle of the cache window', () => {
+  it('a real perfspec process killed with SIGINT restores notify-keyspace-events and exits 130', async () => {
+    await redis.config('SET', 'notify-keyspace-events', 'Kx');
+    const before = await readNotifyFlags(redis);
+    const api = await startReferenceApi('optimized', { redisUrl });
+    const out = await mkdtemp(path.join(os.tmpdir(), 'perfspec-cache-sigint-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/fixtures/redis/cli-main.ts', 'run', 'test/fixtures/redis/slow-cache-check.yaml', '--out', out, '--reporter', 'json'],
+        { env: { PATH: process.env.PATH, PERFSPEC_BASE_URL: api.url, REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // The window is open once perfspec has added E and m to the flags.
+      await waitUntil(async () => (await readNotifyFlags(redis)).includes('m'));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // well inside the 100 000 requests
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(await readNotifyFlags(redis)).toBe(before);
+      expect(stderr).toContain('interrupted');
+      expect(code).toBe(ExitCode.Aborted);
+    } finally {
+      await api.close();
+      await redis.config('SET', 'notify-keyspace-events', flagsBefore);
+    }
+  });
+
+  it('in-process (the engine abort path): services are closed and the setting restored', async () => {
+    await redis.config('SET', 'notify-keyspace-events', '');
+    const api = await startReferenceApi('optimized', { redisUrl });
+    const controller = new AbortController();
+    try {
+      const running = runCli(['run', 'test/fixtures/redis/slow-cache-check.yaml', '--out', await mkdtemp(path.join(os.tmpdir(), 'perfspec-cache-abort-')), '--reporter', 'json'], {
+        env: { PATH: process.env.PATH, PERFSPEC_BASE_URL: api.url, REDIS_URL: redisUrl },
+        signal: controller.signal,
+      });
+      await waitUntil(async () => (await readNotifyFlags(redis)) === 'Em');
+      controller.abort();
+      const outcome = await running;
+      expect(await readNotifyFlags(redis)).toBe('');
+      expect(outcome.exitCode).toBe(ExitCode.Aborted);
+    } finally {
+      await api.close();
+      await redis.config('SET', 'notify-keyspace-events', flagsBefore);
+    }
+  });
+});
+
+describe('Redis unreachable, wrong db: exit 3 with one clear line', () => {
+  async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  it.each([
+    ['down', async () => `redis://127.0.0.1:${await freePort()}/0`, /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 refused the connection/],
+    ['db out of range', async () => `${endpoint.display.replace(/\/\d+$/, '')}/99`, /has no database 99: ERR DB index is out of range/],
+  ])('%s', async (_name, url, message) => {
+    const api = await startReferenceApi('optimized', { redisUrl });
+    try {
+      const out = await mkdtemp(path.join(os.tmpdir(), 'perfspec-cache-down-'));
+      const outcome = await runCli(['run', 'test/fixtures/redis/cache-checks.yaml', '--out', out, '--reporter', 'console,json'], {
+        env: { PATH: process.env.PATH, PERFSPEC_BASE_URL: api.url, REDIS_URL: await url() },
+      });
+      expect(outcome.exitCode).toBe(ExitCode.Infrastructure);
+      expect(outcome.stdout + outcome.stderr).toMatch(message);
+      expect(outcome.stdout + outcome.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     } finally {
       await api.close();
     }

@@ -11,6 +11,7 @@
  * 4. cold.flush only: cold vs warm endpoint latency — delete the keys, one request (cold), the
  *    same request again (warm), a few rounds.
  */
+import { PerfspecError } from '../../errors.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import type { ProbeResult } from '../../report/result.js';
 import type { RedisServiceHandle } from '../../sources/redis/service.js';
@@ -76,6 +77,11 @@ export async function measureCache(
       } catch (error) {
         increment(errors, classifyError(error));
       }
+    }
+    if (ctx.signal.aborted) {
+      // Ctrl-C: the window is incomplete and the exit guard may already have restored the
+      // notifications, so draining would only wait for events that cannot come.
+      throw new PerfspecError('PS_ABORTED', `${check.name}: interrupted during the cache traffic window (${sent} of ${config.requests} requests)`);
     }
     hits = await counter.stop();
   } finally {

@@ -99,10 +99,13 @@ for (const r of restores) {
 `;
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Decided now, not after the restore: by then a handler that was there (the CLI's) may have
+  // finished its own shutdown and removed itself, and re-raising would kill its orderly exit.
+  const handledElsewhere = process.listenerCount(signal) > 1;
   void runPendingRestores().finally(() => {
     uninstall();
     // Nobody else handles this signal: behave as if we had not been listening (terminate).
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (!handledElsewhere) process.kill(process.pid, signal);
   });
 }
 
