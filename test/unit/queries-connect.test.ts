@@ -105,3 +105,23 @@ describe('toClientConfig', () => {
     expect(toClientConfig(parsePostgresUrl('postgres://h/db?sslmode=verify-full'), 'perfspec', 5000).ssl).toBe(true);
   });
 });
+
+describe('readPostgresConfig (services.postgres)', () => {
+  it('defaults to the proxy and DATABASE_URL', async () => {
+    const { readPostgresConfig } = await import('../../src/sources/postgres/service.js');
+    expect(readPostgresConfig({ url: 'postgres://h/db' })).toEqual({ url: 'postgres://h/db', source: 'proxy', env: 'DATABASE_URL' });
+    expect(readPostgresConfig({ url: 'postgres://h/db', source: 'pg_stat_statements', role: 'app', proxyPort: 6543, env: 'PG_URL' })).toEqual({
+      url: 'postgres://h/db',
+      source: 'pg_stat_statements',
+      role: 'app',
+      proxyPort: 6543,
+      env: 'PG_URL',
+    });
+  });
+
+  it('rejects a missing URL and an unknown source', async () => {
+    const { readPostgresConfig } = await import('../../src/sources/postgres/service.js');
+    expect(() => readPostgresConfig({})).toThrow('services.postgres.url is required');
+    expect(() => readPostgresConfig({ url: 'postgres://h/db', source: 'logs' })).toThrow('services.postgres.source: "logs" is not a query source');
+  });
+});
