@@ -190,9 +190,25 @@ export interface Services {
  */
 export interface PostgresService {
   /**
-   * postgres://user:password@host:port/database
+   * postgres://user:password@host:port/database — the database the API uses (the password is never printed).
    */
   url: string;
+  /**
+   * proxy (default): perfspec's own wire-protocol proxy counts every statement and needs nothing from the server; the API must connect through it (target.start gets its URL as DATABASE_URL). pg_stat_statements: snapshot diff of the extension, filtered by database and role; needs the extension preloaded and created, cannot see parameters or failed statements.
+   */
+  source?: 'proxy' | 'pg_stat_statements';
+  /**
+   * proxy only: a fixed loopback port for the proxy, for an API that perfspec does not start (point its database URL at 127.0.0.1:<proxyPort>). Default: a free port.
+   */
+  proxyPort?: number;
+  /**
+   * proxy only: the environment variable through which target.start hands the proxy's URL (same credentials and database) to the API.
+   */
+  env?: string;
+  /**
+   * pg_stat_statements only: the role the API connects as (default: the URL's user).
+   */
+  role?: string;
 }
 /**
  * Redis used by the API under test (for `cache` targets).
@@ -342,12 +358,61 @@ export interface LatencyBudgets {
   cold?: string;
 }
 /**
- * PostgreSQL query budgets per request (needs services.postgres).
+ * PostgreSQL query budgets per request (needs services.postgres). perfspec sends the check's request `requests` times, one at a time, and lists the statements PostgreSQL ran for each (CommandComplete and ErrorResponse), grouped by statement shape (fingerprint). Judged on the worst request.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "queriesBudget".
  */
-export interface QueriesBudget {}
+export interface QueriesBudget {
+  /**
+   * Statements per request, e.g. 5 or "<= 5" (BEGIN/COMMIT/SET... not counted unless includeUtility).
+   */
+  max?: number | string;
+  /**
+   * A statement shape run `threshold` or more times in one request (N+1). forbid: fails the check; warn (default): reported as a warning; allow: not judged.
+   */
+  nPlusOne?: 'forbid' | 'warn' | 'allow';
+  /**
+   * Executions of one statement shape in one request that make an N+1 (default 5, as Sentry's detector).
+   */
+  threshold?: number;
+  /**
+   * Executions that exactly repeat an earlier one of the same request (same SQL, same parameters), e.g. 0. Needs source: proxy.
+   */
+  maxDuplicates?: number | string;
+  /**
+   * A latency budget: "< 50ms", "<= 1s" (a bare "50ms" means at most 50ms).
+   */
+  maxDbTime?: string;
+  /**
+   * Send the request at two sizes of a query-string parameter: no statement may run more often at the larger one (the strongest N+1 evidence).
+   */
+  scaling?: {
+    /**
+     * The query-string parameter that sets the data size, e.g. limit.
+     */
+    param: string;
+    /**
+     * Two different sizes, smaller first, e.g. [5, 50].
+     *
+     * @minItems 2
+     * @maxItems 2
+     */
+    sizes: [number | string, number | string];
+  };
+  /**
+   * Statements per request before the fix, shown as "before → after" (e.g. 201 → 3).
+   */
+  before?: number;
+  /**
+   * Measured requests (after one warm-up request), one at a time, each in its own window.
+   */
+  requests?: number;
+  /**
+   * Count transaction control and session statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET, RESET, DISCARD, DEALLOCATE) too.
+   */
+  includeUtility?: boolean;
+}
 /**
  * Redis cache targets for a key pattern (needs services.redis). perfspec repeats the check's request `requests` times (cycling `params`), counts reads and misses of the pattern's keys exactly (MONITOR + key-miss notifications), then reads keys, TTLs and memory and times GETs outside that window.
  *

@@ -4,13 +4,15 @@
  */
 import { endpointProbe } from './endpoint/index.js';
 import { cacheProbe } from './cache/index.js';
+import { queriesProbe } from './queries/index.js';
+import { postgresService } from '../sources/postgres/service.js';
 import { redisService } from '../sources/redis/service.js';
 import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';
 
 /** Probes run for each entry of `checks`, in this order (a probe with a `key` runs only when the check has it). */
 export const CHECK_PROBES: readonly CheckProbe[] = [
   endpointProbe,
-  // queries probe registers here
+  queriesProbe,
   cacheProbe,
 ];
 
@@ -21,6 +23,6 @@ export const SPEC_PROBES: readonly SpecProbe[] = [
 
 /** Services opened once per spec run, keyed by their name under `services`. */
 export const SERVICE_KINDS: readonly ServiceKind[] = [
-  // postgres service registers here
+  postgresService,
   redisService,
 ];

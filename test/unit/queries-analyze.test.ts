@@ -137,3 +137,20 @@ describe('abbreviateSql', () => {
     expect(abbreviateSql('SELECT 1234567890', 10)).toBe('SELECT 12…');
   });
 });
+
+describe('analyzeStatements: the "1" of interleaved lookups', () => {
+  it('names the list query for both lookups of 1 + 2n, not each other', () => {
+    const ORG = 'SELECT id, name FROM organizations WHERE id = $1';
+    const statements = [stmt(LIST), ...Array.from({ length: 6 }, (_, i) => [stmt(USER, { params: [String(i)] }), stmt(ORG, { params: [String(i)] })]).flat()];
+    const analysis = analyzeStatements(statements, { fingerprint });
+    expect(analysis.nPlusOne.map((g) => [g.count, g.precededBy])).toEqual([
+      [6, LIST],
+      [6, LIST],
+    ]);
+  });
+
+  it('names nothing when the repeated statement comes first', () => {
+    const analysis = analyzeStatements(naive(6).slice(1), { fingerprint });
+    expect(analysis.nPlusOne[0].precededBy).toBeUndefined();
+  });
+});

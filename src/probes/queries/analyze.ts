@@ -45,7 +45,10 @@ export interface FingerprintGroup {
 }
 
 export interface NPlusOneGroup extends FingerprintGroup {
-  /** The counted statement run just before this group's first execution (the "1" of 1 + N), if any. */
+  /**
+   * The "1" of 1 + N: the nearest statement before this group's first execution that is not itself
+   * repeated (so with two interleaved lookups per row, both name the list query, not each other).
+   */
   precededBy?: string;
 }
 
@@ -78,15 +81,14 @@ export interface QueryAnalysis {
 export function analyzeStatements(statements: readonly ExecutedStatement[], options: AnalyzeOptions): QueryAnalysis {
   const threshold = options.nPlusOneThreshold ?? DEFAULT_N_PLUS_ONE_THRESHOLD;
   const groups = new Map<string, FingerprintGroup>();
-  const precededBy = new Map<string, string | undefined>();
+  /** Counted statements in order (fingerprint and example), to find what preceded a repeated group. */
+  const sequence: Array<{ fingerprint: string; example: string }> = [];
   const duplicates = new Map<string, DuplicateGroup>();
   let total = 0;
   let utilityExcluded = 0;
   let errors = 0;
   let dbTimeMs = 0;
   const duplicatesKnown = options.detectDuplicates ?? true;
-  let previousSql: string | undefined;
-  let previousFingerprint: string | undefined;
 
   for (const statement of statements) {
     const count = statement.count ?? 1;
@@ -101,8 +103,8 @@ export function analyzeStatements(statements: readonly ExecutedStatement[], opti
     if (!group) {
       group = { fingerprint, count: 0, exampleSql: example, totalMs: 0, errors: 0, utility: statement.utility, firstIndex: total };
       groups.set(fingerprint, group);
-      precededBy.set(fingerprint, previousFingerprint !== fingerprint ? previousSql : undefined);
     }
+    sequence.push({ fingerprint, example });
     group.count += count;
     group.totalMs += statement.durationMs * count;
     if (statement.error !== undefined) {
@@ -111,8 +113,6 @@ export function analyzeStatements(statements: readonly ExecutedStatement[], opti
     }
     total += count;
     dbTimeMs += statement.durationMs * count;
-    previousSql = example;
-    previousFingerprint = fingerprint;
 
     if (duplicatesKnown) {
       // The key is the text as sent plus its parameters; a record standing for several executions
@@ -128,8 +128,12 @@ export function analyzeStatements(statements: readonly ExecutedStatement[], opti
   const nPlusOne: NPlusOneGroup[] = sorted
     .filter((group) => group.count >= threshold && !group.utility)
     .map((group) => {
-      const before = precededBy.get(group.fingerprint);
-      return before === undefined ? { ...group } : { ...group, precededBy: before };
+      const first = sequence.findIndex((entry) => entry.fingerprint === group.fingerprint);
+      for (let k = first - 1; k >= 0; k--) {
+        const candidate = groups.get(sequence[k].fingerprint) as FingerprintGroup;
+        if (candidate.count < threshold) return { ...group, precededBy: sequence[k].example };
+      }
+      return { ...group };
     });
   const duplicateGroups = [...duplicates.values()].filter((group) => group.count >= 2).sort((a, b) => b.count - a.count);
   return {
