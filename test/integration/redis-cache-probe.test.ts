@@ -78,7 +78,7 @@ describe('cache probe against the reference API', () => {
       expect(find('RBAC permissions', 'cache.ttl').actualValue).toBe(300_000);
       expect(find('User lookup', 'cache.ttl').message).toContain('TTL written by the application, 20 write(s) seen');
       expect(find('User lookup', 'cache.noTtl')).toMatchObject({ passed: true, actualValue: 0 });
-      expect(find('User lookup', 'cache.hitLatency').actualValue).toBeLessThan(2);
+      expect(find('User lookup', 'cache.hitLatency').actualValue).toBeLessThan(20);
 
       expect(markdown).toContain('Hits on user:*');
       expect(markdown).toContain('80.0%');

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { closeRedis, connectRedis, parseRedisUrl } from '../../src/sources/redis/connect.js';
 import { countPendingRestores } from '../../src/sources/redis/exit-guard.js';
 import { startHitCounter } from '../../src/sources/redis/hit-counter.js';
+import { findOrphans } from '../../src/sources/redis/restore-journal.js';
 import { appClient, readNotifyFlags, testEndpoint } from '../fixtures/redis/env.js';
 
 const endpoint = testEndpoint(10);
@@ -171,6 +172,20 @@ describe('restoring notify-keyspace-events when the process dies mid-window', ()
     const before = await readNotifyFlags(admin);
     await runChild('wait', signal);
     expect(await readNotifyFlags(admin)).toBe(before);
+    expect(findOrphans(`${endpoint.host}:${endpoint.port}`)).toHaveLength(0);
+  });
+
+  it('after SIGKILL (no handler can run), the next counter on that server restores the old value first', async () => {
+    await admin.config('SET', 'notify-keyspace-events', 'Kx');
+    const before = await readNotifyFlags(admin);
+    await runChild('wait', 'SIGKILL');
+    const leftBehind = await readNotifyFlags(admin);
+    expect(leftBehind).toContain('m'); // nothing ran in the killed process
+    expect(findOrphans(`${endpoint.host}:${endpoint.port}`)).toHaveLength(1);
+    const counter = await startHitCounter(perfspec, endpoint, { patterns: ['sso:config:*'] });
+    await counter.close();
+    expect(await readNotifyFlags(admin)).toBe(before);
+    expect(findOrphans(`${endpoint.host}:${endpoint.port}`)).toHaveLength(0);
   });
 
   it('restores the old value when the process calls process.exit() without closing', async () => {
@@ -178,6 +193,8 @@ describe('restoring notify-keyspace-events when the process dies mid-window', ()
     const code = await runChild('exit-now');
     expect(code).toBe(0);
     expect(await readNotifyFlags(admin)).toBe('');
+    // The restore journal is gone too, so a later run will not "restore" a stale value.
+    expect(findOrphans(`${endpoint.host}:${endpoint.port}`)).toHaveLength(0);
   });
 });
 

@@ -65,6 +65,23 @@ describe('keyspace analysis', () => {
     expect(Math.abs(sampled.totalBytes! - exact.totalBytes!) / exact.totalBytes!).toBeLessThan(0.1);
   });
 
+  it('still reports keys and TTLs when MEMORY USAGE is refused (managed Redis)', async () => {
+    const user = 'perfspec-test-no-memory';
+    await app.call('ACL', 'SETUSER', user, 'reset', 'on', '>pw', '~*', '+@all', '-memory');
+    const endpoint = testEndpoint(11);
+    const limited = await connectRedis({ ...endpoint, username: user, password: 'pw' });
+    try {
+      const analysis = await analyzeKeyspace(limited, 'sso:config:*');
+      expect(analysis.scan.keys).toHaveLength(55);
+      expect(analysis.ttl.noTtl).toBe(5);
+      expect(analysis.memory.totalBytes).toBeNull();
+      expect(analysis.notes.join(' ')).toMatch(/Memory not measured: MEMORY USAGE refused \(NOPERM/);
+    } finally {
+      await closeRedis(limited);
+      await app.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('measures GET round trips of existing keys', async () => {
     const { keys } = await scanKeys(perfspec, 'sso:config:*');
     const latency = await measureHitLatency(perfspec, keys, { samples: 100 });

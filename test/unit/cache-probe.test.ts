@@ -146,6 +146,11 @@ describe('judgeCache', () => {
     expect(verdict.message).toContain('server-wide INFO figure, not sso:config:* alone');
   });
 
+  it('does not pass a memory budget it could not measure', () => {
+    const m = measurement({ memory: { sampled: 0, keys: 20, sampledBytes: 0, meanBytes: null, totalBytes: null, estimated: false } });
+    expect(byMetric(config, m)['cache.memory']).toMatchObject({ passed: false, actual: 'n/a' });
+  });
+
   it('says when memory is an estimate', () => {
     const m = measurement({ memory: { sampled: 200, keys: 5000, sampledBytes: 80_000, meanBytes: 400, totalBytes: 2_000_000, estimated: true } });
     expect(byMetric(config, m)['cache.memory'].message).toContain('(estimated from 200 sampled keys)');

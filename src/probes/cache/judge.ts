@@ -102,7 +102,9 @@ export function judgeCache(checkName: string, config: CacheConfig, m: CacheMeasu
   }
 
   if (config.memory) {
-    const verdict = judgeBudget(input('cache.memory'), config.memory, m.memory.totalBytes ?? 0);
+    // No keys is 0 bytes (true, and passes); keys whose memory could not be read is no measurement.
+    const total = m.memory.totalBytes ?? (keyCount === 0 ? 0 : null);
+    const verdict = judgeBudget(input('cache.memory'), config.memory, total);
     verdicts.push(m.memory.estimated ? { ...verdict, message: `${verdict.message} (estimated from ${m.memory.sampled} sampled keys)` } : verdict);
   }
   return verdicts;

@@ -19,6 +19,8 @@ export interface PendingRestore {
   /** CONFIG parameter and the value to put back. */
   parameter: string;
   value: string;
+  /** Called (synchronously) once the value is back, e.g. to drop the restore journal. */
+  onRestored?: () => void;
 }
 
 const pending = new Map<number, PendingRestore>();
@@ -46,7 +48,14 @@ export function countPendingRestores(): number {
 export async function runPendingRestores(timeoutMs = 3000): Promise<void> {
   const restores = [...pending.values()];
   pending.clear();
-  await Promise.all(restores.map((restore) => restoreOverFreshConnection(restore, timeoutMs).catch(() => undefined)));
+  await Promise.all(
+    restores.map((restore) =>
+      restoreOverFreshConnection(restore, timeoutMs).then(
+        () => restore.onRestored?.(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 /** Put one setting back over a connection of its own. */
@@ -69,11 +78,12 @@ export function runPendingRestoresSync(timeoutMs = 3000): void {
   const restores = [...pending.values()];
   pending.clear();
   if (restores.length === 0) return;
-  spawnSync(process.execPath, ['-e', SYNC_RESTORE_SCRIPT], {
+  const child = spawnSync(process.execPath, ['-e', SYNC_RESTORE_SCRIPT], {
     env: { PERFSPEC_REDIS_RESTORE: JSON.stringify(restores) },
     timeout: timeoutMs,
     stdio: 'ignore',
   });
+  if (child.status === 0) for (const restore of restores) restore.onRestored?.();
 }
 
 // Raw RESP so the child needs no module resolution: AUTH when needed, then CONFIG SET, then exit.
@@ -81,7 +91,7 @@ const SYNC_RESTORE_SCRIPT = `
 const net = require('node:net'); const tls = require('node:tls');
 const enc = (a) => '*' + a.length + '\\r\\n' + a.map((s) => '$' + Buffer.byteLength(s) + '\\r\\n' + s + '\\r\\n').join('');
 const restores = JSON.parse(process.env.PERFSPEC_REDIS_RESTORE);
-let left = restores.length;
+let left = restores.length, failed = false;
 for (const r of restores) {
   const e = r.endpoint;
   const s = e.tls ? tls.connect({ host: e.host, port: e.port, servername: e.host }) : net.connect({ host: e.host, port: e.port });
@@ -92,9 +102,10 @@ for (const r of restores) {
     out += enc(['CONFIG', 'SET', r.parameter, r.value]);
     s.write(out);
   });
-  const done = () => { s.destroy(); if (--left === 0) process.exit(0); };
-  s.on('data', (d) => { got += String(d).split('\\r\\n').length - 1; if (got >= want) done(); });
-  s.on('error', done);
+  let finished = false;
+  const done = (ok) => { if (finished) return; finished = true; failed ||= !ok; s.destroy(); if (--left === 0) process.exit(failed ? 1 : 0); };
+  s.on('data', (d) => { const text = String(d); if (/(^|\\n)-/.test(text)) return done(false); got += text.split('\\r\\n').length - 1; if (got >= want) done(true); });
+  s.on('error', () => done(false));
 }
 `;
 

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisEndpoint } from './connect.js';
 import { registerRestore, restoreOverFreshConnection } from './exit-guard.js';
+import { findOrphans, writeJournal } from './restore-journal.js';
 import { RedisCapabilityError } from './monitor-stream.js';
 
 export const NOTIFY_PARAMETER = 'notify-keyspace-events';
@@ -59,6 +60,16 @@ export async function enableKeymissEvents(client: Redis, endpoint: RedisEndpoint
     held.holders++;
     return makeHandle(serverKey, held.previous, true);
   }
+  // A perfspec process killed with SIGKILL mid-window left the setting changed: put it back first,
+  // so that what we read below is the server's real value.
+  for (const orphan of findOrphans(serverKey)) {
+    try {
+      await client.config('SET', orphan.parameter, orphan.value);
+      orphan.remove();
+    } catch {
+      break; // CONFIG refused: handled below
+    }
+  }
   let previous: string;
   try {
     const reply = (await client.config('GET', NOTIFY_PARAMETER)) as string[];
@@ -70,7 +81,12 @@ export async function enableKeymissEvents(client: Redis, endpoint: RedisEndpoint
   }
   if (hasKeymissFlags(previous)) return { previous, changed: false, restore: async () => undefined };
   // Register the safety net before changing anything, so no exit path sees a change it cannot undo.
-  const unregister = registerRestore({ endpoint, parameter: NOTIFY_PARAMETER, value: previous });
+  const removeJournal = writeJournal(serverKey, NOTIFY_PARAMETER, previous);
+  const unregisterExit = registerRestore({ endpoint, parameter: NOTIFY_PARAMETER, value: previous, onRestored: removeJournal });
+  const unregister = () => {
+    unregisterExit();
+    removeJournal();
+  };
   const holding: Holding = { previous, holders: 1, endpoint, unregister };
   holdings.set(serverKey, holding);
   try {

@@ -7,6 +7,7 @@
  * Keys are byte strings (see glob.ts) so binary keys survive the round trip.
  */
 import type { Redis } from 'ioredis';
+import { isRefusal } from './keymiss-config.js';
 import { summarizeTtls, type TtlSummary } from './ttl-stats.js';
 
 export interface ScanLimits {
@@ -151,8 +152,17 @@ export async function analyzeKeyspace(client: Redis, pattern: string, options: A
   const scan = await scanKeys(client, pattern, options.scan);
   const ttlKeys = pickEvenly(scan.keys, options.ttlSampleSize ?? 10_000);
   const ttl = summarizeTtls(await readTtls(client, ttlKeys));
-  const memory = await estimateMemory(client, scan.keys, options.memorySampleSize ?? 200);
   const notes: string[] = [];
+  let memory: MemoryEstimate;
+  try {
+    memory = await estimateMemory(client, scan.keys, options.memorySampleSize ?? 200);
+  } catch (error) {
+    // Some managed services refuse MEMORY USAGE; the other figures still stand.
+    const message = error instanceof Error ? error.message : String(error);
+    if (!isRefusal(message)) throw error;
+    memory = { sampled: 0, keys: scan.keys.length, sampledBytes: 0, meanBytes: null, totalBytes: null, estimated: false };
+    notes.push(`Memory not measured: MEMORY USAGE refused (${message}).`);
+  }
   if (scan.truncated) notes.push(`SCAN ${scan.truncatedBy}: key counts and totals cover only the keys found.`);
   if (ttlKeys.length < scan.keys.length) notes.push(`TTLs read for ${ttlKeys.length} of ${scan.keys.length} keys (evenly spaced sample).`);
   if (memory.estimated && memory.totalBytes !== null) {
