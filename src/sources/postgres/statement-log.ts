@@ -29,7 +29,7 @@ interface LogEntry {
   text: string;
 }
 
-const ENTRY = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (?:\S*@\S* )?([A-Z]+):  ([\s\S]*)$/;
+const ENTRY = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (?:\S*@\S* )?([A-Z]+): {2}([\s\S]*)$/;
 
 /** Split log text into entries (continuation lines of a multi-line statement start with a tab). */
 export function parseLogEntries(text: string): LogEntry[] {

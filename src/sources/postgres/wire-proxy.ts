@@ -91,13 +91,13 @@ export class PgWireProxy implements QueryWindowSource {
 
   constructor(private readonly options: WireProxyOptions) {
     this.now = options.now ?? (() => performance.now());
-    const proxy = this;
+    const windows = this.windows;
     this.sink = {
       get recording() {
-        return proxy.windows.size > 0;
+        return windows.size > 0;
       },
-      record(statement) {
-        proxy.log.push(statement);
+      record: (statement) => {
+        this.log.push(statement);
       },
     };
   }
