@@ -34,13 +34,16 @@ export function formatDuration(ms: number): string {
   if (abs < 100) return `${trim(ms.toFixed(2))}ms`;
   if (abs < 1000) return `${trim(ms.toFixed(1))}ms`;
   if (abs < 60_000) return `${trim((ms / 1000).toFixed(2))}s`;
-  if (abs < 3_600_000) {
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
+  // Round once, then split: rounding the parts separately would print "14m 60s".
+  if (abs < 3_600_000 - 500) {
+    const totalSeconds = Math.round(ms / 1000);
+    const minutes = Math.floor(totalSeconds / 60);
+    const seconds = totalSeconds % 60;
     return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
   }
-  const hours = Math.floor(ms / 3_600_000);
-  const minutes = Math.round((ms % 3_600_000) / 60_000);
+  const totalMinutes = Math.round(ms / 60_000);
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
   return minutes ? `${hours}h ${minutes}m` : `${hours}h`;
 }
 

@@ -30,6 +30,9 @@ describe('parseDuration', () => {
     [900_000, '15m'],
     [905_000, '15m 5s'],
     [7_500_000, '2h 5m'],
+    [899_600, '15m'],
+    [3_599_700, '1h'],
+    [7_199_999, '2h'],
   ])('formats %d ms as %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
 
