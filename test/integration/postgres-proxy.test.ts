@@ -196,6 +196,7 @@ describe('PgWireProxy against PostgreSQL', () => {
     const window = proxy.beginWindowSync();
     await client.query('SELECT 1; SELECT 2').catch(() => undefined);
     await client.query('SELECT 1; SELECT 1/0; SELECT 3').catch(() => undefined);
+    await client.query('SELECT 1; SELEC 2').catch(() => undefined);
     const statements = proxy.endWindowSync(window);
     await client.end();
     expect(statements.map((s) => [s.sql, s.error?.slice(0, 5) ?? s.tag])).toEqual([
@@ -203,6 +204,8 @@ describe('PgWireProxy against PostgreSQL', () => {
       ['SELECT 2', 'SELECT 1'],
       ['SELECT 1', 'SELECT 1'],
       ['SELECT 1/0', '22012'],
+      // A syntax error fails the whole text before any statement of it runs: one failure, the whole text.
+      ['SELECT 1; SELEC 2', '42601'],
     ]);
     // The log shows the second text whole plus an ERROR, without saying which statement failed:
     // here the proxy knows more than the log (it saw one CommandComplete, then the ErrorResponse).
@@ -213,7 +216,9 @@ describe('PgWireProxy against PostgreSQL', () => {
       ['SELECT 1', true],
       ['SELECT 1/0', true],
       ['SELECT 3', true],
+      ['SELECT 1; SELEC 2', false],
     ]);
+    expect(logged.at(-1)?.error).toMatch(/^syntax error/);
   });
 
   it('answers SSLRequest and GSSENCRequest with N, then serves the session; refuses a TLS ClientHello', async () => {

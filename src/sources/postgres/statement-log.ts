@@ -108,7 +108,7 @@ function readProcessLog(pid: number, entries: LogEntry[]): LoggedStatement[] {
         else for (const statement of previous.statements) statement.ambiguous = true;
       } else {
         // Failed before the server logged it (syntax error, error at Bind): the ERROR is its only trace.
-        out.push({ pid, sql: splitStatements(sql).length === 1 ? sql.trim() : sql, error: entry.text });
+        out.push({ pid, sql: sql.trim(), error: entry.text });
       }
     }
   }

@@ -173,8 +173,11 @@ export class PgWireProxy implements QueryWindowSource {
           split = splitStatements(record.text);
           pieces.set(record.text, split);
         }
-        // A text the lexer splits differently from the server (it should not) keeps its whole text.
-        sql = split[record.piece] ?? record.text.trim();
+        // A syntax error anywhere fails the whole text before any of it runs (the server parses it at
+        // once), so that one failure belongs to the whole text. A text the lexer splits differently from
+        // the server (it should not) also keeps its whole text.
+        const wholeTextFailed = record.piece === 0 && split.length > 1 && record.error?.startsWith('42601:') === true;
+        sql = wholeTextFailed ? record.text.trim() : (split[record.piece] ?? record.text.trim());
       }
       const statement: ProxyStatement = {
         sql,
