@@ -42,7 +42,7 @@ export interface PostgresServiceHandle extends ServiceHandle {
    * requests means the target does not use the proxy, so a count of zero would prove nothing.
    */
   proxyConnections(): number | undefined;
-  /** Caveats of the last window (pg_stat_statements evictions). */
+  /** Caveats of the last window (pg_stat_statements evictions, a proxy that lost step in the protocol). */
   windowNotes(): string[];
 }
 
@@ -123,7 +123,12 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
     proxyUrl,
     targetEnv: () => ({ [config.env]: proxyUrl }),
     proxyConnections: () => proxy.stats().connections,
-    windowNotes: () => [],
+    windowNotes: () => {
+      const { desyncs, broken } = proxy.stats();
+      return desyncs > 0 || broken > 0
+        ? [`The proxy lost step in the PostgreSQL protocol (${desyncs} unmatched answers, ${broken} connections no longer followed): some statements may be missing or misattributed.`]
+        : [];
+    },
     close: () => (closing ??= proxy.close()),
   };
 }
