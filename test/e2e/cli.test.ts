@@ -151,6 +151,25 @@ checks:
     noStackTrace(outcome.stdout + outcome.stderr);
   });
 
+  it('PostgreSQL or Redis unreachable: exit 3 naming which and where, with the fix, and no password', async () => {
+    const pgPort = await freePort();
+    const pgSpec = await writeSpec('pg-down.yaml', `services:\n  postgres: { url: "postgres://app:hunter22@127.0.0.1:${pgPort}/app" }\n`);
+    const pg = await runCli(['run', pgSpec, '--reporter', 'console']);
+    expect(pg.exitCode).toBe(3);
+    expect(pg.stdout).toContain(`PostgreSQL is not reachable at 127.0.0.1:${pgPort}: connection refused`);
+    expect(pg.stdout).toContain('hint: Start PostgreSQL');
+    const redisPort = await freePort();
+    const redisSpec = await writeSpec('redis-down.yaml', `services:\n  redis: { url: "redis://:hunter22@127.0.0.1:${redisPort}/0" }\n`);
+    const redis = await runCli(['run', redisSpec, '--reporter', 'console']);
+    expect(redis.exitCode).toBe(3);
+    expect(redis.stdout).toContain(`Redis at redis://:***@127.0.0.1:${redisPort}/0 refused the connection`);
+    expect(redis.stdout).toContain('hint: Start Redis');
+    for (const outcome of [pg, redis]) {
+      expect(outcome.stdout + outcome.stderr).not.toContain('hunter22');
+      noStackTrace(outcome.stdout + outcome.stderr);
+    }
+  });
+
   it('usage errors exit 2', async () => {
     expect((await runCli(['run', 'specs/phase3.yaml', '--reporter', 'pdf'])).stderr).toBe(
       'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit\n',
