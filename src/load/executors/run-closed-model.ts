@@ -1,0 +1,45 @@
+/**
+ * The closed model: a target number of virtual users, each looping over iterations back to back.
+ * Users above a falling target leave after their current iteration (k6's graceful ramp-down).
+ * Latency is measured from the moment a user issues each request, which is the intended time in
+ * a closed model: a user cannot want to send before its previous response arrived.
+ */
+import { shareOf, targetAt } from '../plan/stages.js';
+import type { ExecutionContext } from './context.js';
+
+/** How often the target is re-read during ramps. */
+const CONTROL_INTERVAL_MS = 100;
+
+export async function runClosedModel(ctx: ExecutionContext): Promise<void> {
+  const { plan, segment } = ctx;
+  const running = new Map<number, Promise<void>>();
+  let target = 0;
+
+  const loop = async (slot: number): Promise<void> => {
+    const user = ctx.createUser(slot * segment.count + segment.index + 1);
+    while (!ctx.stopping && slot < target) await ctx.runIteration(user, performance.now());
+  };
+
+  const adjust = (): void => {
+    const total = Math.round(targetAt(plan.shape, ctx.elapsed()));
+    target = shareOf(total, segment.index, segment.count);
+    for (let slot = 0; slot < target; slot++) {
+      if (running.has(slot)) continue;
+      const done = loop(slot).finally(() => {
+        running.delete(slot);
+        ctx.setBusyUsers(running.size);
+      });
+      running.set(slot, done);
+    }
+    ctx.setBusyUsers(running.size);
+  };
+
+  while (!ctx.stopping) {
+    const now = ctx.elapsed();
+    if (now >= plan.durationMs) break;
+    adjust();
+    await ctx.sleep(Math.min(CONTROL_INTERVAL_MS, plan.durationMs - now));
+  }
+  ctx.endScheduling();
+  await ctx.drain(running.values());
+}

@@ -1,0 +1,8 @@
+/** The load engine's public surface: plan, run, judge. Probes and the bench import only this. */
+export { runLoad, runPrepared, prepareScenario, statsForScope, type PreparedScenario } from './run/run-load.js';
+export { planScenario, type ScenarioPlan } from './plan/plan-scenario.js';
+export { expandPreset, PRESETS, PRESET_NAMES } from './plan/presets.js';
+export { parseThresholds, THRESHOLD_METRICS, type ParsedThreshold } from './thresholds/parse-thresholds.js';
+export { judgeThresholds, measureMetric } from './thresholds/judge-thresholds.js';
+export { EXECUTOR_NAMES } from './executors/registry.js';
+export type * from './types.js';

@@ -1,0 +1,148 @@
+/**
+ * The coordinator's side: merges generators' tick reports into run totals (exact histogram
+ * merges), a per-second timeline, and the windows that breakpoint and abortOnFail judge.
+ */
+import type { StatEntry } from '../flows/compile-flows.js';
+import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
+import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from './histogram.js';
+import type { TickReport } from './tick.js';
+
+export interface Totals {
+  requests: number;
+  errors: number;
+  histogram: Histogram;
+  statusCodes: Record<string, number>;
+  errorKinds: Partial<Record<ErrorKind, number>>;
+}
+
+export function createTotals(): Totals {
+  return { requests: 0, errors: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
+}
+
+export function addTotals(into: Totals, from: Totals): void {
+  into.requests += from.requests;
+  into.errors += from.errors;
+  if (from.histogram.totalCount > 0) into.histogram.add(from.histogram);
+  addCounts(into.statusCodes, from.statusCodes);
+  addCounts(into.errorKinds, from.errorKinds);
+}
+
+function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {
+  for (const key of Object.keys(from) as K[]) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+}
+
+/** One second of the whole run (all generators), kept until every generator has reported it. */
+export interface SecondBucket {
+  seq: number;
+  reported: number;
+  totals: Totals;
+  users: number;
+  dropped: number;
+}
+
+export class LoadAggregate {
+  readonly perEntry: Totals[];
+  readonly uncorrected = createHistogram();
+  readonly iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+  readonly timeline: TimelinePoint[] = [];
+  peakUsers = 0;
+  private readonly pending = new Map<number, SecondBucket>();
+  private readonly health = new Map<number, TickReport['health']>();
+
+  constructor(
+    readonly entries: StatEntry[],
+    private readonly generators: number,
+  ) {
+    this.perEntry = entries.map(() => createTotals());
+  }
+
+  /** Merge one report; returns the seconds that became complete (all generators reported), in order. */
+  add(report: TickReport): SecondBucket[] {
+    let bucket = this.pending.get(report.seq);
+    if (!bucket) {
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0 };
+      this.pending.set(report.seq, bucket);
+    }
+    bucket.reported++;
+    bucket.users += report.users;
+    bucket.dropped += report.iterations.dropped;
+    for (const tick of report.entries) {
+      const total = this.perEntry[tick.id];
+      total.requests += tick.requests;
+      total.errors += tick.errors;
+      bucket.totals.requests += tick.requests;
+      bucket.totals.errors += tick.errors;
+      addCounts(total.statusCodes, tick.statusCodes);
+      addCounts(total.errorKinds, tick.errorKinds);
+      if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+    }
+    if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
+    if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
+    for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
+    this.health.set(report.generator, report.health);
+    return this.completeSeconds(false);
+  }
+
+  /** After the last report: close every second still waiting (a generator may have stopped early). */
+  flush(): SecondBucket[] {
+    return this.completeSeconds(true);
+  }
+
+  private completeSeconds(all: boolean): SecondBucket[] {
+    const done: SecondBucket[] = [];
+    const seqs = [...this.pending.keys()].sort((a, b) => a - b);
+    for (const seq of seqs) {
+      const bucket = this.pending.get(seq)!;
+      if (!all && bucket.reported < this.generators) break;
+      this.pending.delete(seq);
+      this.peakUsers = Math.max(this.peakUsers, bucket.users);
+      this.timeline.push({
+        second: seq,
+        requests: bucket.totals.requests,
+        errors: bucket.totals.errors,
+        p95: percentileMs(bucket.totals.histogram, 95),
+        users: bucket.users,
+        dropped: bucket.dropped,
+      });
+      done.push(bucket);
+    }
+    return done;
+  }
+
+  /** Worst figures across generator threads. */
+  healthFigures(): { elu: number; delayP99Ms: number } {
+    let elu = 0;
+    let delayP99Ms = 0;
+    for (const h of this.health.values()) {
+      elu = Math.max(elu, h.elu);
+      delayP99Ms = Math.max(delayP99Ms, h.delayP99Ms);
+    }
+    return { elu, delayP99Ms };
+  }
+
+  /** Totals over the entries that match. */
+  totalsWhere(match: (entry: StatEntry) => boolean): Totals {
+    const totals = createTotals();
+    this.entries.forEach((entry, i) => {
+      if (match(entry)) addTotals(totals, this.perEntry[i]);
+    });
+    return totals;
+  }
+}
+
+/** A row of figures from totals over a span of elapsed time. */
+export function describeTotals(totals: Totals, elapsedMs: number, labels: { name: string; flow?: string; region?: string }): RequestStats {
+  const seconds = elapsedMs / 1000;
+  const successRate = totals.requests === 0 ? 0 : ((totals.requests - totals.errors) / totals.requests) * 100;
+  return {
+    ...labels,
+    requests: totals.requests,
+    errors: totals.errors,
+    successRate,
+    errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
+    throughput: seconds > 0 ? totals.requests / seconds : 0,
+    latency: summariseHistogram(totals.histogram),
+    statusCodes: { ...totals.statusCodes },
+    errorKinds: { ...totals.errorKinds },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * What a generator (the main thread or a worker) reports once a second: everything measured in
+ * that second, with histograms encoded. The coordinator builds every figure of the run — totals,
+ * per-request tables, timeline, live thresholds — from these reports alone, so one thread and
+ * many threads take exactly the same path.
+ */
+import type { ErrorKind } from '../types.js';
+import { createHistogram, encodeHistogram, recordMs, type Histogram } from './histogram.js';
+
+export interface EntryTick {
+  id: number;
+  requests: number;
+  errors: number;
+  /** Encoded histogram of latencies from the intended send time; absent when no response arrived. */
+  histogram?: string;
+  statusCodes: Record<string, number>;
+  errorKinds: Partial<Record<ErrorKind, number>>;
+}
+
+export interface TickReport {
+  generator: number;
+  /** 1-based second of the run this report closes; the final report may close a partial second. */
+  seq: number;
+  final: boolean;
+  entries: EntryTick[];
+  /** Encoded histogram of all entries' latencies in this second (the timeline's p95: one merge, not one per entry). */
+  all?: string;
+  /** Encoded histogram of latencies from the actual send time (all entries). */
+  uncorrected?: string;
+  /** Virtual users busy at the end of the second. */
+  users: number;
+  iterations: { started: number; completed: number; dropped: number; late: number };
+  /** Since the generator started: event-loop utilisation (0..1) and event-loop delay p99 (ms). */
+  health: { elu: number; delayP99Ms: number };
+}
+
+class EntrySlot {
+  requests = 0;
+  errors = 0;
+  histogram: Histogram | undefined;
+  statusCodes: Record<string, number> = {};
+  errorKinds: Partial<Record<ErrorKind, number>> = {};
+}
+
+/** Per-second counters of one generator; `drain` hands them over and starts the next second. */
+export class TickCollector {
+  private slots: Array<EntrySlot | undefined>;
+  private readonly all = createHistogram();
+  private readonly uncorrected = createHistogram();
+  private readonly histograms: Histogram[] = [];
+  iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+
+  constructor(entryCount: number) {
+    this.slots = new Array(entryCount);
+  }
+
+  private slot(id: number): EntrySlot {
+    let slot = this.slots[id];
+    if (!slot) {
+      slot = new EntrySlot();
+      this.slots[id] = slot;
+    }
+    return slot;
+  }
+
+  /** A response arrived (it may still be an error: an unexpected status). */
+  recordResponse(id: number, latencyMs: number, uncorrectedMs: number, status: number, error: ErrorKind | undefined): void {
+    const slot = this.slot(id);
+    slot.requests++;
+    if (!slot.histogram) slot.histogram = this.histograms.pop() ?? createHistogram();
+    recordMs(slot.histogram, latencyMs);
+    recordMs(this.all, latencyMs);
+    recordMs(this.uncorrected, uncorrectedMs);
+    slot.statusCodes[status] = (slot.statusCodes[status] ?? 0) + 1;
+    if (error) {
+      slot.errors++;
+      slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
+    }
+  }
+
+  /** No response: a network error or timeout. */
+  recordFailure(id: number, error: ErrorKind): void {
+    const slot = this.slot(id);
+    slot.requests++;
+    slot.errors++;
+    slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
+  }
+
+  drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations'] } {
+    const entries: EntryTick[] = [];
+    this.slots.forEach((slot, id) => {
+      if (!slot || slot.requests === 0) return;
+      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      if (slot.histogram) {
+        // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
+        slot.histogram.reset();
+        this.histograms.push(slot.histogram);
+      }
+    });
+    this.slots = new Array(this.slots.length);
+    const all = this.all.totalCount > 0 ? encodeHistogram(this.all) : undefined;
+    const uncorrected = this.uncorrected.totalCount > 0 ? encodeHistogram(this.uncorrected) : undefined;
+    this.all.reset();
+    this.uncorrected.reset();
+    const iterations = this.iterations;
+    this.iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+    return { entries, all, uncorrected, iterations };
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * A generator runs one share (segment) of a scenario in the current thread: it owns the
+ * connection pools, the virtual users and the per-second collector, hands scheduling to the
+ * executor, and reports a TickReport every second. The main thread runs one directly; worker
+ * threads each run one (see load-worker.ts). It never decides when the run ends on its own
+ * except by the plan's end: the coordinator may stop it at any time.
+ */
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { CompiledRequest, CompiledScenario, DispatchOptions, RequestTarget } from '../flows/compile-flows.js';
+import { buildDispatch } from '../flows/compile-flows.js';
+import { createRowPicker, type RowPicker } from '../flows/data-source.js';
+import { readJsonPath } from '../flows/json-path.js';
+import { renderTemplate, type TemplateScope } from '../flows/template.js';
+import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
+import { Transport } from '../http/transport.js';
+import { TickCollector, type TickReport } from '../metrics/tick.js';
+import type { ScenarioPlan } from '../plan/plan-scenario.js';
+import { EXECUTORS } from '../executors/registry.js';
+import type { ExecutionContext, Segment } from '../executors/context.js';
+import { VirtualUser } from './virtual-user.js';
+
+export interface GeneratorOptions {
+  plan: ScenarioPlan;
+  compiled: CompiledScenario;
+  segment: Segment;
+  vars: Record<string, string>;
+  runId: string;
+  onTick(report: TickReport): void;
+  /** Random source for think times and random data order (tests pass a seeded one). */
+  random?: () => number;
+}
+
+const DELAY_RESOLUTION_MS = 10;
+
+interface Sleep {
+  timer: NodeJS.Timeout;
+  resolve(): void;
+}
+
+export class LoadGenerator implements ExecutionContext {
+  readonly plan: ScenarioPlan;
+  readonly segment: Segment;
+  t0 = 0;
+  private readonly compiled: CompiledScenario;
+  private readonly transport: Transport;
+  private readonly collector: TickCollector;
+  private readonly flowPicker: WeightedPicker;
+  private readonly regionPicker: WeightedPicker;
+  private readonly rowPickers = new Map<string, RowPicker>();
+  private readonly sleeps = new Set<Sleep>();
+  private readonly random: () => number;
+  private schedulingOver = false;
+  private hardStopped = false;
+  private busyUsers = 0;
+  private seq = 0;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private delay: IntervalHistogram | undefined;
+  private eluStart: EventLoopUtilization | undefined;
+
+  constructor(private readonly options: GeneratorOptions) {
+    this.plan = options.plan;
+    this.segment = options.segment;
+    this.compiled = options.compiled;
+    this.random = options.random ?? Math.random;
+    this.transport = new Transport({ connections: options.plan.connections, pipelining: options.plan.pipelining });
+    this.collector = new TickCollector(options.compiled.entries.length);
+    this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
+    this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
+    for (const data of options.compiled.data) {
+      this.rowPickers.set(data.name, createRowPicker(data.rows, data.order, options.segment.index, options.segment.count, this.random));
+    }
+  }
+
+  get stopping(): boolean {
+    return this.schedulingOver || this.hardStopped;
+  }
+
+  elapsed(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** Run from `startAt` (a performance.now() time) until the plan ends or stop() is called. */
+  async run(startAt: number): Promise<void> {
+    const wait = startAt - performance.now();
+    if (wait > 0) await this.sleep(wait);
+    this.t0 = Math.max(startAt, performance.now());
+    this.delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+    this.delay.enable();
+    this.eluStart = performance.eventLoopUtilization();
+    this.scheduleTick();
+    try {
+      if (!this.hardStopped) await EXECUTORS[this.plan.executor].run(this);
+    } finally {
+      this.hardStopped = true;
+      this.cancelSleeps();
+      // Requests still in flight after the graceful stop are cut; they count as interrupted, not failed.
+      await this.transport.destroy();
+      if (this.tickTimer) clearTimeout(this.tickTimer);
+      this.emitTick(true);
+      this.delay.disable();
+    }
+  }
+
+  /** Stop now: no new iterations, sleeps cancelled, in-flight requests cut. */
+  stop(): void {
+    this.hardStopped = true;
+    this.cancelSleeps();
+    void this.transport.destroy();
+  }
+
+  private scheduleTick(): void {
+    const next = this.t0 + (this.seq + 1) * 1000;
+    this.tickTimer = setTimeout(() => {
+      this.emitTick(false);
+      if (!this.hardStopped) this.scheduleTick();
+    }, Math.max(0, next - performance.now()));
+    // The tick alone must not keep the process alive if everything else is done.
+    this.tickTimer.unref();
+  }
+
+  private emitTick(final: boolean): void {
+    this.seq++;
+    const drained = this.collector.drain();
+    const elu = this.eluStart ? performance.eventLoopUtilization(this.eluStart).utilization : 0;
+    // The histogram records whole timer intervals, resolution included: subtract it to get the delay.
+    const delayP99Ms = this.delay && this.delay.count > 0 ? Math.max(0, this.delay.percentile(99) / 1e6 - DELAY_RESOLUTION_MS) : 0;
+    this.options.onTick({
+      generator: this.segment.index,
+      seq: this.seq,
+      final,
+      entries: drained.entries,
+      all: drained.all,
+      uncorrected: drained.uncorrected,
+      users: this.busyUsers,
+      iterations: drained.iterations,
+      health: { elu, delayP99Ms },
+    });
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.hardStopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry: Sleep = {
+        timer: setTimeout(() => {
+          this.sleeps.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleeps.add(entry);
+    });
+  }
+
+  private cancelSleeps(): void {
+    for (const entry of this.sleeps) {
+      clearTimeout(entry.timer);
+      entry.resolve();
+    }
+    this.sleeps.clear();
+  }
+
+  createUser(id: number): VirtualUser {
+    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+  }
+
+  setBusyUsers(count: number): void {
+    this.busyUsers = count;
+  }
+
+  countDropped(): void {
+    this.collector.iterations.dropped++;
+  }
+
+  countLate(): void {
+    this.collector.iterations.late++;
+  }
+
+  endScheduling(): void {
+    this.schedulingOver = true;
+  }
+
+  async drain(running: Iterable<Promise<void>>): Promise<void> {
+    const all = Promise.all(running);
+    await Promise.race([all, this.sleep(this.plan.gracefulStopMs)]);
+  }
+
+  async runIteration(user: VirtualUser, intendedAt: number): Promise<void> {
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const scope = user.scope;
+    scope.iteration++;
+    for (const source of flow.dataSources) scope.rows[source] = this.rowPickers.get(source)!.next();
+    this.collector.iterations.started++;
+    const region = this.compiled.regions[user.region];
+    let intended = intendedAt;
+    for (const step of flow.steps) {
+      if (this.hardStopped) return;
+      if (step.kind === 'think') {
+        await this.sleep(step.minMs + (step.maxMs - step.minMs) * this.random());
+        intended = performance.now();
+        continue;
+      }
+      // Simulated region latency sits before the send and inside the measured latency.
+      if (region.latencyMs > 0) await this.sleep(region.latencyMs);
+      if (this.hardStopped) return;
+      const target = step.targets[user.region];
+      const dispatch = target.prebuilt ?? buildDynamicDispatch(step, target, scope);
+      const outcome = await this.transport.send(target.origin, dispatch, step.captures.length > 0);
+      if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
+      if (outcome.error) {
+        this.collector.recordFailure(target.entry, outcome.error);
+        // Later steps usually depend on this one (captures, session state): end the iteration here.
+        return;
+      }
+      const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
+      const captureFailed = ok && step.captures.length > 0 && !applyCaptures(step, outcome.body, scope);
+      const error = !ok ? 'expect_failed' : captureFailed ? 'capture_failed' : undefined;
+      this.collector.recordResponse(target.entry, outcome.endedAt - intended, outcome.endedAt - outcome.sentAt, outcome.status, error);
+      if (error) return;
+      intended = outcome.endedAt;
+    }
+    this.collector.iterations.completed++;
+  }
+}
+
+function buildDynamicDispatch(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): DispatchOptions {
+  const headers: string[] = [];
+  for (const [name, template] of step.headers) headers.push(name, renderTemplate(template, scope));
+  return buildDispatch(step, target.pathPrefix + renderTemplate(step.url, scope), headers, step.body?.render(scope));
+}
+
+/** Store captured values in the user's variables; false when the body is not JSON or a path is missing. */
+function applyCaptures(step: CompiledRequest, body: string | undefined, scope: TemplateScope): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body ?? '');
+  } catch {
+    return false;
+  }
+  let all = true;
+  for (const capture of step.captures) {
+    const value = readJsonPath(parsed, capture.path);
+    if (value === undefined) {
+      all = false;
+      continue;
+    }
+    scope.own[capture.name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return all;
+}

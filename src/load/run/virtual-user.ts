@@ -1,0 +1,22 @@
+/**
+ * A virtual user is a few fields, not a thread or a connection: its own captured variables, its
+ * region, its iteration count. Ten thousand of them cost a few megabytes; they share the
+ * generator's connection pools.
+ */
+import type { Row, TemplateScope } from '../flows/template.js';
+
+export class VirtualUser {
+  readonly scope: TemplateScope;
+
+  constructor(
+    readonly id: number,
+    /** Index into the compiled regions. */
+    readonly region: number,
+    globals: Record<string, string>,
+    runId: string,
+  ) {
+    // Data rows are picked afresh for each iteration (see LoadGenerator.runIteration).
+    const rows: Record<string, Row> = {};
+    this.scope = { own: {}, globals, vuId: id, iteration: 0, rows, runId };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Judging load thresholds: pure functions of parsed thresholds and measured figures, built on the
+ * shared judge so load verdicts read like every other verdict.
+ */
+import { judgeBudget } from '../../verdict/judge.js';
+import type { Verdict } from '../../verdict/types.js';
+import type { RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import type { ParsedThreshold, ThresholdScope } from './parse-thresholds.js';
+
+/** The figure a threshold judges, or null when nothing was measured in its scope. */
+export function measureMetric(stats: RequestStats | undefined, metric: ThresholdMetric): number | null {
+  if (!stats || stats.requests === 0) return null;
+  switch (metric) {
+    case 'success_rate':
+      return stats.successRate;
+    case 'error_rate':
+      return stats.errorRate;
+    case 'throughput':
+      return stats.throughput;
+    case 'avg':
+      return stats.latency.count === 0 ? null : stats.latency.mean;
+    default:
+      return stats.latency.count === 0 ? null : stats.latency[metric];
+  }
+}
+
+export function describeScope(scope: ThresholdScope): string {
+  return scope.kind === 'overall' ? 'overall' : `${scope.kind} "${scope.name}"`;
+}
+
+export interface ThresholdJudgement {
+  verdicts: Verdict[];
+  outcomes: ThresholdOutcome[];
+}
+
+export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: ThresholdScope) => RequestStats | undefined, check: string): ThresholdJudgement {
+  const verdicts: Verdict[] = [];
+  const outcomes: ThresholdOutcome[] = [];
+  for (const threshold of thresholds) {
+    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    // The shared judge names the metric by the last dotted segment; give it a plain one and
+    // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
+    const verdict = judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
+    const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
+    verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
+    outcomes.push({ scope: describeScope(threshold.scope), metric: threshold.metric, budget: threshold.budget.text, level: threshold.level, actual, passed: verdict.passed });
+  }
+  return { verdicts, outcomes };
+}
+
+/** The first abortOnFail threshold that fails now (after its grace period), if any. */
+export function findAbortingThreshold(
+  thresholds: ParsedThreshold[],
+  lookup: (scope: ThresholdScope) => RequestStats | undefined,
+  elapsedMs: number,
+): { threshold: ParsedThreshold; actual: number | null } | undefined {
+  for (const threshold of thresholds) {
+    if (!threshold.abortOnFail || elapsedMs < threshold.delayAbortEvalMs) continue;
+    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    // Nothing measured yet is not a failure worth stopping for; the final verdict still judges it.
+    if (actual === null) continue;
+    const verdict = judgeBudget({ check: '', probe: 'load', metric: 'x' }, threshold.budget, actual);
+    if (!verdict.passed) return { threshold, actual };
+  }
+  return undefined;
+}

@@ -1,0 +1,235 @@
+/**
+ * The load engine's input and output, as plain data. The input is what a `load:` scenario says
+ * after the spec loader has parsed YAML (durations may still be text such as "10m"); the output
+ * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
+ */
+
+export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+export type DurationInput = string | number;
+
+/** One stage: move linearly from the previous target to `target` over `duration`. */
+export interface StageConfig {
+  duration: DurationInput;
+  target: number;
+}
+
+export interface RequestStepConfig {
+  /** "GET /api/v1/users/me" (path relative to the base URL, or an absolute URL). */
+  request: string;
+  /** Name for per-endpoint figures; defaults to the request line as written. */
+  name?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string;
+  /** Statuses that count as success; default: any status below 400. */
+  expect?: { status?: number | number[] };
+  /** Variable name → JSONPath subset (`$.a.b[0]`) read from the JSON response. */
+  capture?: Record<string, string>;
+  timeout?: DurationInput;
+}
+
+export interface ThinkStepConfig {
+  /** Fixed ("1s") or a range ({ min: "1s", max: "3s" } or "1s..3s"), drawn uniformly. */
+  think: DurationInput | { min: DurationInput; max: DurationInput };
+}
+
+/** A step as written: a request object, a think object, or the shorthand "GET /path". */
+export type StepConfig = RequestStepConfig | ThinkStepConfig | string;
+
+export interface FlowConfig {
+  name: string;
+  weight?: number;
+  steps: StepConfig[];
+}
+
+export type DataOrder = 'sequential' | 'random';
+
+/** Rows for `${data.NAME.FIELD}`: inline values, a CSV file, or a setup variable holding a JSON array / comma list. */
+export type DataSourceConfig =
+  | { values: unknown[]; order?: DataOrder }
+  | { csv: string; order?: DataOrder }
+  | { var: string; order?: DataOrder };
+
+export interface RegionConfig {
+  name: string;
+  weight?: number;
+  /** Base URL for this region; defaults to the run's base URL. */
+  baseUrl?: string;
+  /** Simulated network latency added before each request (and included in its measured latency). */
+  latency?: DurationInput;
+}
+
+export type ThresholdMetric =
+  | 'success_rate'
+  | 'error_rate'
+  | 'p50'
+  | 'p90'
+  | 'p95'
+  | 'p99'
+  | 'p99.9'
+  | 'max'
+  | 'avg'
+  | 'throughput';
+
+export interface ThresholdRuleConfig {
+  budget: string;
+  level?: 'warn' | 'error';
+  abortOnFail?: boolean;
+  /** Do not abort before this much of the run has elapsed (k6's delayAbortEval). */
+  delayAbortEval?: DurationInput;
+}
+
+export type ThresholdValueConfig = string | number | ThresholdRuleConfig;
+
+/** Overall budgets as metric keys, plus the same shape per request name and per flow. */
+export type ThresholdsConfig = { [metric in ThresholdMetric]?: ThresholdValueConfig } & {
+  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
+  flows?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
+};
+
+export interface LoadScenarioConfig {
+  name: string;
+  /** A preset that expands into stages; anything given beside it overrides the preset. */
+  profile?: PresetName;
+  executor?: ExecutorName;
+  /** Closed model: virtual users (peak for ramps). */
+  users?: number;
+  /** Open model: iterations started per second (peak for ramps). */
+  rate?: number;
+  duration?: DurationInput;
+  stages?: StageConfig[];
+  /** Open model: the most virtual users that may be busy at once; beyond it iterations are dropped (and counted). */
+  maxUsers?: number;
+  /** How long running iterations may finish after the last stage (default 2s, capped so Ctrl-C stops within 2 s). */
+  gracefulStop?: DurationInput;
+  flows: FlowConfig[];
+  thresholds?: ThresholdsConfig;
+  regions?: RegionConfig[];
+  data?: Record<string, DataSourceConfig>;
+  /** Generator threads; default 1 (see DESIGN note in src/load/run/run-load.ts). */
+  workers?: number;
+  /** Connections per origin per generator; default min(peak users, 256). */
+  connections?: number;
+  /** HTTP/1.1 pipelining depth per connection (default 1). */
+  pipelining?: number;
+  /** Per-request timeout (default 10s). */
+  timeout?: DurationInput;
+  /** Default headers on every request. */
+  headers?: Record<string, string>;
+  /** Breakpoint: length of each rate step over which the SLA is judged. */
+  stepDuration?: DurationInput;
+}
+
+/** Everything the engine needs from the outside world; nothing else is read from the process. */
+export interface LoadRuntime {
+  baseUrl: string;
+  /** Variables from setup and --set: `${vars.NAME}`. */
+  vars?: Record<string, string>;
+  runId?: string;
+  /** Directory that CSV paths are relative to. */
+  baseDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  scenario: string;
+  elapsedMs: number;
+  totalMs: number;
+  users: number;
+  requestsPerSecond: number;
+  p95Ms: number | null;
+  errors: number;
+  requests: number;
+}
+
+export type ErrorKind =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'expect_failed'
+  | 'capture_failed'
+  | 'other';
+
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  'p99.9': number;
+  max: number;
+}
+
+export interface RequestStats {
+  /** Request name; "" for the overall or a flow row. */
+  name: string;
+  flow?: string;
+  region?: string;
+  requests: number;
+  errors: number;
+  successRate: number;
+  errorRate: number;
+  throughput: number;
+  latency: LatencySummary;
+  statusCodes: Record<string, number>;
+  errorKinds: Partial<Record<ErrorKind, number>>;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the start of the scenario (end of the one-second bucket). */
+  second: number;
+  requests: number;
+  errors: number;
+  p95: number | null;
+  users: number;
+  dropped: number;
+}
+
+export interface GeneratorHealth {
+  trustworthy: boolean;
+  reasons: string[];
+  /** Worst event-loop delay p99 across generator threads (ms). */
+  eventLoopDelayP99Ms: number;
+  /** Highest event-loop utilisation (0..1) of any generator thread. */
+  eventLoopUtilization: number;
+  /** CPU time of the whole process over wall time, in cores (2.0 = two cores busy). */
+  cpuCores: number;
+}
+
+export interface ThresholdOutcome {
+  scope: string;
+  metric: ThresholdMetric;
+  budget: string;
+  level: 'warn' | 'error';
+  actual: number | null;
+  passed: boolean;
+}
+
+export interface LoadReport {
+  scenario: string;
+  executor: ExecutorName;
+  profile?: PresetName;
+  workers: number;
+  plannedMs: number;
+  elapsedMs: number;
+  /** Interrupted from outside (AbortSignal, Ctrl-C): the figures cover what ran until then. */
+  aborted: boolean;
+  /** Set when the run ended before its plan: by the signal, an abortOnFail threshold, or a breakpoint found. */
+  stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint'; reason: string; atMs: number };
+  overall: RequestStats;
+  /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
+  uncorrected: LatencySummary;
+  requests: RequestStats[];
+  flows: RequestStats[];
+  regions: RequestStats[];
+  iterations: { started: number; completed: number; dropped: number; late: number };
+  peakUsers: number;
+  timeline: TimelinePoint[];
+  health: GeneratorHealth;
+  /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
+  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number }> };
+}
