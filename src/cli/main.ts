@@ -35,6 +35,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
     .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
+    .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
     .action(async (specs: string[], options) => {
       exitCode = await runCommand(proc, specs, options);
     });

@@ -49,6 +49,14 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
           out(`${line(row.slice(0, 4))}  ${colour(row[4])}`);
         }
       }
+      if (result.comparison) {
+        const changed = result.comparison.rows.filter((row) => row.outcome === 'regressed' || row.outcome === 'fixed');
+        out(`\nCompared with run ${result.comparison.baselineRunId}: ${changed.filter((row) => row.outcome === 'fixed').length} fixed, ${changed.filter((row) => row.outcome === 'regressed').length} regressed`);
+        for (const row of changed) {
+          const colour = row.outcome === 'fixed' ? chalk.green : chalk.red;
+          out(`  ${colour(row.outcome)} ${row.check} ${row.metric}: ${row.before} → ${row.after}`);
+        }
+      }
       for (const spec of result.specs) for (const error of spec.errors) out(`\n${paint.error('error')} ${spec.name}: ${error}`);
       const s = result.summary;
       const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.errors} errors`;

@@ -2,6 +2,7 @@
  * The result of a run: the one object every reporter and template receives. It is plain data
  * (JSON-serialisable) so the JSON report is this object, versioned.
  */
+import type { Comparison } from '../verdict/baseline.js';
 import type { Verdict } from '../verdict/types.js';
 
 export const RESULT_FORMAT_VERSION = 1;
@@ -71,4 +72,6 @@ export interface RunResult {
   aborted: boolean;
   specs: SpecResult[];
   summary: { verdicts: number; passed: number; failed: number; warned: number; errors: number };
+  /** Before → after against a saved earlier run (--baseline), when one was given. */
+  comparison?: Comparison;
 }

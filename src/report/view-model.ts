@@ -76,7 +76,11 @@ export interface ReportView {
   /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
   rows: VerdictRow[];
   failures: VerdictRow[];
+  /** Before → after rows (only numeric budgets), when a baseline was given. */
+  comparison?: { baseline: string; rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string }> };
 }
+
+const OUTCOME_LABELS = { regressed: '❌ regressed', fixed: '✅ fixed', same: '', new: 'new' } as const;
 
 const HEADLINES: Record<Status, string> = {
   passed: 'PASSED: every budget met',
@@ -138,6 +142,19 @@ export function buildReportView(result: RunResult): ReportView {
     specs,
     rows,
     failures: rows.filter((row) => !row.passed),
+    comparison: result.comparison && {
+      baseline: `${result.comparison.baselineRunId} (${result.comparison.baselineStartedAt})`,
+      rows: result.comparison.rows
+        .filter((row) => row.beforeValue !== null || row.afterValue !== null)
+        .map((row) => ({
+          check: row.check,
+          metric: row.metric,
+          before: row.before,
+          after: row.after,
+          change: row.changePercent === null ? '' : `${row.changePercent > 0 ? '+' : ''}${row.changePercent.toFixed(1)}%`,
+          status: OUTCOME_LABELS[row.outcome],
+        })),
+    },
   };
 }
 

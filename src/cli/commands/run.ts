@@ -1,5 +1,6 @@
 /** `perfspec run`: load every spec (all problems at once), run them, report, map the verdict to an exit code. */
 import { performance } from 'node:perf_hooks';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
@@ -9,6 +10,7 @@ import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../report/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
+import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.js';
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
@@ -21,6 +23,7 @@ export interface RunCommandOptions {
   set: string[];
   only: string[];
   profile?: string;
+  baseline?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
@@ -33,6 +36,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
   const setVars = parseSetOptions(options.set);
+  const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
   const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
   if (problems.length > 0) {
@@ -101,11 +105,26 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     progress.clear();
   }
 
+  if (baseline) result.comparison = compareWithBaseline(result, baseline);
   const written = await multiplexer.onEnd(result);
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
   }
   return exitCodeFor(result);
+}
+
+async function readBaseline(file: string, shown: string): Promise<RunResult> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not a JSON file';
+    throw new PerfspecError('PS_USAGE', `--baseline ${shown}: ${reason}`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
+  }
+  if (!isComparableReport(parsed)) {
+    throw new PerfspecError('PS_USAGE', `--baseline ${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
+  }
+  return parsed;
 }
 
 export function exitCodeFor(result: RunResult): number {

@@ -1,0 +1,85 @@
+/**
+ * Before → after: compare this run's verdicts with those of a saved earlier run (its JSON report),
+ * matched by spec, check and budget. Pure; the CLI reads the file.
+ */
+import type { RunResult } from '../report/result.js';
+
+export interface ComparisonRow {
+  spec: string;
+  check: string;
+  metric: string;
+  before: string;
+  after: string;
+  beforeValue: number | null;
+  afterValue: number | null;
+  /** Relative change in percent ((after − before) / before), null when either side was not measured or before is 0. */
+  changePercent: number | null;
+  /** "regressed": passed before and fails now; "fixed": failed before and passes now; else "same". */
+  outcome: 'regressed' | 'fixed' | 'same' | 'new';
+}
+
+export interface Comparison {
+  baselineRunId: string;
+  baselineStartedAt: string;
+  rows: ComparisonRow[];
+}
+
+interface FlatVerdict {
+  spec: string;
+  check: string;
+  metric: string;
+  actual: string;
+  actualValue: number | null;
+  passed: boolean;
+}
+
+function flatten(result: RunResult): FlatVerdict[] {
+  return result.specs.flatMap((spec) =>
+    spec.checks.flatMap((check) =>
+      check.probes.flatMap((probe) =>
+        probe.verdicts.map((verdict) => ({
+          spec: spec.name,
+          check: check.name,
+          metric: verdict.metric,
+          actual: verdict.actual,
+          actualValue: verdict.actualValue,
+          passed: verdict.passed,
+        })),
+      ),
+    ),
+  );
+}
+
+export function compareWithBaseline(current: RunResult, baseline: RunResult): Comparison {
+  const key = (verdict: FlatVerdict) => `${verdict.spec}\u0000${verdict.check}\u0000${verdict.metric}`;
+  const earlier = new Map(flatten(baseline).map((verdict) => [key(verdict), verdict]));
+  const rows = flatten(current).map((now): ComparisonRow => {
+    const before = earlier.get(key(now));
+    if (!before) {
+      return { spec: now.spec, check: now.check, metric: now.metric, before: '—', after: now.actual, beforeValue: null, afterValue: now.actualValue, changePercent: null, outcome: 'new' };
+    }
+    const changePercent =
+      before.actualValue !== null && now.actualValue !== null && before.actualValue !== 0
+        ? ((now.actualValue - before.actualValue) / Math.abs(before.actualValue)) * 100
+        : null;
+    const outcome = before.passed && !now.passed ? 'regressed' : !before.passed && now.passed ? 'fixed' : 'same';
+    return {
+      spec: now.spec,
+      check: now.check,
+      metric: now.metric,
+      before: before.actual,
+      after: now.actual,
+      beforeValue: before.actualValue,
+      afterValue: now.actualValue,
+      changePercent,
+      outcome,
+    };
+  });
+  return { baselineRunId: baseline.runId, baselineStartedAt: baseline.startedAt, rows };
+}
+
+/** Is this object a perfspec JSON report this version can compare with? */
+export function isComparableReport(value: unknown): value is RunResult {
+  const report = value as Partial<RunResult> | null;
+  return Boolean(report && report.formatVersion === 1 && Array.isArray(report.specs) && typeof report.runId === 'string');
+}
