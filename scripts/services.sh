@@ -31,11 +31,24 @@ fi
 
 for _ in $(seq 1 60); do
   if pg_up && redis_up; then
-    echo "services: PostgreSQL and Redis are up"
-    exit 0
+    break
   fi
   sleep 1
 done
+
+# The pg_stat_statements source is tested against the real extension, which counts nothing until it
+# is preloaded (a restart). Done here, once, before any test connects — never by the tests themselves.
+if pg_up && ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "show shared_preload_libraries" | grep -q pg_stat_statements; then
+  echo "services: preloading pg_stat_statements (one PostgreSQL restart)"
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main restart
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+
+if pg_up && redis_up; then
+  echo "services: PostgreSQL and Redis are up"
+  exit 0
+fi
 pg_up || echo "services: PostgreSQL does not answer on 127.0.0.1:5432" >&2
 redis_up || echo "services: Redis does not answer on 127.0.0.1:6379" >&2
 exit 1
