@@ -5,6 +5,7 @@
 import { endpointProbe } from './endpoint/index.js';
 import { cacheProbe } from './cache/index.js';
 import { queriesProbe } from './queries/index.js';
+import { loadProbe } from './load/index.js';
 import { postgresService } from '../sources/postgres/service.js';
 import { redisService } from '../sources/redis/service.js';
 import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';
@@ -18,7 +19,7 @@ export const CHECK_PROBES: readonly CheckProbe[] = [
 
 /** Probes that own a top-level section of the spec. */
 export const SPEC_PROBES: readonly SpecProbe[] = [
-  // load probe registers here
+  loadProbe,
 ];
 
 /** Services opened once per spec run, keyed by their name under `services`. */

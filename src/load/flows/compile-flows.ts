@@ -234,7 +234,10 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     if (absolute && absolute[1].includes('${')) throw new TemplateError('the origin of an absolute URL cannot contain variables');
     if (!absolute && !urlText.startsWith('/')) throw new TemplateError(`"${urlText}" must start with / (relative to the base URL) or be an absolute http(s) URL`);
     const url = compileTemplate(absolute ? (absolute[2] ?? '/') : urlText);
-    const headerEntries = Object.entries({ ...sc.defaultHeaders, ...(step.headers ?? {}) });
+    // Header names are case-insensitive: later layers replace earlier ones whatever their case.
+    const merged = new Map<string, [string, string]>();
+    for (const [k, v] of [...Object.entries(sc.defaultHeaders), ...Object.entries(step.headers ?? {})]) merged.set(k.toLowerCase(), [k, String(v)]);
+    const headerEntries = [...merged.values()];
     const body = step.json !== undefined ? compileJson(step.json) : step.body !== undefined ? textBody(step.body) : undefined;
     if (step.json !== undefined && !headerEntries.some(([k]) => k.toLowerCase() === 'content-type')) headerEntries.push(['content-type', 'application/json']);
     const headers = headerEntries.map(([k, v]) => [k, compileTemplate(String(v))] as [string, CompiledTemplate]);

@@ -1,0 +1,65 @@
+/**
+ * The `load` spec probe: runs the selected scenarios of the spec's `load:` section one after the
+ * other with the load engine (src/load) and returns one CheckResult per scenario.
+ */
+import { PerfspecError } from '../../errors.js';
+import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
+import type { LoadProgress } from '../../load/types.js';
+import type { CheckResult, Status } from '../../report/result.js';
+import { formatDuration } from '../../units/duration.js';
+import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
+import { presentLoadReport } from './present.js';
+import { selectScenarios, type LoadSection } from './section.js';
+
+export const loadProbe: SpecProbe = {
+  kind: 'load',
+  key: 'load',
+  async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
+    const selected = selectScenarios(section as LoadSection, options.select);
+    // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
+    const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
+    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), baseDir: ctx.specDir };
+    // Validate every selected scenario before any of them sends a request.
+    const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+
+    const results: CheckResult[] = [];
+    for (const [i, scenario] of prepared.entries()) {
+      if (ctx.signal.aborted) break;
+      const name = `Load: ${scenario.plan.name}`;
+      const started = ctx.now();
+      ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
+      const report = await runPrepared(scenario, { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) });
+      if (report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
+        throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
+      }
+      const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
+      const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+      results.push({
+        name,
+        section: 'load',
+        request: describePlan(scenario.plan),
+        status: statusOf(probe.verdicts),
+        durationMs: ctx.now() - started,
+        probes: [probe],
+      });
+    }
+    return results;
+  },
+};
+
+function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
+  const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
+  return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
+}
+
+function describeProgress(p: LoadProgress): string {
+  const p95 = p.p95Ms === null ? '–' : formatDuration(p.p95Ms);
+  return `${p.scenario} ${formatDuration(p.elapsedMs)}/${formatDuration(p.totalMs)} · ${p.users} users · ${p.requestsPerSecond} req/s · p95 ${p95} · ${p.errors} errors`;
+}
+
+function statusOf(verdicts: Array<{ passed: boolean; level: string }>): Status {
+  if (verdicts.some((v) => !v.passed && v.level === 'error')) return 'failed';
+  if (verdicts.some((v) => !v.passed)) return 'warned';
+  return 'passed';
+}

@@ -1,0 +1,156 @@
+/**
+ * A finished load run → what reports show: verdicts, preformatted tables, the timeline series and
+ * notes. Pure; the CheckResult carries the raw LoadReport as data for the JSON report and baselines.
+ */
+import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
+import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
+import { statsForScope } from '../../load/run/run-load.js';
+import type { LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
+import type { ProbeResult, ReportTable, ReportSeries } from '../../report/result.js';
+import { formatDuration } from '../../units/duration.js';
+import { formatPercent, formatRate } from '../../units/quantity.js';
+import { judgeCondition } from '../../verdict/judge.js';
+import type { Verdict } from '../../verdict/types.js';
+
+const ms = (value: number) => formatDuration(value);
+
+export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshold[], check: string, weights: Map<string, number>): ProbeResult {
+  const verdicts: Verdict[] = [];
+  const notes: string[] = [];
+
+  if (report.breakpoint) {
+    // The SLA was judged step by step to find where it breaks; judging it over the whole run
+    // would fail by design. The answer is the highest rate that met it.
+    const { highestPassingRate, brokeAtRate } = report.breakpoint;
+    const actual = highestPassingRate === null ? 'none' : formatRate(highestPassingRate);
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.breakpoint' },
+        'a rate that meets the SLA',
+        actual,
+        highestPassingRate !== null,
+        highestPassingRate === null
+          ? `no step met the SLA (it broke at ${formatRate(brokeAtRate ?? 0)})`
+          : `the SLA held up to ${actual}${brokeAtRate === null ? ' (the highest rate tried; it never broke)' : `, and broke at ${formatRate(brokeAtRate)}`}`,
+        highestPassingRate,
+      ),
+    );
+  } else {
+    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check).verdicts);
+  }
+
+  const { dropped, started } = report.iterations;
+  if (dropped > 0) {
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.dropped_iterations', level: 'warn' },
+        '0',
+        String(dropped),
+        false,
+        `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate)`,
+        dropped,
+      ),
+    );
+  }
+  if (!report.health.trustworthy) {
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.generator', level: 'warn' },
+        'generator not saturated',
+        'saturated',
+        false,
+        `the load generator was saturated, so latencies may be its own: ${report.health.reasons.join('; ')}`,
+      ),
+    );
+  }
+  if (report.stoppedEarly) {
+    notes.push(`Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`);
+  }
+  if (report.iterations.late > 0) notes.push(`${report.iterations.late} iterations started more than 10ms behind schedule (generator lag).`);
+
+  return {
+    kind: 'load',
+    verdicts,
+    tables: buildTables(report, weights),
+    series: buildSeries(report),
+    notes,
+    data: report as unknown as Record<string, unknown>,
+  };
+}
+
+function latencyCells(latency: LatencySummary): string[] {
+  return latency.count === 0 ? ['–', '–', '–', '–'] : [ms(latency.p50), ms(latency.p95), ms(latency.p99), ms(latency.max)];
+}
+
+function requestRow(label: string, stats: RequestStats): string[] {
+  return [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+}
+
+function buildTables(report: LoadReport, weights: Map<string, number>): ReportTable[] {
+  const requestColumns = ['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'];
+  const tables: ReportTable[] = [
+    {
+      title: 'Requests',
+      columns: requestColumns,
+      rows: [...report.requests.map((r) => requestRow(r.name, r)), requestRow('All requests', report.overall)],
+    },
+  ];
+  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
+  tables.push({
+    title: 'Flows',
+    columns: ['Flow', 'Weight', 'Requests', 'p95', 'Errors', 'Error rate'],
+    rows: report.flows.map((f) => [f.flow ?? '', formatPercent(round(((weights.get(f.flow ?? '') ?? 0) / totalWeight) * 100)), String(f.requests), f.latency.count ? ms(f.latency.p95) : '–', String(f.errors), formatPercent(round(f.errorRate))]),
+  });
+  if (report.regions.length > 0) {
+    tables.push({ title: 'Regions', columns: ['Region', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'], rows: report.regions.map((r) => requestRow(r.region ?? '', r)) });
+  }
+  const outcomes = [
+    ...Object.entries(report.overall.statusCodes).map(([status, count]) => [`HTTP ${status}`, String(count)]),
+    ...Object.entries(report.overall.errorKinds).map(([kind, count]) => [kind.replace(/_/g, ' '), String(count)]),
+  ];
+  tables.push({ title: 'Statuses and errors', columns: ['Outcome', 'Count'], rows: outcomes });
+  const corrected = report.overall.latency;
+  const naive = report.uncorrected;
+  tables.push({
+    title: 'Latency: from intended send time (reported) vs from actual send time (hides queueing)',
+    columns: ['Measured from', 'p50', 'p95', 'p99', 'p99.9', 'Max'],
+    rows: [
+      ['intended send time', ...(corrected.count ? [ms(corrected.p50), ms(corrected.p95), ms(corrected.p99), ms(corrected['p99.9']), ms(corrected.max)] : ['–', '–', '–', '–', '–'])],
+      ['actual send time', ...(naive.count ? [ms(naive.p50), ms(naive.p95), ms(naive.p99), ms(naive['p99.9']), ms(naive.max)] : ['–', '–', '–', '–', '–'])],
+    ],
+  });
+  if (report.breakpoint) {
+    tables.push({
+      title: 'Breakpoint steps',
+      columns: ['Rate', 'SLA', 'p95', 'Error rate'],
+      rows: report.breakpoint.steps.map((s) => [formatRate(s.rate), s.passed ? 'met' : 'broken', s.p95 === null ? '–' : ms(s.p95), formatPercent(round(s.errorRate))]),
+    });
+  }
+  const h = report.health;
+  tables.push({
+    title: 'Run',
+    columns: ['Item', 'Value'],
+    rows: [
+      ['Executor', `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`],
+      ['Duration', `${ms(report.elapsedMs)} (planned ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
+      ['Peak users', String(report.peakUsers)],
+      ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
+      ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
+    ],
+  });
+  return tables;
+}
+
+function buildSeries(report: LoadReport): ReportSeries[] {
+  const points = report.timeline;
+  return [
+    { title: 'Throughput', unit: 'req/s', points: points.map((p) => [p.second, p.requests]) },
+    { title: 'p95 latency', unit: 'ms', points: points.filter((p) => p.p95 !== null).map((p) => [p.second, p.p95 as number]) },
+    { title: 'Errors', unit: 'errors/s', points: points.map((p) => [p.second, p.errors]) },
+    { title: 'Users', unit: 'users', points: points.map((p) => [p.second, p.users]) },
+  ];
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
