@@ -111,8 +111,6 @@ export interface LoadScenarioConfig {
   workers?: number;
   /** Connections per origin per generator; default min(peak users, 256). */
   connections?: number;
-  /** HTTP/1.1 pipelining depth per connection (default 1). */
-  pipelining?: number;
   /** Per-request timeout (default 10s). */
   timeout?: DurationInput;
   /** Default headers on every request. */

@@ -11,14 +11,7 @@ import { loadRows } from './data-source.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from './template.js';
 
-export interface DispatchOptions {
-  path: string;
-  method: string;
-  headers: string[];
-  body?: string | Buffer;
-  headersTimeout: number;
-  bodyTimeout: number;
-}
+import { encodeRequest, type Http1Request } from '../http/http1-client.js';
 
 export interface StatEntry {
   id: number;
@@ -40,8 +33,10 @@ export interface RequestTarget {
   /** Path prefix of the region's base URL (empty for absolute URLs). */
   pathPrefix: string;
   entry: number;
-  /** Set when nothing in the request varies: the same options object is dispatched every time. */
-  prebuilt?: DispatchOptions;
+  /** host[:port] for the Host header. */
+  host: string;
+  /** Set when nothing in the request varies: the same encoded bytes are written every time. */
+  prebuilt?: Http1Request;
 }
 
 export interface CompiledRequest {
@@ -261,12 +256,14 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     const dynamic = url.constant === undefined || headers.some(([, t]) => t.constant === undefined) || (body !== undefined && body.constant === undefined);
     const request: CompiledRequest = { kind: 'request', name, method, url, headers, body, expect, captures, timeoutMs: timeoutMs ?? 10_000, targets: [] };
     request.targets = sc.regions.map((region) => {
+      const origin = absolute ? new URL(absolute[1]).origin : region.origin;
       const target: RequestTarget = {
-        origin: absolute ? new URL(absolute[1]).origin : region.origin,
+        origin,
+        host: new URL(origin).host,
         pathPrefix: absolute ? '' : region.pathPrefix,
         entry: sc.entryFor(sc.flow.name, name, region.name),
       };
-      if (!dynamic) target.prebuilt = buildDispatch(request, target.pathPrefix + url.constant, headers.flatMap(([k, t]) => [k, t.constant as string]), body?.constant);
+      if (!dynamic) target.prebuilt = buildHttpRequest(request, target, target.pathPrefix + url.constant, headers.flatMap(([k, t]) => [k, t.constant as string]), body?.constant);
       return target;
     });
     return request;
@@ -285,14 +282,7 @@ function textBody(text: string): CompiledJson {
   return { render: (scope) => renderTemplate(template, scope), dataSources: template.dataSources, variables: template.variables };
 }
 
-export function buildDispatch(request: CompiledRequest, path: string, headers: string[], body: string | undefined): DispatchOptions {
-  return {
-    path,
-    method: request.method,
-    headers,
-    // A Buffer is written as is; a string would be converted on every send.
-    body: body === undefined ? undefined : Buffer.from(body),
-    headersTimeout: request.timeoutMs,
-    bodyTimeout: request.timeoutMs,
-  };
+/** Encode one request (once for constant requests, per send for requests with variables). */
+export function buildHttpRequest(request: CompiledRequest, target: Pick<RequestTarget, 'host'>, path: string, headers: string[], body: string | undefined): Http1Request {
+  return { bytes: encodeRequest(request.method, path, target.host, headers, body), head: request.method === 'HEAD', timeoutMs: request.timeoutMs };
 }

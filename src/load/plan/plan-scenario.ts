@@ -26,7 +26,6 @@ export interface ScenarioPlan {
   stepMs?: number;
   workers: number;
   connections: number;
-  pipelining: number;
   timeoutMs: number;
 }
 
@@ -106,7 +105,6 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
     stepMs,
     workers,
     connections: Math.max(1, Math.floor(config.connections ?? Math.min(Math.ceil(maxUsers / workers), 256))),
-    pipelining: Math.max(1, Math.floor(config.pipelining ?? 1)),
     timeoutMs: duration(config.timeout, `${where}: timeout`) ?? 10_000,
   };
   EXECUTORS[executor].validate(plan);

@@ -6,13 +6,14 @@
  * except by the plan's end: the coordinator may stop it at any time.
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import type { CompiledRequest, CompiledScenario, DispatchOptions, RequestTarget } from '../flows/compile-flows.js';
-import { buildDispatch } from '../flows/compile-flows.js';
+import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/compile-flows.js';
+import { buildHttpRequest } from '../flows/compile-flows.js';
+import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
 import { readJsonPath } from '../flows/json-path.js';
 import { renderTemplate, type TemplateScope } from '../flows/template.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
-import { Transport } from '../http/transport.js';
+import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { EXECUTORS } from '../executors/registry.js';
@@ -42,7 +43,7 @@ export class LoadGenerator implements ExecutionContext {
   readonly segment: Segment;
   t0 = 0;
   private readonly compiled: CompiledScenario;
-  private readonly transport: Transport;
+  private readonly transport: Http1Client;
   private readonly collector: TickCollector;
   private readonly flowPicker: WeightedPicker;
   private readonly regionPicker: WeightedPicker;
@@ -62,7 +63,7 @@ export class LoadGenerator implements ExecutionContext {
     this.segment = options.segment;
     this.compiled = options.compiled;
     this.random = options.random ?? Math.random;
-    this.transport = new Transport({ connections: options.plan.connections, pipelining: options.plan.pipelining });
+    this.transport = new Http1Client(options.plan.connections);
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
     this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
@@ -94,7 +95,7 @@ export class LoadGenerator implements ExecutionContext {
       this.hardStopped = true;
       this.cancelSleeps();
       // Requests still in flight after the graceful stop are cut; they count as interrupted, not failed.
-      await this.transport.destroy();
+      this.transport.destroy();
       if (this.tickTimer) clearTimeout(this.tickTimer);
       this.emitTick(true);
       this.delay.disable();
@@ -105,7 +106,7 @@ export class LoadGenerator implements ExecutionContext {
   stop(): void {
     this.hardStopped = true;
     this.cancelSleeps();
-    void this.transport.destroy();
+    this.transport.destroy();
   }
 
   private scheduleTick(): void {
@@ -203,8 +204,8 @@ export class LoadGenerator implements ExecutionContext {
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
       const target = step.targets[user.region];
-      const dispatch = target.prebuilt ?? buildDynamicDispatch(step, target, scope);
-      const outcome = await this.transport.send(target.origin, dispatch, step.captures.length > 0);
+      const request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
         this.collector.recordFailure(target.entry, outcome.error);
@@ -222,10 +223,10 @@ export class LoadGenerator implements ExecutionContext {
   }
 }
 
-function buildDynamicDispatch(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): DispatchOptions {
+function buildDynamicRequest(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): Http1Request {
   const headers: string[] = [];
   for (const [name, template] of step.headers) headers.push(name, renderTemplate(template, scope));
-  return buildDispatch(step, target.pathPrefix + renderTemplate(step.url, scope), headers, step.body?.render(scope));
+  return buildHttpRequest(step, target, target.pathPrefix + renderTemplate(step.url, scope), headers, step.body?.render(scope));
 }
 
 /** Store captured values in the user's variables; false when the body is not JSON or a path is missing. */

@@ -1,0 +1,416 @@
+/**
+ * A minimal HTTP/1.1 client for the load engine's hot path: keep-alive sockets per origin, each
+ * request one pre-encoded Buffer written in one call, and an incremental response parser that
+ * only finds the status, the body framing (Content-Length, chunked, until close) and, when a
+ * capture needs it, the body. Nothing else is allocated per request.
+ *
+ * Why not undici: undici builds a Request object, validates and re-serialises headers and walks
+ * a general-purpose state machine for each request; measured on this machine that cost more CPU
+ * per request than autocannon, whose raw-socket approach this follows (lib/httpClient.js,
+ * pre-built request buffers). Correctness it keeps: chunked bodies, 1xx interim responses,
+ * bodiless statuses and HEAD, `Connection: close`, a stale keep-alive socket retried once on a
+ * fresh one, timeouts, and TLS for https origins.
+ */
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { ErrorKind } from '../types.js';
+
+export interface Http1Request {
+  /** The whole request: request line, headers, blank line, body. */
+  bytes: Buffer;
+  /** No body expected in the response (HEAD). */
+  head: boolean;
+  timeoutMs: number;
+}
+
+export interface Http1Outcome {
+  status: number;
+  body?: string;
+  error?: ErrorKind;
+  sentAt: number;
+  endedAt: number;
+  interrupted: boolean;
+}
+
+/** Encode a request once; the Buffer can be written any number of times. */
+export function encodeRequest(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | undefined): Buffer {
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.toLowerCase() === 'host' || name.toLowerCase() === 'content-length') continue;
+    head += `${name}: ${headers[i + 1]}\r\n`;
+  }
+  const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+  if (payload !== undefined || method === 'POST' || method === 'PUT' || method === 'PATCH') head += `content-length: ${payload?.length ?? 0}\r\n`;
+  head += '\r\n';
+  return payload === undefined ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), payload]);
+}
+
+interface Pending {
+  request: Http1Request;
+  keepBody: boolean;
+  resolve(outcome: Http1Outcome): void;
+  retried: boolean;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+// Matched against the head, which starts with the status line (so every header follows a CRLF).
+const CONNECTION_CLOSE = /\r\nconnection:[^\r]*\bclose\b/i;
+const CONNECTION_KEEP_ALIVE = /\r\nconnection:[^\r]*\bkeep-alive\b/i;
+const CHUNKED = /\r\ntransfer-encoding:[^\r]*\bchunked\b/i;
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const CRLF = Buffer.from('\r\n');
+
+const enum Framing {
+  Head,
+  Length,
+  Chunked,
+  UntilClose,
+}
+
+class Connection {
+  private socket: Socket;
+  private current: Pending | undefined;
+  private sentAt = 0;
+  private deadline = 0;
+  /** Responses received on this socket: a failure before the first one on a reused socket is retried. */
+  private served = 0;
+  private buffered: Buffer | undefined;
+  private framing = Framing.Head;
+  private status = 0;
+  private remaining = 0;
+  private closeAfter = false;
+  private chunks: Buffer[] | undefined;
+  private dead = false;
+  /** Handed back to the pool for good (closed or broken): never again. */
+  private released = false;
+
+  constructor(private readonly pool: OriginPool) {
+    const { host, port, tls, servername } = pool.address;
+    if (tls) {
+      this.socket = connectTls({ host, port, servername, ALPNProtocols: ['http/1.1'] });
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
+    } else {
+      // `onread` reads straight into one buffer shared by all connections, skipping the stream
+      // machinery and a Buffer allocation per read; whatever is kept past the call is copied.
+      this.socket = connectTcp({ host, port, onread: { buffer: SHARED_READ_BUFFER, callback: (bytes: number, buffer: Uint8Array) => {
+        this.onData((buffer as Buffer).subarray(0, bytes), true);
+        return true;
+      } } });
+    }
+    this.socket.setNoDelay(true);
+    this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyCode(error.code), false));
+    this.socket.on('close', () => this.fail(this.framing === Framing.UntilClose ? undefined : 'connection_reset', true));
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  send(pending: Pending, now: number): void {
+    this.current = pending;
+    this.framing = Framing.Head;
+    this.buffered = undefined;
+    this.chunks = pending.keepBody ? [] : undefined;
+    this.sentAt = now;
+    this.deadline = now + pending.request.timeoutMs;
+    this.socket.write(pending.request.bytes);
+  }
+
+  /** Called by the pool's sweeper. */
+  checkTimeout(now: number): void {
+    if (this.current && now > this.deadline) this.fail('timeout', false);
+  }
+
+  destroy(): void {
+    this.dead = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer, shared: boolean): void {
+    if (!this.current) {
+      // Bytes nobody asked for: the server is confused; this socket cannot be trusted.
+      this.destroy();
+      return;
+    }
+    const keep = (part: Buffer) => (shared ? Buffer.from(part) : part);
+    let data = chunk;
+    if (this.buffered) {
+      data = Buffer.concat([this.buffered, chunk]);
+      shared = false;
+    }
+    this.buffered = undefined;
+    let offset = 0;
+    while (offset < data.length || (this.framing === Framing.Length && this.remaining === 0)) {
+      if (this.framing === Framing.Head) {
+        const end = data.indexOf(CRLFCRLF, offset);
+        if (end < 0) {
+          this.buffered = keep(data.subarray(offset));
+          return;
+        }
+        if (!this.parseHead(data.toString('latin1', offset, end))) return;
+        offset = end + 4;
+        continue;
+      }
+      if (this.framing === Framing.Length) {
+        const take = Math.min(this.remaining, data.length - offset);
+        if (take > 0 && this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+        this.remaining -= take;
+        offset += take;
+        if (this.remaining === 0) {
+          this.complete();
+          // Pipelining is not used: anything after a complete response is a protocol error.
+          if (offset < data.length) this.destroy();
+          return;
+        }
+        continue;
+      }
+      if (this.framing === Framing.Chunked) {
+        if (this.remaining > 0) {
+          const take = Math.min(this.remaining, data.length - offset);
+          if (this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+          this.remaining -= take;
+          offset += take;
+          continue;
+        }
+        // remaining === 0: at a chunk-size line (or the CRLF ending the previous chunk's data).
+        const lineEnd = data.indexOf(CRLF, offset);
+        if (lineEnd < 0) {
+          this.buffered = keep(data.subarray(offset));
+          return;
+        }
+        if (lineEnd === offset) {
+          offset += 2; // the CRLF after chunk data
+          continue;
+        }
+        const size = parseInt(data.toString('latin1', offset, lineEnd), 16);
+        if (!Number.isFinite(size) || size < 0) {
+          this.fail('other', false);
+          return;
+        }
+        if (size === 0) {
+          // Last chunk: optional trailers, then an empty line.
+          const end = data.indexOf(CRLFCRLF, lineEnd);
+          if (end < 0) {
+            this.buffered = keep(data.subarray(offset));
+            return;
+          }
+          this.complete();
+          return;
+        }
+        this.remaining = size;
+        offset = lineEnd + 2;
+        continue;
+      }
+      // Until close: keep everything; 'close' completes the response.
+      if (this.chunks) this.chunks.push(keep(data.subarray(offset)));
+      return;
+    }
+  }
+
+  /** false when the head was an interim (1xx) response that was skipped, or broken. */
+  private parseHead(head: string): boolean {
+    const status = Number(head.slice(9, 12));
+    if (!head.startsWith('HTTP/1.') || !(status >= 100 && status < 600)) {
+      this.fail('other', false);
+      return false;
+    }
+    if (status < 200) {
+      this.framing = Framing.Head;
+      return true;
+    }
+    this.status = status;
+        const http10 = head.charCodeAt(7) === 48; // "HTTP/1.0"
+    this.closeAfter = http10 ? !CONNECTION_KEEP_ALIVE.test(head) : CONNECTION_CLOSE.test(head);
+    if (this.current!.request.head || status === 204 || status === 304) {
+      this.framing = Framing.Length;
+      this.remaining = 0;
+      return true;
+    }
+    if (CHUNKED.test(head)) {
+      this.framing = Framing.Chunked;
+      this.remaining = 0;
+      return true;
+    }
+    const length = CONTENT_LENGTH.exec(head);
+    if (length) {
+      this.framing = Framing.Length;
+      this.remaining = Number(length[1]);
+      return true;
+    }
+    this.framing = Framing.UntilClose;
+    this.closeAfter = true;
+    return true;
+  }
+
+  private complete(): void {
+    const pending = this.current!;
+    this.current = undefined;
+    this.served++;
+    this.framing = Framing.Head;
+    const endedAt = performance.now();
+    pending.resolve({
+      status: this.status,
+      body: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined,
+      sentAt: this.sentAt,
+      endedAt,
+      interrupted: false,
+    });
+    this.chunks = undefined;
+    if (this.closeAfter) {
+      this.destroy();
+      this.released = true;
+      this.pool.release(this, false);
+    } else this.pool.release(this, true);
+  }
+
+  private fail(kind: ErrorKind | undefined, closed: boolean): void {
+    const pending = this.current;
+    if (pending && kind === undefined && closed) {
+      // The body was framed by the connection closing: this close completes it.
+      this.closeAfter = true;
+      this.complete();
+      return;
+    }
+    const wasDead = this.dead;
+    this.destroy();
+    this.current = undefined;
+    if (!this.released) {
+      this.released = true;
+      this.pool.release(this, false);
+    }
+    if (!pending) return;
+    const now = performance.now();
+    // A keep-alive socket the server closed while idle fails on the next write: that request was
+    // never seen by the server, so it is sent again once on a fresh connection.
+    if (!wasDead && this.served > 0 && !pending.retried && kind === 'connection_reset' && this.framing === Framing.Head && this.buffered === undefined) {
+      pending.retried = true;
+      this.pool.enqueue(pending);
+      return;
+    }
+    pending.resolve({ status: 0, error: kind ?? 'connection_reset', sentAt: this.sentAt || now, endedAt: now, interrupted: wasDead || this.pool.closed });
+  }
+}
+
+export interface OriginAddress {
+  host: string;
+  port: number;
+  tls: boolean;
+  servername?: string;
+}
+
+class OriginPool {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly waiting: Pending[] = [];
+  private waitingHead = 0;
+  closed = false;
+
+  constructor(
+    readonly address: OriginAddress,
+    private readonly maxConnections: number,
+  ) {}
+
+  enqueue(pending: Pending): void {
+    if (this.closed) {
+      const now = performance.now();
+      pending.resolve({ status: 0, error: 'other', sentAt: now, endedAt: now, interrupted: true });
+      return;
+    }
+    const connection = this.idle.pop() ?? (this.all.size < this.maxConnections ? this.open() : undefined);
+    if (connection) connection.send(pending, performance.now());
+    else this.waiting.push(pending);
+  }
+
+  private open(): Connection {
+    const connection = new Connection(this);
+    this.all.add(connection);
+    return connection;
+  }
+
+  release(connection: Connection, reusable: boolean): void {
+    if (!reusable) {
+      this.all.delete(connection);
+      // A socket the server closed while idle must not be handed out again.
+      const at = this.idle.indexOf(connection);
+      if (at >= 0) this.idle.splice(at, 1);
+    }
+    if (this.closed) return;
+    const next = this.waitingHead < this.waiting.length ? this.waiting[this.waitingHead++] : undefined;
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    }
+    if (next) {
+      const target = reusable ? connection : this.open();
+      target.send(next, performance.now());
+    } else if (reusable) this.idle.push(connection);
+  }
+
+  sweep(now: number): void {
+    for (const connection of this.all) connection.checkTimeout(now);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    for (const connection of [...this.all]) connection.destroy();
+    const now = performance.now();
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].resolve({ status: 0, error: 'other', sentAt: now, endedAt: now, interrupted: true });
+    this.waiting.length = 0;
+    this.waitingHead = 0;
+  }
+}
+
+/** How often in-flight requests are checked against their timeout: one timer, not one per request. */
+const SWEEP_MS = 50;
+
+export class Http1Client {
+  private readonly pools = new Map<string, OriginPool>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly connections: number) {
+    this.sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const pool of this.pools.values()) pool.sweep(now);
+    }, SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(origin: string, request: Http1Request, keepBody: boolean): Promise<Http1Outcome> {
+    return new Promise((resolve) => {
+      let pool = this.pools.get(origin);
+      if (!pool) {
+        pool = new OriginPool(parseOrigin(origin), this.connections);
+        if (this.closed) pool.closed = true;
+        this.pools.set(origin, pool);
+      }
+      pool.enqueue({ request, keepBody, resolve, retried: false });
+    });
+  }
+
+  destroy(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const pool of this.pools.values()) pool.destroy();
+  }
+}
+
+export function parseOrigin(origin: string): OriginAddress {
+  const url = new URL(origin);
+  const tls = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return { host, port: Number(url.port || (tls ? 443 : 80)), tls, servername: tls ? host : undefined };
+}
+
+function classifyCode(code: string | undefined): ErrorKind {
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connection_reset';
+  return 'other';
+}
