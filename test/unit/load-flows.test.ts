@@ -60,6 +60,7 @@ describe('templates', () => {
     expect(t.constant).toBeUndefined();
     expect(renderTemplate(t, scope)).toBe('mine/acme/3/9/a@b.c/red/r1/dflt');
     expect(compileTemplate('/static').constant).toBe('/static');
+    expect(compileTemplate('cost: $${price}').constant).toBe('cost: ${price}');
   });
 
   it('rejects unknown namespaces at compile time', () => {

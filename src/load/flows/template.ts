@@ -38,7 +38,8 @@ export interface CompiledTemplate {
   variables: string[];
 }
 
-const VARIABLE = /\$\{([^}]*)\}/g;
+// `$${` writes a literal `${` (the spec language's escape).
+const VARIABLE = /\$\$\{|\$\{([^}]*)\}/g;
 const NAMESPACES = ['vars', 'vu', 'data', 'run'];
 
 export class TemplateError extends Error {}
@@ -51,6 +52,10 @@ export function compileTemplate(text: string): CompiledTemplate {
   for (const match of text.matchAll(VARIABLE)) {
     if (match.index > last) parts.push(text.slice(last, match.index));
     last = match.index + match[0].length;
+    if (match[0] === '$${') {
+      parts.push('${');
+      continue;
+    }
     const [expression, fallback] = splitFallback(match[1].trim());
     const [namespace, key, ...rest] = expression.split('.');
     if (!NAMESPACES.includes(namespace) || !key) {
