@@ -12,6 +12,7 @@ import type { LoadScenarioConfig } from '../../src/load/types.js';
 const SERVER = `
 const http = require('node:http');
 let stallUntil = 0;
+const recent = [];
 const send = (res, status, body) => {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -39,6 +40,13 @@ const server = http.createServer((req, res) => {
           return send(res, ok ? 200 : 401, { ok });
         }
         case '/missing': return send(res, 404, { error: 'not found' });
+        case '/capacity': {
+          // Slow once more than 35 requests arrived within the last second: a service with a capacity.
+          const now = Date.now();
+          recent.push(now);
+          while (recent[0] <= now - 1000) recent.shift();
+          return setTimeout(() => send(res, 200, { ok: true }), recent.length > 35 ? 150 : 1);
+        }
         default: return send(res, 200, { path: url.pathname });
       }
     };
@@ -143,6 +151,22 @@ describe('load engine thresholds', () => {
     expect(report.stoppedEarly?.reason).toContain('p95');
     expect(report.aborted).toBe(false);
     expect(report.overall.requests).toBeGreaterThan(0);
+  });
+});
+
+describe('load engine breakpoint', () => {
+  it('raises the arrival rate step by step and reports the highest rate that met the SLA', async () => {
+    const report = await runLoad(
+      scenario({ profile: 'breakpoint', rate: 50, duration: '10s', stepDuration: '2s', flows: [{ name: 'cap', steps: ['GET /capacity'] }], thresholds: { p95: '< 100ms' } }),
+      { baseUrl },
+    );
+    expect(report.executor).toBe('ramping-arrival-rate');
+    expect(report.breakpoint!.steps.slice(0, 2).map((s) => [s.rate, s.passed])).toEqual([[10, true], [20, true]]);
+    // The service slows down above ~35 requests per second: the SLA holds at 30/s and breaks at 40/s.
+    expect(report.breakpoint!.highestPassingRate).toBe(30);
+    expect(report.breakpoint!.brokeAtRate).toBe(40);
+    expect(report.stoppedEarly?.by).toBe('breakpoint');
+    expect(report.elapsedMs).toBeLessThan(9500);
   });
 });
 

@@ -112,9 +112,9 @@ describe('generator health', () => {
 
 describe('breakpoint', () => {
   it('reports the highest rate whose step met the SLA', () => {
-    const plan = planScenario({ name: 'bp', profile: 'breakpoint', rate: 40, duration: '8s', flows: [{ name: 'f', steps: ['GET /'] }] });
+    const plan = planScenario({ name: 'bp', profile: 'breakpoint', rate: 40, duration: '20s', flows: [{ name: 'f', steps: ['GET /'] }] });
     const tracker = new BreakpointTracker(plan, parseThresholds({ p95: '< 100ms' }));
-    // Steps of 0.8 s; each second carries latencies that grow with the rate.
+    // Steps of 2 s; from the 5th second on, latencies break the SLA.
     let broke = false;
     const agg = new LoadAggregate(entries, 1);
     for (let seq = 1; seq <= 8 && !broke; seq++) {
@@ -125,7 +125,8 @@ describe('breakpoint', () => {
     const result = tracker.finish();
     expect(broke).toBe(true);
     expect(result.steps.filter((s) => s.passed).length).toBeGreaterThan(0);
-    expect(result.highestPassingRate).toBeGreaterThan(0);
-    expect(result.brokeAtRate).toBeGreaterThan(result.highestPassingRate!);
+    expect(result.steps.map((s) => [s.rate, s.passed])).toEqual([[4, true], [8, true], [12, false]]);
+    expect(result.highestPassingRate).toBe(8);
+    expect(result.brokeAtRate).toBe(12);
   });
 });

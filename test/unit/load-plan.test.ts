@@ -54,6 +54,10 @@ describe('presets → stages', () => {
     expect(p.stepMs).toBe(10_000);
     expect(targetAt(p.shape, 9_999)).toBe(20);
     expect(targetAt(p.shape, 99_999)).toBe(200);
+    const fewer = plan({ profile: 'breakpoint', rate: 200, duration: '100s', stepDuration: '25s' });
+    expect(fewer.stepMs).toBe(25_000);
+    expect(fewer.shape.stages.filter((_, i) => i % 2 === 1).map((s) => s.target)).toEqual([50, 100, 150, 200]);
+    expect(() => plan({ profile: 'breakpoint', rate: 10, duration: '5s' })).toThrow(/steps of 500ms are shorter than the 1 s/);
   });
 
   it('overrides a preset peak and duration, and a rate switches it to the open model', () => {

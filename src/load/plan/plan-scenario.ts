@@ -64,7 +64,11 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
       }),
     };
   } else if (preset) {
-    shape = preset.shape(given ?? preset.peak, durationMs ?? preset.durationMs);
+    // stepDuration sets the number of steps of a step-wise preset (10 by default).
+    const stepDurationMs = duration(config.stepDuration, `${where}: stepDuration`);
+    const total = durationMs ?? preset.durationMs;
+    const steps = preset.stepCount && stepDurationMs ? Math.max(1, Math.round(total / stepDurationMs)) : preset.stepCount;
+    shape = preset.shape(given ?? preset.peak, total, steps);
   } else {
     if (given === undefined || durationMs === undefined) {
       throw invalid(
@@ -91,6 +95,9 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
   const stepMs = config.profile === 'breakpoint'
     ? (duration(config.stepDuration, `${where}: stepDuration`) ?? (stepCount ? plannedDuration / stepCount : undefined))
     : undefined;
+  if (stepMs !== undefined && stepMs < 1000) {
+    throw invalid(`${where}: breakpoint steps of ${stepMs}ms are shorter than the 1 s the SLA is judged over`, 'Give a longer duration or stepDuration: 10s.');
+  }
 
   const plan: ScenarioPlan = {
     name: config.name,

@@ -20,7 +20,8 @@ export interface PresetDefaults {
 }
 
 interface Preset extends PresetDefaults {
-  shape(peak: number, durationMs: number): StageShape;
+  /** `stepCount` only matters to step-wise presets (capacity, breakpoint). */
+  shape(peak: number, durationMs: number, stepCount?: number): StageShape;
 }
 
 const MINUTE = 60_000;
@@ -71,8 +72,8 @@ export const PRESETS: Record<PresetName, Preset> = {
     peak: 100, durationMs: 120 * MINUTE, model: 'closed', flat: false,
     shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.05, 1], [0.9, 1], [0.05, 0]]) }),
   },
-  capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', flat: false, stepCount: 10, shape: (p, d) => ({ start: 0, stages: steps(p, d, 10) }) },
-  breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d) => ({ start: 0, stages: steps(p, d, 10) }) },
+  capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
+  breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
 };
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
