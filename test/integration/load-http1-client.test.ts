@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRequest, Http1Client } from '../../src/load/http/http1-client.js';
+import { encodeRequest, Http1Client, parseOrigin } from '../../src/load/http/http1-client.js';
 
 let server: Server | undefined;
 let client: Http1Client | undefined;
@@ -48,6 +48,12 @@ describe('HTTP/1.1 load client', () => {
       'POST /a?b=1 HTTP/1.1\r\nhost: h:1\r\nx-a: 1\r\ncontent-length: 7\r\n\r\n{"k":2}',
     );
     expect(encodeRequest('GET', '/', 'h', [], undefined).toString()).toBe('GET / HTTP/1.1\r\nhost: h\r\n\r\n');
+  });
+
+  it('parses origins, with SNI only for host names', () => {
+    expect(parseOrigin('http://127.0.0.1:8000')).toEqual({ host: '127.0.0.1', port: 8000, tls: false, servername: undefined });
+    expect(parseOrigin('https://api.example.test')).toEqual({ host: 'api.example.test', port: 443, tls: true, servername: 'api.example.test' });
+    expect(parseOrigin('https://[::1]:8443')).toEqual({ host: '::1', port: 8443, tls: true, servername: undefined });
   });
 
   it('reads Content-Length bodies split across packets, and reuses the connection', async () => {

@@ -11,7 +11,7 @@
  * bodiless statuses and HEAD, `Connection: close`, a stale keep-alive socket retried once on a
  * fresh one, timeouts, and TLS for https origins.
  */
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { ErrorKind } from '../types.js';
 
@@ -405,7 +405,8 @@ export function parseOrigin(origin: string): OriginAddress {
   const url = new URL(origin);
   const tls = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: Number(url.port || (tls ? 443 : 80)), tls, servername: tls ? host : undefined };
+  // SNI carries host names only (RFC 6066): none for an IP address.
+  return { host, port: Number(url.port || (tls ? 443 : 80)), tls, servername: tls && isIP(host) === 0 ? host : undefined };
 }
 
 function classifyCode(code: string | undefined): ErrorKind {
