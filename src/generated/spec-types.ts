@@ -36,6 +36,74 @@ export type Level = 'error' | 'warn';
  */
 export type DurationBudget = string;
 /**
+ * "GET /path", a request, or a think time. A failed request ends the iteration (later steps usually depend on it).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadStep".
+ */
+export type LoadStep =
+  | RequestLine
+  | {
+      request: RequestLine;
+      /**
+       * Name for per-request figures and thresholds.requests (default: the request line).
+       */
+      name?: string;
+      headers?: Headers1;
+      /**
+       * JSON body; strings may use ${vars.X}, ${vu.id}, ${data.SOURCE.FIELD}.
+       */
+      json?: {
+        [k: string]: unknown;
+      };
+      body?: string;
+      /**
+       * Default: any status below 400 succeeds.
+       */
+      expect?: {
+        status?: StatusList;
+      };
+      /**
+       * Variable name → JSONPath into the JSON response; the value becomes ${vars.NAME} for this virtual user.
+       */
+      capture?: {
+        [k: string]: string;
+      };
+      timeout?: Duration;
+    }
+  | {
+      /**
+       * Pause: a duration, "1s..3s", or { min, max } (uniform).
+       */
+      think:
+        | Duration
+        | string
+        | {
+            min: Duration;
+            max: Duration;
+          };
+    };
+/**
+ * A percentage threshold: the budget, or { budget, level, abortOnFail, delayAbortEval }.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadThresholdPercent".
+ */
+export type LoadThresholdPercent =
+  | PercentBudget
+  | {
+      budget: PercentBudget;
+      level?: Level;
+      /**
+       * Stop the run as soon as this threshold fails (checked every second).
+       */
+      abortOnFail?: boolean;
+      /**
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       */
+      delayAbortEval?: string | number;
+    };
+/**
  * A percentage budget: ">= 95%" (a bare "95%" means at least 95%).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -43,12 +111,45 @@ export type DurationBudget = string;
  */
 export type PercentBudget = string;
 /**
- * A count budget: 5 or "<= 5" (a bare number means at most).
+ * A latency threshold: the budget, or { budget, level, abortOnFail, delayAbortEval }.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "countBudget".
+ * via the `definition` "loadThresholdDuration".
  */
-export type CountBudget = number | string;
+export type LoadThresholdDuration =
+  | DurationBudget
+  | {
+      budget: DurationBudget;
+      level?: Level;
+      /**
+       * Stop the run as soon as this threshold fails (checked every second).
+       */
+      abortOnFail?: boolean;
+      /**
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       */
+      delayAbortEval?: string | number;
+    };
+/**
+ * A throughput threshold: the budget, or { budget, level, abortOnFail, delayAbortEval }.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadThresholdRate".
+ */
+export type LoadThresholdRate =
+  | RateBudget
+  | {
+      budget: RateBudget;
+      level?: Level;
+      /**
+       * Stop the run as soon as this threshold fails (checked every second).
+       */
+      abortOnFail?: boolean;
+      /**
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       */
+      delayAbortEval?: string | number;
+    };
 /**
  * A throughput budget: ">= 100/s" (a bare "100/s" means at least).
  *
@@ -56,6 +157,42 @@ export type CountBudget = number | string;
  * via the `definition` "rateBudget".
  */
 export type RateBudget = string;
+/**
+ * Inline values, a CSV file (relative to the spec; first line names the columns), or a setup variable holding a JSON array or a comma-separated list (pooled test users).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadData".
+ */
+export type LoadData =
+  | {
+      /**
+       * @minItems 1
+       */
+      values: [unknown, ...unknown[]];
+      order?: LoadDataOrder;
+    }
+  | {
+      csv: string;
+      order?: LoadDataOrder;
+    }
+  | {
+      var: string;
+      order?: LoadDataOrder;
+    };
+/**
+ * sequential (default): round robin; random: uniform draws.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadDataOrder".
+ */
+export type LoadDataOrder = 'sequential' | 'random';
+/**
+ * A count budget: 5 or "<= 5" (a bare number means at most).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "countBudget".
+ */
+export type CountBudget = number | string;
 /**
  * A size budget: "< 10MB" (powers of 1024).
  *
@@ -468,9 +605,273 @@ export interface CacheBudget {
   };
 }
 /**
- * Load profile: users or arrival rate over stages, weighted flows and SLA thresholds.
+ * Load test: weighted flows of virtual users, SLA thresholds, and one or more named scenarios (e.g. quick and full) chosen with --profile. Keys beside scenarios are shared by every scenario, which may override them; without scenarios the section itself is the one scenario.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "load".
  */
-export interface Load {}
+export interface Load {
+  /**
+   * What this scenario is for (shown in reports).
+   */
+  description?: string;
+  /**
+   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m). users/rate and duration override its numbers; stages replace its shape.
+   */
+  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+  /**
+   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   */
+  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  /**
+   * Closed model: virtual users (the peak for ramping profiles).
+   */
+  users?: number;
+  /**
+   * Open model: iterations started per second (the peak for ramping profiles).
+   */
+  rate?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  duration?: string | number;
+  /**
+   * Explicit shape: each stage moves linearly from the previous target to its own (users, or iterations per second with rate/arrival-rate executors).
+   *
+   * @minItems 1
+   */
+  stages?: [
+    {
+      duration: Duration;
+      target: number;
+    },
+    ...{
+      duration: Duration;
+      target: number;
+    }[]
+  ];
+  /**
+   * Open model: most iterations in flight at once (default: 2 s worth at the peak rate + 10). Arrivals beyond it are dropped and reported.
+   */
+  maxUsers?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  gracefulStop?: string | number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  stepDuration?: string | number;
+  /**
+   * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
+   */
+  workers?: number;
+  /**
+   * Connections per origin per generator thread (default: the users, at most 256); users share them.
+   */
+  connections?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  timeout?: string | number;
+  headers?: Headers2;
+  /**
+   * @minItems 1
+   */
+  flows?: [LoadFlow, ...LoadFlow[]];
+  thresholds?: LoadThresholds;
+  /**
+   * @minItems 1
+   */
+  regions?: [LoadRegion, ...LoadRegion[]];
+  /**
+   * Rows for ${data.NAME.FIELD}: one row per source is picked for each iteration.
+   */
+  data?: {
+    [k: string]: LoadData;
+  };
+  /**
+   * The scenario(s) run when --profile is not given (default: all).
+   */
+  default?: string | [string, ...string[]];
+  /**
+   * Named scenarios; --profile NAME runs one of them.
+   */
+  scenarios?: {
+    [k: string]: LoadScenario;
+  };
+}
+/**
+ * HTTP headers. Values may use ${vars.NAME}.
+ */
+export interface Headers2 {
+  [k: string]: string;
+}
+/**
+ * A user journey: each iteration of a virtual user runs one flow, chosen by weight.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadFlow".
+ */
+export interface LoadFlow {
+  name: string;
+  /**
+   * Share of iterations (weights are relative: 5, 15, 40 … or 0.05, 0.15 …). Default 1.
+   */
+  weight?: number;
+  /**
+   * @minItems 1
+   */
+  steps: [LoadStep, ...LoadStep[]];
+}
+/**
+ * SLA of the load test, judged over the whole run: overall, per request name (requests) and per flow (flows).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadThresholds".
+ */
+export interface LoadThresholds {
+  success_rate?: LoadThresholdPercent;
+  error_rate?: LoadThresholdPercent;
+  p50?: LoadThresholdDuration;
+  p90?: LoadThresholdDuration;
+  p95?: LoadThresholdDuration;
+  p99?: LoadThresholdDuration;
+  'p99.9'?: LoadThresholdDuration;
+  max?: LoadThresholdDuration;
+  avg?: LoadThresholdDuration;
+  throughput?: LoadThresholdRate;
+  /**
+   * Per request name.
+   */
+  requests?: {
+    [k: string]: LoadThresholdGroup;
+  };
+  /**
+   * Per flow name.
+   */
+  flows?: {
+    [k: string]: LoadThresholdGroup;
+  };
+}
+/**
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadThresholdGroup".
+ */
+export interface LoadThresholdGroup {
+  success_rate?: LoadThresholdPercent;
+  error_rate?: LoadThresholdPercent;
+  p50?: LoadThresholdDuration;
+  p90?: LoadThresholdDuration;
+  p95?: LoadThresholdDuration;
+  p99?: LoadThresholdDuration;
+  'p99.9'?: LoadThresholdDuration;
+  max?: LoadThresholdDuration;
+  avg?: LoadThresholdDuration;
+  throughput?: LoadThresholdRate;
+}
+/**
+ * A simulated region: its share of virtual users, its own base URL, and latency added before each request.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadRegion".
+ */
+export interface LoadRegion {
+  name: string;
+  weight?: number;
+  baseUrl?: string;
+  latency?: Duration;
+}
+/**
+ * One load scenario; keys override those shared by the load section.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadScenario".
+ */
+export interface LoadScenario {
+  /**
+   * What this scenario is for (shown in reports).
+   */
+  description?: string;
+  /**
+   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m). users/rate and duration override its numbers; stages replace its shape.
+   */
+  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+  /**
+   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   */
+  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  /**
+   * Closed model: virtual users (the peak for ramping profiles).
+   */
+  users?: number;
+  /**
+   * Open model: iterations started per second (the peak for ramping profiles).
+   */
+  rate?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  duration?: string | number;
+  /**
+   * Explicit shape: each stage moves linearly from the previous target to its own (users, or iterations per second with rate/arrival-rate executors).
+   *
+   * @minItems 1
+   */
+  stages?: [
+    {
+      duration: Duration;
+      target: number;
+    },
+    ...{
+      duration: Duration;
+      target: number;
+    }[]
+  ];
+  /**
+   * Open model: most iterations in flight at once (default: 2 s worth at the peak rate + 10). Arrivals beyond it are dropped and reported.
+   */
+  maxUsers?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  gracefulStop?: string | number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  stepDuration?: string | number;
+  /**
+   * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
+   */
+  workers?: number;
+  /**
+   * Connections per origin per generator thread (default: the users, at most 256); users share them.
+   */
+  connections?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  timeout?: string | number;
+  headers?: Headers3;
+  /**
+   * @minItems 1
+   */
+  flows?: [LoadFlow, ...LoadFlow[]];
+  thresholds?: LoadThresholds;
+  /**
+   * @minItems 1
+   */
+  regions?: [LoadRegion, ...LoadRegion[]];
+  /**
+   * Rows for ${data.NAME.FIELD}: one row per source is picked for each iteration.
+   */
+  data?: {
+    [k: string]: LoadData;
+  };
+}
+/**
+ * HTTP headers. Values may use ${vars.NAME}.
+ */
+export interface Headers3 {
+  [k: string]: string;
+}
