@@ -70,6 +70,9 @@ describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, ()
     expect(find('Audit logs list', 'latency.p95')).toMatchObject({ passed: false });
     expect(find('Audit logs list', 'latency.p95').actualValue).toBeGreaterThan(150);
     expect(markdown).toContain('- **Audit logs list** `queries.max`: 201 queries per request, over the budget <= 5');
+    // Under the quick load profile the N+1 endpoints break the production SLA's p95.
+    expect(find('Load: quick', 'load.p95').passed).toBe(false);
+    expect(find('Load: quick', 'load.p95').actualValue).toBeGreaterThan(100);
     expect(outcome.stdout).toContain('FAILED');
   });
 
@@ -84,6 +87,7 @@ describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, ()
     const find = (check: string, metric: string) => verdicts.find((verdict) => verdict.check === check && verdict.metric === metric)!;
     expect(find('Audit logs list', 'queries.max').actualValue).toBe(3);
     expect(find('User lookup (cached)', 'cache.hitRate').passed).toBe(true);
+    expect(find('Load: quick', 'load.throughput').passed).toBe(true);
     // The seed's before/after table: "Audit Logs List | 101 queries | 2 queries".
     expect(markdown).toContain('## Before → after');
     expect(markdown).toContain('| Audit logs list | queries.max | 201 | 3 | -98.5% | ✅ fixed |');
