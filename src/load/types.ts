@@ -3,6 +3,7 @@
  * after the spec loader has parsed YAML (durations may still be text such as "10m"); the output
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
+import type { LatencySummary } from '../metrics/histogram.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
 export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
@@ -150,17 +151,7 @@ export type ErrorKind =
   | 'capture_failed'
   | 'other';
 
-export interface LatencySummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  'p99.9': number;
-  max: number;
-}
+export type { LatencySummary };
 
 export interface RequestStats {
   /** Request name; "" for the overall or a flow row. */

@@ -13,6 +13,8 @@ const SERVER = `
 const http = require('node:http');
 let stallUntil = 0;
 const recent = [];
+// What the server really did: how long each /fixed response was held (timer lateness included).
+let fixedDelays = [];
 const send = (res, status, body) => {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -20,6 +22,12 @@ const send = (res, status, body) => {
 };
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/control/fixed-delays') {
+    const sorted = fixedDelays.sort((a, b) => a - b);
+    fixedDelays = [];
+    const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+    return send(res, 200, { count: sorted.length, p50: at(50), p99: at(99) });
+  }
   if (req.method === 'POST' && url.pathname === '/control/stall') {
     stallUntil = Date.now() + Number(url.searchParams.get('ms'));
     return send(res, 200, { stallUntil });
@@ -29,7 +37,13 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     const reply = () => {
       switch (url.pathname) {
-        case '/fixed': return setTimeout(() => send(res, 200, { ok: true }), 20);
+        case '/fixed': {
+          const held = performance.now();
+          return setTimeout(() => {
+            fixedDelays.push(performance.now() - held);
+            send(res, 200, { ok: true });
+          }, 20);
+        }
         case '/slow': return setTimeout(() => send(res, 200, { ok: true }), 150);
         case '/login': {
           const user = JSON.parse(body || '{}').user;
@@ -78,6 +92,18 @@ afterAll(() => {
   server?.kill();
 });
 
+function getJson(path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    request(`${baseUrl}${path}`, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve(JSON.parse(text)));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 function post(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}${path}`, { method: 'POST' }, (res) => {
@@ -97,12 +123,19 @@ const scenario = (overrides: Partial<LoadScenarioConfig>): LoadScenarioConfig =>
 
 describe('load engine accuracy', () => {
   it('measures a fixed 20 ms delay: p50 within ±2 ms and p99 within ±5 ms', async () => {
+    await getJson('/control/fixed-delays'); // reset the server's record after the warm-up
     const report = await runLoad(scenario({ users: 5, duration: '4s' }), { baseUrl });
+    const server = (await getJson('/control/fixed-delays')) as { count: number; p50: number; p99: number };
     const { p50, p99 } = report.overall.latency;
     expect(report.overall.errors).toBe(0);
     expect(report.overall.requests).toBeGreaterThan(800);
+    expect(server.count).toBe(report.overall.requests);
     expect(Math.abs(p50 - 20)).toBeLessThanOrEqual(2);
-    expect(Math.abs(p99 - 20)).toBeLessThanOrEqual(5);
+    // The ground truth is the delay the server really held each response for: 20 ms plus its
+    // own timer lateness, which a busy 2-core machine can push past 20 ms at the 99th percentile.
+    // The engine must report that within 5 ms, and can never report less than the server held.
+    expect(p99).toBeGreaterThanOrEqual(server.p99);
+    expect(Math.abs(p99 - Math.max(20, server.p99))).toBeLessThanOrEqual(5);
   });
 
   it('open model: a 1 s stall shows in p99 measured from the intended send time, and the naive measurement hides it', async () => {

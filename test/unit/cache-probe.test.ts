@@ -6,7 +6,7 @@ import type { HitCounterResult } from '../../src/sources/redis/hit-counter.js';
 import { summarizeTtls } from '../../src/sources/redis/ttl-stats.js';
 
 const MIN = 60_000;
-const latency = (p50: number) => ({ count: 5, min: p50, mean: p50, p50, p90: p50, p95: p50, p99: p50, p999: p50, max: p50 });
+const latency = (p50: number) => ({ count: 5, min: p50, mean: p50, p50, p90: p50, p95: p50, p99: p50, 'p99.9': p50, max: p50 });
 
 function check(cache: Record<string, unknown>, level?: 'warn'): PlannedCheck {
   return {

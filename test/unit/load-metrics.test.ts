@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StatEntry } from '../../src/load/flows/compile-flows.js';
 import { describeTotals, LoadAggregate } from '../../src/load/metrics/aggregate.js';
-import { createHistogram, encodeHistogram, mergeEncoded, recordMs, summariseHistogram } from '../../src/load/metrics/histogram.js';
+import { createHistogram, encodeHistogram, mergeEncoded, recordMs, summariseHistogram } from '../../src/metrics/histogram.js';
 import { TickCollector, type TickReport } from '../../src/load/metrics/tick.js';
 import { judgeGeneratorHealth } from '../../src/load/monitor/generator-health.js';
 import { BreakpointTracker } from '../../src/load/run/breakpoint.js';

@@ -4,7 +4,7 @@
  */
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
-import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from './histogram.js';
+import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import type { TickReport } from './tick.js';
 
 export interface Totals {

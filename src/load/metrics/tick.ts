@@ -5,7 +5,7 @@
  * many threads take exactly the same path.
  */
 import type { ErrorKind } from '../types.js';
-import { createHistogram, encodeHistogram, recordMs, type Histogram } from './histogram.js';
+import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../../metrics/histogram.js';
 
 export interface EntryTick {
   id: number;

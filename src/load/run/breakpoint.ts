@@ -4,7 +4,7 @@
  * at the first step that breaks it. The answer is the highest rate whose step met the SLA.
  */
 import { addTotals, createTotals, describeTotals, type SecondBucket, type Totals } from '../metrics/aggregate.js';
-import { percentileMs } from '../metrics/histogram.js';
+import { percentileMs } from '../../metrics/histogram.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { targetAt } from '../plan/stages.js';
 import { judgeThresholds } from '../thresholds/judge-thresholds.js';

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { PerfspecError } from '../../errors.js';
 import { compileScenario } from '../flows/compile-flows.js';
 import { describeTotals, LoadAggregate, type SecondBucket } from '../metrics/aggregate.js';
-import { summariseHistogram } from '../metrics/histogram.js';
+import { summariseHistogram } from '../../metrics/histogram.js';
 import type { TickReport } from '../metrics/tick.js';
 import { judgeGeneratorHealth } from '../monitor/generator-health.js';
 import { planScenario, type ScenarioPlan } from '../plan/plan-scenario.js';

@@ -4,9 +4,21 @@
  * which keeps every sample), and encoded histograms merge exactly across worker threads.
  */
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary } from '../types.js';
 
 export type Histogram = hdr.Histogram;
+
+/** Latency percentiles in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  'p99.9': number;
+  max: number;
+}
 
 /** 1 hour in microseconds: anything slower is clamped (a request timeout fires long before). */
 export const HIGHEST_US = 3_600_000_000;
