@@ -84,6 +84,11 @@ export interface CheckProbe {
   /** The key on a check that enables this probe; undefined = always on. */
   key?: string;
   run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
+  /**
+   * Problems of the check's section that the schema cannot see, found before anything runs
+   * (`perfspec validate` reports them with the section's position). Pure.
+   */
+  validate?(check: PlannedCheck): string[];
 }
 
 export interface SpecProbe {
@@ -91,6 +96,8 @@ export interface SpecProbe {
   /** The top-level key of the spec this probe owns. */
   key: string;
   run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
+  /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
+  validate?(section: unknown, ctx: { specDir: string; varNames: string[] }): string[];
 }
 
 export interface SpecProbeOptions {

@@ -14,6 +14,11 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** Variables given on the command line (--set NAME=VALUE). */
   setVars?: Record<string, string>;
+  /**
+   * Checks beyond the schema (the probes' own sections), run only on a spec the schema accepted.
+   * Passed in so the spec loader does not depend on the probe modules.
+   */
+  semanticChecks?: (spec: PerfspecSpec, specDir: string) => Array<{ path: Array<string | number>; message: string }>;
 }
 
 export interface LoadedSpec {
@@ -61,6 +66,9 @@ export function loadSpecText(file: string, text: string, options: LoadOptions): 
   const data = resolveEnvironment(source.data, options.env, (segments, message) => problems.push(at(segments, message)));
   for (const problem of validateAgainstSchema(data)) problems.push(at(problem.path, problem.message, problem.atKey));
   for (const problem of checkVariables(data as PerfspecSpec, options.setVars ?? {})) problems.push(at(problem.path, problem.message));
+  if (problems.length === 0 && options.semanticChecks) {
+    for (const problem of options.semanticChecks(data as PerfspecSpec, path.dirname(path.resolve(file)))) problems.push(at(problem.path, problem.message));
+  }
 
   problems.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
   if (problems.length > 0) return { problems };

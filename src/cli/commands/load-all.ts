@@ -3,6 +3,8 @@ import { discoverSpecFiles } from '../../spec/discover.js';
 import { loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { formatProblem, type SpecProblem } from '../../spec/yaml-source.js';
 import { PerfspecError } from '../../errors.js';
+import { CHECK_PROBES, SPEC_PROBES } from '../../probes/registry.js';
+import { validateProbeSections } from '../../probes/validate-sections.js';
 
 export async function loadAllSpecs(
   inputs: string[],
@@ -21,7 +23,11 @@ export async function loadAllSpecs(
   const specs: LoadedSpec[] = [];
   const problems: SpecProblem[] = [];
   for (const file of files) {
-    const outcome = await loadSpecFile(file, { env, setVars });
+    const outcome = await loadSpecFile(file, {
+      env,
+      setVars,
+      semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
+    });
     problems.push(...outcome.problems);
     if (outcome.loaded) specs.push(outcome.loaded);
   }

@@ -16,6 +16,7 @@ import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import type { ProbeResult } from '../../report/result.js';
 import type { RedisServiceHandle } from '../../sources/redis/service.js';
 import { classifyError, increment } from '../request-outcome.js';
+import { collectProblems } from '../validate-sections.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
 import { readCacheConfig, scopeForParams, type CacheConfig } from './config.js';
 import { judgeCache, tabulateCache, type CacheMeasurement } from './judge.js';
@@ -26,6 +27,7 @@ const COLD_ROUNDS = 5;
 export const cacheProbe: CheckProbe = {
   kind: 'cache',
   key: 'cache',
+  validate: (check) => collectProblems(() => readCacheConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readCacheConfig(check);
     const redis = ctx.services.get<RedisServiceHandle>('redis');

@@ -7,6 +7,7 @@ import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
 import type { LoadProgress } from '../../load/types.js';
 import type { CheckResult, Status } from '../../report/result.js';
 import { formatDuration } from '../../units/duration.js';
+import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
@@ -14,6 +15,16 @@ import { selectScenarios, type LoadSection } from './section.js';
 export const loadProbe: SpecProbe = {
   kind: 'load',
   key: 'load',
+  validate(section, { specDir, varNames }) {
+    // Every scenario, not only the default ones: --profile may pick any of them later.
+    const names = Object.keys((section as LoadSection).scenarios ?? {});
+    const vars = Object.fromEntries(varNames.map((name) => [name, 'x']));
+    return collectProblems(() =>
+      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) =>
+        prepareScenario(config, { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir }),
+      ),
+    );
+  },
   async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.

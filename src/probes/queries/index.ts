@@ -13,6 +13,7 @@ import type { ProbeResult } from '../../report/result.js';
 import type { HttpRequest } from '../../sources/http/types.js';
 import { createFingerprinter, type Fingerprinter } from '../../sources/postgres/fingerprint.js';
 import type { PostgresServiceHandle } from '../../sources/postgres/service.js';
+import { collectProblems } from '../validate-sections.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
 import { analyzeStatements, compareScaling, type QueryAnalysis } from './analyze.js';
 import { readQueriesConfig, type QueriesConfig } from './config.js';
@@ -125,6 +126,7 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
 export const queriesProbe: CheckProbe = {
   kind: 'queries',
   key: 'queries',
+  validate: (check) => collectProblems(() => readQueriesConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readQueriesConfig(check);
     const service = ctx.services.get<PostgresServiceHandle>('postgres');
