@@ -130,10 +130,11 @@ describe('load engine accuracy', () => {
     expect(report.overall.errors).toBe(0);
     expect(report.overall.requests).toBeGreaterThan(800);
     expect(server.count).toBe(report.overall.requests);
-    expect(Math.abs(p50 - 20)).toBeLessThanOrEqual(2);
     // The ground truth is the delay the server really held each response for: 20 ms plus its
-    // own timer lateness, which a busy 2-core machine can push past 20 ms at the 99th percentile.
-    // The engine must report that within 5 ms, and can never report less than the server held.
+    // own timer lateness, which a busy 2-core machine can push past 20 ms. The engine must report
+    // it within ±2 ms at p50 and ±5 ms at p99, and can never report less than the server held.
+    expect(p50).toBeGreaterThanOrEqual(server.p50);
+    expect(Math.abs(p50 - Math.max(20, server.p50))).toBeLessThanOrEqual(2);
     expect(p99).toBeGreaterThanOrEqual(server.p99);
     expect(Math.abs(p99 - Math.max(20, server.p99))).toBeLessThanOrEqual(5);
   });
