@@ -7,7 +7,8 @@ import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
 import { redactUrl } from '../report/redact.js';
-import type { CheckResult, ProbeResult, SpecResult, Status } from '../report/result.js';
+import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
+import { combineStatuses, statusOfProbes } from '../report/status.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
@@ -102,7 +103,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         probes.push(await runProbeSafely(probe.kind, () => probe.run(check, ctx)));
       }
       const request = `${check.request.method} ${check.request.url}`;
-      const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOf(probes), durationMs: options.now() - started, probes };
+      const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
       result.checks.push(checkResult);
       options.onCheckEnd?.(checkResult);
     }
@@ -141,7 +142,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     await services?.closeAll().catch(() => undefined);
   }
 
-  result.status = result.errors.length > 0 ? 'error' : combine(result.checks.map((check) => check.status));
+  result.status = result.errors.length > 0 ? 'error' : combineStatuses(result.checks.map((check) => check.status));
   return result;
 }
 
@@ -191,19 +192,4 @@ function describeSpecError(error: unknown): string {
     return [error.message, ...error.details, ...(error.hint ? [`hint: ${error.hint}`] : [])].join('\n');
   }
   return describeError(error);
-}
-
-export function statusOf(probes: ProbeResult[]): Status {
-  if (probes.some((probe) => probe.error)) return 'error';
-  const verdicts = probes.flatMap((probe) => probe.verdicts);
-  if (verdicts.some((verdict) => !verdict.passed && verdict.level === 'error')) return 'failed';
-  if (verdicts.some((verdict) => !verdict.passed)) return 'warned';
-  return 'passed';
-}
-
-/** The worst of several statuses. */
-export function combine(statuses: Status[]): Status {
-  const order: Status[] = ['error', 'failed', 'warned', 'passed', 'skipped'];
-  for (const status of order) if (statuses.includes(status)) return status;
-  return 'passed';
 }

@@ -6,7 +6,8 @@ import type { ProgressSink } from '../probes/types.js';
 import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResult } from '../report/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
-import { combine, runSpec, type EngineTables } from './run-spec.js';
+import { combineStatuses } from '../report/status.js';
+import { runSpec, type EngineTables } from './run-spec.js';
 
 export interface RunOptions {
   http: HttpClient;
@@ -80,7 +81,7 @@ export function assembleResult(
     startedAt: meta.startedAt.toISOString(),
     finishedAt: meta.finishedAt.toISOString(),
     durationMs: Math.round(meta.durationMs),
-    status: combine(specs.map((spec) => spec.status)),
+    status: combineStatuses(specs.map((spec) => spec.status)),
     aborted: meta.aborted,
     specs,
     summary: {

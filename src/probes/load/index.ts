@@ -5,7 +5,8 @@
 import { PerfspecError } from '../../errors.js';
 import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
 import type { LoadProgress } from '../../load/types.js';
-import type { CheckResult, Status } from '../../report/result.js';
+import type { CheckResult } from '../../report/result.js';
+import { statusOfProbes } from '../../report/status.js';
 import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
@@ -50,7 +51,7 @@ export const loadProbe: SpecProbe = {
         name,
         section: 'load',
         request: describePlan(scenario.plan),
-        status: statusOf(probe.verdicts),
+        status: statusOfProbes([probe]),
         durationMs: ctx.now() - started,
         probes: [probe],
       });
@@ -67,10 +68,4 @@ function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string 
 function describeProgress(p: LoadProgress): string {
   const p95 = p.p95Ms === null ? '–' : formatDuration(p.p95Ms);
   return `${p.scenario} ${formatDuration(p.elapsedMs)}/${formatDuration(p.totalMs)} · ${p.users} users · ${p.requestsPerSecond} req/s · p95 ${p95} · ${p.errors} errors`;
-}
-
-function statusOf(verdicts: Array<{ passed: boolean; level: string }>): Status {
-  if (verdicts.some((v) => !v.passed && v.level === 'error')) return 'failed';
-  if (verdicts.some((v) => !v.passed)) return 'warned';
-  return 'passed';
 }
