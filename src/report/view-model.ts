@@ -5,6 +5,15 @@
 import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
 
+/** Status words for the HTML report (no emoji: not every machine has a font for them). */
+export const STATUS_WORDS: Record<Status, string> = {
+  passed: 'PASS',
+  failed: 'FAIL',
+  warned: 'WARN',
+  error: 'ERROR',
+  skipped: 'SKIPPED',
+};
+
 export const STATUS_LABELS: Record<Status, string> = {
   passed: '✅ PASS',
   failed: '❌ FAIL',
@@ -21,7 +30,10 @@ export interface VerdictRow {
   actual: string;
   passed: boolean;
   level: string;
+  /** An emoji mark for Markdown. */
   status: string;
+  /** A word for places without emoji fonts (HTML, terminals): PASS, FAIL, WARN. */
+  word: 'PASS' | 'FAIL' | 'WARN';
   message: string;
 }
 
@@ -40,6 +52,7 @@ export interface CheckView {
   request: string;
   status: Status;
   statusLabel: string;
+  statusWord: string;
   duration: string;
   verdicts: VerdictRow[];
   tables: ReportTable[];
@@ -55,6 +68,7 @@ export interface SpecView {
   file: string;
   status: Status;
   statusLabel: string;
+  statusWord: string;
   errors: string[];
   checks: CheckView[];
   verdictCount: number;
@@ -66,6 +80,7 @@ export interface ReportView {
   headline: string;
   status: Status;
   statusLabel: string;
+  statusWord: string;
   aborted: boolean;
   runId: string;
   startedAt: string;
@@ -77,10 +92,11 @@ export interface ReportView {
   rows: VerdictRow[];
   failures: VerdictRow[];
   /** Before → after rows (only numeric budgets), when a baseline was given. */
-  comparison?: { baseline: string; rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string }> };
+  comparison?: { baseline: string; rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string; word: string }> };
 }
 
 const OUTCOME_LABELS = { regressed: '❌ regressed', fixed: '✅ fixed', same: '', new: 'new' } as const;
+const OUTCOME_WORDS = { regressed: 'regressed', fixed: 'fixed', same: '', new: 'new' } as const;
 
 const HEADLINES: Record<Status, string> = {
   passed: 'PASSED: every budget met',
@@ -97,6 +113,7 @@ export function buildReportView(result: RunResult): ReportView {
         probe.verdicts.map((verdict) => ({
           ...verdict,
           status: verdict.passed ? '✅' : verdict.level === 'warn' ? '⚠️' : '❌',
+          word: verdict.passed ? ('PASS' as const) : verdict.level === 'warn' ? ('WARN' as const) : ('FAIL' as const),
         })),
       );
       return {
@@ -105,6 +122,7 @@ export function buildReportView(result: RunResult): ReportView {
         request: check.request ?? '',
         status: check.status,
         statusLabel: STATUS_LABELS[check.status],
+        statusWord: STATUS_WORDS[check.status],
         duration: formatDuration(check.durationMs),
         verdicts,
         tables: check.probes.flatMap((probe) => probe.tables),
@@ -120,6 +138,7 @@ export function buildReportView(result: RunResult): ReportView {
       file: spec.file,
       status: spec.status,
       statusLabel: STATUS_LABELS[spec.status],
+      statusWord: STATUS_WORDS[spec.status],
       errors: spec.errors,
       checks,
       verdictCount: verdicts.length,
@@ -133,6 +152,7 @@ export function buildReportView(result: RunResult): ReportView {
     headline: `${result.aborted ? 'ABORTED (partial results): ' : ''}${HEADLINES[result.status]}`,
     status: result.status,
     statusLabel: STATUS_LABELS[result.status],
+    statusWord: STATUS_WORDS[result.status],
     aborted: result.aborted,
     runId: result.runId,
     startedAt: result.startedAt,
@@ -153,6 +173,7 @@ export function buildReportView(result: RunResult): ReportView {
           after: row.after,
           change: row.changePercent === null ? '' : `${row.changePercent > 0 ? '+' : ''}${row.changePercent.toFixed(1)}%`,
           status: OUTCOME_LABELS[row.outcome],
+          word: OUTCOME_WORDS[row.outcome],
         })),
     },
   };
