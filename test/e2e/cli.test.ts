@@ -205,6 +205,34 @@ checks:
     expect(await readFile(path.join(out, 'perfspec-report.md'), 'utf8')).toContain('ABORTED (partial results)');
   });
 
+  it('Ctrl-C during a load scenario stops the load within 2 s and reports the partial figures, marked aborted', async () => {
+    const spec = await writeSpec(
+      'abort-load.yaml',
+      `load:
+  users: 5
+  duration: 60s
+  flows:
+    - name: Browse
+      steps: [GET /fast]
+  thresholds:
+    p95: "< 1s"
+`,
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 2500);
+    const out = path.join(work, 'out-abort-load');
+    const started = Date.now();
+    const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json,console'], { signal: controller.signal });
+    expect(Date.now() - started).toBeLessThan(2500 + 2000 + 1000);
+    expect(outcome.exitCode).toBe(130);
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    expect(json.aborted).toBe(true);
+    const load = json.specs[0].checks.find((check: { section: string }) => check.section === 'load');
+    expect(load.probes[0].data.aborted).toBe(true);
+    expect(load.probes[0].data.overall.requests).toBeGreaterThan(0);
+    expect(outcome.stdout).toContain('ABORTED');
+  });
+
   it('target.start starts the service with PORT and env, and stops it afterwards', async () => {
     const port = await freePort();
     const pidFile = path.join(work, 'server.pid');
