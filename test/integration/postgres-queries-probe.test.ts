@@ -8,8 +8,6 @@
  * API itself), so registrations by other test files cannot change the organization count.
  */
 import { performance } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRequest } from '../../src/engine/request-builder.js';
@@ -20,6 +18,7 @@ import type { ProbeResult } from '../../src/report/result.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { postgresService, type PostgresServiceHandle } from '../../src/sources/postgres/service.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';
+import { requirePgStatStatementsPreloaded } from '../helpers/pg-stat-statements.js';
 
 const DATABASE = 'perfspec_pgtest_ref';
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
@@ -33,39 +32,13 @@ let admin: pg.Client;
 beforeAll(async () => {
   admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await admin.connect();
-  admin = await ensurePgStatStatementsPreloaded(admin);
+  await requirePgStatStatementsPreloaded(admin);
 });
 
 afterAll(async () => {
   await http.close();
   await admin.end();
 });
-
-/**
- * pg_stat_statements counts nothing until it is preloaded, which takes a server restart. On a fresh CI
- * machine nobody else is connected while this file runs, so the test preloads it itself, once; when
- * other clients are connected (a shared server) it does not restart anything and fails with the
- * commands instead. Returns a connected admin client (the old one does not survive a restart).
- */
-async function ensurePgStatStatementsPreloaded(admin: pg.Client): Promise<pg.Client> {
-  const { rows } = await admin.query<{ setting: string; version: string }>(
-    "SELECT setting, current_setting('server_version_num') AS version FROM pg_settings WHERE name = 'shared_preload_libraries'",
-  );
-  const libraries = rows[0].setting.split(',').map((name) => name.trim()).filter(Boolean);
-  if (libraries.includes('pg_stat_statements')) return admin;
-  const major = String(Math.floor(Number(rows[0].version) / 10000));
-  const others = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
-  const fix = `ALTER SYSTEM SET shared_preload_libraries = '${[...libraries, 'pg_stat_statements'].join(',')}'; then pg_ctlcluster --skip-systemctl-redirect ${major} main restart`;
-  if (others.rows[0].n > 0 || !existsSync('/usr/bin/pg_ctlcluster')) {
-    throw new Error(`pg_stat_statements is not preloaded and the server is in use (or not managed by pg_ctlcluster), so this test will not restart it. Run: ${fix}`);
-  }
-  await admin.query(`ALTER SYSTEM SET shared_preload_libraries = '${[...libraries, 'pg_stat_statements'].join(',')}'`);
-  await admin.end();
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', major, 'main', 'restart'], { stdio: 'ignore', timeout: 60_000 });
-  const fresh = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await fresh.connect();
-  return fresh;
-}
 
 interface Running {
   services: OpenedServices;

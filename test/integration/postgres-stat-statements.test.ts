@@ -8,14 +8,13 @@
  * itself if nobody else is connected (a fresh CI machine), else it fails with the exact commands.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PerfspecError } from '../../src/errors.js';
 import { createFingerprinter, type Fingerprinter } from '../../src/sources/postgres/fingerprint.js';
 import { readStatementLog } from '../../src/sources/postgres/statement-log.js';
 import { StatStatementsSource } from '../../src/sources/postgres/stat-statements.js';
+import { requirePgStatStatementsPreloaded } from '../helpers/pg-stat-statements.js';
 
 const HOST = '127.0.0.1';
 const PORT = 5432;
@@ -40,7 +39,7 @@ async function createDatabase(name: string): Promise<void> {
 beforeAll(async () => {
   admin = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: 'postgres' });
   await admin.connect();
-  admin = await ensurePgStatStatementsPreloaded(admin);
+  await requirePgStatStatementsPreloaded(admin);
   await createDatabase(DATABASE);
   await createDatabase(NO_EXTENSION_DATABASE);
   await admin.query(`ALTER DATABASE ${DATABASE} SET log_statement = 'all'`);
@@ -60,32 +59,6 @@ afterAll(async () => {
   await admin.query(`DROP ROLE IF EXISTS ${READER}`).catch(() => undefined);
   await admin?.end();
 });
-
-/**
- * pg_stat_statements counts nothing until it is preloaded, which takes a server restart. On a fresh CI
- * machine nobody else is connected while this file runs, so the test preloads it itself, once; when
- * other clients are connected (a shared server) it does not restart anything and fails with the
- * commands instead. Returns a connected admin client (the old one does not survive a restart).
- */
-async function ensurePgStatStatementsPreloaded(admin: pg.Client): Promise<pg.Client> {
-  const { rows } = await admin.query<{ setting: string; version: string }>(
-    "SELECT setting, current_setting('server_version_num') AS version FROM pg_settings WHERE name = 'shared_preload_libraries'",
-  );
-  const libraries = rows[0].setting.split(',').map((name) => name.trim()).filter(Boolean);
-  if (libraries.includes('pg_stat_statements')) return admin;
-  const major = String(Math.floor(Number(rows[0].version) / 10000));
-  const others = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
-  const fix = `ALTER SYSTEM SET shared_preload_libraries = '${[...libraries, 'pg_stat_statements'].join(',')}'; then pg_ctlcluster --skip-systemctl-redirect ${major} main restart`;
-  if (others.rows[0].n > 0 || !existsSync('/usr/bin/pg_ctlcluster')) {
-    throw new Error(`pg_stat_statements is not preloaded and the server is in use (or not managed by pg_ctlcluster), so this test will not restart it. Run: ${fix}`);
-  }
-  await admin.query(`ALTER SYSTEM SET shared_preload_libraries = '${[...libraries, 'pg_stat_statements'].join(',')}'`);
-  await admin.end();
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', major, 'main', 'restart'], { stdio: 'ignore', timeout: 60_000 });
-  const fresh = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await fresh.connect();
-  return fresh;
-}
 
 function countByFingerprint(items: Array<{ sql: string; count?: number }>): Record<string, number> {
   const counts: Record<string, number> = {};
