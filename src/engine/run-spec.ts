@@ -6,7 +6,7 @@
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
-import { redactUrl } from '../report/redact.js';
+import { isSecretVariable, redactUrl } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
 import { combineStatuses, statusOfProbes } from '../report/status.js';
 import type { HttpClient } from '../sources/http/types.js';
@@ -78,7 +78,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
 
     await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
     setupDone = true;
-    for (const value of Object.values(vars)) options.secrets.add(value);
+    for (const [name, value] of Object.entries(vars)) if (isSecretVariable(name, value)) options.secrets.add(value);
 
     const ctx: ProbeContext = {
       http: options.http,

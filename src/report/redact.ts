@@ -29,3 +29,23 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
 export function isSecretName(name: string): boolean {
   return /pass(word)?|secret|token|api[-_]?key|authorization|cookie|credential|session/i.test(name);
 }
+
+/**
+ * Is a captured variable secret? By its name (token, password, …) or by its shape: a long
+ * unbroken string such as a JWT or an API key. Ids and other short or numeric values are not:
+ * masking them would also mask every figure that happens to contain the same digits.
+ */
+export function isSecretVariable(name: string, value: string): boolean {
+  if (isSecretName(name)) return true;
+  return value.length >= 20 && /^\S+$/.test(value) && !/^[\d.]+$/.test(value);
+}
+
+/** Redact every string inside a JSON-like value, leaving its structure (and numbers) intact. */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, redact)])) as T;
+  }
+  return value;
+}

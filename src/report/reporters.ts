@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { CheckResult, RunResult } from './result.js';
-import type { Redactor } from './redact.js';
+import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 
@@ -43,12 +43,17 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await rename(temp, file);
 }
 
+/**
+ * A reporter that renders the result into one file. Secrets are redacted in the result's strings
+ * before rendering, never in the rendered text: text-level replacement could break the JSON
+ * (or miss a secret that the format escapes).
+ */
 function fileReporter(name: string, fileName: string, render: (result: RunResult) => Promise<string>): ReporterFactory {
   return (ctx) => ({
     name,
     async onEnd(result) {
       const file = path.join(ctx.outDir, fileName);
-      await writeFileAtomic(file, ctx.redact(await render(result)));
+      await writeFileAtomic(file, await render(redactDeep(result, ctx.redact)));
       return [file];
     },
   });

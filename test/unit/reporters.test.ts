@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleResult } from '../../src/engine/run.js';
-import { createRedactor, redactUrl } from '../../src/report/redact.js';
+import { createRedactor, isSecretVariable, redactUrl } from '../../src/report/redact.js';
 import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
 import type { SpecResult } from '../../src/report/result.js';
 import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
@@ -161,6 +161,29 @@ describe('view helpers', () => {
 });
 
 describe('redaction', () => {
+  it('keeps the JSON report valid and its numbers intact, and finds secrets the format would escape', async () => {
+    const result = sampleResult();
+    result.specs[0].errors.push('login answered token=tok"quoted-secret-value');
+    // '1200' is also the first check's durationMs: text-level masking would have broken the JSON.
+    const { read } = await renderAll(result, ['tok"quoted-secret-value', '1200']);
+    const text = await read('perfspec-report.json');
+    const json = JSON.parse(text);
+    expect(text).not.toContain('quoted-secret-value');
+    expect(json.specs[0].errors.at(-1)).toBe('login answered token=***');
+    expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBe(123.4);
+    expect(json.specs[0].checks[0].durationMs).toBe(1200);
+  });
+
+  it('treats captured variables as secret by name or by shape, never ids', () => {
+    expect(isSecretVariable('token', 'abc')).toBe(true);
+    expect(isSecretVariable('access_token', 'x')).toBe(true);
+    expect(isSecretVariable('session', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.sig')).toBe(true);
+    expect(isSecretVariable('anything', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.sig')).toBe(true);
+    expect(isSecretVariable('user_id', '1234')).toBe(false);
+    expect(isSecretVariable('org_id', '12345678901234567890123')).toBe(false);
+    expect(isSecretVariable('email', 'qa-1@example.test')).toBe(false);
+  });
+
   it('masks URL passwords and keeps users', () => {
     expect(redactUrl('redis://:pw1234@127.0.0.1:6379/0 and postgres://u:p@h/db and http://h/x')).toBe('redis://:***@127.0.0.1:6379/0 and postgres://u:***@h/db and http://h/x');
   });
