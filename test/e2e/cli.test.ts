@@ -4,13 +4,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { freePort } from '../helpers/free-port.js';
 
 let server: ScriptedServer;
 let work: string;
@@ -30,15 +30,6 @@ async function writeSpec(name: string, body: string): Promise<string> {
   const file = path.join(work, name);
   await writeFile(file, `perfspec: 1\nname: ${name}\ntarget:\n  baseUrl: ${server.url}\n${body}`);
   return file;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);

@@ -3,21 +3,12 @@
  * Optimized must pass; naive must fail, for the right, named reasons.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/free-port.js';
 
 interface Verdict {
   check: string;

@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';
 import { appClient, readNotifyFlags, testEndpoint } from '../fixtures/redis/env.js';
 import { ExitCode } from '../../src/errors.js';
+import { freePort } from '../helpers/free-port.js';
 
 interface Verdict {
   check: string;
@@ -172,14 +172,6 @@ describe('interrupting a run in the middle of the cache window', () => {
 });
 
 describe('Redis unreachable, wrong db: exit 3 with one clear line', () => {
-  async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   it.each([
     ['down', async () => `redis://127.0.0.1:${await freePort()}/0`, /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 refused the connection/],
     ['db out of range', async () => `${endpoint.display.replace(/\/\d+$/, '')}/99`, /has no database 99: ERR DB index is out of range/],

@@ -1,10 +1,10 @@
 /** Connection failures become one clear PS_REDIS_UNREACHABLE error (exit 3), credentials redacted. */
-import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, PerfspecError } from '../../src/errors.js';
 import { closeRedis, connectRedis, parseRedisUrl } from '../../src/sources/redis/connect.js';
 import { appClient, REDIS_BASE } from '../fixtures/redis/env.js';
+import { freePort } from '../helpers/free-port.js';
 
 const USER = 'perfspec-test-connect';
 let admin: Redis;
@@ -30,14 +30,6 @@ async function connectError(url: string): Promise<PerfspecError> {
 }
 
 /** A loopback port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('connectRedis failures', () => {
   it('Redis down: names the address and how to start it', async () => {
     const port = await freePort();
