@@ -1,95 +1,128 @@
 /**
  * The endpoint probe: latency percentiles, statuses and body expectations of one check.
  *
- * Order of traffic: one cold request (reported apart: it pays for connection set-up and cold
- * caches), then `warmup` requests that no figure includes, then `samples` measured requests with
- * `concurrency` in flight. Percentiles come from an HdrHistogram of the measured responses.
+ * Order of traffic: the instrument's floor first (calibration.ts: the probe's own client against
+ * perfspec's loopback responder, which also warms the client's code), then one cold request
+ * (reported apart: it pays for connection set-up and cold caches), then `warmup` requests that no
+ * figure includes, then `samples` measured requests with `concurrency` in flight (sampler.ts).
+ * Percentiles come from an HdrHistogram of the measured responses; each span runs from the
+ * request's first byte written to the response's last byte read, on the load engine's lean
+ * HTTP/1.1 client with one keep-alive connection per concurrency slot.
  */
-import { LatencyHistogram, type LatencySummary } from '../../metrics/latency-histogram.js';
+import type { LatencySummary } from '../../metrics/latency-histogram.js';
 import type { ProbeResult } from '../../report/result.js';
+import type { HttpRequest } from '../../sources/http/types.js';
+import { findReferences } from '../../spec/interpolate.js';
 import { parseBudget } from '../../units/budget.js';
 import { formatDuration } from '../../units/duration.js';
 import { judgeBudget, judgeCondition } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
-import { classifyError, formatCounts, increment } from '../request-outcome.js';
-import { checkJsonExpectations, type ExpectationFailure } from './expectations.js';
+import type { CheckProbe, PlannedCheck, ProbeContext, RequestTemplate } from '../types.js';
+import { formatCounts, increment } from '../request-outcome.js';
+import { measureInstrumentFloor, type Calibration } from './calibration.js';
+import type { ExpectationFailure } from './expectations.js';
+import { toLeanRequest } from './lean-request.js';
+import { EndpointSampler, type EventLoopDelay } from './sampler.js';
+import { errorOf, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 
 export interface EndpointMeasurement {
   cold: { durationMs: number | null; status: number | null };
   warm: LatencySummary;
+  /** Time to first byte of the measured responses (empty when undici sent them). */
+  ttfb: LatencySummary;
   statuses: Record<string, number>;
   errors: Record<string, number>;
   unexpected: number;
   expectationFailures: number;
   firstExpectationFailure?: ExpectationFailure;
+  /** Which client timed the requests: "http1" (lean, keep-alive per slot) or "undici" (fallback). */
+  client: 'http1' | 'undici';
+  /** The instrument's floor, measured in this run; null (with calibrationError) when it could not be. */
+  calibration: Calibration | null;
+  calibrationError?: string;
+  /** The probe's own host while sampling: how late its event loop was. */
+  host: { eventLoopDelay: EventLoopDelay };
+}
+
+/** Namespaces whose values can differ from one request to the next (the rest are fixed for a run). */
+const PER_REQUEST_NAMESPACES = new Set(['params', 'data', 'vu']);
+
+function variesPerRequest(template: RequestTemplate): boolean {
+  const texts = [template.url, ...Object.values(template.headers), ...Object.values(template.query), template.body ?? '', JSON.stringify(template.json ?? null)];
+  return texts.some((text) => findReferences(text).some((ref) => PER_REQUEST_NAMESPACES.has(ref.namespace)));
+}
+
+/**
+ * The transport for a check: the lean client when it can write the request faithfully, else
+ * undici. Templates are resolved once unless they refer to per-request variables.
+ */
+function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean): TimedTransport {
+  const build = (): HttpRequest => ctx.buildRequest(check.request);
+  const first = build();
+  const lean = toLeanRequest(first, check.timeoutMs);
+  if (lean) {
+    const next = variesPerRequest(check.request) ? () => toLeanRequest(build(), check.timeoutMs) ?? lean : () => lean;
+    return leanTransport(next, { concurrency: check.concurrency, keepBody });
+  }
+  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal });
 }
 
 /** Send the check's traffic and measure it; no judging here. */
 export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointMeasurement> {
-  const histogram = new LatencyHistogram();
-  const statuses = new Map<string | number, number>();
-  const errors = new Map<string, number>();
-  let unexpected = 0;
-  let expectationFailures = 0;
-  let firstExpectationFailure: ExpectationFailure | undefined;
   const expectJson = (check.raw.expect as { json?: Record<string, unknown> } | undefined)?.json;
 
-  const sendOnce = async () => {
-    const request = ctx.buildRequest(check.request);
-    return ctx.http.send(request, { timeoutMs: check.timeoutMs, signal: ctx.signal });
-  };
+  let calibration: Calibration | null = null;
+  let calibrationError: string | undefined;
+  ctx.progress.update(`${check.name}: measuring the instrument's floor`);
+  try {
+    calibration = await measureInstrumentFloor(check.concurrency, ctx.signal);
+  } catch (error) {
+    calibrationError = error instanceof Error ? error.message : String(error);
+  }
 
+  const transport = openTransport(check, ctx, expectJson !== undefined);
+  const stop = () => transport.close();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  const sampler = new EndpointSampler({
+    transport,
+    concurrency: check.concurrency,
+    expectStatus: check.expectStatus,
+    expectJson,
+    signal: ctx.signal,
+    onProgress: (done, of) => ctx.progress.update(`${check.name}: ${done}/${of} samples`),
+  });
   const cold: EndpointMeasurement['cold'] = { durationMs: null, status: null };
   try {
-    const response = await sendOnce();
-    cold.durationMs = response.durationMs;
-    cold.status = response.status;
-  } catch (error) {
-    increment(errors, `cold: ${classifyError(error)}`);
-  }
-
-  for (let index = 0; index < check.warmup && !ctx.signal.aborted; index += 1) {
-    ctx.progress.update(`${check.name}: warm-up ${index + 1}/${check.warmup}`);
-    await sendOnce().catch(() => undefined);
-  }
-
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < check.samples && !ctx.signal.aborted) {
-      next += 1;
-      try {
-        const response = await sendOnce();
-        histogram.record(response.durationMs);
-        increment(statuses, response.status);
-        if (!check.expectStatus.includes(response.status)) unexpected += 1;
-        else if (expectJson) {
-          const failure = checkJsonExpectations(response.body, expectJson);
-          if (failure) {
-            expectationFailures += 1;
-            firstExpectationFailure ??= failure;
-          }
-        }
-      } catch (error) {
-        increment(errors, classifyError(error));
-      }
-      done += 1;
-      ctx.progress.update(`${check.name}: ${done}/${check.samples} samples`);
+    if (!ctx.signal.aborted) {
+      const outcome = await sendOnce(transport);
+      if (outcome.error === undefined && !outcome.interrupted) {
+        cold.durationMs = outcome.endedAt - outcome.sentAt;
+        cold.status = outcome.status;
+      } else increment(sampler.errors, `cold: ${errorOf(outcome)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(check.concurrency, check.samples) }, worker));
+    ctx.progress.update(`${check.name}: warm-up (${check.warmup} requests)`);
+    await sampler.warm(check.warmup);
+    await sampler.sample(check.samples);
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+    transport.close();
+  }
 
   return {
     cold,
-    warm: histogram.summary(),
-    statuses: Object.fromEntries([...statuses].map(([key, value]) => [String(key), value])),
-    errors: Object.fromEntries(errors),
-    unexpected,
-    expectationFailures,
-    firstExpectationFailure,
+    warm: sampler.latency.summary(),
+    ttfb: sampler.ttfb.summary(),
+    statuses: Object.fromEntries(sampler.statuses),
+    errors: Object.fromEntries(sampler.errors),
+    unexpected: sampler.unexpected,
+    expectationFailures: sampler.expectationFailures,
+    firstExpectationFailure: sampler.firstExpectationFailure,
+    client: transport.client,
+    calibration,
+    calibrationError,
+    host: { eventLoopDelay: sampler.eventLoopDelay() },
   };
 }
 
@@ -149,35 +182,65 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
   return verdicts;
 }
 
+/** What a reader needs to weigh the figures: the instrument's floor and how the requests were timed (pure). */
+export function describeInstrument(measured: EndpointMeasurement): string[] {
+  const notes: string[] = [];
+  const floor = measured.calibration?.latency;
+  if (floor && floor.count > 0) {
+    notes.push(
+      `Instrument floor: p50 ${formatDuration(floor.p50)}, p99 ${formatDuration(floor.p99)} — perfspec's own client timing ${floor.count} requests ` +
+        `(concurrency ${measured.calibration!.concurrency}) to a loopback responder it runs itself, measured in this run; that much of each figure is the instrument, not the endpoint.`,
+    );
+  } else {
+    notes.push(`Instrument floor not measured${measured.calibrationError ? `: ${measured.calibrationError}` : ''}.`);
+  }
+  if (measured.client === 'undici') {
+    notes.push("Timed through undici: perfspec's lean HTTP/1.1 client does not write this request as given, so the figures include undici's own overhead and no time to first byte.");
+  }
+  return notes;
+}
+
 export const endpointProbe: CheckProbe = {
   kind: 'endpoint',
   async run(check, ctx): Promise<ProbeResult> {
     const measured = await measureEndpoint(check, ctx);
     const w = measured.warm;
-    const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
+    const fmt = (summary: LatencySummary, ms: number) => (summary.count ? formatDuration(ms) : 'n/a');
+    const floor = measured.calibration?.latency;
+    const errorNotes = Object.keys(measured.errors).length ? [`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`] : [];
     return {
       kind: 'endpoint',
       verdicts: judgeEndpoint(check, measured),
       tables: [
         {
           title: 'Latency',
-          columns: ['cold', 'samples', 'p50', 'p90', 'p95', 'p99', 'max', 'mean', 'statuses'],
+          columns: ['cold', 'samples', 'p50', 'p90', 'p95', 'p99', 'max', 'mean', 'ttfb p50', 'statuses'],
           rows: [
             [
               measured.cold.durationMs === null ? 'n/a' : formatDuration(measured.cold.durationMs),
               String(w.count),
-              fmt(w.p50),
-              fmt(w.p90),
-              fmt(w.p95),
-              fmt(w.p99),
-              fmt(w.max),
-              fmt(w.mean),
+              fmt(w, w.p50),
+              fmt(w, w.p90),
+              fmt(w, w.p95),
+              fmt(w, w.p99),
+              fmt(w, w.max),
+              fmt(w, w.mean),
+              fmt(measured.ttfb, measured.ttfb.p50),
               formatCounts(new Map(Object.entries(measured.statuses))),
             ],
           ],
         },
+        ...(floor && floor.count > 0
+          ? [
+              {
+                title: 'Instrument floor (perfspec against its own loopback responder)',
+                columns: ['samples', 'p50', 'p90', 'p99', 'max', 'mean'],
+                rows: [[String(floor.count), fmt(floor, floor.p50), fmt(floor, floor.p90), fmt(floor, floor.p99), fmt(floor, floor.max), fmt(floor, floor.mean)]],
+              },
+            ]
+          : []),
       ],
-      notes: Object.keys(measured.errors).length ? [`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`] : [],
+      notes: [...errorNotes, ...describeInstrument(measured)],
       data: { ...measured, warmup: check.warmup, concurrency: check.concurrency },
     };
   },
