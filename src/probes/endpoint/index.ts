@@ -30,6 +30,10 @@ const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 export interface EndpointMeasurement {
   cold: { durationMs: number | null; status: number | null };
   warm: LatencySummary;
+  /** The measured spans as an HdrHistogram (compressed base64; LatencyHistogram.decode reads it), for exact merging and re-analysis. */
+  warmHistogram: string;
+  /** Wall-clock time the measured samples took (ms). */
+  sampledMs: number;
   /** Time to first byte of the measured responses (empty when undici sent them). */
   ttfb: LatencySummary;
   statuses: Record<string, number>;
@@ -113,6 +117,8 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext): P
   return {
     cold,
     warm: sampler.latency.summary(),
+    warmHistogram: sampler.latency.encode(),
+    sampledMs: sampler.sampledMs,
     ttfb: sampler.ttfb.summary(),
     statuses: Object.fromEntries(sampler.statuses),
     errors: Object.fromEntries(sampler.errors),

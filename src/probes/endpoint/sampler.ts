@@ -8,7 +8,7 @@
  * While sampling, the probe watches its own event loop (perf_hooks.monitorEventLoopDelay): a
  * loop that was late to read responses inflated the figures, and the statistics say so.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Http1Outcome } from '../../load/http/http1-client.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import { increment } from '../request-outcome.js';
@@ -49,6 +49,8 @@ export class EndpointSampler {
   unexpected = 0;
   expectationFailures = 0;
   firstExpectationFailure: ExpectationFailure | undefined;
+  /** Wall-clock time spent in sample() calls (ms): with the count, the request rate. */
+  sampledMs = 0;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   constructor(private readonly options: SamplerOptions) {}
@@ -61,9 +63,11 @@ export class EndpointSampler {
   /** Send `count` more measured requests, `concurrency` at a time. */
   async sample(count: number): Promise<void> {
     this.loopDelay.enable();
+    const started = performance.now();
     try {
       await this.run(count, true);
     } finally {
+      this.sampledMs += performance.now() - started;
       this.loopDelay.disable();
     }
   }
