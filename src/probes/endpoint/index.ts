@@ -110,6 +110,7 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext): P
     await sampler.warm(check.warmup);
     await sampler.sample(check.samples);
   } finally {
+    sampler.finish();
     ctx.signal.removeEventListener('abort', stop);
     transport.close();
   }

@@ -52,6 +52,7 @@ export class EndpointSampler {
   /** Wall-clock time spent in sample() calls (ms): with the count, the request rate. */
   sampledMs = 0;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  private monitoring = false;
 
   constructor(private readonly options: SamplerOptions) {}
 
@@ -60,16 +61,27 @@ export class EndpointSampler {
     return this.run(count, false);
   }
 
-  /** Send `count` more measured requests, `concurrency` at a time. */
+  /**
+   * Send `count` more measured requests, `concurrency` at a time. The loop-delay monitor starts
+   * with the first call and runs until finish(): re-enabling a stopped monitor would count the
+   * whole pause as one late tick.
+   */
   async sample(count: number): Promise<void> {
-    this.loopDelay.enable();
+    if (!this.monitoring) {
+      this.monitoring = true;
+      this.loopDelay.enable();
+    }
     const started = performance.now();
     try {
       await this.run(count, true);
     } finally {
       this.sampledMs += performance.now() - started;
-      this.loopDelay.disable();
     }
+  }
+
+  /** Stop watching the event loop (the figures stay readable). Idempotent. */
+  finish(): void {
+    this.loopDelay.disable();
   }
 
   eventLoopDelay(): EventLoopDelay {
