@@ -107,10 +107,11 @@ describe('EndpointSampler', () => {
   });
 
   it('sees its own event loop blocked while sampling, and not an idle pause between calls', async () => {
-    let n = 0;
-    // The 200th answer blocks the loop for 30 ms, as a slow expectation check or GC pause would.
+    let blockAfter = Infinity;
+    // One answer, 20 ms into sampling (the monitor has ticked by then), blocks the loop for 30 ms, as a slow check or GC pause would.
     const transport = scripted(() => {
-      if (++n === 200) {
+      if (performance.now() > blockAfter) {
+        blockAfter = Infinity;
         const until = performance.now() + 30;
         while (performance.now() < until) {
           // busy: the monitor's timer cannot run
@@ -121,6 +122,7 @@ describe('EndpointSampler', () => {
     const sampler = new EndpointSampler({ ...base, transport });
     expect(sampler.eventLoopDelay()).toEqual({ p50: null, p99: null, max: null, count: 0, resolutionMs: 5 });
     const started = performance.now();
+    blockAfter = started + 20;
     while (performance.now() - started < 80) await sampler.sample(50);
     const blocked = sampler.eventLoopDelay();
     expect(blocked.count).toBeGreaterThan(0);
