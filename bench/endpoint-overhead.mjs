@@ -7,9 +7,10 @@
  * machine hits every tool alike. perfspec runs as a user runs it: the built CLI, a spec with the
  * default warm-up, figures read from its JSON report (including the instrument floor it measured).
  * wrk and h2load come from Debian (wrk, nghttp2-client) and are installed with apt-get when missing.
- * Exposure is matched roughly: perfspec and h2load send BENCH_SAMPLES requests (10,000, about a second
- * at these speeds) and wrk runs BENCH_SECONDS (1, its shortest); a longer run meets more of the
- * machine's load spikes, which is what p99 is about. Each round prints what every tool sent.
+ * Exposure is matched roughly: perfspec and h2load send BENCH_SAMPLES requests (25,000, about a second
+ * at these speeds) and wrk runs BENCH_SECONDS (1, its shortest). It matters for p99: a stall of S ms
+ * in a run of T ms becomes a fraction S/T of wrk's corrected samples, so a shorter run suffers more
+ * from the same stall. Each round prints how long every tool measured.
  *
  * wrk (4.x) corrects its latencies for coordinated omission before printing them (stats_correct:
  * each recorded latency longer than twice the mean interval between requests adds synthetic samples
@@ -17,7 +18,7 @@
  * per-request figure. perfspec reports per-request spans; the bench applies the same correction
  * to perfspec's histogram (HdrHistogram's copyCorrectedForCoordinatedOmission, the same rule) and
  * compares like with like, printing the raw figure beside it.
- * Env: BENCH_ROUNDS (5), BENCH_SAMPLES (10000), BENCH_SECONDS (1).
+ * Env: BENCH_ROUNDS (5), BENCH_SAMPLES (25000), BENCH_SECONDS (1).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hdr = (await import(join(root, 'node_modules/hdr-histogram-js/dist/index.js'))).default;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const samples = Number(process.env.BENCH_SAMPLES ?? 10000);
+const samples = Number(process.env.BENCH_SAMPLES ?? 25000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 
 const SERVER = `
@@ -87,7 +88,7 @@ function runPerfspec(port, dir) {
     loopDelayP99: data.host.eventLoopDelay.p99 ?? NaN,
     client: data.client,
     requests: data.warm.count,
-    seconds: report.specs[0].checks[0].durationMs / 1000,
+    seconds: data.sampledMs / 1000,
   };
 }
 
@@ -139,7 +140,7 @@ try {
     const w = results.wrk.at(-1);
     const h = results.h2load.at(-1);
     console.log(
-      `round ${round}/${rounds}: perfspec p50 ${ms(p.p50)} p99 ${ms(p.p99)} (corrected ${ms(p.p99Corrected)}) mean ${ms(p.mean)} (floor p50 ${ms(p.floorP50)}; ${p.requests} req, check ${p.seconds.toFixed(1)}s)` +
+      `round ${round}/${rounds}: perfspec p50 ${ms(p.p50)} p99 ${ms(p.p99)} (corrected ${ms(p.p99Corrected)}) mean ${ms(p.mean)} (floor p50 ${ms(p.floorP50)}; ${p.requests} req in ${p.seconds.toFixed(1)}s)` +
         (w ? ` · wrk p50 ${ms(w.p50)} p99 ${ms(w.p99)} mean ${ms(w.mean)} (${w.requests} req in ${w.seconds.toFixed(1)}s)` : '') +
         (h ? ` · h2load mean ${ms(h.mean)}` : '') +
         ' ms',
