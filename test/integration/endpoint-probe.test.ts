@@ -218,6 +218,18 @@ describe('endpoint probe', () => {
     if (loop.count > 0) expect(loop.p50!).toBeLessThanOrEqual(loop.max!);
   });
 
+  it('leaves a request the lean client would not write to undici, as before, and says so', async () => {
+    const before = server.hits.get('/fast') ?? 0;
+    const planned = check('/fast', { samples: 3, warmup: 0, request: { method: 'GET', url: '/fast', headers: { 'x-note': 'a\r\nx-injected: 1' }, query: {} } });
+    const result = await endpointProbe.run(planned, context());
+    const data = result.data as unknown as EndpointMeasurement;
+    expect(data.client).toBe('undici');
+    // undici refuses the header as it always did: nothing reaches the server, every request is an error.
+    expect(data.errors).toEqual({ 'cold: other': 1, other: 3 });
+    expect((server.hits.get('/fast') ?? 0) - before).toBe(0);
+    expect(result.notes.some((note) => note.startsWith('Timed through undici'))).toBe(true);
+  });
+
   it('does not follow redirects: a 302 is counted as the status it is', async () => {
     const before = server.hits.get('/moved') ?? 0;
     const measured = await measureEndpoint(check('/moved', { samples: 5, warmup: 0 }), context());
