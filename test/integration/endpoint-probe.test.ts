@@ -193,8 +193,10 @@ describe('endpoint probe', () => {
       const held = headHeld.slice(-20);
       expect(measured.ttfb.p50).toBeGreaterThanOrEqual(percentile(held, 50) - 0.001);
       expect(Math.abs(measured.ttfb.p50 - percentile(held, 50))).toBeLessThanOrEqual(1);
-      // The time the server kept the body back after the head is in the total, not in the time to first byte.
-      expect(measured.warm.p50 - measured.ttfb.p50).toBeGreaterThanOrEqual(percentile(bodyGap.slice(-20), 50) - 1);
+      // The time the server kept the body back after the head is in the total, not in the time to first
+      // byte (were the two the same figure, the difference would be 0). Half the gap: a loaded machine
+      // may read a head late, which moves time from one side to the other but cannot remove it.
+      expect(measured.warm.p50 - measured.ttfb.p50).toBeGreaterThanOrEqual(percentile(bodyGap.slice(-20), 50) / 2);
     } finally {
       split.closeAllConnections();
       await new Promise((resolve) => split.close(resolve));
