@@ -6,7 +6,7 @@ import type { ProgressSink } from '../probes/types.js';
 import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResult } from '../report/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
-import { combineStatuses } from '../report/status.js';
+import { combineStatuses, summariseVerdicts } from '../report/status.js';
 import { runSpec, type EngineTables } from './run-spec.js';
 
 export interface RunOptions {
@@ -23,6 +23,8 @@ export interface RunOptions {
   setVars?: Record<string, string>;
   only?: string[];
   select?: Record<string, string>;
+  /** --repeat N: measure every check N times and judge the median run. */
+  repeat?: number;
   secrets: Set<string>;
   onSpecBegin?: (spec: LoadedSpec) => void;
   onCheckEnd?: (result: CheckResult) => void;
@@ -52,6 +54,7 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
         baseUrlOverride: options.baseUrlOverride,
         setVars: options.setVars ?? {},
         only: options.only,
+        repeat: options.repeat,
         select: options.select ?? {},
         secrets: options.secrets,
         onCheckEnd: options.onCheckEnd,
@@ -85,10 +88,7 @@ export function assembleResult(
     aborted: meta.aborted,
     specs,
     summary: {
-      verdicts: verdicts.length,
-      passed: verdicts.filter((verdict) => verdict.passed).length,
-      failed: verdicts.filter((verdict) => !verdict.passed && verdict.level === 'error').length,
-      warned: verdicts.filter((verdict) => !verdict.passed && verdict.level === 'warn').length,
+      ...summariseVerdicts(verdicts),
       errors: probeErrors + specs.reduce((sum, spec) => sum + spec.errors.length, 0),
     },
   };

@@ -71,7 +71,8 @@ export interface RunResult {
   /** True when the run was interrupted (Ctrl-C); the figures cover what ran until then. */
   aborted: boolean;
   specs: SpecResult[];
-  summary: { verdicts: number; passed: number; failed: number; warned: number; errors: number };
+  /** Verdict counts: each verdict once (inconclusive ones apart, whatever their policy), plus broken probes and spec errors. */
+  summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive: number; errors: number };
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;
 }

@@ -53,6 +53,10 @@ function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Record<
     concurrency: 1,
     timeoutMs: 2000,
     expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: 1,
+    maxSampleTimeMs: 1000,
+    repeat: 1,
     raw,
     ...overrides,
   };

@@ -18,6 +18,10 @@ function check(cache: Record<string, unknown>, level?: 'warn'): PlannedCheck {
     concurrency: 1,
     timeoutMs: 1000,
     expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: 1,
+    maxSampleTimeMs: 1000,
+    repeat: 1,
     raw: { cache, ...(level ? { level } : {}) },
   };
 }

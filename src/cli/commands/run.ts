@@ -14,7 +14,7 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
-import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 
 export interface RunCommandOptions {
   out: string;
@@ -43,6 +43,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  printWarnings((text) => proc.stderr.write(text), specs);
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
