@@ -21,12 +21,15 @@ export interface ScriptedServer {
   hits: Map<string, number>;
   /** Headers of the last request per path. */
   lastHeaders: Map<string, http.IncomingHttpHeaders>;
+  /** Per path: how long the server really held each delayed request (ms, from arrival to answer). */
+  held: Map<string, number[]>;
   close(): Promise<void>;
 }
 
 export async function startScriptedServer(routes: Record<string, Route>): Promise<ScriptedServer> {
   const hits = new Map<string, number>();
   const lastHeaders = new Map<string, http.IncomingHttpHeaders>();
+  const held = new Map<string, number[]>();
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const index = hits.get(path) ?? 0;
@@ -45,7 +48,14 @@ export async function startScriptedServer(routes: Record<string, Route>): Promis
       res.setHeader('content-type', 'application/json');
       res.end(typeof route.body === 'function' ? route.body(index) : (route.body ?? '{"ok":true}'));
     };
-    if (route.delayMs) setTimeout(answer, route.delayMs);
+    const arrived = performance.now();
+    if (route.delayMs) {
+      setTimeout(() => {
+        // Timers may fire a little early or (on a loaded machine) late: record what was really held.
+        held.set(path, [...(held.get(path) ?? []), performance.now() - arrived]);
+        answer();
+      }, route.delayMs);
+    }
     else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,6 +65,7 @@ export async function startScriptedServer(routes: Record<string, Route>): Promis
     port,
     hits,
     lastHeaders,
+    held,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -63,12 +63,22 @@ function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Record<
 }
 
 describe('endpoint probe', () => {
-  it('reports the p50 of a 20 ms endpoint within ±3 ms', async () => {
+  it('reports the p50 of a 20 ms endpoint: never below what the server held, above it by no more than a fast request costs', async () => {
+    server.held.set('/delay-20', []);
     const measured = await measureEndpoint(check('/delay-20', { samples: 40 }), context());
+    const held = server.held.get('/delay-20')!.slice(-40);
+    // Judged against the machine's own overhead measured right after, not a constant a loaded machine can break.
+    const fast = await measureEndpoint(check('/fast', { samples: 40 }), context());
     expect(measured.warm.count).toBe(40);
-    expect(measured.warm.p50).toBeGreaterThanOrEqual(20);
-    expect(Math.abs(measured.warm.p50 - 20)).toBeLessThanOrEqual(3);
-    expect(measured.warm.min).toBeGreaterThanOrEqual(20);
+    // Histogram buckets are 0.1 % wide at 20 ms: 0.05 ms of slack for rounding.
+    const heldMin = Math.min(...held);
+    const heldMedian = [...held].sort((a, b) => a - b)[19];
+    expect(measured.warm.min).toBeGreaterThanOrEqual(heldMin - 0.05);
+    expect(measured.warm.p50).toBeGreaterThanOrEqual(heldMedian - 0.05);
+    expect(measured.warm.p50 - heldMedian).toBeLessThanOrEqual(fast.warm.max + 5);
+    // The interval brackets the point estimate and cannot reach below the server's hold.
+    expect(measured.estimates.p50.lower).toBeGreaterThanOrEqual(heldMin - 0.05);
+    expect(measured.estimates.p50.upper!).toBeGreaterThanOrEqual(measured.warm.p50);
   });
 
   it('sends one cold request, then the warm-up, then exactly the samples — and measures only the samples', async () => {
@@ -102,13 +112,50 @@ describe('endpoint probe', () => {
     expect(result.verdicts.find((verdict) => verdict.metric === 'status')).toMatchObject({ passed: false, actual: '2× timeout' });
   });
 
-  it('judges latency budgets from the measured percentiles', async () => {
-    const planned = check('/delay-20', { samples: 20 }, { latency: { p50: '< 10ms', p95: '< 200ms' } });
+  it('judges latency budgets by their interval: a server holding 20 ms fails p50 < 10ms outright', async () => {
+    const planned = check('/delay-20', { samples: 20 }, { latency: { p50: '< 10ms', p95: '< 2s' } });
     const result = await endpointProbe.run(planned, context());
     const byMetric = Object.fromEntries(result.verdicts.map((verdict) => [verdict.metric, verdict]));
-    expect(byMetric['latency.p50'].passed).toBe(false);
-    expect(byMetric['latency.p50'].actualValue).toBeGreaterThanOrEqual(20);
-    expect(byMetric['latency.p95'].passed).toBe(true);
+    // A failure measured twice on a saturated host is inconclusive by rule (the machine is shared).
+    const data = result.data as { attempts: Array<{ host: { saturated: boolean } }> };
+    const saturatedTwice = data.attempts.length === 2 && data.attempts.every((a) => a.host.saturated);
+    expect(byMetric['latency.p50']).toMatchObject({ outcome: saturatedTwice ? 'inconclusive' : 'fail', passed: false });
+    if (saturatedTwice) expect(byMetric['latency.p50'].message).toContain('saturated');
+    expect(byMetric['latency.p50'].interval!.lower).toBeGreaterThanOrEqual(19);
+    // 20 samples cannot bound a p95 from above (72 can): without adaptive sampling it cannot pass.
+    expect(byMetric['latency.p95']).toMatchObject({ outcome: 'inconclusive', interval: { upper: null, samples: 20, samplesNeeded: 72 } });
+    expect(result.notes.join(' ')).toContain('fewer than the 72');
+  });
+
+  it('samples adaptively until the verdict is conclusive', async () => {
+    const before = server.hits.get('/delay-20') ?? 0;
+    const planned = check('/delay-20', { samples: 20, warmup: 0, maxSamples: 200, maxSampleTimeMs: 30_000 }, { latency: { p95: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    const p95 = result.verdicts.find((verdict) => verdict.metric === 'latency.p95')!;
+    expect(p95.outcome).toBe('pass');
+    const data = result.data as { warm: { count: number }; adaptive: { stoppedBy: string; samples: number } };
+    // 20, then straight to the 72 a p95 needs: no more requests than the server answered.
+    expect(data.adaptive).toMatchObject({ stoppedBy: 'conclusive', samples: 72 });
+    expect(data.warm.count).toBe(72);
+    expect((server.hits.get('/delay-20') ?? 0) - before).toBe(1 + 72);
+  });
+
+  it('stops adaptive sampling at maxSamples and leaves the verdict inconclusive', async () => {
+    const planned = check('/delay-20', { samples: 10, warmup: 0, maxSamples: 30, maxSampleTimeMs: 30_000 }, { latency: { p99: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    expect(result.verdicts.find((verdict) => verdict.metric === 'latency.p99')).toMatchObject({ outcome: 'inconclusive' });
+    expect(result.data).toMatchObject({ warm: { count: 30 }, adaptive: { stoppedBy: 'maxSamples', samples: 30 } });
+  });
+
+  it('repeat: measures N times and judges the median run, every run in the report', async () => {
+    const planned = check('/delay-20', { samples: 5, warmup: 0, repeat: 3 }, { latency: { max: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    const data = result.data as { runs: Array<{ warm: { count: number; max: number } }>; medianRun: number; rankedBy: string };
+    expect(data.runs).toHaveLength(3);
+    expect(data.rankedBy).toBe('max');
+    const sorted = data.runs.map((run) => run.warm.max).sort((a, b) => a - b);
+    expect(data.runs[data.medianRun].warm.max).toBe(sorted[1]);
+    expect(result.tables.find((table) => table.title.startsWith('Runs'))!.rows).toHaveLength(3);
   });
 
   it('checks expect.json on every measured response', async () => {

@@ -11,7 +11,7 @@ import type { TtlSummary } from '../../sources/redis/ttl-stats.js';
 import { formatValue } from '../../units/budget.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatBytes } from '../../units/quantity.js';
-import { judgeBudget, judgeCondition, judgeTolerance, type JudgeInput } from '../../verdict/judge.js';
+import { judgeBudget, judgeCondition, judgeEstimate, judgeTolerance, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
 import type { CacheConfig } from './config.js';
 
@@ -93,7 +93,10 @@ export function judgeCache(checkName: string, config: CacheConfig, m: CacheMeasu
   }
 
   if (config.hitLatency) {
-    const verdict = judgeBudget(input('cache.hitLatency'), config.hitLatency, m.hitLatency?.p95Ms ?? null);
+    // p95 of the GET round trips, judged by its confidence interval (older measurements without one: the point value).
+    const verdict = m.hitLatency?.p95
+      ? judgeEstimate(input('cache.hitLatency'), config.hitLatency, m.hitLatency.p95)
+      : judgeBudget(input('cache.hitLatency'), config.hitLatency, m.hitLatency?.p95Ms ?? null);
     verdicts.push(
       m.hitLatency
         ? { ...verdict, message: `${verdict.message} (p95 of ${m.hitLatency.samples} Redis GET round trips)` }
