@@ -8,6 +8,7 @@ import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { combineStatuses, summariseVerdicts } from '../report/status.js';
 import { runSpec, type EngineTables } from './run-spec.js';
+import { startEnvironment, type RunEnvironment } from '../report/environment.js';
 
 export interface RunOptions {
   http: HttpClient;
@@ -37,6 +38,7 @@ export function createRunId(date: Date): string {
 export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promise<RunResult> {
   const startedAt = options.wallClock();
   const started = options.now();
+  const environment = startEnvironment(options.version);
   const runId = createRunId(startedAt);
   const results: SpecResult[] = [];
   for (const loaded of specs) {
@@ -68,12 +70,13 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
     durationMs: options.now() - started,
     aborted: options.signal.aborted,
     version: options.version,
+    environment: environment.finish(specs.map((loaded) => options.baseUrlOverride ?? loaded.spec.target.baseUrl)),
   });
 }
 
 export function assembleResult(
   specs: SpecResult[],
-  meta: { runId: string; startedAt: Date; finishedAt: Date; durationMs: number; aborted: boolean; version: string },
+  meta: { runId: string; startedAt: Date; finishedAt: Date; durationMs: number; aborted: boolean; version: string; environment?: RunEnvironment },
 ): RunResult {
   const verdicts = specs.flatMap((spec) => spec.checks.flatMap((check) => check.probes.flatMap((probe) => probe.verdicts)));
   const probeErrors = specs.flatMap((spec) => spec.checks.flatMap((check) => check.probes.filter((probe) => probe.error))).length;
@@ -87,6 +90,7 @@ export function assembleResult(
     status: combineStatuses(specs.map((spec) => spec.status)),
     aborted: meta.aborted,
     specs,
+    ...(meta.environment ? { environment: meta.environment } : {}),
     summary: {
       ...summariseVerdicts(verdicts),
       errors: probeErrors + specs.reduce((sum, spec) => sum + spec.errors.length, 0),

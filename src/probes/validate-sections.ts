@@ -58,7 +58,8 @@ export function warnAboutSections(spec: PerfspecSpec): SectionProblem[] {
   const warnings: SectionProblem[] = [];
   for (const check of planChecks(spec)) {
     const latency = check.raw.latency as Record<string, unknown> | undefined;
-    for (const budget of unboundedBudgets(latency, check.samples)) {
+    // Adaptive sampling can go up to maxSamples: only a budget that even maxSamples cannot bound is a problem.
+    for (const budget of unboundedBudgets(latency, check.maxSamples)) {
       warnings.push({ path: ['checks', check.index, 'latency', budget.key], message: describeUnbounded(budget, check.samples, check.maxSamples) });
     }
   }

@@ -8,6 +8,7 @@ import type { Reporter, ReporterContext } from './reporters.js';
 import { formatDuration } from '../units/duration.js';
 import { standingOf } from '../verdict/types.js';
 import { verdictWord } from './view-model.js';
+import { describeEnvironment } from './environment.js';
 
 export function createConsoleReporter(ctx: ReporterContext): Reporter {
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
@@ -67,6 +68,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       const s = result.summary;
       const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.inconclusive} inconclusive, ${s.errors} errors`;
       const headline = result.aborted ? 'ABORTED' : result.status === 'passed' || result.status === 'warned' ? 'PASSED' : result.status === 'failed' ? 'FAILED' : 'ERROR';
+      if (result.environment) out(chalk.gray(`\nEnvironment: ${describeEnvironment(result.environment)}`));
       out(`\n${paint[result.aborted ? 'error' : result.status](chalk.bold(headline))}  ${verdictLine}  ${chalk.gray(formatDuration(result.durationMs))}`);
       return [];
     },

@@ -4,6 +4,7 @@
  */
 import type { Comparison } from '../verdict/baseline.js';
 import type { Verdict } from '../verdict/types.js';
+import type { RunEnvironment } from './environment.js';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -73,6 +74,8 @@ export interface RunResult {
   specs: SpecResult[];
   /** Verdict counts: each verdict once (inconclusive ones apart, whatever their policy), plus broken probes and spec errors. */
   summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive: number; errors: number };
+  /** Where the run ran (host CPUs and load, versions, targets without credentials). */
+  environment?: RunEnvironment;
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;
 }

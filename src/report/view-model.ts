@@ -4,6 +4,7 @@
  */
 import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
+import { describeEnvironment } from './environment.js';
 import { standingOf, type Standing, type Verdict } from '../verdict/types.js';
 
 /** Status words for the HTML report (no emoji: not every machine has a font for them). */
@@ -102,6 +103,8 @@ export interface ReportView {
   duration: string;
   tool: string;
   summary: RunResult['summary'];
+  /** One line about the host and versions, or '' for results without it. */
+  environment: string;
   specs: SpecView[];
   /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
   rows: VerdictRow[];
@@ -178,6 +181,7 @@ export function buildReportView(result: RunResult): ReportView {
     duration: formatDuration(result.durationMs),
     tool: `${result.tool.name} ${result.tool.version}`,
     summary: result.summary,
+    environment: result.environment ? describeEnvironment(result.environment) : '',
     specs,
     rows,
     failures: rows.filter((row) => !row.passed),

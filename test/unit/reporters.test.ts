@@ -10,6 +10,7 @@ import type { SpecResult } from '../../src/report/result.js';
 import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
 import { judgeBudget, judgeEstimate } from '../../src/verdict/judge.js';
 import { applyInconclusivePolicy, statusOfProbes } from '../../src/report/status.js';
+import { startEnvironment } from '../../src/report/environment.js';
 import { parseBudget } from '../../src/units/budget.js';
 
 function sampleResult(options: { aborted?: boolean } = {}) {
@@ -82,7 +83,8 @@ function inconclusiveResult(policy: 'warn' | 'fail') {
   const verdicts = applyInconclusivePolicy([judgeEstimate({ check: 'SSO', probe: 'endpoint', metric: 'latency.p95' }, parseBudget('< 5ms', 'duration')!, estimate)], policy);
   const probes = [{ kind: 'endpoint', verdicts, tables: [], notes: [], data: {} }];
   const spec: SpecResult = { file: 's.yaml', name: 'S', status: statusOfProbes(probes), errors: [], checks: [{ name: 'SSO', section: 'check', status: statusOfProbes(probes), durationMs: 1, probes }] };
-  return assembleResult([spec], { runId: 'r', startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't' });
+  const environment = startEnvironment('0.1.0').finish(['http://user:pw@127.0.0.1:8123/api?key=abc']);
+  return assembleResult([spec], { runId: 'r', startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't', environment });
 }
 
 describe('inconclusive verdicts', () => {
@@ -103,6 +105,12 @@ describe('inconclusive verdicts', () => {
     expect(stdout).toContain('4.9ms (4.5–5.3ms, n=80)');
     expect(stdout).toContain('INCONCLUSIVE');
     expect(stdout).toContain('1 inconclusive');
+    // The environment is recorded, the target without credentials or query string.
+    expect(json.environment).toMatchObject({ perfspec: '0.1.0', node: process.version, targets: ['http://***@127.0.0.1:8123/api'] });
+    expect(json.environment.cpus).toBeGreaterThan(0);
+    expect(stdout).toMatch(/Environment: \d+ CPUs .*load average/);
+    expect(await read('perfspec-report.md')).toContain('Environment:');
+    expect(JSON.stringify(json)).not.toContain('pw@');
     expect(await read('perfspec-report.md')).toContain('❔');
     expect(await read('perfspec-junit.xml')).toContain('INCONCLUSIVE: p95 4.9ms (4.5–5.3ms, n=80)');
     expect(await read('perfspec-report.html')).toContain('INCONCLUSIVE');

@@ -24,6 +24,7 @@ export interface RunCommandOptions {
   only: string[];
   profile?: string;
   baseline?: string;
+  repeat?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
@@ -34,6 +35,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   }
   if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
+  }
+  const repeat = options.repeat === undefined ? undefined : Number(options.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 50)) {
+    throw new PerfspecError('PS_USAGE', `--repeat expects a whole number from 1 to 50, got "${options.repeat}"`);
   }
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
@@ -88,6 +93,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       baseUrlOverride: options.baseUrl,
       setVars,
       only: options.only,
+      repeat,
       select: options.profile ? { profile: options.profile } : {},
       secrets,
       onSpecBegin: (loaded) => {

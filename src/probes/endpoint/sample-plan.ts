@@ -35,11 +35,9 @@ export function unboundedBudgets(latency: Record<string, unknown> | undefined, s
     .filter(({ needed }) => samples < needed);
 }
 
-/** The validate warning for one such budget. */
+/** The validate warning for a budget that even maxSamples cannot bound. */
 export function describeUnbounded(budget: UnboundedBudget, samples: number, maxSamples: number): string {
   const what = budget.key === 'mean' ? 'the mean' : budget.key;
-  const base = `${samples} samples cannot bound ${what} at 95 % confidence (it needs at least ${budget.needed}): with ${samples} it can fail but never pass`;
-  return maxSamples >= budget.needed
-    ? `${base}; adaptive sampling will take up to ${maxSamples} — set samples: ${budget.needed} to measure it in one go`
-    : `${base}, and maxSamples ${maxSamples} cannot reach it either — set samples (or maxSamples) to at least ${budget.needed}`;
+  const taken = maxSamples > samples ? `${samples} samples (at most ${maxSamples} with adaptive sampling)` : `${samples} samples`;
+  return `${taken} cannot bound ${what} at 95 % confidence: it needs at least ${budget.needed}, so this budget can fail but never pass — set maxSamples (or samples) to at least ${budget.needed}`;
 }

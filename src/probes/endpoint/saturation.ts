@@ -8,7 +8,7 @@ import type { HostLoad } from '../../metrics/host-monitor.js';
 import type { Verdict } from '../../verdict/types.js';
 
 export function isLatencyVerdict(verdict: Verdict): boolean {
-  return verdict.metric.startsWith('latency.');
+  return verdict.metric.startsWith('latency.') || verdict.metric === 'cache.hitLatency';
 }
 
 /** A measurement worth repeating: some latency budget failed while the host was saturated. */
