@@ -85,7 +85,7 @@ function runPerfspec(port, dir) {
     mean: data.warm.mean,
     floorP50: data.calibration?.latency.p50 ?? NaN,
     floorP99: data.calibration?.latency.p99 ?? NaN,
-    loopDelayP99: data.host.eventLoopDelay.p99 ?? NaN,
+    loopDelayP99: data.host?.eventLoopDelayP99Ms ?? NaN,
     client: data.client,
     requests: data.warm.count,
     seconds: data.sampledMs / 1000,

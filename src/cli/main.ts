@@ -36,6 +36,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
+    .option('--repeat <n>', 'measure every check n times and judge the median run (overrides repeat in the specs)')
     .action(async (specs: string[], options) => {
       exitCode = await runCommand(proc, specs, options);
     });

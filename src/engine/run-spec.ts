@@ -8,7 +8,7 @@ import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
 import { isSecretVariable, redactUrl } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
-import { combineStatuses, statusOfProbes } from '../report/status.js';
+import { applyInconclusivePolicy, combineStatuses, statusOfProbes } from '../report/status.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
@@ -39,6 +39,8 @@ export interface RunSpecOptions {
   select: Record<string, string>;
   /** Every value that must not appear in reports (captured variables are added as they appear). */
   secrets: Set<string>;
+  /** --repeat: measure every check this many times (overrides `repeat` in the spec). */
+  repeat?: number;
   /** Called when a check finishes, for live reporters. */
   onCheckEnd?: (result: CheckResult) => void;
 }
@@ -93,14 +95,15 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       specDir: loaded.dir,
     };
 
-    for (const check of planChecks(spec, options.only)) {
+    for (const check of planChecks(spec, options.only, options.repeat)) {
       if (options.signal.aborted) break;
       const started = options.now();
       const probes: ProbeResult[] = [];
       for (const probe of options.tables.checkProbes) {
         if (probe.key !== undefined && check.raw[probe.key] === undefined) continue;
         if (options.signal.aborted) break;
-        probes.push(await runProbeSafely(probe.kind, () => probe.run(check, ctx)));
+        const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, ctx));
+        probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
       const request = `${check.request.method} ${check.request.url}`;
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
@@ -113,7 +116,10 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       if (section === undefined || options.signal.aborted) continue;
       try {
         const results = await probe.run(section, ctx, { select: options.select });
-        for (const checkResult of results) {
+        for (const judged of results) {
+          // Spec-level sections (load) follow defaults.inconclusive.
+          const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));
+          const checkResult: CheckResult = { ...judged, probes, status: judged.status === 'skipped' ? judged.status : statusOfProbes(probes) };
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
         }

@@ -8,6 +8,27 @@
  */
 export type Duration = string | number;
 /**
+ * How a latency verdict the data cannot settle counts (its confidence interval straddles the budget even after adaptive sampling, or it failed only while the host was saturated). warn (default): reported as INCONCLUSIVE, exit code unaffected; fail: fails the check (exit code 1).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "inconclusivePolicy".
+ */
+export type InconclusivePolicy = 'warn' | 'fail';
+/**
+ * Adaptive sampling: while a latency budget is inconclusive, keep sampling up to this many measured requests in all (default: 8 × samples, at least the samples its percentiles need, at most 2000). Set it equal to samples to turn adaptive sampling off.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "maxSamples".
+ */
+export type MaxSamples = number;
+/**
+ * Measure the check this many times and judge the median run (by the check's first latency figure), as Lighthouse CI does; every run's figures are in the report (default 1; --repeat overrides).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "repeat".
+ */
+export type Repeat = number;
+/**
  * METHOD and path (relative to target.baseUrl) or absolute URL: "GET /api/v1/users/me".
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -207,6 +228,13 @@ export type BytesBudget = string;
  * via the `definition` "toleranceDuration".
  */
 export type ToleranceDuration = string;
+/**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "maxSampleTime".
+ */
+export type MaxSampleTime = string | number;
 
 /**
  * A perfspec spec: endpoint latency budgets, PostgreSQL query budgets, Redis cache targets and load profiles, judged against a running API.
@@ -380,6 +408,13 @@ export interface Defaults {
    */
   concurrency?: number;
   timeout?: Duration;
+  inconclusive?: InconclusivePolicy;
+  maxSamples?: MaxSamples;
+  /**
+   * Adaptive sampling stops after this much sampling time for the check (default 20s), conclusive or not.
+   */
+  maxSampleTime?: string | number;
+  repeat?: Repeat;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}.
@@ -471,13 +506,20 @@ export interface Check {
   concurrency?: number;
   timeout?: Duration;
   level?: Level;
+  inconclusive?: InconclusivePolicy;
+  maxSamples?: MaxSamples;
+  /**
+   * Adaptive sampling stops after this much sampling time for the check (default 20s), conclusive or not.
+   */
+  maxSampleTime?: string | number;
+  repeat?: Repeat;
   expect?: Expect;
   latency?: LatencyBudgets;
   queries?: QueriesBudget;
   cache?: CacheBudget;
 }
 /**
- * Latency budgets on the warm samples (warm-up excluded).
+ * Latency budgets on the warm samples (warm-up excluded). Percentiles and the mean are judged by their 95 % confidence interval: pass when it lies within the budget, fail when it lies wholly outside, otherwise inconclusive (more samples are taken up to maxSamples). A percentile needs enough samples to be bounded at all: p90 ≥ 35, p95 ≥ 72, p99 ≥ 368.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "latencyBudgets".

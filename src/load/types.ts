@@ -4,6 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
 export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
@@ -164,6 +165,8 @@ export interface RequestStats {
   errorRate: number;
   throughput: number;
   latency: LatencySummary;
+  /** Percentiles and the mean with their 95 % confidence intervals (what thresholds judge). */
+  estimates?: LatencyEstimates;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }

@@ -37,6 +37,14 @@ export interface PlannedCheck {
   timeoutMs: number;
   /** Statuses that count as success. */
   expectStatus: number[];
+  /** How inconclusive verdicts of this check count (default warn). */
+  inconclusive: 'warn' | 'fail';
+  /** Adaptive sampling: at most this many measured requests while a latency budget is inconclusive. */
+  maxSamples: number;
+  /** Adaptive sampling: at most this much sampling time (ms). */
+  maxSampleTimeMs: number;
+  /** Measure the check this many times and judge the median run. */
+  repeat: number;
   /** The check as written (after env interpolation): each probe reads its own key. */
   raw: Record<string, unknown>;
 }

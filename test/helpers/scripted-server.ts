@@ -61,6 +61,7 @@ export async function startScriptedServer(routes: Record<string, Route>): Promis
       res.end(typeof route.body === 'function' ? route.body(index) : (route.body ?? '{"ok":true}'));
       (held.get(path) ?? held.set(path, []).get(path)!).push(performance.now() - arrived);
     };
+    // Timers may fire a little early or (on a loaded machine) late: `held` records what really was.
     if (route.delayMs) setTimeout(answer, route.delayMs);
     else answer();
   });

@@ -64,6 +64,10 @@ function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Record<
     concurrency: 1,
     timeoutMs: 2000,
     expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: 1,
+    maxSampleTimeMs: 1000,
+    repeat: 1,
     raw,
     ...overrides,
   };
@@ -73,15 +77,20 @@ describe('endpoint probe', () => {
   it('reports the p50 of a 20 ms endpoint within ±1 ms of what the server really held', async () => {
     server.held.set('/delay-20', []);
     const measured = await measureEndpoint(check('/delay-20', { samples: 40 }), context());
+    const held = server.held.get('/delay-20')!.slice(-40);
     expect(measured.warm.count).toBe(40);
     expect(measured.client).toBe('http1');
     // The server's own clock: from each request's arrival to its response's end (cold + warm-up + samples).
-    const held = server.held.get('/delay-20')!.slice(-40);
     expect(held).toHaveLength(40);
     expect(Math.abs(measured.warm.p50 - percentile(held, 50))).toBeLessThanOrEqual(1);
-    // Every span contains its request's stay on the server, so no figure can be below what the server held.
-    expect(measured.warm.min).toBeGreaterThanOrEqual(Math.min(...held) - 0.001);
-    expect(measured.warm.p50).toBeGreaterThanOrEqual(percentile(held, 50) - 0.001);
+    // Every span contains its request's stay on the server, so no figure can be below what the server
+    // held. Histogram buckets are 0.1 % wide at 20 ms: 0.05 ms of slack for rounding.
+    const heldMin = Math.min(...held);
+    expect(measured.warm.min).toBeGreaterThanOrEqual(heldMin - 0.05);
+    expect(measured.warm.p50).toBeGreaterThanOrEqual(percentile(held, 50) - 0.05);
+    // The interval brackets the point estimate and cannot reach below the server's hold.
+    expect(measured.estimates.p50.lower).toBeGreaterThanOrEqual(heldMin - 0.05);
+    expect(measured.estimates.p50.upper!).toBeGreaterThanOrEqual(measured.warm.p50);
   });
 
   it('sends one cold request, then the warm-up, then exactly the samples — and measures only the samples', async () => {
@@ -115,13 +124,50 @@ describe('endpoint probe', () => {
     expect(result.verdicts.find((verdict) => verdict.metric === 'status')).toMatchObject({ passed: false, actual: '2× timeout' });
   });
 
-  it('judges latency budgets from the measured percentiles', async () => {
-    const planned = check('/delay-20', { samples: 20 }, { latency: { p50: '< 10ms', p95: '< 200ms' } });
+  it('judges latency budgets by their interval: a server holding 20 ms fails p50 < 10ms outright', async () => {
+    const planned = check('/delay-20', { samples: 20 }, { latency: { p50: '< 10ms', p95: '< 2s' } });
     const result = await endpointProbe.run(planned, context());
     const byMetric = Object.fromEntries(result.verdicts.map((verdict) => [verdict.metric, verdict]));
-    expect(byMetric['latency.p50'].passed).toBe(false);
-    expect(byMetric['latency.p50'].actualValue).toBeGreaterThanOrEqual(20);
-    expect(byMetric['latency.p95'].passed).toBe(true);
+    // A failure measured twice on a saturated host is inconclusive by rule (the machine is shared).
+    const data = result.data as { attempts: Array<{ host: { saturated: boolean } }> };
+    const saturatedTwice = data.attempts.length === 2 && data.attempts.every((a) => a.host.saturated);
+    expect(byMetric['latency.p50']).toMatchObject({ outcome: saturatedTwice ? 'inconclusive' : 'fail', passed: false });
+    if (saturatedTwice) expect(byMetric['latency.p50'].message).toContain('saturated');
+    expect(byMetric['latency.p50'].interval!.lower).toBeGreaterThanOrEqual(19);
+    // 20 samples cannot bound a p95 from above (72 can): without adaptive sampling it cannot pass.
+    expect(byMetric['latency.p95']).toMatchObject({ outcome: 'inconclusive', interval: { upper: null, samples: 20, samplesNeeded: 72 } });
+    expect(result.notes.join(' ')).toContain('fewer than the 72');
+  });
+
+  it('samples adaptively until the verdict is conclusive', async () => {
+    const before = server.hits.get('/delay-20') ?? 0;
+    const planned = check('/delay-20', { samples: 20, warmup: 0, maxSamples: 200, maxSampleTimeMs: 30_000 }, { latency: { p95: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    const p95 = result.verdicts.find((verdict) => verdict.metric === 'latency.p95')!;
+    expect(p95.outcome).toBe('pass');
+    const data = result.data as { warm: { count: number }; adaptive: { stoppedBy: string; samples: number } };
+    // 20, then straight to the 72 a p95 needs: no more requests than the server answered.
+    expect(data.adaptive).toMatchObject({ stoppedBy: 'conclusive', samples: 72 });
+    expect(data.warm.count).toBe(72);
+    expect((server.hits.get('/delay-20') ?? 0) - before).toBe(1 + 72);
+  });
+
+  it('stops adaptive sampling at maxSamples and leaves the verdict inconclusive', async () => {
+    const planned = check('/delay-20', { samples: 10, warmup: 0, maxSamples: 30, maxSampleTimeMs: 30_000 }, { latency: { p99: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    expect(result.verdicts.find((verdict) => verdict.metric === 'latency.p99')).toMatchObject({ outcome: 'inconclusive' });
+    expect(result.data).toMatchObject({ warm: { count: 30 }, adaptive: { stoppedBy: 'maxSamples', samples: 30 } });
+  });
+
+  it('repeat: measures N times and judges the median run, every run in the report', async () => {
+    const planned = check('/delay-20', { samples: 5, warmup: 0, repeat: 3 }, { latency: { max: '< 2s' } });
+    const result = await endpointProbe.run(planned, context());
+    const data = result.data as { runs: Array<{ warm: { count: number; max: number } }>; medianRun: number; rankedBy: string };
+    expect(data.runs).toHaveLength(3);
+    expect(data.rankedBy).toBe('max');
+    const sorted = data.runs.map((run) => run.warm.max).sort((a, b) => a - b);
+    expect(data.runs[data.medianRun].warm.max).toBe(sorted[1]);
+    expect(result.tables.find((table) => table.title.startsWith('Runs'))!.rows).toHaveLength(3);
   });
 
   it('checks expect.json on every measured response', async () => {
@@ -191,7 +237,7 @@ describe('endpoint probe', () => {
       expect(measured.ttfb.max).toBeLessThanOrEqual(measured.warm.max);
       expect(measured.ttfb.p50).toBeLessThanOrEqual(measured.warm.p50);
       const held = headHeld.slice(-20);
-      expect(measured.ttfb.p50).toBeGreaterThanOrEqual(percentile(held, 50) - 0.001);
+      expect(measured.ttfb.p50).toBeGreaterThanOrEqual(percentile(held, 50) - 0.05);
       expect(Math.abs(measured.ttfb.p50 - percentile(held, 50))).toBeLessThanOrEqual(1);
       // The time the server kept the body back after the head is in the total, not in the time to first
       // byte (were the two the same figure, the difference would be 0). Half the gap: a loaded machine
@@ -214,10 +260,8 @@ describe('endpoint probe', () => {
     expect(data.calibration!.ttfb.p50).toBeLessThanOrEqual(data.calibration!.latency.p50);
     expect(result.notes.find((note) => note.startsWith('Instrument floor: p50 '))).toBeDefined();
     expect(result.tables.map((table) => table.title)).toContain('Instrument floor (perfspec against its own loopback responder)');
-    // The probe's own event loop while sampling, for the statistics.
-    const loop = data.host.eventLoopDelay;
-    expect(loop.resolutionMs).toBeGreaterThan(0);
-    if (loop.count > 0) expect(loop.p50!).toBeLessThanOrEqual(loop.max!);
+    // The probe's own event-loop delay over the measurement (the host monitor's), for the saturation rule.
+    expect(typeof (result.data as { host: { eventLoopDelayP99Ms: number } }).host.eventLoopDelayP99Ms).toBe('number');
   });
 
   it('leaves a request the lean client would not write to undici, as before, and says so', async () => {

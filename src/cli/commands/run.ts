@@ -14,7 +14,7 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
-import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 
 export interface RunCommandOptions {
   out: string;
@@ -24,6 +24,7 @@ export interface RunCommandOptions {
   only: string[];
   profile?: string;
   baseline?: string;
+  repeat?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
@@ -35,6 +36,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
+  const repeat = options.repeat === undefined ? undefined : Number(options.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 50)) {
+    throw new PerfspecError('PS_USAGE', `--repeat expects a whole number from 1 to 50, got "${options.repeat}"`);
+  }
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
@@ -43,6 +48,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  printWarnings((text) => proc.stderr.write(text), specs);
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -87,6 +93,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       baseUrlOverride: options.baseUrl,
       setVars,
       only: options.only,
+      repeat,
       select: options.profile ? { profile: options.profile } : {},
       secrets,
       onSpecBegin: (loaded) => {

@@ -84,7 +84,6 @@ export async function measureInstrumentFloor(concurrency: number, signal: AbortS
     await sampler.warm(Math.max(CALIBRATION_WARMUP, concurrency));
     await sampler.sample(CALIBRATION_SAMPLES);
   } finally {
-    sampler.finish();
     transport.close();
   }
   const errors = [...sampler.errors.values()].reduce((sum, count) => sum + count, 0);

@@ -5,18 +5,15 @@
  * Each concurrency slot sends its next request from inside the previous one's callback, after
  * that one has been recorded: no timer, abort signal or promise per request, and the probe's own
  * bookkeeping (histogram, status and body checks, progress) runs between spans, never inside one.
- * While sampling, the probe watches its own event loop (perf_hooks.monitorEventLoopDelay): a
- * loop that was late to read responses inflated the figures, and the statistics say so.
+ * The probe's own event-loop delay is watched around the whole measurement by the host monitor
+ * (src/metrics/host-monitor.ts), not here: one timer, one figure.
  */
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Http1Outcome } from '../../load/http/http1-client.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import { increment } from '../request-outcome.js';
 import { checkJsonExpectations, type ExpectationFailure } from './expectations.js';
 import { errorOf, type TimedTransport } from './transport.js';
-
-/** How often the loop-delay monitor looks (ms): fine enough for short runs, one cheap timer. */
-export const LOOP_DELAY_RESOLUTION_MS = 5;
 
 export interface SamplerOptions {
   transport: TimedTransport;
@@ -27,16 +24,6 @@ export interface SamplerOptions {
   signal: AbortSignal;
   /** Called now and then while sampling (every few percent), never per request. */
   onProgress?: (done: number, of: number) => void;
-}
-
-/** How late the probe's own event loop was while sampling, in ms; null figures when never observed. */
-export interface EventLoopDelay {
-  p50: number | null;
-  p99: number | null;
-  max: number | null;
-  /** Observations (one per resolution interval of sampling time). */
-  count: number;
-  resolutionMs: number;
 }
 
 export class EndpointSampler {
@@ -51,8 +38,6 @@ export class EndpointSampler {
   firstExpectationFailure: ExpectationFailure | undefined;
   /** Wall-clock time spent in sample() calls (ms): with the count, the request rate. */
   sampledMs = 0;
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  private monitoring = false;
 
   constructor(private readonly options: SamplerOptions) {}
 
@@ -61,34 +46,14 @@ export class EndpointSampler {
     return this.run(count, false);
   }
 
-  /**
-   * Send `count` more measured requests, `concurrency` at a time. The loop-delay monitor starts
-   * with the first call and runs until finish(): re-enabling a stopped monitor would count the
-   * whole pause as one late tick.
-   */
+  /** Send `count` more measured requests, `concurrency` at a time. */
   async sample(count: number): Promise<void> {
-    if (!this.monitoring) {
-      this.monitoring = true;
-      this.loopDelay.enable();
-    }
     const started = performance.now();
     try {
       await this.run(count, true);
     } finally {
       this.sampledMs += performance.now() - started;
     }
-  }
-
-  /** Stop watching the event loop (the figures stay readable). Idempotent. */
-  finish(): void {
-    this.loopDelay.disable();
-  }
-
-  eventLoopDelay(): EventLoopDelay {
-    const h = this.loopDelay;
-    // The monitor records whole timer intervals; the delay is what exceeds the resolution.
-    const late = (ns: number) => (h.count ? Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS) : null);
-    return { p50: late(h.percentile(50)), p99: late(h.percentile(99)), max: late(h.max), count: h.count, resolutionMs: LOOP_DELAY_RESOLUTION_MS };
   }
 
   private run(count: number, measured: boolean): Promise<void> {

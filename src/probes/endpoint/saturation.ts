@@ -1,0 +1,36 @@
+/**
+ * Saturation only inflates latency. So a latency PASS measured on a saturated host stands, while a
+ * latency FAIL measured there is re-measured (after the host calms, or anyway) before it is
+ * believed; if it fails again and again only under saturation, it is inconclusive with the reason.
+ * Pure: the probe measures, this decides.
+ */
+import type { HostLoad } from '../../metrics/host-monitor.js';
+import type { Verdict } from '../../verdict/types.js';
+
+export function isLatencyVerdict(verdict: Verdict): boolean {
+  return verdict.metric.startsWith('latency.') || verdict.metric === 'cache.hitLatency';
+}
+
+/** A measurement worth repeating: some latency budget failed while the host was saturated. */
+export function needsRemeasure(verdicts: Verdict[], host: HostLoad): boolean {
+  return host.saturated && verdicts.some((verdict) => isLatencyVerdict(verdict) && verdict.outcome === 'fail');
+}
+
+/**
+ * The verdicts of the re-measurement, with every latency FAIL that was again measured on a
+ * saturated host turned inconclusive (both measurements were saturated: the failure may be the host's).
+ */
+export function settleAfterRemeasure(second: Verdict[], secondHost: HostLoad, firstHost: HostLoad): Verdict[] {
+  if (!secondHost.saturated) return second;
+  const reasons = [...new Set([...firstHost.reasons, ...secondHost.reasons])].join('; ');
+  return second.map((verdict) =>
+    isLatencyVerdict(verdict) && verdict.outcome === 'fail' && verdict.actualValue !== null
+      ? {
+          ...verdict,
+          outcome: 'inconclusive' as const,
+          passed: false,
+          message: `${verdict.message} — but only while the host was saturated (${reasons}), in both measurements: saturation inflates latency, so this failure may be the host's, not the endpoint's`,
+        }
+      : verdict,
+  );
+}
