@@ -9,7 +9,7 @@ import { LatencyHistogram, type LatencySummary } from '../../metrics/latency-his
 import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
 import { sampleUntilConclusive, type AdaptiveOutcome, type AdaptiveStop } from './adaptive-sampling.js';
 import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '../../metrics/host-monitor.js';
-import { needsRemeasure, settleAfterRemeasure } from './saturation.js';
+import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
 import { medianRunIndex, rankingKey } from './repeat.js';
 import { unboundedBudgets } from './sample-plan.js';
 import type { ProbeResult, ReportTable } from '../../report/result.js';
@@ -220,11 +220,11 @@ const CALM_WAIT_MS = 5000;
 /** Measure; a latency FAIL on a saturated host is measured again before it is believed. */
 async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt & { attempts: EndpointAttempt[] }> {
   const first = await attempt(check, ctx);
-  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, attempts: [first] };
+  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
   ctx.progress.info(`${check.name}: a latency budget failed while the host was saturated (${first.host.reasons.join('; ')}); measuring again`);
   await waitForCalm(CALM_WAIT_MS, ctx.signal);
   const second = await attempt(check, ctx);
-  return { ...second, verdicts: settleAfterRemeasure(second.verdicts, second.host, first.host), attempts: [first, second] };
+  return { ...second, verdicts: noteSaturation(settleAfterRemeasure(second.verdicts, second.host, first.host), second.host), attempts: [first, second] };
 }
 
 export const endpointProbe: CheckProbe = {

@@ -34,3 +34,13 @@ export function settleAfterRemeasure(second: Verdict[], secondHost: HostLoad, fi
       : verdict,
   );
 }
+
+/** Inconclusive latency verdicts measured on a saturated host say so: the interval may be the host's. */
+export function noteSaturation(verdicts: Verdict[], host: HostLoad): Verdict[] {
+  if (!host.saturated) return verdicts;
+  return verdicts.map((verdict) =>
+    isLatencyVerdict(verdict) && verdict.outcome === 'inconclusive' && !verdict.message.includes('saturated')
+      ? { ...verdict, message: `${verdict.message}; measured while the host was saturated (${host.reasons.join('; ')}), which only inflates latency` }
+      : verdict,
+  );
+}
