@@ -22,14 +22,14 @@ export function needsRemeasure(verdicts: Verdict[], host: HostLoad): boolean {
  */
 export function settleAfterRemeasure(second: Verdict[], secondHost: HostLoad, firstHost: HostLoad): Verdict[] {
   if (!secondHost.saturated) return second;
-  const reasons = [...new Set([...firstHost.reasons, ...secondHost.reasons])].join('; ');
+  const reasons = `first ${firstHost.reasons.join(', ')}; then ${secondHost.reasons.join(', ')}`;
   return second.map((verdict) =>
     isLatencyVerdict(verdict) && verdict.outcome === 'fail' && verdict.actualValue !== null
       ? {
           ...verdict,
           outcome: 'inconclusive' as const,
           passed: false,
-          message: `${verdict.message} — but only while the host was saturated (${reasons}), in both measurements: saturation inflates latency, so this failure may be the host's, not the endpoint's`,
+          message: `${verdict.message} — but both measurements ran on a saturated host (${reasons}): saturation inflates latency, so this failure may be the host's, not the endpoint's`,
         }
       : verdict,
   );
