@@ -6,7 +6,8 @@
  * `concurrency` in flight. Percentiles come from an HdrHistogram of the measured responses.
  */
 import { LatencyHistogram, type LatencySummary } from '../../metrics/latency-histogram.js';
-import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
+import type { LatencyEstimates, PercentileEstimate } from '../../metrics/latency-estimates.js';
+import { formatInterval } from '../../units/budget.js';
 import { sampleUntilConclusive, type AdaptiveOutcome, type AdaptiveStop } from './adaptive-sampling.js';
 import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '../../metrics/host-monitor.js';
 import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
@@ -266,6 +267,8 @@ export const endpointProbe: CheckProbe = {
             fmt(w.mean),
             formatCounts(new Map(Object.entries(measured.statuses))),
           ],
+          // The 95 % confidence interval of each estimated figure, under it.
+          ['95 % interval', '', ...(['p50', 'p90', 'p95', 'p99'] as const).map((key) => intervalCell(measured.estimates[key])), 'exact', intervalCell(measured.estimates.mean), ''],
         ],
       },
     ];
@@ -297,6 +300,10 @@ export const endpointProbe: CheckProbe = {
     };
   },
 };
+
+function intervalCell(estimate: PercentileEstimate): string {
+  return estimate.count === 0 ? 'n/a' : formatInterval(estimate.lower, estimate.upper, 'duration');
+}
 
 function figureOf(measured: EndpointMeasurement, key: string): number | null {
   if (measured.warm.count === 0) return null;
