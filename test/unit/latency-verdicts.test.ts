@@ -176,6 +176,12 @@ describe('load thresholds are judged by their interval', () => {
     expect(verdicts[0].outcome).toBe(outcome);
     expect(verdicts[0].actual).toMatch(/^95(\.\d+)?ms \(\d+(\.\d+)?–\d+(\.\d+)?ms, n=1000\)$/);
   });
+  it('a latency failure while the generator was saturated is inconclusive with the reason; rates stay judged', () => {
+    const health = { trustworthy: false, reasons: ["the generator's event loop was delayed up to 98ms (p99)"] };
+    const { verdicts } = judgeThresholds(parseThresholds({ p95: '< 50ms', error_rate: '< 1%', p99: '< 2s' }), () => ({ ...stats, errorRate: 5 }), 'Load', health);
+    expect(verdicts.map((v) => v.outcome)).toEqual(['inconclusive', 'fail', 'pass']);
+    expect(verdicts[0].message).toContain('delayed up to 98ms');
+  });
   it('judges throughput exactly', () => {
     expect(judgeThresholds(parseThresholds({ throughput: '>= 100/s' }), () => stats, 'Load').verdicts[0].outcome).toBe('pass');
   });

@@ -5,7 +5,8 @@
 import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
 import { judgeBudget, judgeEstimate, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import type { GeneratorHealth, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import { decideUnderSaturation } from './saturation.js';
 import type { ParsedThreshold, ThresholdScope } from './parse-thresholds.js';
 
 /** The figure a threshold judges, or null when nothing was measured in its scope. */
@@ -34,14 +35,27 @@ export interface ThresholdJudgement {
   outcomes: ThresholdOutcome[];
 }
 
-export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: ThresholdScope) => RequestStats | undefined, check: string): ThresholdJudgement {
+/**
+ * Judge every threshold. With `health` (the finished run's generator health) a failure that a
+ * saturated generator can explain (latencies, throughput) is inconclusive with the reason
+ * (saturation.ts, shared with branch load-safety): a pass stands.
+ */
+export function judgeThresholds(
+  thresholds: ParsedThreshold[],
+  lookup: (scope: ThresholdScope) => RequestStats | undefined,
+  check: string,
+  health?: Pick<GeneratorHealth, 'trustworthy' | 'reasons'>,
+): ThresholdJudgement {
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];
   for (const threshold of thresholds) {
     const actual = measureMetric(lookup(threshold.scope), threshold.metric);
     // The shared judge names the metric by the last dotted segment; give it a plain one and
     // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
-    const verdict = judgeMeasured({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, lookup(threshold.scope), actual);
+    const judged = judgeMeasured({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, lookup(threshold.scope), actual);
+    const decision = judged.outcome === 'fail' && actual !== null ? decideUnderSaturation(false, threshold.metric, health) : undefined;
+    const verdict: Verdict =
+      decision?.outcome === 'inconclusive' ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` } : judged;
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
     verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
     outcomes.push({ scope: describeScope(threshold.scope), metric: threshold.metric, budget: threshold.budget.text, level: threshold.level, actual, passed: verdict.passed });

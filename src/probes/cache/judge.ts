@@ -7,7 +7,7 @@ import type { ReportTable } from '../../report/result.js';
 import type { HitCounterResult } from '../../sources/redis/hit-counter.js';
 import type { HitLatency } from '../../sources/redis/hit-latency.js';
 import type { HostLoad } from '../../metrics/host-monitor.js';
-import { settleAfterRemeasure } from '../endpoint/saturation.js';
+import { noteSaturation, settleAfterRemeasure } from '../endpoint/saturation.js';
 import type { MemoryEstimate } from '../../sources/redis/keyspace.js';
 import type { TtlSummary } from '../../sources/redis/ttl-stats.js';
 import { formatValue } from '../../units/budget.js';
@@ -108,7 +108,7 @@ export function judgeCache(checkName: string, config: CacheConfig, m: CacheMeasu
     // Measured twice because the first failed on a saturated host: a failure again under saturation is inconclusive.
     const attempts = m.hitLatencyAttempts ?? [];
     const settled = attempts.length > 1 && m.hitLatencyHost ? settleAfterRemeasure([described], m.hitLatencyHost, attempts[0].host)[0] : described;
-    verdicts.push(settled);
+    verdicts.push(m.hitLatencyHost ? noteSaturation([settled], m.hitLatencyHost)[0] : settled);
   }
 
   if (config.memory) {

@@ -10,10 +10,11 @@
  * read, on the load engine's lean HTTP/1.1 client with one keep-alive connection per concurrency slot.
  */
 import type { LatencySummary } from '../../metrics/latency-histogram.js';
-import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
+import type { LatencyEstimates, PercentileEstimate } from '../../metrics/latency-estimates.js';
+import { formatInterval } from '../../units/budget.js';
 import { sampleUntilConclusive, type AdaptiveOutcome, type AdaptiveStop } from './adaptive-sampling.js';
 import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '../../metrics/host-monitor.js';
-import { needsRemeasure, settleAfterRemeasure } from './saturation.js';
+import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
 import { medianRunIndex, rankingKey } from './repeat.js';
 import { unboundedBudgets } from './sample-plan.js';
 import type { ProbeResult, ReportTable } from '../../report/result.js';
@@ -279,11 +280,11 @@ const CALM_WAIT_MS = 5000;
 /** Measure; a latency FAIL on a saturated host is measured again before it is believed. */
 async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt & { attempts: EndpointAttempt[] }> {
   const first = await attempt(check, ctx);
-  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, attempts: [first] };
+  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
   ctx.progress.info(`${check.name}: a latency budget failed while the host was saturated (${first.host.reasons.join('; ')}); measuring again`);
   await waitForCalm(CALM_WAIT_MS, ctx.signal);
   const second = await attempt(check, ctx);
-  return { ...second, verdicts: settleAfterRemeasure(second.verdicts, second.host, first.host), attempts: [first, second] };
+  return { ...second, verdicts: noteSaturation(settleAfterRemeasure(second.verdicts, second.host, first.host), second.host), attempts: [first, second] };
 }
 
 export const endpointProbe: CheckProbe = {
@@ -328,6 +329,8 @@ export const endpointProbe: CheckProbe = {
             fmtOf(measured.ttfb, measured.ttfb.p50),
             formatCounts(new Map(Object.entries(measured.statuses))),
           ],
+          // The 95 % confidence interval of each estimated figure, under it.
+          ['95 % interval', '', ...(['p50', 'p90', 'p95', 'p99'] as const).map((key) => intervalCell(measured.estimates[key])), 'exact', intervalCell(measured.estimates.mean), '', ''],
         ],
       },
     ];
@@ -367,6 +370,10 @@ export const endpointProbe: CheckProbe = {
     };
   },
 };
+
+function intervalCell(estimate: PercentileEstimate): string {
+  return estimate.count === 0 ? 'n/a' : formatInterval(estimate.lower, estimate.upper, 'duration');
+}
 
 function figureOf(measured: EndpointMeasurement, key: string): number | null {
   if (measured.warm.count === 0) return null;

@@ -22,15 +22,25 @@ export function needsRemeasure(verdicts: Verdict[], host: HostLoad): boolean {
  */
 export function settleAfterRemeasure(second: Verdict[], secondHost: HostLoad, firstHost: HostLoad): Verdict[] {
   if (!secondHost.saturated) return second;
-  const reasons = [...new Set([...firstHost.reasons, ...secondHost.reasons])].join('; ');
+  const reasons = `first ${firstHost.reasons.join(', ')}; then ${secondHost.reasons.join(', ')}`;
   return second.map((verdict) =>
     isLatencyVerdict(verdict) && verdict.outcome === 'fail' && verdict.actualValue !== null
       ? {
           ...verdict,
           outcome: 'inconclusive' as const,
           passed: false,
-          message: `${verdict.message} — but only while the host was saturated (${reasons}), in both measurements: saturation inflates latency, so this failure may be the host's, not the endpoint's`,
+          message: `${verdict.message} — but both measurements ran on a saturated host (${reasons}): saturation inflates latency, so this failure may be the host's, not the endpoint's`,
         }
+      : verdict,
+  );
+}
+
+/** Inconclusive latency verdicts measured on a saturated host say so: the interval may be the host's. */
+export function noteSaturation(verdicts: Verdict[], host: HostLoad): Verdict[] {
+  if (!host.saturated) return verdicts;
+  return verdicts.map((verdict) =>
+    isLatencyVerdict(verdict) && verdict.outcome === 'inconclusive' && !verdict.message.includes('saturated')
+      ? { ...verdict, message: `${verdict.message}; measured while the host was saturated (${host.reasons.join('; ')}), which only inflates latency` }
       : verdict,
   );
 }
