@@ -22,7 +22,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -124,6 +124,7 @@ const port = await new Promise((resolve, reject) => {
   server.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
   server.once('exit', () => reject(new Error('server exited')));
 });
+const loadBefore = loadavg()[0];
 const dir = mkdtempSync(join(tmpdir(), 'perfspec-bench-endpoint-'));
 const results = { perfspec: [], wrk: [], h2load: [] };
 try {
@@ -157,7 +158,9 @@ for (const [tool, list] of Object.entries(results)) {
   summary[tool] = Object.fromEntries(Object.keys(list[0]).filter((key) => !['client', 'requests', 'seconds'].includes(key)).map((key) => [key, median(list.map((r) => r[key]))]));
 }
 const p = summary.perfspec;
+const loadAfter = loadavg()[0];
 console.log(`\nendpoint-overhead: a 0 ms endpoint, one request at a time, ${rounds} interleaved rounds (medians, ms); perfspec timed with ${results.perfspec[0].client}, ${samples} samples`);
+console.log(`  machine: load average (1 min) ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${availableParallelism()} CPUs`);
 console.log(`  perfspec   p50 ${ms(p.p50)}   p99 ${ms(p.p99)} (corrected as wrk does: ${ms(p.p99Corrected)})   mean ${ms(p.mean)}   (its instrument floor: p50 ${ms(p.floorP50)}, p99 ${ms(p.floorP99)}; own event-loop delay p99 ${ms(p.loopDelayP99)})`);
 // The headline figures are medians of per-round paired comparisons (each round's tools ran minutes
 // apart at most, under the same background load), not ratios of separate medians.
@@ -179,4 +182,4 @@ if (summary.h2load) {
   console.log(`  perfspec/h2load at the mean, median of rounds: ${verdicts.meanRatioH2load.toFixed(2)}×`);
 }
 console.log('  (a shared machine: absolute figures move with its load; the paired ratios are what to read)');
-console.log(JSON.stringify({ bench: 'endpoint-overhead', rounds, samples, summary, ...verdicts }));
+console.log(JSON.stringify({ bench: 'endpoint-overhead', rounds, samples, loadBefore, loadAfter, summary, ...verdicts }));
