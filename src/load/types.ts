@@ -4,6 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { ErrorKind } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
@@ -144,13 +145,7 @@ export interface LoadProgress {
   requests: number;
 }
 
-export type ErrorKind =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'expect_failed'
-  | 'capture_failed'
-  | 'other';
+export type { ErrorKind };
 
 export type { LatencySummary };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileScenario } from '../../src/load/flows/compile-flows.js';
 import { createRowPicker, parseCsv } from '../../src/load/flows/data-source.js';
-import { parseJsonPath, readJsonPath } from '../../src/load/flows/json-path.js';
+import { parseJsonPath, readJsonPath } from '../../src/spec/json-path.js';
 import { compileJson, compileTemplate, renderTemplate, type TemplateScope } from '../../src/load/flows/template.js';
 import { createWeightedPicker } from '../../src/load/flows/weighted-pick.js';
 import type { LoadScenarioConfig } from '../../src/load/types.js';
@@ -42,9 +42,15 @@ describe('JSONPath subset', () => {
     expect(readJsonPath(doc, parseJsonPath('$')!)).toBe(doc);
   });
 
+  // Issue 9: `$.name.length` was 5 in a setup capture and null in a flow capture; one module now serves both.
+  it('reads .length of a string or array the same way a setup capture does', () => {
+    expect(readJsonPath(doc, parseJsonPath('$.token.length')!)).toBe(3);
+    expect(readJsonPath(doc, parseJsonPath('$.data.items.length')!)).toBe(2);
+    expect(readJsonPath({ length: 9 }, parseJsonPath('$.length')!)).toBe(9);
+  });
+
   it('returns undefined for missing steps and rejects paths outside the subset', () => {
     expect(readJsonPath(doc, parseJsonPath('$.data.items[5].id')!)).toBeUndefined();
-    expect(readJsonPath(doc, parseJsonPath('$.token.length')!)).toBeUndefined();
     expect(readJsonPath(doc, parseJsonPath('$.constructor')!)).toBeUndefined();
     expect(parseJsonPath('token')).toBeUndefined();
     expect(parseJsonPath('$..id')).toBeUndefined();

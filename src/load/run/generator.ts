@@ -10,7 +10,7 @@ import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/
 import { buildHttpRequest } from '../flows/compile-flows.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
-import { readJsonPath } from '../flows/json-path.js';
+import { readJsonPath } from '../../spec/json-path.js';
 import { renderTemplate, type TemplateScope } from '../flows/template.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
 import { Http1Client } from '../http/http1-client.js';
