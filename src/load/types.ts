@@ -128,6 +128,8 @@ export interface LoadRuntime {
   /** Variables from setup and --set: `${vars.NAME}`. */
   vars?: Record<string, string>;
   runId?: string;
+  /** `${run.startedAt}` (ISO 8601); defaults to when the load starts. */
+  runStartedAt?: string;
   /** Directory that CSV paths are relative to. */
   baseDir?: string;
   signal?: AbortSignal;
