@@ -5,7 +5,7 @@
  */
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
-import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
+import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
 import { isSecretVariable, redactUrl } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
 import { combineStatuses, statusOfProbes } from '../report/status.js';
@@ -41,6 +41,20 @@ export interface RunSpecOptions {
   secrets: Set<string>;
   /** Called when a check finishes, for live reporters. */
   onCheckEnd?: (result: CheckResult) => void;
+  distributed?: DistributedOptions;
+}
+
+/**
+ * One process of a run spread over several (README "Running on several machines"): setup runs
+ * once — on shard 0, or in a separate `--only-setup` step whose captures are handed on — and the
+ * checks run on shard 0 only, so N shards never multiply them.
+ */
+export interface DistributedOptions {
+  shard?: ShardRun;
+  /** Variables captured by an earlier `--only-setup` run for this spec: setup and teardown are skipped. */
+  setupFor?: (loaded: LoadedSpec) => Record<string, string> | undefined;
+  /** Run setup, hand its variables to onSetupDone, and stop (no checks, no load, no teardown). */
+  onlySetup?: (loaded: LoadedSpec, vars: Record<string, string>) => void;
 }
 
 export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Promise<SpecResult> {
@@ -76,9 +90,20 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     });
     target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.signal, log);
 
-    await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
-    setupDone = true;
+    const distributed = options.distributed;
+    const handed = distributed?.setupFor?.(loaded);
+    const shard = distributed?.shard;
+    if (handed) Object.assign(vars, handed);
+    else if (!shard || shard.index === 0) {
+      await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+      // Teardown belongs to the process that ran setup, and never follows --only-setup (the shards still need the data).
+      setupDone = !distributed?.onlySetup;
+    }
     for (const [name, value] of Object.entries(vars)) if (isSecretVariable(name, value)) options.secrets.add(value);
+    if (distributed?.onlySetup) {
+      distributed.onlySetup(loaded, { ...vars });
+      return result;
+    }
 
     const ctx: ProbeContext = {
       http: options.http,
@@ -93,7 +118,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       specDir: loaded.dir,
     };
 
-    for (const check of planChecks(spec, options.only)) {
+    for (const check of shard && shard.index !== 0 ? [] : planChecks(spec, options.only)) {
       if (options.signal.aborted) break;
       const started = options.now();
       const probes: ProbeResult[] = [];
@@ -112,7 +137,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const section = (spec as unknown as Record<string, unknown>)[probe.key];
       if (section === undefined || options.signal.aborted) continue;
       try {
-        const results = await probe.run(section, ctx, { select: options.select });
+        const results = await probe.run(section, ctx, { select: options.select, shard });
         for (const checkResult of results) {
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);

@@ -7,7 +7,7 @@ import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResul
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { combineStatuses } from '../report/status.js';
-import { runSpec, type EngineTables } from './run-spec.js';
+import { runSpec, type EngineTables, type RunSpecOptions } from './run-spec.js';
 
 export interface RunOptions {
   http: HttpClient;
@@ -26,6 +26,8 @@ export interface RunOptions {
   secrets: Set<string>;
   onSpecBegin?: (spec: LoadedSpec) => void;
   onCheckEnd?: (result: CheckResult) => void;
+  /** Distributed runs (src/load/shard): which shard, setup handed on, setup only. */
+  distributed?: RunSpecOptions['distributed'];
 }
 
 export function createRunId(date: Date): string {
@@ -55,6 +57,7 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
         select: options.select ?? {},
         secrets: options.secrets,
         onCheckEnd: options.onCheckEnd,
+        distributed: options.distributed,
       }),
     );
   }

@@ -695,6 +695,10 @@ export interface Load {
    */
   default?: string | [string, ...string[]];
   /**
+   * Distributed runs: the number of shards the load is split into when the shard index comes from the environment (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); PERFSPEC_SHARDS overrides it. See README "Running on several machines".
+   */
+  shards?: number;
+  /**
    * Named scenarios; --profile NAME runs one of them.
    */
   scenarios?: {

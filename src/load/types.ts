@@ -130,6 +130,12 @@ export interface LoadRuntime {
   baseDir?: string;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Run only this shard of the plan (src/load/shard/segments.ts); default: the whole plan. */
+  shard?: { index: number; count: number };
+  /** Wall-clock time (epoch ms) at which t = 0 falls, shared by every shard (--start-at). */
+  startAtEpochMs?: number;
+  /** Keep every histogram encoded in the report (`shardData`) so shards can be merged exactly. */
+  keepEncoded?: boolean;
 }
 
 export interface LoadProgress {
@@ -220,5 +226,7 @@ export interface LoadReport {
   timeline: TimelinePoint[];
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
+  /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
+  shardData?: import('./shard/shard-data.js').ShardLoadData;
   breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number }> };
 }

@@ -103,6 +103,15 @@ export interface SpecProbe {
 export interface SpecProbeOptions {
   /** Command-line selections such as `--profile quick`. */
   select: Record<string, string>;
+  /** This process runs one shard of N (--shard i/N), from a shared start time (--start-at). */
+  shard?: ShardRun;
+}
+
+export interface ShardRun {
+  index: number;
+  count: number;
+  /** Epoch ms of the first load scenario's t = 0, the same on every shard. */
+  startAtEpochMs?: number;
 }
 
 export interface ServiceKind {
