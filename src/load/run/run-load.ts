@@ -134,7 +134,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   }
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
   const cpuBefore = process.cpuUsage();
-  startedAt = Math.max(runtime.startAtEpochMs ?? 0, Date.now() + (plan.workers > 1 ? START_DELAY_MS : 0));
+  const readyAt = Date.now();
+  startedAt = Math.max(runtime.startAtEpochMs ?? 0, readyAt + (plan.workers > 1 ? START_DELAY_MS : 0));
   for (const handle of handles) handle.start(startedAt);
   if (runtime.signal?.aborted) onAbort();
   await Promise.all(handles.map((h) => h.done));
@@ -183,7 +184,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     }),
     breakpoint: breakpoint?.finish(),
   };
-  if (runtime.keepEncoded) report.shardData = encodeShardLoad(aggregate, compiled.entries, encodedSeconds, { ...report, measuredMs, startedAtEpochMs: startedAt });
+  if (runtime.keepEncoded) report.shardData = encodeShardLoad(aggregate, compiled.entries, encodedSeconds, { ...report, measuredMs, startedAtEpochMs: startedAt, readyAtEpochMs: readyAt });
   return report;
 }
 

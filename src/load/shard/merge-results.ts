@@ -56,6 +56,12 @@ export function mergeShards(shards: NamedShard[], assemble: (specs: SpecResult[]
       const probe = presentLoadReport(report, thresholds, check.name, weights);
       probe.notes.unshift(`Merged from ${count} shards: every figure and verdict is computed from all shards' histograms and counters added together.`);
       const spread = Math.max(...parts.map((p) => p.startedAtEpochMs)) - Math.min(...parts.map((p) => p.startedAtEpochMs));
+      const firstStart = Math.min(...parts.map((p) => p.startedAtEpochMs));
+      parts.forEach((p, i) => {
+        if (p.startedAtEpochMs - firstStart > START_SPREAD_NOTE_MS && p.readyAtEpochMs >= p.startedAtEpochMs - START_SPREAD_NOTE_MS) {
+          probe.notes.push(`${label(i)} started ${((p.startedAtEpochMs - firstStart) / 1000).toFixed(1)} s after the first: it was not ready sooner (give --start-at more lead time).`);
+        }
+      });
       if (spread > START_SPREAD_NOTE_MS) {
         probe.notes.push(`The shards started up to ${(spread / 1000).toFixed(1)} s apart (no --start-at, or a shard was late): each shard's seconds are counted from its own start, so the timeline's seconds do not line up exactly. Totals and percentiles are unaffected.`);
       }

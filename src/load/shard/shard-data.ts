@@ -40,6 +40,8 @@ export interface ShardLoadData {
   iterations: LoadReport['iterations'];
   /** Wall-clock time of this shard's t = 0. */
   startedAtEpochMs: number;
+  /** When this shard was ready to start (after --start-at means it started late). */
+  readyAtEpochMs: number;
   elapsedMs: number;
   /** The window throughput is judged over (the planned duration unless stopped early). */
   measuredMs: number;
@@ -90,7 +92,7 @@ export function encodeShardLoad(
   aggregate: LoadAggregate,
   entries: StatEntry[],
   seconds: EncodedSecond[],
-  report: Pick<LoadReport, 'iterations' | 'elapsedMs' | 'health'> & { measuredMs: number; startedAtEpochMs: number },
+  report: Pick<LoadReport, 'iterations' | 'elapsedMs' | 'health'> & { measuredMs: number; startedAtEpochMs: number; readyAtEpochMs: number },
 ): ShardLoadData {
   return {
     entries: entries.map((entry, i) => ({ name: entry.name, flow: entry.flow, region: entry.region, ...encodeTotals(aggregate.perEntry[i]) })),
@@ -98,6 +100,7 @@ export function encodeShardLoad(
     seconds,
     iterations: { ...report.iterations },
     startedAtEpochMs: report.startedAtEpochMs,
+    readyAtEpochMs: report.readyAtEpochMs,
     elapsedMs: report.elapsedMs,
     measuredMs: report.measuredMs,
     health: report.health,
