@@ -6,7 +6,7 @@
  * merge code or HdrHistogram's add().
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -199,5 +199,81 @@ describe('four shard processes against one target, merged', () => {
     expect(mixed.exitCode).toBe(2);
     expect(mixed.stderr).toMatch(/the shards come from different specs \(their files differ\)/);
     expect(mixed.stderr).toContain(path.join('other', `perfspec-shard-3-of-${SHARDS}.json`));
+  }, 60_000);
+});
+
+describe('setup runs once for all shards', () => {
+  it('--only-setup writes the captures (owner-only); shards take them with --setup-from and never log in themselves', async () => {
+    const token = 'tok-5f1c2a9e8d7b6a5f4e3d2c1b';
+    let logins = 0;
+    const seen = new Map<string, number>();
+    const api = http.createServer((req, res) => {
+      req.resume();
+      if (req.url === '/login') {
+        logins++;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ token }));
+        return;
+      }
+      const auth = String(req.headers.authorization ?? '');
+      if (req.url === '/me') seen.set(auth, (seen.get(auth) ?? 0) + 1);
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    try {
+      const specFile = path.join(dir, 'login.yaml');
+      await writeFile(
+        specFile,
+        `perfspec: 1
+name: with login
+target:
+  baseUrl: ${url}
+setup:
+  - request: POST /login
+    capture:
+      token: $.token
+load:
+  rate: 10
+  duration: 1s
+  headers:
+    Authorization: Bearer \${vars.token}
+  flows:
+    - name: me
+      steps: ['GET /me']
+`,
+      );
+      const refused = await runCli(['run', specFile, '--shard', '1/2', '--out', path.join(dir, 'login1')]);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain('setup captures variables, and shard 1/2 does not run setup (only shard 0 does)');
+      expect(refused.stderr).toContain('--only-setup');
+      expect(logins).toBe(0);
+
+      const setup = await runCli(['run', specFile, '--only-setup', '--out', path.join(dir, 'setup'), '--reporter', 'json']);
+      expect(setup.exitCode, setup.stderr).toBe(0);
+      expect(logins).toBe(1);
+      const setupFile = path.join(dir, 'setup', 'perfspec-setup.json');
+      expect((await stat(setupFile)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(await readFile(setupFile, 'utf8')).specs[0].vars.token).toBe(token);
+      expect(seen.size).toBe(0);
+
+      for (const index of [0, 1]) {
+        const shard = await runCli(['run', specFile, '--shard', `${index}/2`, '--setup-from', setupFile, '--out', path.join(dir, `login${index}`), '--reporter', 'json']);
+        expect(shard.exitCode, shard.stderr).toBe(0);
+        // The token never reaches a shard file.
+        expect(await readFile(path.join(dir, `login${index}`, `perfspec-shard-${index}-of-2.json`), 'utf8')).not.toContain(token);
+      }
+      expect(logins).toBe(1);
+      expect(seen.get(`Bearer ${token}`)).toBe(10);
+      expect([...seen.keys()]).toEqual([`Bearer ${token}`]);
+
+      const missing = await runCli(['run', specFile, '--shard', '1/2', '--setup-from', path.join(dir, 'nope.json')]);
+      expect(missing.exitCode).toBe(2);
+      expect(missing.stderr).toContain('--setup-from');
+      expect(missing.stderr).toContain('file not found');
+    } finally {
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    }
   }, 60_000);
 });

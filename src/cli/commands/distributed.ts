@@ -3,7 +3,7 @@
  * orchestrator's JOB_COMPLETION_INDEX), --start-at, --only-setup and --setup-from. Everything that
  * can be known before a request is sent is checked here, so a bad combination exits 2 at once.
  */
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PerfspecError } from '../../errors.js';
 import type { DistributedOptions } from '../../engine/run-spec.js';
@@ -135,8 +135,12 @@ async function readSetupFile(file: string, shown: string, specs: LoadedSpec[]): 
 export async function writeSetupFile(outDir: string, version: string, specs: SetupFile['specs']): Promise<string> {
   const file = path.join(outDir, SETUP_FILE_NAME);
   const content: SetupFile = { kind: 'perfspec-setup', version, specs };
-  await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`);
-  await chmod(file, 0o600);
+  // Created owner-only (never readable by others, not even for a moment), then renamed into place.
+  await mkdir(outDir, { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, file);
   return file;
 }
 
