@@ -18,6 +18,7 @@ import { buildRequest } from './request-builder.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
 import { probeUrl, startTarget, type TargetHandle } from './target-server.js';
+import { startReplicas } from './replicas.js';
 
 export interface EngineTables {
   checkProbes: readonly CheckProbe[];
@@ -116,6 +117,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       progress: options.progress,
       now: options.now,
       specDir: loaded.dir,
+      replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
     };
 
     for (const check of shard && shard.index !== 0 ? [] : planChecks(spec, options.only)) {
@@ -180,8 +182,9 @@ async function prepareTarget(
   log: (message: string) => void,
 ): Promise<TargetHandle | undefined> {
   const start = spec.target.start;
+  const replicas = (start as { replicas?: number } | undefined)?.replicas ?? 1;
   if (start) {
-    return startTarget({
+    return (replicas > 1 ? (options: Parameters<typeof startTarget>[0]) => startReplicas(replicas, options) : startTarget)({
       baseUrl,
       command: start.command,
       cwd: start.cwd,

@@ -77,6 +77,8 @@ export interface ProbeContext {
   now(): number;
   /** The directory of the spec file, for relative paths (CSV data). */
   specDir: string;
+  /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
+  replicas?: string[];
 }
 
 export interface CheckProbe {

@@ -13,6 +13,7 @@ import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
+import { presentScalability, runScalability } from './scalability.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
@@ -44,6 +45,13 @@ export const loadProbe: SpecProbe = {
       const name = `Load: ${scenario.plan.name}`;
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
+      if (scenario.plan.profile === 'scalability') {
+        const { points, reports } = await runScalability(scenario, ctx.replicas ?? [], { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) }, ctx.progress);
+        const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
+        if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+        results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
+        continue;
+      }
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
