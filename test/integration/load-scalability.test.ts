@@ -13,6 +13,7 @@ import type { ScalabilityPoint } from '../../src/probes/load/scalability.js';
 import type { LoadReport } from '../../src/load/types.js';
 import type { RunResult } from '../../src/report/result.js';
 import { freePort } from '../helpers/free-port.js';
+import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const SERVER = path.resolve(import.meta.dirname, '../fixtures/servers/token-bucket.mjs');
@@ -58,6 +59,7 @@ async function runScaling(spec: string): Promise<{ exitCode: number; points: Sca
   expect(outcome.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
   const result = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8')) as RunResult;
   expect(result.specs[0].errors).toEqual([]);
+  expect(reportSchemaProblems(result)).toEqual([]);
   const data = result.specs[0].checks[0].probes[0].data as unknown as { scalability: ScalabilityPoint[]; reports: LoadReport[] };
   return { exitCode: outcome.exitCode, points: data.scalability, reports: data.reports, stdout: outcome.stdout };
 }

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardFile } from '../../src/load/shard/shard-file.js';
 import type { LoadReport } from '../../src/load/types.js';
 import type { RunResult } from '../../src/report/result.js';
+import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const SHARDS = 4;
@@ -147,6 +148,7 @@ describe('four shard processes against one target, merged', () => {
     expect(merged.stderr).toBe('');
     expect(merged.exitCode).toBe(1);
     const result = await readJson<RunResult>(path.join(dir, 'merged', 'perfspec-report.json'));
+    expect(reportSchemaProblems(result)).toEqual([]);
     const { report, verdicts } = loadOf(result);
 
     // Counts: merged = sum of shards = the target's own count.
