@@ -80,6 +80,7 @@ export const loadProbe: SpecProbe = {
 };
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
+  if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
   const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
   return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
 }
