@@ -7,7 +7,7 @@ import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResul
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { combineStatuses, summariseVerdicts } from '../report/status.js';
-import { runSpec, type EngineTables } from './run-spec.js';
+import { runSpec, type EngineTables, type RunSpecOptions } from './run-spec.js';
 import { startEnvironment, type RunEnvironment } from '../report/environment.js';
 
 export interface RunOptions {
@@ -29,6 +29,8 @@ export interface RunOptions {
   secrets: Set<string>;
   onSpecBegin?: (spec: LoadedSpec) => void;
   onCheckEnd?: (result: CheckResult) => void;
+  /** Distributed runs (src/load/shard): which shard, setup handed on, setup only. */
+  distributed?: RunSpecOptions['distributed'];
 }
 
 export function createRunId(date: Date): string {
@@ -60,6 +62,7 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
         select: options.select ?? {},
         secrets: options.secrets,
         onCheckEnd: options.onCheckEnd,
+        distributed: options.distributed,
       }),
     );
   }

@@ -85,6 +85,8 @@ export interface ProbeContext {
   now(): number;
   /** The directory of the spec file, for relative paths (CSV data). */
   specDir: string;
+  /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
+  replicas?: string[];
 }
 
 export interface CheckProbe {
@@ -111,6 +113,15 @@ export interface SpecProbe {
 export interface SpecProbeOptions {
   /** Command-line selections such as `--profile quick`. */
   select: Record<string, string>;
+  /** This process runs one shard of N (--shard i/N), from a shared start time (--start-at). */
+  shard?: ShardRun;
+}
+
+export interface ShardRun {
+  index: number;
+  count: number;
+  /** Epoch ms of the first load scenario's t = 0, the same on every shard. */
+  startAtEpochMs?: number;
 }
 
 export interface ServiceKind {

@@ -15,8 +15,9 @@ import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
+import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends DistributedFlags {
   out: string;
   reporter: string;
   baseUrl?: string;
@@ -49,6 +50,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     return ExitCode.InvalidInput;
   }
   printWarnings((text) => proc.stderr.write(text), specs);
+
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -94,8 +98,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       setVars,
       only: options.only,
       repeat,
-      select: options.profile ? { profile: options.profile } : {},
+      select,
       secrets,
+      distributed: distributed.engine,
       onSpecBegin: (loaded) => {
         progress.clear();
         multiplexer.onSpecBegin({ file: loaded.file, name: loaded.spec.name });
@@ -113,9 +118,18 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   }
 
   if (baseline) result.comparison = compareWithBaseline(result, baseline);
-  const written = await multiplexer.onEnd(result);
+  const handedOn: string[] = [];
+  if (distributed.identity) handedOn.push(await writeShardFile(reporterCtx.outDir, distributed.identity, result, redact));
+  if (distributed.setupCaptures) handedOn.push(await writeSetupFile(reporterCtx.outDir, VERSION, distributed.setupCaptures));
+  const written = [...(await multiplexer.onEnd(result)), ...handedOn];
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  }
+  if (distributed.shard && result.status === 'failed') {
+    // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
+    // budget here is no failure of the shard (an orchestrator would otherwise retry it).
+    proc.stdout.write(`Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`);
+    return ExitCode.Pass;
   }
   return exitCodeFor(result);
 }

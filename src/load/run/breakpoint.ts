@@ -52,7 +52,9 @@ export class BreakpointTracker {
     const judged = judgeThresholds(this.sla, () => stats, this.plan.name);
     // A step breaks the SLA when a threshold is proven broken; an inconclusive one does not stop the search.
     const passed = judged.verdicts.every((v) => v.outcome !== 'fail');
-    this.result.steps.push({ rate, passed, p95: percentileMs(this.window.histogram, 95), errorRate: stats.errorRate });
+    // Throughput of the step: successful requests per second over the seconds it was judged on.
+    const throughput = (stats.requests - stats.errors) / this.windowSeconds;
+    this.result.steps.push({ rate, passed, p95: percentileMs(this.window.histogram, 95), errorRate: stats.errorRate, throughput });
     if (passed) this.result.highestPassingRate = rate;
     else this.result.brokeAtRate = rate;
     this.window = createTotals();
