@@ -33,7 +33,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('-r, --reporter <list>', 'comma-separated reporters: console,markdown,html,json,junit', 'console,markdown,html,json,junit')
     .option('--base-url <url>', 'override target.baseUrl of every spec')
     .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
-    .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
+    .option('--only <name>', 'run only checks and load scenarios whose name contains this text (repeatable)', collect, [])
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
     .option('--repeat <n>', 'measure every check n times and judge the median run (overrides repeat in the specs)')

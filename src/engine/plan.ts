@@ -4,8 +4,10 @@
  */
 import type { Check, PerfspecSpec, Step } from '../generated/spec-types.js';
 import { parseRequestLine } from '../spec/formats.js';
+import { PerfspecError } from '../errors.js';
+import { keptByOnly, unmatchedFilters } from '../spec/only-filter.js';
 import { toMilliseconds } from '../units/duration.js';
-import type { PlannedCheck, RequestTemplate } from '../probes/types.js';
+import type { PlannedCheck, RequestTemplate, SpecProbe } from '../probes/types.js';
 
 export const DEFAULTS = {
   samples: 50,
@@ -69,10 +71,32 @@ export function planChecks(spec: PerfspecSpec, only?: string[], repeatOverride?:
         raw: check as unknown as Record<string, unknown>,
       };
     })
-    .filter((check) => !only || only.length === 0 || only.some((name) => matchesName(check.name, name)));
+    .filter((check) => keptByOnly(check.name, only));
 }
 
-/** --only matches a check by exact name or by a case-insensitive substring. */
-export function matchesName(name: string, wanted: string): boolean {
-  return name === wanted || name.toLowerCase().includes(wanted.toLowerCase());
+/**
+ * `--only` that matches nothing is a command-line error, found before anything runs: every filter
+ * must match a check or a spec-section result (a load scenario) of some spec, or the run would
+ * quietly skip what CI meant to judge.
+ */
+export function checkOnlyFilters(
+  specs: ReadonlyArray<{ spec: PerfspecSpec }>,
+  only: readonly string[],
+  specProbes: readonly SpecProbe[],
+  select: Record<string, string>,
+): void {
+  if (only.length === 0) return;
+  const names: string[] = [];
+  for (const { spec } of specs) {
+    names.push(...(spec.checks ?? []).map((check) => check.name));
+    for (const probe of specProbes) {
+      const section = (spec as unknown as Record<string, unknown>)[probe.key];
+      if (section !== undefined && probe.resultNames) names.push(...probe.resultNames(section, select));
+    }
+  }
+  const unmatched = unmatchedFilters(only, names);
+  if (unmatched.length === 0) return;
+  throw new PerfspecError('PS_USAGE', `${unmatched.map((wanted) => `--only ${JSON.stringify(wanted)}`).join(', ')} matches no check or load scenario`, {
+    hint: names.length ? `Available: ${[...new Set(names)].join(', ')}.` : 'The specs have no checks or load scenarios.',
+  });
 }

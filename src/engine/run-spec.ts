@@ -142,7 +142,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const section = (spec as unknown as Record<string, unknown>)[probe.key];
       if (section === undefined || options.signal.aborted) continue;
       try {
-        const results = await probe.run(section, ctx, { select: options.select, shard });
+        const results = await probe.run(section, ctx, { select: options.select, only: options.only, shard });
         for (const judged of results) {
           // Spec-level sections (load) follow defaults.inconclusive.
           const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));

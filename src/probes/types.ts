@@ -108,11 +108,19 @@ export interface SpecProbe {
   run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
   validate?(section: unknown, ctx: { specDir: string; varNames: string[] }): string[];
+  /**
+   * The names of the results this section would produce with these selections (as the report
+   * shows them), for `--only`: the run filters them like check names and refuses a filter that
+   * matches nothing. Pure.
+   */
+  resultNames?(section: unknown, select: Record<string, string>): string[];
 }
 
 export interface SpecProbeOptions {
   /** Command-line selections such as `--profile quick`. */
   select: Record<string, string>;
+  /** `--only`: run only the results whose name matches one of these (see matchesName); empty or absent: all. */
+  only?: string[];
   /** This process runs one shard of N (--shard i/N), from a shared start time (--start-at). */
   shard?: ShardRun;
 }

@@ -134,6 +134,40 @@ checks:
     expect(json.specs[0].checks.map((check: { name: string }) => check.name)).toEqual(['Alpha']);
   });
 
+  // Issue 9: `--only nomatch` skipped every check, still ran the load section and exited 0.
+  it('--only filters load scenarios too; a filter that matches nothing is exit 2 before any request', async () => {
+    const spec = await writeSpec(
+      'only-load.yaml',
+      `checks:
+  - name: Gamma
+    request: GET /fast?from=only-load-check
+    samples: 2
+    warmup: 0
+load:
+  scenarios:
+    smoke: { users: 1, duration: 1s }
+  flows:
+    - name: Browse
+      steps: [GET /fast?from=only-load-flow]
+`,
+    );
+    const hitsBefore = server.hits.get('/fast') ?? 0;
+    const typo = await runCli(['run', spec, '--only', 'nomatch', '--reporter', 'json', '--out', path.join(work, 'out-only-typo')]);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toBe('perfspec: --only "nomatch" matches no check or load scenario\nhint: Available: Gamma, Load: smoke.\n');
+    expect(server.hits.get('/fast') ?? 0).toBe(hitsBefore);
+
+    const loadOnly = await runCli(['run', spec, '--only', 'smoke', '--reporter', 'json', '--out', path.join(work, 'out-only-load')]);
+    expect(loadOnly.stderr).not.toContain('matches no');
+    const json = JSON.parse(await readFile(path.join(work, 'out-only-load', 'perfspec-report.json'), 'utf8'));
+    expect(json.specs[0].checks.map((check: { name: string }) => check.name)).toEqual(['Load: smoke']);
+
+    const checkOnly = await runCli(['run', spec, '--only', 'gamma', '--reporter', 'json', '--out', path.join(work, 'out-only-check')]);
+    expect(checkOnly.exitCode).toBe(0);
+    const checks = JSON.parse(await readFile(path.join(work, 'out-only-check', 'perfspec-report.json'), 'utf8')).specs[0].checks;
+    expect(checks.map((check: { name: string }) => check.name)).toEqual(['Gamma']);
+  });
+
   it('target unreachable: exit 3 with one line naming the address and the fix, no stack trace', async () => {
     const port = await freePort();
     const spec = await writeSpec('down.yaml', `checks:\n  - name: x\n    request: GET /fast\n`);

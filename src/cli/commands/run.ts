@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
+import { checkOnlyFilters } from '../../engine/plan.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
@@ -52,6 +53,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   printWarnings((text) => proc.stderr.write(text), specs);
 
   const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  checkOnlyFilters(specs, options.only, SPEC_PROBES, select);
   const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and

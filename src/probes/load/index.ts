@@ -5,6 +5,7 @@
 import { PerfspecError } from '../../errors.js';
 import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
 import type { LoadProgress } from '../../load/types.js';
+import { keptByOnly } from '../../spec/only-filter.js';
 import type { CheckResult } from '../../report/result.js';
 import { statusOfProbes } from '../../report/status.js';
 import { formatDuration } from '../../units/duration.js';
@@ -28,8 +29,13 @@ export const loadProbe: SpecProbe = {
       ),
     );
   },
+  resultNames(section, select) {
+    return selectScenarios(section as LoadSection, select).map(({ config }) => resultName(config.name));
+  },
   async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
-    const selected = selectScenarios(section as LoadSection, options.select);
+    const selected = selectScenarios(section as LoadSection, options.select).filter(
+      ({ config }) => keptByOnly(resultName(config.name), options.only),
+    );
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
     const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
@@ -42,7 +48,7 @@ export const loadProbe: SpecProbe = {
     const results: CheckResult[] = [];
     for (const [i, scenario] of prepared.entries()) {
       if (ctx.signal.aborted) break;
-      const name = `Load: ${scenario.plan.name}`;
+      const name = resultName(scenario.plan.name);
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
       if (scenario.plan.profile === 'scalability') {
@@ -78,6 +84,11 @@ export const loadProbe: SpecProbe = {
     return results;
   },
 };
+
+/** A scenario's name in reports and for --only. */
+function resultName(scenario: string): string {
+  return `Load: ${scenario}`;
+}
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
   if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
