@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import { findReferences, mapStrings, referenceProblem, replaceReferences, visitStrings, type TemplatePlace } from './interpolate.js';
-import { validateAgainstSchema } from './validate-schema.js';
+import { coerceEnvironmentNumbers, validateAgainstSchema } from './validate-schema.js';
 import { formatPath, parseYamlSource, type SpecProblem, type YamlSource } from './yaml-source.js';
 
 export interface LoadOptions {
@@ -65,7 +65,9 @@ export function loadSpecText(file: string, text: string, options: LoadOptions): 
     message,
   });
 
-  const data = resolveEnvironment(source.data, options.env, (segments, message) => problems.push(at(segments, message)));
+  const fromEnvironment = new Set<string>();
+  const data = resolveEnvironment(source.data, options.env, (segments, message) => problems.push(at(segments, message)), fromEnvironment);
+  coerceEnvironmentNumbers(data, (segments) => fromEnvironment.has(formatPath(segments)));
   for (const problem of validateAgainstSchema(data)) problems.push(at(problem.path, problem.message, problem.atKey));
   for (const problem of checkVariables(data as PerfspecSpec, options.setVars ?? {})) problems.push(at(problem.path, problem.message));
   if (problems.length === 0 && options.semanticChecks) {
@@ -86,9 +88,12 @@ function resolveEnvironment(
   data: unknown,
   env: Record<string, string | undefined>,
   report: (path: Array<string | number>, message: string) => void,
+  /** Filled with the paths of strings that took a value from the environment. */
+  fromEnvironment: Set<string>,
 ): unknown {
   return mapStrings(data, (text, segments) => {
     if (!text.includes('${')) return text;
+    if (findReferences(text).some((ref) => ref.namespace === 'env')) fromEnvironment.add(formatPath(segments));
     const place = placeOf(data, segments);
     for (const ref of findReferences(text)) {
       const problem = referenceProblem(ref, place);

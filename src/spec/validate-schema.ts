@@ -43,6 +43,30 @@ export function validateAgainstSchema(data: unknown): SchemaProblem[] {
   return rewriteErrors(validate.errors ?? []);
 }
 
+const NUMBER_TEXT = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
+/**
+ * Numbers that came from the environment (`users: ${env.USERS:-10}`): YAML saw a string, the
+ * schema wants a number. Where the schema wants one and the text is one, it becomes a number in
+ * place, so the schema then range-checks it like a literal (with the string's position). Only the
+ * strings `fromEnvironment` names are touched: a quoted "10" written in the spec stays an error.
+ */
+export function coerceEnvironmentNumbers(data: unknown, fromEnvironment: (path: Array<string | number>) => boolean): void {
+  const validate = getValidator();
+  if (validate(data)) return;
+  for (const error of validate.errors ?? []) {
+    if (error.keyword !== 'type') continue;
+    const wanted = ([] as string[]).concat(error.params.type as string | string[]);
+    if (!wanted.includes('integer') && !wanted.includes('number')) continue;
+    const path = toSegments(error.instancePath);
+    if (path.length === 0 || !fromEnvironment(path)) continue;
+    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], data) as Record<string | number, unknown> | undefined;
+    const key = path[path.length - 1];
+    const value = parent?.[key];
+    if (typeof value === 'string' && NUMBER_TEXT.test(value)) parent![key] = Number(value);
+  }
+}
+
 function toSegments(instancePath: string): Array<string | number> {
   if (!instancePath) return [];
   return instancePath

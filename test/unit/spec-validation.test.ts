@@ -145,6 +145,34 @@ checks:
     ]);
   });
 
+  // Issue 9: `users: ${env.USERS:-10}` was rejected ("must be an integer, got string"): no number could come from the environment.
+  it('coerces numbers from ${env.*} wherever the schema wants one, and range-checks them with position', () => {
+    const text = `${base}checks:
+  - name: c
+    request: GET /
+    samples: \${env.SAMPLES:-20}
+    warmup: "3"
+load:
+  users: \${env.USERS:-10}
+  duration: 1s
+  flows:
+    - name: f
+      steps: [GET /]
+`;
+    const defaults = loadSpecText('x.yaml', text.replace('warmup: "3"', 'warmup: 3'), { env: {} });
+    expect(defaults.problems).toEqual([]);
+    expect(defaults.loaded?.spec.checks?.[0].samples).toBe(20);
+    expect((defaults.loaded?.spec.load as { users?: unknown }).users).toBe(10);
+    expect(loadSpecText('x.yaml', text.replace('warmup: "3"', 'warmup: 3'), { env: { USERS: '25', SAMPLES: '7' } }).loaded?.spec.checks?.[0].samples).toBe(7);
+
+    const bad = loadSpecText('x.yaml', text, { env: { USERS: '0', SAMPLES: 'lots' } });
+    expect(bad.problems.map(formatProblem)).toEqual([
+      'x.yaml:8:14 checks[0].samples: must be an integer, got string "lots"',
+      'x.yaml:9:13 checks[0].warmup: must be an integer, got string "3"',
+      'x.yaml:11:10 load.users: must be >= 1',
+    ]);
+  });
+
   it('says so when the document is not a mapping', () => {
     expect(loadSpecText('x.yaml', '- a\n- b\n', { env: {} }).problems.map(formatProblem)).toEqual([
       'x.yaml:1:1 a spec must be a YAML mapping (perfspec: 1, name: ..., target: ...)',
