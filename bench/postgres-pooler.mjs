@@ -93,8 +93,11 @@ function pgbouncerBinary() {
   for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) if (existsSync(candidate)) return candidate;
   console.log('pgbouncer is missing: installing the Debian package (apt-get install -y pgbouncer)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'pgbouncer'], { stdio: 'ignore', env });
-  if (result.status !== 0) spawnSync('apt-get', ['update'], { stdio: 'ignore', env }), spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'pgbouncer'], { stdio: 'ignore', env });
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'pgbouncer'], { stdio: 'ignore', env });
+  if (install().status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+    install();
+  }
   for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) if (existsSync(candidate)) return candidate;
   throw new Error('could not install pgbouncer (apt-get install pgbouncer failed)');
 }
