@@ -14,6 +14,7 @@ import type { Verdict } from '../../verdict/types.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
 import { classifyError, formatCounts, increment } from '../request-outcome.js';
 import { checkJsonExpectations, type ExpectationFailure } from './expectations.js';
+import { watchProxyShare } from './proxy-cost-note.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 
@@ -152,7 +153,9 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
 export const endpointProbe: CheckProbe = {
   kind: 'endpoint',
   async run(check, ctx): Promise<ProbeResult> {
+    const proxyShare = watchProxyShare(ctx);
     const measured = await measureEndpoint(check, ctx);
+    const proxy = await proxyShare(1 + check.warmup + check.samples);
     const w = measured.warm;
     const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
     return {
@@ -177,8 +180,13 @@ export const endpointProbe: CheckProbe = {
           ],
         },
       ],
-      notes: Object.keys(measured.errors).length ? [`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`] : [],
-      data: { ...measured, warmup: check.warmup, concurrency: check.concurrency },
+      notes: [...(Object.keys(measured.errors).length ? [`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`] : []), ...(proxy ? [proxy.note] : [])],
+      data: {
+        ...measured,
+        warmup: check.warmup,
+        concurrency: check.concurrency,
+        ...(proxy ? { proxy: { statementsPerRequest: proxy.statementsPerRequest, addedMsPerStatement: proxy.cost.addedMsPerStatement, estimatedMsPerRequest: proxy.estimatedMsPerRequest } } : {}),
+      },
     };
   },
 };

@@ -25,6 +25,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { PROXY_CALIBRATION_APPLICATION } from './proxy-cost.js';
 import { onreadOption, readAcceptedInto, ReusedReadBuffer } from './reused-read-buffer.js';
 import { isUtilityStatement, splitStatements } from './sql-lexer.js';
 import { StatementAggregates, type AggregateSummary } from './statement-aggregates.js';
@@ -98,6 +99,9 @@ interface ProxySession {
 }
 
 const ignore = (): void => undefined;
+
+/** The sink of connections that are forwarded but not counted. */
+const UNCOUNTED: WireStatementSink = { recording: false, record: ignore };
 
 interface ClientInfo {
   application?: string;
@@ -313,8 +317,11 @@ export class PgWireProxy implements QueryWindowSource {
           dropClient();
           return;
         }
-        this.clientInfo.set(connection, parseStartupParameters(packet));
-        session = this.startSession(connection, client, clientReader, packet, buffered);
+        const info = parseStartupParameters(packet);
+        this.clientInfo.set(connection, info);
+        // perfspec's own calibration connections (proxy-cost.ts) are forwarded, never counted.
+        const counted = info.application !== PROXY_CALIBRATION_APPLICATION;
+        session = this.startSession(connection, client, clientReader, packet, buffered, counted);
         onClientBytes = session.fromClient;
         return;
       }
@@ -327,8 +334,8 @@ export class PgWireProxy implements QueryWindowSource {
   }
 
   /** Connect upstream, send the StartupMessage, then forward and track both directions. */
-  private startSession(connection: number, client: net.Socket, clientReader: ReusedReadBuffer, startup: Buffer, rest: Buffer): ProxySession {
-    const tracker = new WireTracker(connection, this.sink, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+  private startSession(connection: number, client: net.Socket, clientReader: ReusedReadBuffer, startup: Buffer, rest: Buffer, counted: boolean): ProxySession {
+    const tracker = new WireTracker(connection, counted ? this.sink : UNCOUNTED, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     const now = this.now;
     const upstreamReader = new ReusedReadBuffer();
     let answered = false;
@@ -347,7 +354,7 @@ export class PgWireProxy implements QueryWindowSource {
     upstream.setNoDelay(true);
     upstream.setKeepAlive(true, KEEPALIVE_MS);
     this.sockets.add(upstream);
-    this.trackers.add(tracker);
+    if (counted) this.trackers.add(tracker);
 
     const fromClient = (chunk: Buffer) => {
       // The clock is read before the write: the write wakes the server process, which may run (and
@@ -383,11 +390,12 @@ export class PgWireProxy implements QueryWindowSource {
     });
     upstream.on('close', () => {
       this.sockets.delete(upstream);
-      this.trackers.delete(tracker);
-      this.totals.desyncs += tracker.desyncs;
-      this.totals.statements += tracker.finished;
-      this.totals.oversized += tracker.oversized;
-      if (tracker.broken) this.totals.broken++;
+      if (this.trackers.delete(tracker)) {
+        this.totals.desyncs += tracker.desyncs;
+        this.totals.statements += tracker.finished;
+        this.totals.oversized += tracker.oversized;
+        if (tracker.broken) this.totals.broken++;
+      }
       this.clientInfo.delete(connection);
       if (client.destroyed) clearTimeout(halfOpenTimer);
       else closeLater(client);
