@@ -7,7 +7,8 @@
  *
  * It is a grouping key for counters outside query windows (load tests), not the fingerprint the
  * queries probe judges by (fingerprint.ts, PostgreSQL's own parser): two shapes the parser would
- * unify (IN lists of different lengths) stay apart here, and are merged when the counters are read.
+ * unify (IN lists of different lengths) stay apart here; a reader who needs fingerprints gets them by
+ * fingerprinting each group's text (one per group, off the hot path).
  */
 
 const PLACEHOLDER = 0x3f; // '?'
