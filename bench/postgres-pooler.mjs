@@ -15,7 +15,7 @@
  *
  * Env: PGBENCH_URL (postgres://postgres@127.0.0.1:5432; the bench creates and fills its own database
  * perfspec_pgbench), BENCH_PGBENCH_SECONDS (5 per run), BENCH_PGBENCH_REPEATS (5),
- * BENCH_PGBENCH_CLIENTS (1,8,32), BENCH_PGBENCH_SOAK_SECONDS (0: off; e.g. 150 or 600) for the RSS
+ * BENCH_PGBENCH_CLIENTS (1,8,32), BENCH_PGBENCH_SOAK_SECONDS (60; 0: off; 600 for 10 minutes) for the RSS
  * flatness check through the proxy (8 clients, RSS every 10 s).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -34,7 +34,7 @@ const DATABASE = 'perfspec_pgbench';
 const seconds = Number(process.env.BENCH_PGBENCH_SECONDS ?? 5);
 const repeats = Number(process.env.BENCH_PGBENCH_REPEATS ?? 5);
 const clientCounts = (process.env.BENCH_PGBENCH_CLIENTS ?? '1,8,32').split(',').map(Number);
-const soakSeconds = Number(process.env.BENCH_PGBENCH_SOAK_SECONDS ?? 0);
+const soakSeconds = Number(process.env.BENCH_PGBENCH_SOAK_SECONDS ?? 60);
 const CLOCK_TICK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 
 function freePort() {
