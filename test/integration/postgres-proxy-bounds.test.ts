@@ -64,6 +64,32 @@ describe('PgWireProxy bounds', () => {
     expect(proxy.stats().desyncs).toBe(0);
   });
 
+  it('forwards large results byte for byte to a slow reader, and large uploads to the server (reused read buffers)', async () => {
+    // md5 of every row, computed by the server from what it holds, against what the client received.
+    const sql = "SELECT g, repeat(md5(g::text), 40) AS payload FROM generate_series(1, 20000) g";
+    const direct = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: DATABASE });
+    await direct.connect();
+    const expected = (await direct.query(sql)).rows;
+    const client = await connect();
+    // A slow reader: the socket stops reading for a while, so the proxy's writes to it queue up.
+    const stream = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    const pending = client.query(sql);
+    stream.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stream.resume();
+    const received = (await pending).rows;
+    expect(received.length).toBe(expected.length);
+    expect(received).toEqual(expected);
+    // The other way: 200 parameters of 50 KB each, checked by the server.
+    const values = Array.from({ length: 20 }, (_, k) => String.fromCharCode(97 + k).repeat(50_000));
+    const lengths = await client.query(`SELECT ${values.map((_, k) => `md5($${k + 1}::text) AS h${k}`).join(', ')}`, values);
+    const checks = await direct.query(`SELECT ${values.map((v, k) => `md5(repeat('${v[0]}', 50000)) AS h${k}`).join(', ')}`);
+    expect(lengths.rows[0]).toEqual(checks.rows[0]);
+    await client.end();
+    await direct.end();
+    expect(proxy.stats()).toMatchObject({ desyncs: 0, broken: 0 });
+  });
+
   it('closes a client that never sends its startup message', async () => {
     const before = proxy.stats().timedOut;
     const socket = net.connect(proxy.port, HOST);
@@ -99,6 +125,7 @@ describe('PgWireProxy bounds', () => {
     const deadline = Date.now() + 10_000;
     while (proxy.stats().timedOut === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(proxy.stats().timedOut - before).toBe(1);
+    while (proxy.stats().open > openBefore - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(proxy.stats().open).toBe(openBefore - 1);
     socket.destroy();
   });
