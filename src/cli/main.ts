@@ -2,15 +2,13 @@
  * perfspec's command line: parse arguments, hand over to a command, map its outcome to an exit
  * code. Only this folder touches the process; everything below receives what it needs.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { CliProcess } from './process.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { initCommand } from './commands/init.js';
-
-export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -7,8 +7,8 @@ import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
 import { isSecretVariable, redactUrl } from '../report/redact.js';
-import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
-import { applyInconclusivePolicy, combineStatuses, statusOfProbes } from '../report/status.js';
+import type { CheckResult, ProbeResult, SpecResult } from '../result/result.js';
+import { applyInconclusivePolicy, combineStatuses, statusOfProbes } from '../result/status.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
@@ -17,7 +17,7 @@ import { DEFAULTS, planChecks } from './plan.js';
 import { buildRequest } from './request-builder.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
-import { probeUrl, startTarget, type TargetHandle } from './target-server.js';
+import { probeUrl, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
 
 export interface EngineTables {
@@ -45,6 +45,8 @@ export interface RunSpecOptions {
   /** Called when a check finishes, for live reporters. */
   onCheckEnd?: (result: CheckResult) => void;
   distributed?: DistributedOptions;
+  /** Environment and working directory a started target inherits (target.start). */
+  host: HostEnvironment;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       signal: options.signal,
       progress: options.progress,
     });
-    target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.signal, log);
+    target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.host, options.signal, log);
 
     const distributed = options.distributed;
     const handed = distributed?.setupFor?.(loaded);
@@ -184,6 +186,7 @@ async function prepareTarget(
   baseUrl: string,
   specDir: string,
   services: OpenedServices,
+  host: HostEnvironment,
   signal: AbortSignal,
   log: (message: string) => void,
 ): Promise<TargetHandle | undefined> {
@@ -195,6 +198,7 @@ async function prepareTarget(
       command: start.command,
       cwd: start.cwd,
       specDir,
+      host,
       env: { ...Object.fromEntries(Object.entries(start.env ?? {}).map(([k, v]) => [k, String(v)])), ...services.targetEnv() },
       ready: start.ready ?? '/',
       reuseExisting: start.reuseExisting ?? true,

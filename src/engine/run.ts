@@ -3,12 +3,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProgressSink } from '../probes/types.js';
-import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResult } from '../report/result.js';
+import { RESULT_FORMAT_VERSION, type CheckResult, type EnvironmentProbe, type RunEnvironment, type RunResult, type SpecResult } from '../result/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
-import { combineStatuses, summariseVerdicts } from '../report/status.js';
+import { combineStatuses, summariseVerdicts } from '../result/status.js';
 import { runSpec, type EngineTables, type RunSpecOptions } from './run-spec.js';
-import { startEnvironment, type RunEnvironment } from '../report/environment.js';
 
 export interface RunOptions {
   http: HttpClient;
@@ -31,6 +30,10 @@ export interface RunOptions {
   onCheckEnd?: (result: CheckResult) => void;
   /** Distributed runs (src/load/shard): which shard, setup handed on, setup only. */
   distributed?: RunSpecOptions['distributed'];
+  /** Environment and working directory a started target inherits, from src/cli. */
+  host: RunSpecOptions['host'];
+  /** Records where the run ran (CPUs, load, versions); from src/cli, which may read the process. */
+  startEnvironment: (version: string) => EnvironmentProbe;
 }
 
 export function createRunId(date: Date): string {
@@ -40,7 +43,7 @@ export function createRunId(date: Date): string {
 export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promise<RunResult> {
   const startedAt = options.wallClock();
   const started = options.now();
-  const environment = startEnvironment(options.version);
+  const environment = options.startEnvironment(options.version);
   const runId = createRunId(startedAt);
   const results: SpecResult[] = [];
   for (const loaded of specs) {
@@ -63,6 +66,7 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
         secrets: options.secrets,
         onCheckEnd: options.onCheckEnd,
         distributed: options.distributed,
+        host: options.host,
       }),
     );
   }

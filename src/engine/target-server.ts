@@ -16,11 +16,19 @@ export interface StartOptions {
   cwd?: string;
   specDir: string;
   env: Record<string, string>;
+  /** What the started command inherits, handed in by src/cli: the process's environment and working directory. */
+  host: HostEnvironment;
   ready: string;
   reuseExisting: boolean;
   timeoutMs: number;
   signal: AbortSignal;
   log: (message: string) => void;
+}
+
+/** The environment and working directory of the perfspec process (only src/cli reads them from `process`). */
+export interface HostEnvironment {
+  env: Record<string, string | undefined>;
+  cwd: string;
 }
 
 export interface TargetHandle {
@@ -54,8 +62,8 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
   const child = spawn(options.command, {
     shell: true,
     detached: true, // its own process group, so stop() also ends what the shell started
-    cwd: options.cwd ? path.resolve(options.specDir, options.cwd) : process.cwd(),
-    env: { ...process.env, PORT: port, ...options.env },
+    cwd: options.cwd ? path.resolve(options.specDir, options.cwd) : options.host.cwd,
+    env: { ...options.host.env, PORT: port, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk: Buffer) => {

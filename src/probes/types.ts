@@ -8,7 +8,7 @@
  * - A ServiceKind opens a connection to a system beside the target (PostgreSQL, Redis) once per run.
  */
 import type { HttpClient, HttpRequest } from '../sources/http/types.js';
-import type { CheckResult, ProbeResult } from '../report/result.js';
+import type { CheckResult, ProbeResult } from '../result/result.js';
 
 /** A request as written in the spec, with `${vars.*}` still unresolved. */
 export interface RequestTemplate {

@@ -3,7 +3,7 @@
  * check as it finishes, and the failures with their reasons at the end.
  */
 import { Chalk } from 'chalk';
-import type { CheckResult, RunResult, Status } from './result.js';
+import type { CheckResult, RunResult, Status } from '../result/result.js';
 import type { Reporter, ReporterContext } from './reporters.js';
 import { formatDuration } from '../units/duration.js';
 import { standingOf } from '../verdict/types.js';

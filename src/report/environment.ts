@@ -4,36 +4,20 @@
  * without credentials). Recorded once per run in result.environment.
  */
 import os from 'node:os';
+import type { EnvironmentProbe, RunEnvironment } from '../result/result.js';
 import { redactUrl } from './redact.js';
 
-export interface RunEnvironment {
-  perfspec: string;
-  node: string;
-  platform: string;
-  arch: string;
-  /** Logical CPUs and their model. */
-  cpus: number;
-  cpuModel: string;
-  /** 1, 5 and 15-minute load averages when the run started and ended. */
-  loadBefore: number[];
-  loadAfter: number[];
-  /** Base URLs of the specs' targets, credentials removed. */
-  targets: string[];
-}
+export type { EnvironmentProbe, RunEnvironment };
 
-export interface EnvironmentProbe {
-  /** Call at the end of the run. */
-  finish(targets: string[]): RunEnvironment;
-}
-
-export function startEnvironment(version: string): EnvironmentProbe {
+/** `nodeVersion` is handed in (src/cli reads it from the process). */
+export function startEnvironment(version: string, nodeVersion: string): EnvironmentProbe {
   const loadBefore = roundAll(os.loadavg());
   return {
     finish(targets) {
       const cpus = os.cpus();
       return {
         perfspec: version,
-        node: process.version,
+        node: nodeVersion,
         platform: os.platform(),
         arch: os.arch(),
         cpus: cpus.length || os.availableParallelism(),

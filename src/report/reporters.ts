@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
-import type { CheckResult, RunResult } from './result.js';
+import type { CheckResult, RunResult } from '../result/result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';

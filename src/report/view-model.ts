@@ -2,7 +2,7 @@
  * The one shape the templates render: everything formatted in advance, so templates only loop
  * and print. Pure.
  */
-import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
+import type { ReportSeries, ReportTable, RunResult, Status } from '../result/result.js';
 import { formatDuration } from '../units/duration.js';
 import { describeEnvironment } from './environment.js';
 import { standingOf, type Standing, type Verdict } from '../verdict/types.js';

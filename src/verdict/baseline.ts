@@ -2,27 +2,9 @@
  * Before → after: compare this run's verdicts with those of a saved earlier run (its JSON report),
  * matched by spec, check and budget. Pure; the CLI reads the file.
  */
-import type { RunResult } from '../report/result.js';
+import type { Comparison, ComparisonRow, RunResult } from '../result/result.js';
 
-export interface ComparisonRow {
-  spec: string;
-  check: string;
-  metric: string;
-  before: string;
-  after: string;
-  beforeValue: number | null;
-  afterValue: number | null;
-  /** Relative change in percent ((after − before) / before), null when either side was not measured or before is 0. */
-  changePercent: number | null;
-  /** "regressed": passed before and fails now; "fixed": failed before and passes now; else "same". */
-  outcome: 'regressed' | 'fixed' | 'same' | 'new';
-}
-
-export interface Comparison {
-  baselineRunId: string;
-  baselineStartedAt: string;
-  rows: ComparisonRow[];
-}
+export type { Comparison, ComparisonRow };
 
 interface FlatVerdict {
   spec: string;

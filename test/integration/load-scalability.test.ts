@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScalabilityPoint } from '../../src/probes/load/scalability.js';
 import type { LoadReport } from '../../src/load/types.js';
-import type { RunResult } from '../../src/report/result.js';
+import type { RunResult } from '../../src/result/result.js';
 import { freePort } from '../helpers/free-port.js';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';

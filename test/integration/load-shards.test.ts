@@ -15,7 +15,7 @@ import * as hdr from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardFile } from '../../src/load/shard/shard-file.js';
 import type { LoadReport } from '../../src/load/types.js';
-import type { RunResult } from '../../src/report/result.js';
+import type { RunResult } from '../../src/result/result.js';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 

@@ -14,7 +14,7 @@ import { buildRequest } from '../../src/engine/request-builder.js';
 import { openServices, type OpenedServices } from '../../src/engine/services.js';
 import { queriesProbe } from '../../src/probes/queries/index.js';
 import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
-import type { ProbeResult } from '../../src/report/result.js';
+import type { ProbeResult } from '../../src/result/result.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { postgresService, type PostgresServiceHandle } from '../../src/sources/postgres/service.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';

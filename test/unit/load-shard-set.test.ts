@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkShardSet, type NamedShard, type ShardIdentity } from '../../src/load/shard/shard-file.js';
-import type { RunResult } from '../../src/report/result.js';
+import type { RunResult } from '../../src/result/result.js';
 
 const identity = (index: number, over: Partial<ShardIdentity> = {}): ShardIdentity => ({
   version: '0.1.0',

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { assembleResult } from '../../src/engine/run.js';
 import { createRedactor, isSecretVariable, redactUrl } from '../../src/report/redact.js';
 import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
-import type { SpecResult } from '../../src/report/result.js';
+import type { SpecResult } from '../../src/result/result.js';
 import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
 import { judgeBudget, judgeEstimate } from '../../src/verdict/judge.js';
-import { applyInconclusivePolicy, statusOfProbes } from '../../src/report/status.js';
+import { applyInconclusivePolicy, statusOfProbes } from '../../src/result/status.js';
 import { startEnvironment } from '../../src/report/environment.js';
 import { parseBudget } from '../../src/units/budget.js';
 
@@ -83,7 +83,7 @@ function inconclusiveResult(policy: 'warn' | 'fail') {
   const verdicts = applyInconclusivePolicy([judgeEstimate({ check: 'SSO', probe: 'endpoint', metric: 'latency.p95' }, parseBudget('< 5ms', 'duration')!, estimate)], policy);
   const probes = [{ kind: 'endpoint', verdicts, tables: [], notes: [], data: {} }];
   const spec: SpecResult = { file: 's.yaml', name: 'S', status: statusOfProbes(probes), errors: [], checks: [{ name: 'SSO', section: 'check', status: statusOfProbes(probes), durationMs: 1, probes }] };
-  const environment = startEnvironment('0.1.0').finish(['http://user:pw@127.0.0.1:8123/api?key=abc']);
+  const environment = startEnvironment('0.1.0', process.version).finish(['http://user:pw@127.0.0.1:8123/api?key=abc']);
   return assembleResult([spec], { runId: 'r', startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't', environment });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProbeResult } from '../../src/report/result.js';
-import { combineStatuses, statusOfProbes } from '../../src/report/status.js';
+import type { ProbeResult } from '../../src/result/result.js';
+import { combineStatuses, statusOfProbes } from '../../src/result/status.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const verdict = (passed: boolean, level: 'error' | 'warn' = 'error'): Verdict => ({

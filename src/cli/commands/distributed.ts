@@ -14,7 +14,7 @@ import { selectScenarios, type LoadSection } from '../../probes/load/section.js'
 import type { ShardRun } from '../../probes/types.js';
 import { redactDeep, type Redactor } from '../../report/redact.js';
 import { writeFileAtomic } from '../../report/reporters.js';
-import type { RunResult } from '../../report/result.js';
+import type { RunResult } from '../../result/result.js';
 import type { LoadedSpec } from '../../spec/load-spec.js';
 
 export interface DistributedFlags {

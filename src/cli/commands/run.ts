@@ -7,14 +7,15 @@ import { checkOnlyFilters } from '../../engine/plan.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
+import { startEnvironment } from '../../report/environment.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
-import type { RunResult } from '../../report/result.js';
+import type { RunResult } from '../../result/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
 import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.js';
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
-import { VERSION } from '../main.js';
+import { VERSION } from '../../version.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
@@ -103,6 +104,8 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       select,
       secrets,
       distributed: distributed.engine,
+      host: { env: proc.env, cwd: proc.cwd() },
+      startEnvironment: (version) => startEnvironment(version, process.version),
       onSpecBegin: (loaded) => {
         progress.clear();
         multiplexer.onSpecBegin({ file: loaded.file, name: loaded.spec.name });

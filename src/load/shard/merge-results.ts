@@ -8,8 +8,8 @@
 import { PerfspecError } from '../../errors.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram } from '../../metrics/histogram.js';
 import { presentLoadReport } from '../../probes/load/present.js';
-import type { CheckResult, RunResult, SpecResult } from '../../report/result.js';
-import { combineStatuses, statusOfProbes } from '../../report/status.js';
+import type { CheckResult, RunResult, SpecResult } from '../../result/result.js';
+import { combineStatuses, statusOfProbes } from '../../result/status.js';
 import { describeTotals, type Totals } from '../metrics/aggregate.js';
 import { parseThresholds } from '../thresholds/parse-thresholds.js';
 import type { GeneratorHealth, LoadReport, RequestStats, TimelinePoint } from '../types.js';

@@ -5,7 +5,7 @@
  * CLI reads and writes them.
  */
 import { createHash } from 'node:crypto';
-import type { RunResult } from '../../report/result.js';
+import type { RunResult } from '../../result/result.js';
 import type { ShardId } from './segments.js';
 import type { ShardLoadData } from './shard-data.js';
 

@@ -13,7 +13,7 @@
  */
 import { PerfspecError } from '../../errors.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
-import type { ProbeResult } from '../../report/result.js';
+import type { ProbeResult } from '../../result/result.js';
 import type { RedisServiceHandle } from '../../sources/redis/service.js';
 import { classifyError, increment } from '../request-outcome.js';
 import { collectProblems } from '../validate-sections.js';

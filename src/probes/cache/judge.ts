@@ -3,7 +3,7 @@
  * tables out, so every reporter shows the same figures and tests need no Redis.
  */
 import type { LatencySummary } from '../../metrics/latency-histogram.js';
-import type { ReportTable } from '../../report/result.js';
+import type { ReportTable } from '../../result/result.js';
 import type { HitCounterResult } from '../../sources/redis/hit-counter.js';
 import type { HitLatency } from '../../sources/redis/hit-latency.js';
 import type { HostLoad } from '../../metrics/host-monitor.js';

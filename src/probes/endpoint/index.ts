@@ -17,7 +17,7 @@ import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '
 import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
 import { medianRunIndex, rankingKey } from './repeat.js';
 import { unboundedBudgets } from './sample-plan.js';
-import type { ProbeResult, ReportTable } from '../../report/result.js';
+import type { ProbeResult, ReportTable } from '../../result/result.js';
 import type { HttpRequest } from '../../sources/http/types.js';
 import { findReferences } from '../../spec/interpolate.js';
 import { parseBudget } from '../../units/budget.js';

@@ -6,7 +6,7 @@ import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
 import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
 import { statsForScope } from '../../load/run/run-load.js';
 import type { LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
-import type { ProbeResult, ReportTable, ReportSeries } from '../../report/result.js';
+import type { ProbeResult, ReportTable, ReportSeries } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
 import { judgeCondition } from '../../verdict/judge.js';

@@ -8,7 +8,7 @@
 import { PerfspecError } from '../../errors.js';
 import { prepareScenario, runPrepared, type PreparedScenario } from '../../load/run/run-load.js';
 import type { LoadReport, LoadRuntime, LoadScenarioConfig } from '../../load/types.js';
-import type { ProbeResult, ReportTable } from '../../report/result.js';
+import type { ProbeResult, ReportTable } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
 import { judgeCondition } from '../../verdict/judge.js';

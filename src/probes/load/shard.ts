@@ -7,7 +7,7 @@ import type { PreparedScenario } from '../../load/run/run-load.js';
 import type { ScenarioPlan } from '../../load/plan/plan-scenario.js';
 import type { LoadReport, LoadRuntime } from '../../load/types.js';
 import type { ScenarioShardMeta } from '../../load/shard/shard-data.js';
-import type { ProbeResult } from '../../report/result.js';
+import type { ProbeResult } from '../../result/result.js';
 import type { ShardRun } from '../types.js';
 
 /** Extra time between one scenario's planned end and the next one's start, so drains never overlap. */

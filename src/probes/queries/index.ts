@@ -9,7 +9,7 @@
  * anything else the app runs at that moment, such as a background job).
  */
 import { PerfspecError, describeError } from '../../errors.js';
-import type { ProbeResult } from '../../report/result.js';
+import type { ProbeResult } from '../../result/result.js';
 import type { HttpRequest } from '../../sources/http/types.js';
 import { createFingerprinter, type Fingerprinter } from '../../sources/postgres/fingerprint.js';
 import type { PostgresServiceHandle } from '../../sources/postgres/service.js';

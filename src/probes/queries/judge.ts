@@ -2,7 +2,7 @@
  * Verdicts, tables and notes of the queries probe: pure functions of the configuration and what was
  * measured. Every figure judged is the worst of the measured requests (the budget is "per request").
  */
-import type { ReportTable } from '../../report/result.js';
+import type { ReportTable } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { judgeBudget, judgeCondition, type JudgeInput } from '../../verdict/judge.js';
 import type { Level, Verdict } from '../../verdict/types.js';
