@@ -236,6 +236,56 @@ export interface LoadReport {
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
   /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
-  shardData?: import('./shard/shard-data.js').ShardLoadData;
+  shardData?: ShardLoadData;
   breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number; throughput?: number }> };
+}
+
+// ---- What one shard keeps of a scenario for `perfspec merge` (functions in shard/shard-data.ts) ----
+
+export interface EncodedTotals {
+  requests: number;
+  errors: number;
+  /** Compressed base64 HdrHistogram of latencies (µs); absent when no response arrived. */
+  histogram?: string;
+  statusCodes: Record<string, number>;
+  errorKinds: Partial<Record<ErrorKind, number>>;
+}
+
+export interface EncodedEntry extends EncodedTotals {
+  name: string;
+  flow: string;
+  region?: string;
+}
+
+export interface EncodedSecond {
+  /** 1-based second since the scenario's t = 0 (the same instant on every shard with --start-at). */
+  seq: number;
+  users: number;
+  dropped: number;
+  totals: EncodedTotals;
+}
+
+export interface ShardLoadData {
+  entries: EncodedEntry[];
+  uncorrected?: string;
+  seconds: EncodedSecond[];
+  iterations: LoadReport['iterations'];
+  /** Wall-clock time of this shard's t = 0. */
+  startedAtEpochMs: number;
+  /** When this shard was ready to start (after --start-at means it started late). */
+  readyAtEpochMs: number;
+  elapsedMs: number;
+  /** The window throughput is judged over (the planned duration unless stopped early). */
+  measuredMs: number;
+  health: GeneratorHealth;
+  /** Set by the load probe: what the merge needs to judge and present the scenario again. */
+  scenario?: ScenarioShardMeta;
+}
+
+export interface ScenarioShardMeta {
+  thresholds?: ThresholdsConfig;
+  flowWeights: Record<string, number>;
+  description?: string;
+  /** The plan as the report shows it ("load: 100 users for 10m (ramping-users)"). */
+  request: string;
 }

@@ -4,7 +4,7 @@
  */
 import { Chalk } from 'chalk';
 import type { CheckResult, RunResult, Status } from '../result/result.js';
-import type { Reporter, ReporterContext } from './reporters.js';
+import type { Reporter, ReporterContext } from './reporter.js';
 import { formatDuration } from '../units/duration.js';
 import { standingOf } from '../verdict/types.js';
 import { verdictWord } from './view-model.js';

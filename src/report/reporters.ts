@@ -3,30 +3,17 @@
  * so one failing reporter cannot break the others (Playwright's Multiplexer). File reporters write
  * atomically (temp file + rename) so CI never reads a half-written report.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { CheckResult, RunResult } from '../result/result.js';
-import { redactDeep, type Redactor } from './redact.js';
+import type { Reporter, ReporterContext, ReporterFactory } from './reporter.js';
+import { redactDeep } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 
-export interface ReporterContext {
-  outDir: string;
-  stdout: { write(text: string): unknown };
-  redact: Redactor;
-  color: boolean;
-}
-
-export interface Reporter {
-  name: string;
-  onSpecBegin?(info: { file: string; name: string }): void;
-  onCheckEnd?(check: CheckResult): void;
-  /** Returns the files written, if any. */
-  onEnd(result: RunResult): Promise<string[]>;
-}
-
-export type ReporterFactory = (ctx: ReporterContext) => Reporter;
+export type { Reporter, ReporterContext, ReporterFactory };
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
@@ -38,7 +25,7 @@ async function renderTemplate(name: string, data: Record<string, unknown>): Prom
 /** Write a file atomically: readers see the old content or the new one, never half of it. */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${file}.${randomUUID()}.tmp`;
   await writeFile(temp, content);
   await rename(temp, file);
 }

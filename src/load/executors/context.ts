@@ -4,7 +4,7 @@
  * executors decide only *when* iterations start — closed model: a number of users each looping;
  * open model: arrivals on a schedule.
  */
-import type { ScenarioPlan } from '../plan/plan-scenario.js';
+import type { ScenarioPlan } from '../plan/scenario-plan.js';
 import type { VirtualUser } from '../run/virtual-user.js';
 
 export interface Segment {

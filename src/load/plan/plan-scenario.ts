@@ -5,29 +5,13 @@
  */
 import { PerfspecError } from '../../errors.js';
 import { toMilliseconds } from '../../units/duration.js';
-import type { ExecutorName, LoadScenarioConfig, PresetName } from '../types.js';
+import type { ExecutorName, LoadScenarioConfig } from '../types.js';
 import { EXECUTORS, modelOf } from '../executors/registry.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
+import type { ScenarioPlan } from './scenario-plan.js';
 import { peakTarget, sumDurations, type StageShape } from './stages.js';
 
-export interface ScenarioPlan {
-  name: string;
-  executor: ExecutorName;
-  model: 'closed' | 'open';
-  profile?: PresetName;
-  shape: StageShape;
-  durationMs: number;
-  /** Peak users (closed) or peak arrivals per second (open). */
-  peak: number;
-  /** Open model: most iterations in flight at once; beyond it arrivals are dropped and counted. */
-  maxUsers: number;
-  gracefulStopMs: number;
-  /** Set for step-wise profiles judged per step (breakpoint). */
-  stepMs?: number;
-  workers: number;
-  connections: number;
-  timeoutMs: number;
-}
+export type { ScenarioPlan };
 
 /** The longest a run may go on after its last stage, so Ctrl-C and normal ends stay prompt. */
 const MAX_GRACEFUL_STOP_MS = 30_000;

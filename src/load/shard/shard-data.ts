@@ -8,55 +8,10 @@
 import { encodeHistogram, mergeEncoded } from '../../metrics/histogram.js';
 import type { StatEntry } from '../flows/compile-flows.js';
 import { createTotals, type LoadAggregate, type SecondBucket, type Totals } from '../metrics/aggregate.js';
-import type { ErrorKind, GeneratorHealth, LoadReport, ThresholdsConfig } from '../types.js';
+import type { EncodedEntry, EncodedSecond, EncodedTotals, ErrorKind, LoadReport, ScenarioShardMeta, ShardLoadData } from '../types.js';
 
-export interface EncodedTotals {
-  requests: number;
-  errors: number;
-  /** Compressed base64 HdrHistogram of latencies (µs); absent when no response arrived. */
-  histogram?: string;
-  statusCodes: Record<string, number>;
-  errorKinds: Partial<Record<ErrorKind, number>>;
-}
-
-export interface EncodedEntry extends EncodedTotals {
-  name: string;
-  flow: string;
-  region?: string;
-}
-
-export interface EncodedSecond {
-  /** 1-based second since the scenario's t = 0 (the same instant on every shard with --start-at). */
-  seq: number;
-  users: number;
-  dropped: number;
-  totals: EncodedTotals;
-}
-
-export interface ShardLoadData {
-  entries: EncodedEntry[];
-  uncorrected?: string;
-  seconds: EncodedSecond[];
-  iterations: LoadReport['iterations'];
-  /** Wall-clock time of this shard's t = 0. */
-  startedAtEpochMs: number;
-  /** When this shard was ready to start (after --start-at means it started late). */
-  readyAtEpochMs: number;
-  elapsedMs: number;
-  /** The window throughput is judged over (the planned duration unless stopped early). */
-  measuredMs: number;
-  health: GeneratorHealth;
-  /** Set by the load probe: what the merge needs to judge and present the scenario again. */
-  scenario?: ScenarioShardMeta;
-}
-
-export interface ScenarioShardMeta {
-  thresholds?: ThresholdsConfig;
-  flowWeights: Record<string, number>;
-  description?: string;
-  /** The plan as the report shows it ("load: 100 users for 10m (ramping-users)"). */
-  request: string;
-}
+// The shapes live in load/types.ts beside LoadReport, which carries them (no import cycle).
+export type { EncodedEntry, EncodedSecond, EncodedTotals, ScenarioShardMeta, ShardLoadData };
 
 export function encodeTotals(totals: Totals): EncodedTotals {
   return {

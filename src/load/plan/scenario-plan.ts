@@ -1,0 +1,25 @@
+/**
+ * A load scenario after planning: what the executors run. Its own module so executors can name
+ * it without importing the planner (which imports the executor registry).
+ */
+import type { ExecutorName, PresetName } from '../types.js';
+import type { StageShape } from './stages.js';
+
+export interface ScenarioPlan {
+  name: string;
+  executor: ExecutorName;
+  model: 'closed' | 'open';
+  profile?: PresetName;
+  shape: StageShape;
+  durationMs: number;
+  /** Peak users (closed) or peak arrivals per second (open). */
+  peak: number;
+  /** Open model: most iterations in flight at once; beyond it arrivals are dropped and counted. */
+  maxUsers: number;
+  gracefulStopMs: number;
+  /** Set for step-wise profiles judged per step (breakpoint). */
+  stepMs?: number;
+  workers: number;
+  connections: number;
+  timeoutMs: number;
+}

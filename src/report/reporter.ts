@@ -1,0 +1,20 @@
+/** The reporter contract: what every reporter implements and receives (the table of them is reporters.ts). */
+import type { CheckResult, RunResult } from '../result/result.js';
+import type { Redactor } from './redact.js';
+
+export interface ReporterContext {
+  outDir: string;
+  stdout: { write(text: string): unknown };
+  redact: Redactor;
+  color: boolean;
+}
+
+export interface Reporter {
+  name: string;
+  onSpecBegin?(info: { file: string; name: string }): void;
+  onCheckEnd?(check: CheckResult): void;
+  /** Returns the files written, if any. */
+  onEnd(result: RunResult): Promise<string[]>;
+}
+
+export type ReporterFactory = (ctx: ReporterContext) => Reporter;
