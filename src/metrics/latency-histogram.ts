@@ -6,7 +6,6 @@
 import {
   createHistogram,
   encodeHistogram,
-  mergeEncoded,
   percentileMs,
   recordMs,
   summariseHistogram,
@@ -35,19 +34,9 @@ export class LatencyHistogram {
     return percentileMs(this.histogram, p) ?? 0;
   }
 
-  merge(other: LatencyHistogram): void {
-    this.histogram.add(other.histogram);
-  }
-
   /** Compact, exact serialisation (for worker threads and baselines). */
   encode(): string {
     return encodeHistogram(this.histogram);
-  }
-
-  static decode(encoded: string): LatencyHistogram {
-    const result = new LatencyHistogram();
-    mergeEncoded(result.histogram, encoded);
-    return result;
   }
 
   summary(): LatencySummary {

@@ -58,8 +58,6 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   ),
 };
 
-export const DEFAULT_REPORTERS = ['console', 'markdown', 'html', 'json', 'junit'];
-
 /** Calls every reporter; a reporter that throws is named on stderr and the others carry on. */
 export function createMultiplexer(reporters: Reporter[], onReporterError: (name: string, error: unknown) => void) {
   const wrap = (reporter: Reporter, call: () => void) => {

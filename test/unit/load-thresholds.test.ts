@@ -82,6 +82,14 @@ describe('judging thresholds', () => {
     expect(measureMetric(stats({ requests: 0 }), 'p95')).toBeNull();
   });
 
+  // Issue 9: the stats of a threshold's scope were computed twice per threshold (a live lookup summarises histograms).
+  it('looks up the figures of each threshold scope once', () => {
+    const parsed = parseThresholds({ p95: '< 80ms', requests: { login: { p99: '< 1s' } } });
+    const scopes: string[] = [];
+    judgeThresholds(parsed, (scope) => (scopes.push(scope.kind), stats()), 'c');
+    expect(scopes).toEqual(['overall', 'request']);
+  });
+
   it('aborts only on abortOnFail thresholds and only after their grace period', () => {
     const parsed = parseThresholds({ p95: { budget: '< 50ms', abortOnFail: true, delayAbortEval: '5s' }, p99: '< 1ms' });
     expect(findAbortingThreshold(parsed, () => stats(), 4000)).toBeUndefined();

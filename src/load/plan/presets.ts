@@ -13,8 +13,6 @@ export interface PresetDefaults {
   durationMs: number;
   /** Which model a preset uses when the spec gives neither users nor rate. */
   model: 'closed' | 'open';
-  /** Whether the shape is flat (constant executor) or ramps. */
-  flat: boolean;
   /** Breakpoint/capacity: the length of one step, over which the SLA is judged. */
   stepCount?: number;
 }
@@ -51,32 +49,32 @@ function steps(peak: number, durationMs: number, count: number): PlannedStage[] 
 }
 
 export const PRESETS: Record<PresetName, Preset> = {
-  smoke: { peak: 5, durationMs: MINUTE, model: 'closed', flat: true, shape: (p, d) => ({ start: p, stages: [{ durationMs: d, target: p }] }) },
+  smoke: { peak: 5, durationMs: MINUTE, model: 'closed', shape: (p, d) => ({ start: p, stages: [{ durationMs: d, target: p }] }) },
   load: {
-    peak: 100, durationMs: 10 * MINUTE, model: 'closed', flat: false,
+    peak: 100, durationMs: 10 * MINUTE, model: 'closed',
     shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.1, 1], [0.8, 1], [0.1, 0]]) }),
   },
   stress: {
-    peak: 500, durationMs: 15 * MINUTE, model: 'closed', flat: false,
+    peak: 500, durationMs: 15 * MINUTE, model: 'closed',
     shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.2, 1], [0.7, 1], [0.1, 0]]) }),
   },
   // A sudden surge from a tenth of the peak to the peak, held, then back to see recovery.
   spike: {
-    peak: 1000, durationMs: 5 * MINUTE, model: 'closed', flat: false,
+    peak: 1000, durationMs: 5 * MINUTE, model: 'closed',
     shape: (p, d) => ({
       start: 0,
       stages: fromFractions(p, d, [[0.05, 0.1], [0.15, 0.1], [0.05, 1], [0.2, 1], [0.05, 0.1], [0.4, 0.1], [0.1, 0]]),
     }),
   },
   soak: {
-    peak: 100, durationMs: 120 * MINUTE, model: 'closed', flat: false,
+    peak: 100, durationMs: 120 * MINUTE, model: 'closed',
     shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.05, 1], [0.9, 1], [0.05, 0]]) }),
   },
-  capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
-  breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
+  capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
+  breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
   // The seed's horizontal-scaling test: a breakpoint search per replica count (src/probes/load/scalability.ts);
   // the peak is per replica, so k replicas are searched up to k × peak in the same number of steps.
-  scalability: { peak: 200, durationMs: 2 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
+  scalability: { peak: 200, durationMs: 2 * MINUTE, model: 'open', stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
 };
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

@@ -49,10 +49,12 @@ export function judgeThresholds(
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];
   for (const threshold of thresholds) {
-    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    // The scope's figures once per threshold (a live lookup summarises histograms).
+    const stats = lookup(threshold.scope);
+    const actual = measureMetric(stats, threshold.metric);
     // The shared judge names the metric by the last dotted segment; give it a plain one and
     // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
-    const judged = judgeMeasured({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, lookup(threshold.scope), actual);
+    const judged = judgeMeasured({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, stats, actual);
     const decision = judged.outcome === 'fail' && actual !== null ? decideUnderSaturation(false, threshold.metric, health) : undefined;
     const verdict: Verdict =
       decision?.outcome === 'inconclusive' ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` } : judged;

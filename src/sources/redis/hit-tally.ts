@@ -89,11 +89,6 @@ export class HitTally {
     return this.missPhase === 'closed';
   }
 
-  /** Add a source to ignore (a connection opened after the tally). */
-  ignoreSource(source: string): void {
-    this.ownSources.add(source);
-  }
-
   observeMonitorLine(line: MonitorLine): void {
     if (line.db !== this.options.db) {
       if (this.monitorPhase === 'open') this.countOtherDb(line);
