@@ -92,10 +92,12 @@ export function findReferences(text: string): Reference[] {
 /**
  * Replace references with values from `lookup`; a reference whose lookup returns undefined keeps
  * its default, or stays as written when it has none (the caller decides whether that is an error).
+ * `keepEscapes` leaves `$${` as written, for a pass that resolves only some namespaces (env at
+ * load time) so that the escape still means a literal `${` when the rest is resolved.
  */
-export function replaceReferences(text: string, lookup: (ref: Reference) => string | undefined): string {
+export function replaceReferences(text: string, lookup: (ref: Reference) => string | undefined, keepEscapes = false): string {
   return text.replace(REFERENCE, (whole, namespace: string | undefined, name: string | undefined, fallback: string | undefined) => {
-    if (whole === '$${') return '${';
+    if (whole === '$${') return keepEscapes ? whole : '${';
     if (!namespace || !name) return whole;
     const value = lookup({ namespace, name, fallback, raw: whole });
     if (value !== undefined) return value;

@@ -105,7 +105,9 @@ function resolveEnvironment(
         if (missing >= 0) report(segments, `${ref.raw}: params entry ${missing} has no "${ref.name}"; add it to every entry or write \${params.${ref.name}:-default}`);
       }
     }
-    return replaceReferences(text, (ref) => (ref.namespace === 'env' ? env[ref.name] : undefined));
+    // Only env now: every other reference (and a `$${` escape) is resolved when a request is sent.
+    // A later namespace keeps its text as written, default included (`${vars.x:-d}` is not `d` yet).
+    return replaceReferences(text, (ref) => (ref.namespace === 'env' ? env[ref.name] : ref.raw), true);
   });
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSpecFile, loadSpecText } from '../../src/spec/load-spec.js';
 import { formatProblem } from '../../src/spec/yaml-source.js';
+import { resolveString } from '../../src/spec/interpolate.js';
 
 const dir = 'test/fixtures/specs/invalid';
 
@@ -171,6 +172,18 @@ load:
       'x.yaml:9:13 checks[0].warmup: must be an integer, got string "3"',
       'x.yaml:11:10 load.users: must be >= 1',
     ]);
+  });
+
+  it('resolves only env when loading: a $${ escape and the defaults of later namespaces stay as written', () => {
+    const text = `${base}vars: { x: "1" }
+checks:
+  - name: c
+    request: GET /a?lit=$\${vars.x}&d=\${vars.y:-dflt}&e=\${env.E:-env}
+`;
+    const outcome = loadSpecText('x.yaml', text, { env: {} });
+    expect(outcome.problems).toEqual([]);
+    expect(outcome.loaded?.spec.checks?.[0].request).toBe('GET /a?lit=$${vars.x}&d=${vars.y:-dflt}&e=env');
+    expect(resolveString(outcome.loaded!.spec.checks![0].request, { vars: { x: '1', y: 'set' } })).toBe('GET /a?lit=${vars.x}&d=set&e=env');
   });
 
   it('says so when the document is not a mapping', () => {
