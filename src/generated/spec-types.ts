@@ -527,6 +527,7 @@ export interface Check {
   latency?: LatencyBudgets;
   queries?: QueriesBudget;
   cache?: CacheBudget;
+  size?: SizeBudget;
 }
 /**
  * Latency budgets on the warm samples (warm-up excluded). Percentiles and the mean are judged by their 95 % confidence interval: pass when it lies within the budget, fail when it lies wholly outside, otherwise inconclusive (more samples are taken up to maxSamples). A percentile needs enough samples to be bounded at all: p90 ≥ 35, p95 ≥ 72, p99 ≥ 368.
@@ -655,6 +656,18 @@ export interface CacheBudget {
      */
     flush?: boolean;
   };
+}
+/**
+ * Response-size budget: the check's request is sent 3 times and the largest body received is judged (Content-Length when given, else the body's bytes).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "sizeBudget".
+ */
+export interface SizeBudget {
+  /**
+   * Largest response body, e.g. "< 100KB" (powers of 1024).
+   */
+  body: string;
 }
 /**
  * Load test: weighted flows of virtual users, SLA thresholds, and one or more named scenarios (e.g. quick and full) chosen with --profile. Keys beside scenarios are shared by every scenario, which may override them; without scenarios the section itself is the one scenario.

@@ -6,6 +6,7 @@ import { endpointProbe } from './endpoint/index.js';
 import { cacheProbe } from './cache/index.js';
 import { queriesProbe } from './queries/index.js';
 import { loadProbe } from './load/index.js';
+import { sizeProbe } from './size/index.js';
 import { postgresService } from '../sources/postgres/service.js';
 import { redisService } from '../sources/redis/service.js';
 import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';
@@ -15,6 +16,7 @@ export const CHECK_PROBES: readonly CheckProbe[] = [
   endpointProbe,
   queriesProbe,
   cacheProbe,
+  sizeProbe,
 ];
 
 /** Probes that own a top-level section of the spec. */
