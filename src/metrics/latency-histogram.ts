@@ -6,6 +6,7 @@
 import {
   createHistogram,
   encodeHistogram,
+  mergeEncoded,
   percentileMs,
   recordMs,
   summariseHistogram,
@@ -34,9 +35,21 @@ export class LatencyHistogram {
     return percentileMs(this.histogram, p) ?? 0;
   }
 
+  /** Add another histogram's values (exact: bucket counts add up). */
+  merge(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
   /** Compact, exact serialisation (for worker threads and baselines). */
   encode(): string {
     return encodeHistogram(this.histogram);
+  }
+
+  /** Reads what `encode` wrote (the endpoint probe's `warmHistogram` in the JSON report). */
+  static decode(encoded: string): LatencyHistogram {
+    const result = new LatencyHistogram();
+    mergeEncoded(result.histogram, encoded);
+    return result;
   }
 
   summary(): LatencySummary {

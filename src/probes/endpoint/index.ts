@@ -42,7 +42,7 @@ export interface EndpointMeasurement {
   estimates: LatencyEstimates;
   /** What adaptive sampling did after the first `samples` (absent when it was not asked). */
   adaptive?: AdaptiveOutcome;
-  /** The measured spans as an HdrHistogram (compressed base64; metrics/histogram.ts mergeEncoded reads it), for exact merging and re-analysis. */
+  /** The measured spans as an HdrHistogram (compressed base64; LatencyHistogram.decode reads it), for exact merging and re-analysis. */
   warmHistogram: string;
   /** Wall-clock time the measured samples took (ms). */
   sampledMs: number;
