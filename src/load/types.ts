@@ -153,6 +153,23 @@ export type ErrorKind =
 
 export type { LatencySummary };
 
+/**
+ * Percentiles over the measured requests plus the requests that dropped arrivals never sent, the
+ * drops ranked above every measured latency (a dropped arrival is a request the system failed to
+ * serve in time). A percentile whose rank falls among the drops is null: worse than anything
+ * measured, so no latency budget can pass on it.
+ */
+export interface LatencyCountingDrops {
+  /** Measured requests + dropped ones. */
+  count: number;
+  dropped: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  'p99.9': number | null;
+}
+
 export interface RequestStats {
   /** Request name; "" for the overall or a flow row. */
   name: string;
@@ -160,10 +177,17 @@ export interface RequestStats {
   region?: string;
   requests: number;
   errors: number;
+  /** Open model: requests never sent because their arrival was dropped (every allowed user busy). */
+  dropped: number;
+  /** Share of requests served without error, dropped requests counted as failures. */
   successRate: number;
+  /** Share of requests that failed or were dropped. */
   errorRate: number;
   throughput: number;
+  /** Latency of the measured requests only. */
   latency: LatencySummary;
+  /** Set when requests were dropped: the percentiles thresholds judge. */
+  latencyCountingDrops?: LatencyCountingDrops;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }

@@ -7,6 +7,7 @@ const stats = (overrides: Partial<RequestStats> & { p95?: number } = {}): Reques
   name: '',
   requests: 1000,
   errors: 5,
+  dropped: 0,
   successRate: 99.5,
   errorRate: 0.5,
   throughput: 145,

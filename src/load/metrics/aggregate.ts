@@ -5,23 +5,27 @@
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
 
 export interface Totals {
   requests: number;
   errors: number;
+  /** Requests never sent because their arrival was dropped. */
+  dropped: number;
   histogram: Histogram;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
 
 export function createTotals(): Totals {
-  return { requests: 0, errors: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
+  return { requests: 0, errors: 0, dropped: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
 }
 
 export function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
+  into.dropped += from.dropped;
   if (from.histogram.totalCount > 0) into.histogram.add(from.histogram);
   addCounts(into.statusCodes, from.statusCodes);
   addCounts(into.errorKinds, from.errorKinds);
@@ -70,8 +74,10 @@ export class LoadAggregate {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
       total.errors += tick.errors;
+      total.dropped += tick.dropped ?? 0;
       bucket.totals.requests += tick.requests;
       bucket.totals.errors += tick.errors;
+      bucket.totals.dropped += tick.dropped ?? 0;
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
       if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
@@ -130,18 +136,25 @@ export class LoadAggregate {
   }
 }
 
-/** A row of figures from totals over a span of elapsed time. */
+/**
+ * A row of figures from totals over a span of elapsed time. Dropped requests count as failures in
+ * the success and error rates and rank above every latency in `latencyCountingDrops` (drops.ts);
+ * throughput and `latency` cover what was really sent.
+ */
 export function describeTotals(totals: Totals, elapsedMs: number, labels: { name: string; flow?: string; region?: string }): RequestStats {
   const seconds = elapsedMs / 1000;
-  const successRate = totals.requests === 0 ? 0 : ((totals.requests - totals.errors) / totals.requests) * 100;
+  const wanted = totals.requests + totals.dropped;
+  const successRate = wanted === 0 ? 0 : ((totals.requests - totals.errors) / wanted) * 100;
   return {
     ...labels,
     requests: totals.requests,
     errors: totals.errors,
+    dropped: totals.dropped,
     successRate,
-    errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
+    errorRate: wanted === 0 ? 0 : ((totals.errors + totals.dropped) / wanted) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
+    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : {}),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

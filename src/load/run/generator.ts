@@ -168,8 +168,16 @@ export class LoadGenerator implements ExecutionContext {
     this.busyUsers = count;
   }
 
+  /**
+   * A dropped arrival is an iteration the system failed to serve: each request its flow would have
+   * sent counts as dropped (the flow and region picked as a started iteration's would be), so
+   * percentiles and success rates of those requests see the victims (drops.ts).
+   */
   countDropped(): void {
     this.collector.iterations.dropped++;
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const region = this.regionPicker.next();
+    for (const step of flow.steps) if (step.kind !== 'think') this.collector.recordDropped(step.targets[region].entry);
   }
 
   countLate(): void {

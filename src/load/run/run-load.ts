@@ -92,7 +92,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       const failing = findAbortingThreshold(aborting, lookup(elapsedMs), elapsedMs);
       if (failing) {
         const { threshold, actual } = failing;
-        const shown = actual === null ? 'n/a' : formatValue(actual, threshold.budget.unit);
+        const shown = actual === null ? 'n/a' : actual === Number.POSITIVE_INFINITY ? 'beyond every measured latency (requests were dropped)' : formatValue(actual, threshold.budget.unit);
         stopAll('threshold', `abortOnFail: ${threshold.metric} of ${describeScope(threshold.scope)} was ${shown}, budget ${threshold.budget.text}`, elapsedMs);
       }
     }

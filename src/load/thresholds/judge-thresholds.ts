@@ -2,14 +2,24 @@
  * Judging load thresholds: pure functions of parsed thresholds and measured figures, built on the
  * shared judge so load verdicts read like every other verdict.
  */
-import { judgeBudget } from '../../verdict/judge.js';
+import { formatValue } from '../../units/budget.js';
+import { judgeBudget, judgeCondition, passesBudget, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
-import type { ParsedThreshold, ThresholdScope } from './parse-thresholds.js';
+import type { LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import { METRIC_UNITS, type ParsedThreshold, type ThresholdScope } from './parse-thresholds.js';
 
-/** The figure a threshold judges, or null when nothing was measured in its scope. */
+/**
+ * The figure a threshold judges, or null when nothing was measured in its scope. With dropped
+ * requests in the scope a latency figure counts them as worse than any measured latency: a
+ * percentile whose rank falls among the drops, the max and the mean are +∞ (drops.ts).
+ */
 export function measureMetric(stats: RequestStats | undefined, metric: ThresholdMetric): number | null {
-  if (!stats || stats.requests === 0) return null;
+  if (!stats || (stats.requests === 0 && !stats.dropped)) return null;
+  const withDrops = stats.latencyCountingDrops;
+  if (withDrops && METRIC_UNITS[metric] === 'duration') {
+    if (metric === 'max' || metric === 'avg') return Number.POSITIVE_INFINITY;
+    return withDrops[metric as Exclude<keyof LatencyCountingDrops, 'count' | 'dropped'>] ?? Number.POSITIVE_INFINITY;
+  }
   switch (metric) {
     case 'success_rate':
       return stats.successRate;
@@ -37,15 +47,34 @@ export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: T
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];
   for (const threshold of thresholds) {
-    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    const stats = lookup(threshold.scope);
+    const actual = measureMetric(stats, threshold.metric);
     // The shared judge names the metric by the last dotted segment; give it a plain one and
     // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
-    const verdict = judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
+    const verdict =
+      actual === Number.POSITIVE_INFINITY
+        ? judgeAmongDrops({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, stats!)
+        : judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
     verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
     outcomes.push({ scope: describeScope(threshold.scope), metric: threshold.metric, budget: threshold.budget.text, level: threshold.level, actual, passed: verdict.passed });
   }
   return { verdicts, outcomes };
+}
+
+/**
+ * A latency figure that falls among dropped requests is worse than every measured latency: it
+ * meets a "below" budget never and an "above" budget always, and the message says why.
+ */
+function judgeAmongDrops(input: JudgeInput, threshold: ParsedThreshold, stats: RequestStats): Verdict {
+  const passed = passesBudget(threshold.budget, Number.POSITIVE_INFINITY);
+  const dropped = stats.dropped;
+  const measuredMax = stats.latency.count > 0 ? `, beyond the slowest measured ${formatValue(stats.latency.max, 'duration')}` : '';
+  const what = threshold.metric === 'avg' || threshold.metric === 'max' ? `is unbounded` : `falls among the dropped requests`;
+  return {
+    ...judgeCondition(input, threshold.budget.text, `> measured (${dropped} dropped)`, passed, '', null),
+    message: `x ${what}: ${dropped} request${dropped === 1 ? ' was' : 's were'} dropped (never sent, every allowed user busy) and count as slower than any measured latency${measuredMax}, so the budget ${threshold.budget.text} is ${passed ? 'met' : 'not met'}`,
+  };
 }
 
 /** The first abortOnFail threshold that fails now (after its grace period), if any. */
@@ -59,8 +88,7 @@ export function findAbortingThreshold(
     const actual = measureMetric(lookup(threshold.scope), threshold.metric);
     // Nothing measured yet is not a failure worth stopping for; the final verdict still judges it.
     if (actual === null) continue;
-    const verdict = judgeBudget({ check: '', probe: 'load', metric: 'x' }, threshold.budget, actual);
-    if (!verdict.passed) return { threshold, actual };
+    if (!passesBudget(threshold.budget, actual)) return { threshold, actual };
   }
   return undefined;
 }

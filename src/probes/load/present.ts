@@ -47,7 +47,7 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
         '0',
         String(dropped),
         false,
-        `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate)`,
+        `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate). Their requests count as failed in success_rate and as slower than any measured latency in latency thresholds; see "Dropped arrivals per second"`,
         dropped,
       ),
     );
@@ -82,17 +82,22 @@ function latencyCells(latency: LatencySummary): string[] {
   return latency.count === 0 ? ['–', '–', '–', '–'] : [ms(latency.p50), ms(latency.p95), ms(latency.p99), ms(latency.max)];
 }
 
-function requestRow(label: string, stats: RequestStats): string[] {
-  return [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+function requestRow(label: string, stats: RequestStats, withDrops = false): string[] {
+  const row = [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+  if (withDrops) row.splice(2, 0, String(stats.dropped ?? 0));
+  return row;
 }
 
 function buildTables(report: LoadReport, weights: Map<string, number>): ReportTable[] {
-  const requestColumns = ['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'];
+  // With drops the latency columns stay the measured ones and a Dropped column sits beside the count;
+  // the error rate counts the drops (see the thresholds for percentiles that do).
+  const drops = report.iterations.dropped > 0;
+  const requestColumns = ['Request', 'Count', ...(drops ? ['Dropped'] : []), 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'];
   const tables: ReportTable[] = [
     {
-      title: 'Requests',
+      title: drops ? 'Requests (latencies of the requests sent; dropped ones count in the error rate)' : 'Requests',
       columns: requestColumns,
-      rows: [...report.requests.map((r) => requestRow(r.name, r)), requestRow('All requests', report.overall)],
+      rows: [...report.requests.map((r) => requestRow(r.name, r, drops)), requestRow('All requests', report.overall, drops)],
     },
   ];
   const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
@@ -119,6 +124,14 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
       ['actual send time', ...(naive.count ? [ms(naive.p50), ms(naive.p95), ms(naive.p99), ms(naive['p99.9']), ms(naive.max)] : ['–', '–', '–', '–', '–'])],
     ],
   });
+  if (report.iterations.dropped > 0) {
+    // Only the seconds that dropped something: a stall shows as a short run of rows.
+    tables.push({
+      title: 'Dropped arrivals per second',
+      columns: ['Second', 'Dropped', 'Requests', 'p95 (measured)'],
+      rows: report.timeline.filter((p) => p.dropped > 0).map((p) => [`${p.second}s`, String(p.dropped), String(p.requests), p.p95 === null ? '–' : ms(p.p95)]),
+    });
+  }
   if (report.breakpoint) {
     tables.push({
       title: 'Breakpoint steps',
@@ -148,6 +161,7 @@ function buildSeries(report: LoadReport): ReportSeries[] {
     { title: 'p95 latency', unit: 'ms', points: points.filter((p) => p.p95 !== null).map((p) => [p.second, p.p95 as number]) },
     { title: 'Errors', unit: 'errors/s', points: points.map((p) => [p.second, p.errors]) },
     { title: 'Users', unit: 'users', points: points.map((p) => [p.second, p.users]) },
+    ...(report.iterations.dropped > 0 ? [{ title: 'Dropped arrivals', unit: 'arrivals/s', points: points.map((p): [number, number] => [p.second, p.dropped]) }] : []),
   ];
 }
 
