@@ -218,8 +218,12 @@ export interface ThresholdOutcome {
   metric: ThresholdMetric;
   budget: string;
   level: 'warn' | 'error';
+  /** null when unmeasured, or when the figure fell among dropped requests (worse than any measured). */
   actual: number | null;
   passed: boolean;
+  /** pass / fail, or inconclusive: failed while the generator was saturated (see `reason`). */
+  outcome: 'pass' | 'fail' | 'inconclusive';
+  reason?: string;
 }
 
 export interface LoadReport {

@@ -10,6 +10,9 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../src/load/index.js';
+import { parseThresholds } from '../../src/load/thresholds/parse-thresholds.js';
+import { presentLoadReport } from '../../src/probes/load/present.js';
 import { runCli } from '../helpers/run-cli.js';
 
 interface TargetServer {
@@ -115,5 +118,36 @@ describe('open model: no victim goes missing', () => {
     expect(dropSeconds.every((p) => p.second >= 2 && p.second <= 4)).toBe(true);
     const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
     expect(markdown).toContain('Dropped arrivals per second');
+  });
+});
+
+describe('load thresholds judged while the generator was saturated', () => {
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await startTarget();
+  });
+  afterAll(() => target.process.kill());
+
+  it('a failing latency threshold is inconclusive with the reason, a passing one stands', async () => {
+    // Saturate the generator for real: its event loop is blocked 80 ms out of every 100 ms.
+    const hog = setInterval(() => {
+      const until = performance.now() + 80;
+      while (performance.now() < until);
+    }, 100);
+    const config = { name: 'hogged', users: 4, duration: '3s', flows: [{ name: 'Browse', steps: ['GET /fast'] }], thresholds: { p99: '< 5ms', max: '< 60s', error_rate: '< 1%' } };
+    let report;
+    try {
+      report = await runLoad(config, { baseUrl: target.url });
+    } finally {
+      clearInterval(hog);
+    }
+    expect(report.health.trustworthy).toBe(false);
+    expect(report.health.eventLoopDelayP99Ms).toBeGreaterThan(50);
+    const probe = presentLoadReport(report, parseThresholds(config.thresholds), 'Load: hogged', new Map([['Browse', 1]]));
+    const byMetric = Object.fromEntries(probe.verdicts.map((v) => [v.metric, v]));
+    expect(byMetric['load.p99']).toMatchObject({ passed: false, level: 'warn' });
+    expect(byMetric['load.p99'].message).toMatch(/^inconclusive: p99 .* is not below 5ms, but the load generator reported itself saturated \(.*event loop was delayed/);
+    expect(byMetric['load.max']).toMatchObject({ passed: true, level: 'error' });
+    expect(byMetric['load.error_rate']).toMatchObject({ passed: true, level: 'error' });
   });
 });

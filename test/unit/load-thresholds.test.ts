@@ -90,3 +90,36 @@ describe('judging thresholds', () => {
     expect(findAbortingThreshold(parsed, () => stats({ p95: 10 }), 5000)).toBeUndefined();
   });
 });
+
+describe('thresholds judged while the generator was saturated', () => {
+  const saturated = { trustworthy: false, reasons: ['the generator\'s event loop was delayed up to 120ms (p99)'] };
+  const healthy = { trustworthy: true, reasons: [] };
+
+  it('decides pass / fail / inconclusive: a pass stands, a latency or throughput failure under saturation is not believed', async () => {
+    const { decideUnderSaturation } = await import('../../src/load/thresholds/saturation.js');
+    expect(decideUnderSaturation(true, 'p99', saturated)).toEqual({ outcome: 'pass' });
+    expect(decideUnderSaturation(false, 'p99', healthy)).toEqual({ outcome: 'fail' });
+    expect(decideUnderSaturation(false, 'p99', undefined)).toEqual({ outcome: 'fail' });
+    for (const metric of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'avg', 'throughput'] as const) {
+      const decision = decideUnderSaturation(false, metric, saturated);
+      expect(decision.outcome).toBe('inconclusive');
+      expect(decision.reason).toContain('delayed up to 120ms');
+    }
+    // Error and success rates count what the server answered: a saturated generator does not excuse them.
+    expect(decideUnderSaturation(false, 'error_rate', saturated)).toEqual({ outcome: 'fail' });
+    expect(decideUnderSaturation(false, 'success_rate', saturated)).toEqual({ outcome: 'fail' });
+  });
+
+  it('maps an inconclusive failure onto a warning that says inconclusive and why; the outcome records it', () => {
+    const parsed = parseThresholds({ p95: '< 50ms', p50: '< 50ms', error_rate: '< 0.1%' });
+    const { verdicts, outcomes } = judgeThresholds(parsed, () => stats(), 'Load: busy', saturated);
+    const p95 = verdicts.find((v) => v.metric === 'load.p95')!;
+    expect(p95).toMatchObject({ passed: false, level: 'warn' });
+    expect(p95.message).toMatch(/^inconclusive: p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/);
+    expect(verdicts.find((v) => v.metric === 'load.p50')).toMatchObject({ passed: true, level: 'error' });
+    expect(verdicts.find((v) => v.metric === 'load.error_rate')).toMatchObject({ passed: false, level: 'error' });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['inconclusive', 'pass', 'fail']);
+    // The same figures from a healthy generator fail outright.
+    expect(judgeThresholds(parsed, () => stats(), 'Load: quiet', healthy).verdicts[0]).toMatchObject({ passed: false, level: 'error' });
+  });
+});

@@ -5,8 +5,9 @@
 import { formatValue } from '../../units/budget.js';
 import { judgeBudget, judgeCondition, passesBudget, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import type { GeneratorHealth, LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
 import { METRIC_UNITS, type ParsedThreshold, type ThresholdScope } from './parse-thresholds.js';
+import { decideUnderSaturation } from './saturation.js';
 
 /**
  * The figure a threshold judges, or null when nothing was measured in its scope. With dropped
@@ -43,7 +44,17 @@ export interface ThresholdJudgement {
   outcomes: ThresholdOutcome[];
 }
 
-export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: ThresholdScope) => RequestStats | undefined, check: string): ThresholdJudgement {
+/**
+ * Judge every threshold. With `health` (the finished run's generator health) a failure that a
+ * saturated generator can explain is reported inconclusive instead (saturation.ts): a verdict at
+ * level warn, message starting "inconclusive:", outcome marked so.
+ */
+export function judgeThresholds(
+  thresholds: ParsedThreshold[],
+  lookup: (scope: ThresholdScope) => RequestStats | undefined,
+  check: string,
+  health?: Pick<GeneratorHealth, 'trustworthy' | 'reasons'>,
+): ThresholdJudgement {
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];
   for (const threshold of thresholds) {
@@ -56,8 +67,22 @@ export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: T
         ? judgeAmongDrops({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, stats!)
         : judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
-    verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
-    outcomes.push({ scope: describeScope(threshold.scope), metric: threshold.metric, budget: threshold.budget.text, level: threshold.level, actual, passed: verdict.passed });
+    const decision = decideUnderSaturation(verdict.passed, threshold.metric, health);
+    const message = label + verdict.message.slice(1);
+    if (decision.outcome === 'inconclusive') {
+      // Until Verdict has an 'inconclusive' outcome: a warning that says so and why.
+      verdicts.push({ ...verdict, level: 'warn', metric: `load.${threshold.path}`, message: `inconclusive: ${message}, but ${decision.reason}` });
+    } else verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message });
+    outcomes.push({
+      scope: describeScope(threshold.scope),
+      metric: threshold.metric,
+      budget: threshold.budget.text,
+      level: threshold.level,
+      actual: actual === Number.POSITIVE_INFINITY ? null : actual,
+      passed: verdict.passed,
+      outcome: decision.outcome,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    });
   }
   return { verdicts, outcomes };
 }

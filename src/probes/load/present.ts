@@ -36,7 +36,7 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       ),
     );
   } else {
-    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check).verdicts);
+    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, report.health).verdicts);
   }
 
   const { dropped, started } = report.iterations;
