@@ -4,7 +4,7 @@
  * time with exit 3, and users start spread. The target is a separate process that counts what it
  * served (test/fixtures/servers/load-safety-server.mjs): every figure is checked against it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
@@ -38,6 +38,17 @@ function call(url: string, method = 'GET'): Promise<unknown> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** The built CLI in a child process under a shell command (e.g. a lowered `ulimit -n`). */
+function runBuiltCli(shellPrefix: string, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', `${shellPrefix}; exec node bin/perfspec.js ${quoted}`], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ exitCode: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr, ms: Date.now() - started });
+    });
   });
 }
 
@@ -149,5 +160,42 @@ describe('load thresholds judged while the generator was saturated', () => {
     expect(byMetric['load.p99'].message).toMatch(/^inconclusive: p99 .* is not below 5ms, but the load generator reported itself saturated \(.*event loop was delayed/);
     expect(byMetric['load.max']).toMatchObject({ passed: true, level: 'error' });
     expect(byMetric['load.error_rate']).toMatchObject({ passed: true, level: 'error' });
+  });
+});
+
+describe('a load larger than the open-file limit', () => {
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await startTarget();
+  });
+  afterAll(() => target.process.kill());
+
+  it('stops with exit 2 before any request, naming both numbers and the fix (child under ulimit -n 256)', async () => {
+    const spec = await writeSpec(
+      'too-many-sockets',
+      target.url,
+      `  users: 300
+  connections: 300
+  duration: 5s
+  flows:
+    - name: Browse
+      steps: [GET /fast]
+`,
+    );
+    const before = (await stats(target)).served;
+    const outcome = await runBuiltCli('ulimit -n 256', ['run', spec, '--out', path.join(work, 'out-limit'), '--reporter', 'json']);
+    expect(outcome.stderr).toContain('it can open 300 sockets (300 connections × 1 origin × 1 worker), but this process may open only 256 files');
+    expect(outcome.stderr).toMatch(/ulimit -n \d+/);
+    expect(outcome.stderr).toMatch(/set connections to at most \d+/);
+    expect(outcome.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(outcome.exitCode).toBe(2);
+    // Not one request reached the target, not even the readiness probe.
+    expect((await stats(target)).served).toBe(before);
+    // validate says the same on this machine.
+    const validate = await runBuiltCli('ulimit -n 256', ['validate', spec]);
+    expect(validate.exitCode).toBe(2);
+    expect(validate.stderr).toContain('may open only 256 files');
+    // With the limit raised the same spec is valid.
+    expect((await runBuiltCli('ulimit -n 4096', ['validate', spec])).exitCode).toBe(0);
   });
 });

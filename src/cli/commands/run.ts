@@ -14,6 +14,7 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
+import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
 import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
 
 export interface RunCommandOptions {
@@ -38,7 +39,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
-  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
+  // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars, { select, host: { openFiles: readOpenFileLimit() } });
   if (problems.length > 0) {
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
@@ -87,7 +90,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       baseUrlOverride: options.baseUrl,
       setVars,
       only: options.only,
-      select: options.profile ? { profile: options.profile } : {},
+      select,
       secrets,
       onSpecBegin: (loaded) => {
         progress.clear();
