@@ -149,6 +149,12 @@ export type ErrorKind =
   | 'connection_reset'
   | 'expect_failed'
   | 'capture_failed'
+  /** The generator's own limits, not the target's (see run/resource-errors.ts): EMFILE / ENFILE. */
+  | 'too_many_open_files'
+  /** EADDRNOTAVAIL: no free local (ephemeral) port for a new connection. */
+  | 'local_ports_exhausted'
+  /** ENOBUFS / ENOMEM from the kernel. */
+  | 'no_buffer_space'
   | 'other';
 
 export type { LatencySummary };
@@ -235,8 +241,11 @@ export interface LoadReport {
   elapsedMs: number;
   /** Interrupted from outside (AbortSignal, Ctrl-C): the figures cover what ran until then. */
   aborted: boolean;
-  /** Set when the run ended before its plan: by the signal, an abortOnFail threshold, or a breakpoint found. */
-  stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint'; reason: string; atMs: number };
+  /**
+   * Set when the run ended before its plan: by the signal, an abortOnFail threshold, a breakpoint
+   * found, or the generator's own resource errors (EMFILE, no local port) persisting.
+   */
+  stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint' | 'resources'; reason: string; atMs: number };
   overall: RequestStats;
   /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
   uncorrected: LatencySummary;

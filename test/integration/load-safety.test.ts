@@ -5,6 +5,7 @@
  * served (test/fixtures/servers/load-safety-server.mjs): every figure is checked against it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
@@ -197,5 +198,85 @@ describe('a load larger than the open-file limit', () => {
     expect(validate.stderr).toContain('may open only 256 files');
     // With the limit raised the same spec is valid.
     expect((await runBuiltCli('ulimit -n 4096', ['validate', spec])).exitCode).toBe(0);
+  });
+});
+
+/** Resident memory of a process in MB, or undefined once it is gone. */
+function rssMb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const hasPrlimit = existsSync('/usr/bin/prlimit');
+
+describe('the open-file limit reached at run time', () => {
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await startTarget();
+  });
+  afterAll(() => target.process.kill());
+
+  it.skipIf(!hasPrlimit)('connects failing with EMFILE mid-run: counted by kind, users back off, exit 3 on time with the report written and RSS bounded', async () => {
+    // Every response closes its connection, so each request needs a new socket; the limit is
+    // lowered (prlimit on the child's pid) once the load runs, below the sockets it holds.
+    const spec = await writeSpec(
+      'emfile-mid-run',
+      target.url,
+      `  users: 300
+  connections: 300
+  duration: 6s
+  flows:
+    - name: Close
+      steps: [GET /close]
+`,
+    );
+    const out = path.join(work, 'out-emfile');
+    const child = spawn('bash', ['-c', `ulimit -n 4096; exec node bin/perfspec.js run '${spec}' --out '${out}' --reporter json,console`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+    let running = true;
+    void exited.then(() => (running = false));
+
+    // Wait for the load to reach the target, then take the descriptors away.
+    const before = (await stats(target)).served;
+    let loadStarted = 0;
+    while (running && !loadStarted) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if ((await stats(target)).served - before > 200) loadStarted = Date.now();
+    }
+    expect(loadStarted).toBeGreaterThan(0);
+    await new Promise<void>((resolve, reject) => execFile('prlimit', ['--pid', String(child.pid), '--nofile=100:100'], (error) => (error ? reject(error) : resolve())));
+    let maxRss = 0;
+    const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(child.pid!) ?? 0)), 200);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const exitCode = await exited;
+    clearInterval(sampler);
+    clearTimeout(killer);
+    const endedAfterMs = Date.now() - loadStarted;
+
+    expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(exitCode).toBe(3);
+    // The duration is 6 s; the run must end within 5 s of it (here it stops early, 3 s into the errors).
+    expect(endedAfterMs).toBeLessThan(6000 + 5000);
+    expect(maxRss).toBeLessThan(500);
+    expect(output).toContain('ran out of its own resources');
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    const probe = json.specs[0].checks.find((c: { section: string }) => c.section === 'load').probes[0];
+    expect(probe.error).toMatch(/too many open files.*ulimit -n/);
+    expect(probe.data.stoppedEarly.by).toBe('resources');
+    expect(probe.data.overall.errorKinds.too_many_open_files).toBeGreaterThan(0);
+    // The target served every request the report counted as answered, plus at most the one each
+    // user had in flight when the run was cut (the server answered, the client had gone).
+    const answered = Object.values(probe.data.overall.statusCodes as Record<string, number>).reduce((a, b) => a + b, 0);
+    const served = (await stats(target)).served - before - 1;
+    expect(served).toBeGreaterThanOrEqual(answered);
+    expect(served).toBeLessThanOrEqual(answered + 300);
+    process.stdout.write(`EMFILE run: ended ${endedAfterMs} ms after the load started, max RSS ${maxRss.toFixed(0)} MB, ${probe.data.overall.errorKinds.too_many_open_files} EMFILE\n`);
   });
 });

@@ -413,5 +413,9 @@ function classifyCode(code: string | undefined): ErrorKind {
   if (code === 'ECONNREFUSED') return 'connection_refused';
   if (code === 'ETIMEDOUT') return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connection_reset';
+  // The generator's own limits: the target never saw these requests.
+  if (code === 'EMFILE' || code === 'ENFILE') return 'too_many_open_files';
+  if (code === 'EADDRNOTAVAIL') return 'local_ports_exhausted';
+  if (code === 'ENOBUFS' || code === 'ENOMEM') return 'no_buffer_space';
   return 'other';
 }

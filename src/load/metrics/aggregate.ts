@@ -78,6 +78,7 @@ export class LoadAggregate {
       bucket.totals.requests += tick.requests;
       bucket.totals.errors += tick.errors;
       bucket.totals.dropped += tick.dropped ?? 0;
+      addCounts(bucket.totals.errorKinds, tick.errorKinds);
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
       if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);

@@ -18,6 +18,7 @@ import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { EXECUTORS } from '../executors/registry.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
+import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
 
 export interface GeneratorOptions {
@@ -217,9 +218,18 @@ export class LoadGenerator implements ExecutionContext {
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
         this.collector.recordFailure(target.entry, outcome.error);
+        // A failure can resolve without the event loop turning (a connect refused by the kernel is
+        // reported through process.nextTick): wait for the loop, or back off after the generator's
+        // own resource errors, so a user never spins and the timers that end the run always fire.
+        if (isResourceError(outcome.error)) {
+          const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
+          user.resourceBackoffMs = backoff.nextMs;
+          await this.sleep(backoff.waitMs);
+        } else await yieldToEventLoop();
         // Later steps usually depend on this one (captures, session state): end the iteration here.
         return;
       }
+      user.resourceBackoffMs = 0;
       const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
       const captureFailed = ok && step.captures.length > 0 && !applyCaptures(step, outcome.body, scope);
       const error = !ok ? 'expect_failed' : captureFailed ? 'capture_failed' : undefined;
@@ -229,6 +239,10 @@ export class LoadGenerator implements ExecutionContext {
     }
     this.collector.iterations.completed++;
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function buildDynamicRequest(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): Http1Request {

@@ -21,6 +21,7 @@ import { findUnknownScopes, parseThresholds, type ParsedThreshold, type Threshol
 import type { LoadReport, LoadRuntime, LoadScenarioConfig, RequestStats } from '../types.js';
 import { formatValue } from '../../units/budget.js';
 import { BreakpointTracker } from './breakpoint.js';
+import { ResourceErrorWatch } from './resource-errors.js';
 import { startInThread, startInWorker, type GeneratorHandle } from './generator-handles.js';
 
 /** Delay between "all ready" and t = 0, so every worker receives the start before it is due. */
@@ -69,6 +70,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     return describeTotals(aggregate.totalsWhere(match), elapsedMs, { name: scope.kind === 'overall' ? '' : scope.name });
   };
   const aborting = thresholds.filter((t) => t.abortOnFail);
+  const resources = new ResourceErrorWatch();
 
   const onSecond = (bucket: SecondBucket) => {
     const elapsedMs = bucket.seq * 1000;
@@ -84,6 +86,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       errors: cumulativeErrors,
       requests: cumulativeRequests,
     });
+    const exhausted = resources.add(bucket.totals.errorKinds);
+    if (exhausted) stopAll('resources', exhausted, elapsedMs);
     if (breakpoint?.addSecond(bucket)) {
       const rate = breakpoint.result.brokeAtRate ?? 0;
       stopAll('breakpoint', `the SLA broke at ${formatValue(rate, 'rate')}`, elapsedMs);

@@ -7,6 +7,8 @@ import type { Row, TemplateScope } from '../flows/template.js';
 
 export class VirtualUser {
   readonly scope: TemplateScope;
+  /** Current back-off after the generator's own resource errors in a row (0: none); see resource-errors.ts. */
+  resourceBackoffMs = 0;
 
   constructor(
     readonly id: number,

@@ -61,6 +61,9 @@ export const loadProbe: SpecProbe = {
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+      // The generator ran out of its own resources: the figures stay in the report, but the run
+      // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
+      if (report.stoppedEarly?.by === 'resources') probe.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
       results.push({
         name,
         section: 'load',

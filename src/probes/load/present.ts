@@ -5,7 +5,8 @@
 import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
 import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
 import { statsForScope } from '../../load/run/run-load.js';
-import type { LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
+import { isResourceError } from '../../load/run/resource-errors.js';
+import type { ErrorKind, LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
 import type { ProbeResult, ReportTable, ReportSeries } from '../../report/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
@@ -49,6 +50,20 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
         false,
         `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate). Their requests count as failed in success_rate and as slower than any measured latency in latency thresholds; see "Dropped arrivals per second"`,
         dropped,
+      ),
+    );
+  }
+  const resourceErrors = Object.entries(report.overall.errorKinds).filter(([kind, n]) => isResourceError(kind as ErrorKind) && (n ?? 0) > 0);
+  if (resourceErrors.length > 0 && report.stoppedEarly?.by !== 'resources') {
+    const total = resourceErrors.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.generator_resources', level: 'warn' },
+        '0',
+        String(total),
+        false,
+        `${total} requests failed on the generator's own limits (${resourceErrors.map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`).join(', ')}) before reaching the target; they count as errors: raise the open-file limit or lower connections`,
+        total,
       ),
     );
   }
