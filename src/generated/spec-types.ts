@@ -661,6 +661,14 @@ export interface Load {
   /**
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
   stepDuration?: string | number;
   /**
    * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
@@ -836,6 +844,14 @@ export interface LoadScenario {
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */
   gracefulStop?: string | number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
   /**
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */

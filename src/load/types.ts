@@ -104,6 +104,10 @@ export interface LoadScenarioConfig {
   maxUsers?: number;
   /** How long running iterations may finish after the last stage (default 2s, capped so Ctrl-C stops within 2 s). */
   gracefulStop?: DurationInput;
+  /** Closed model: users present at the start begin evenly over this window (default 10 % of the first stage, at most 10 s). */
+  startSpread?: DurationInput;
+  /** Each user's first think step waits uniformly between 0 and the step's maximum. */
+  randomFirstThink?: boolean;
   flows: FlowConfig[];
   thresholds?: ThresholdsConfig;
   regions?: RegionConfig[];
@@ -254,6 +258,8 @@ export interface LoadReport {
   regions: RequestStats[];
   iterations: { started: number; completed: number; dropped: number; late: number };
   peakUsers: number;
+  /** Closed model: how the users present at the start began (startSpread), and whether the first think was randomised. */
+  start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };
   timeline: TimelinePoint[];
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */

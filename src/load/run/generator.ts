@@ -162,7 +162,9 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+    user.firstThinkPending = this.plan.randomFirstThink;
+    return user;
   }
 
   setBusyUsers(count: number): void {
@@ -205,7 +207,10 @@ export class LoadGenerator implements ExecutionContext {
     for (const step of flow.steps) {
       if (this.hardStopped) return;
       if (step.kind === 'think') {
-        await this.sleep(step.minMs + (step.maxMs - step.minMs) * this.random());
+        // randomFirstThink: users that started together drift apart, as in a steady state.
+        const first = user.firstThinkPending;
+        user.firstThinkPending = false;
+        await this.sleep(first ? step.maxMs * this.random() : step.minMs + (step.maxMs - step.minMs) * this.random());
         intended = performance.now();
         continue;
       }

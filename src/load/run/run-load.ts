@@ -171,6 +171,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     regions,
     iterations: { ...aggregate.iterations },
     peakUsers: aggregate.peakUsers,
+    ...(plan.model === 'closed' ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } } : {}),
     timeline: aggregate.timeline,
     health: judgeGeneratorHealth({
       elu: health.elu,

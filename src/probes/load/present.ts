@@ -162,6 +162,7 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
       ['Executor', `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`],
       ['Duration', `${ms(report.elapsedMs)} (planned ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
       ['Peak users', String(report.peakUsers)],
+      ...(report.start ? [['Start', describeStart(report.start)]] : []),
       ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
       ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
     ],
@@ -178,6 +179,12 @@ function buildSeries(report: LoadReport): ReportSeries[] {
     { title: 'Users', unit: 'users', points: points.map((p) => [p.second, p.users]) },
     ...(report.iterations.dropped > 0 ? [{ title: 'Dropped arrivals', unit: 'arrivals/s', points: points.map((p): [number, number] => [p.second, p.dropped]) }] : []),
   ];
+}
+
+function describeStart(start: NonNullable<LoadReport['start']>): string {
+  const spread = start.spreadMs > 0 ? `users present at the start began evenly over the first ${ms(start.spreadMs)}` : 'all users began at once';
+  const why = start.defaulted ? ' (startSpread default: 10 % of the first stage, at most 10s)' : ' (startSpread)';
+  return `${spread}${why}${start.randomFirstThink ? '; first think time randomised' : ''}`;
 }
 
 function round(value: number): number {
