@@ -94,10 +94,22 @@ describe('open model: no victim goes missing', () => {
 `,
     );
     const before = (await stats(target)).served;
-    const stall = setTimeout(() => void call(`${target.url}/control/stall?ms=1000`, 'POST'), 1500);
+    // Stall the server 1 s once the load is under way (the CLI's start-up time varies with the machine's load).
+    let done = false;
+    const stalled = (async () => {
+      while (!done) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if ((await stats(target)).served - before > 150) {
+          await call(`${target.url}/control/stall?ms=1000`, 'POST');
+          return true;
+        }
+      }
+      return false;
+    })();
     const out = path.join(work, 'out-stall');
     const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json,markdown']);
-    clearTimeout(stall);
+    done = true;
+    expect(await stalled).toBe(true);
     expect(outcome.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(outcome.exitCode).toBe(1);
 
@@ -126,8 +138,9 @@ describe('open model: no victim goes missing', () => {
     const dropSeconds = data.timeline.filter((p) => p.dropped > 0);
     expect(table.rows.map((r: string[]) => [r[0], Number(r[1])])).toEqual(dropSeconds.map((p) => [`${p.second}s`, p.dropped]));
     expect(dropSeconds.reduce((sum, p) => sum + p.dropped, 0)).toBe(data.iterations.dropped);
-    // The stall started 1.5 s in and lasted 1 s: the drops fall in seconds 2–4.
-    expect(dropSeconds.every((p) => p.second >= 2 && p.second <= 4)).toBe(true);
+    // One stall of 1 s: the drops fall in at most 3 consecutive seconds.
+    expect(dropSeconds.length).toBeLessThanOrEqual(3);
+    expect(dropSeconds[dropSeconds.length - 1].second - dropSeconds[0].second).toBeLessThanOrEqual(2);
     const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
     expect(markdown).toContain('Dropped arrivals per second');
   });

@@ -108,6 +108,8 @@ describe('thresholds judged while the generator was saturated', () => {
     // Error and success rates count what the server answered: a saturated generator does not excuse them.
     expect(decideUnderSaturation(false, 'error_rate', saturated)).toEqual({ outcome: 'fail' });
     expect(decideUnderSaturation(false, 'success_rate', saturated)).toEqual({ outcome: 'fail' });
+    // A failure resting on dropped requests stands: those requests were never sent at all.
+    expect(decideUnderSaturation(false, 'p99', saturated, true)).toEqual({ outcome: 'fail' });
   });
 
   it('maps an inconclusive failure onto a warning that says inconclusive and why; the outcome records it', () => {

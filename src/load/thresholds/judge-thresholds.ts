@@ -67,7 +67,7 @@ export function judgeThresholds(
         ? judgeAmongDrops({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, stats!)
         : judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
-    const decision = decideUnderSaturation(verdict.passed, threshold.metric, health);
+    const decision = decideUnderSaturation(verdict.passed, threshold.metric, health, actual === Number.POSITIVE_INFINITY);
     const message = label + verdict.message.slice(1);
     if (decision.outcome === 'inconclusive') {
       // Until Verdict has an 'inconclusive' outcome: a warning that says so and why.

@@ -25,9 +25,21 @@ export function saturationCanExplainFailure(metric: ThresholdMetric): boolean {
   return METRIC_UNITS[metric] === 'duration' || metric === 'throughput';
 }
 
-export function decideUnderSaturation(passed: boolean, metric: ThresholdMetric, health: Pick<GeneratorHealth, 'trustworthy' | 'reasons'> | undefined): ThresholdDecision {
+/**
+ * `amongDrops`: the failing figure rests on dropped requests (a percentile whose rank falls among
+ * them, or max/avg with drops). Such a failure stands even under saturation: each drop is an
+ * arrival that found every allowed user busy — a request that was never sent, whatever the
+ * generator's lag in reading other responses — and excusing it would let a stall pass on a busy
+ * machine again (the very case of issue #8.6).
+ */
+export function decideUnderSaturation(
+  passed: boolean,
+  metric: ThresholdMetric,
+  health: Pick<GeneratorHealth, 'trustworthy' | 'reasons'> | undefined,
+  amongDrops = false,
+): ThresholdDecision {
   if (passed) return { outcome: 'pass' };
-  if (!health || health.trustworthy || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
+  if (!health || health.trustworthy || amongDrops || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
   const what = metric === 'throughput' ? 'lowers the throughput it can drive' : 'inflates the latencies it measures';
   return {
     outcome: 'inconclusive',
