@@ -233,11 +233,14 @@ describe('the open-file limit reached at run time', () => {
   });
   afterAll(() => target.process.kill());
 
-  it.skipIf(!hasPrlimit)('connects failing with EMFILE mid-run: counted by kind, users back off, exit 3 on time with the report written and RSS bounded', async () => {
-    // Every response closes its connection, so each request needs a new socket; the limit is
-    // lowered (prlimit on the child's pid) once the load runs, below the sockets it holds.
+  /**
+   * The built CLI in a child process against the target's /close route (every request needs a new
+   * socket); once the load runs, its open-file limit is lowered below the sockets it holds
+   * (prlimit on the child's pid), then optionally it is interrupted like Ctrl-C.
+   */
+  async function runWithLimitLoweredMidRun(name: string, options: { interruptAfterMs?: number } = {}) {
     const spec = await writeSpec(
-      'emfile-mid-run',
+      name,
       target.url,
       `  users: 300
   connections: 300
@@ -247,12 +250,12 @@ describe('the open-file limit reached at run time', () => {
       steps: [GET /close]
 `,
     );
-    const out = path.join(work, 'out-emfile');
+    const out = path.join(work, `out-${name}`);
     const child = spawn('bash', ['-c', `ulimit -n 4096; exec node bin/perfspec.js run '${spec}' --out '${out}' --reporter json,console`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+    const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : -2))));
     let running = true;
     void exited.then(() => (running = false));
 
@@ -268,19 +271,28 @@ describe('the open-file limit reached at run time', () => {
     let maxRss = 0;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(child.pid!) ?? 0)), 200);
     const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let interruptedAt = 0;
+    if (options.interruptAfterMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, options.interruptAfterMs));
+      interruptedAt = Date.now();
+      child.kill('SIGINT');
+    }
     const exitCode = await exited;
     clearInterval(sampler);
     clearTimeout(killer);
-    const endedAfterMs = Date.now() - loadStarted;
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    const probe = json.specs[0].checks.find((c: { section: string }) => c.section === 'load')?.probes[0];
+    return { exitCode, output, json, probe, before, maxRss, endedAfterMs: Date.now() - loadStarted, stoppedAfterInterruptMs: interruptedAt ? Date.now() - interruptedAt : undefined };
+  }
 
+  it.skipIf(!hasPrlimit)('connects failing with EMFILE mid-run: counted by kind, users back off, exit 3 on time with the report written and RSS bounded', async () => {
+    const { exitCode, output, probe, before, maxRss, endedAfterMs } = await runWithLimitLoweredMidRun('emfile-mid-run');
     expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(exitCode).toBe(3);
     // The duration is 6 s; the run must end within 5 s of it (here it stops early, 3 s into the errors).
     expect(endedAfterMs).toBeLessThan(6000 + 5000);
     expect(maxRss).toBeLessThan(500);
     expect(output).toContain('ran out of its own resources');
-    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
-    const probe = json.specs[0].checks.find((c: { section: string }) => c.section === 'load').probes[0];
     expect(probe.error).toMatch(/too many open files.*ulimit -n/);
     expect(probe.data.stoppedEarly.by).toBe('resources');
     expect(probe.data.overall.errorKinds.too_many_open_files).toBeGreaterThan(0);
@@ -291,6 +303,16 @@ describe('the open-file limit reached at run time', () => {
     expect(served).toBeGreaterThanOrEqual(answered);
     expect(served).toBeLessThanOrEqual(answered + 300);
     process.stdout.write(`EMFILE run: ended ${endedAfterMs} ms after the load started, max RSS ${maxRss.toFixed(0)} MB, ${probe.data.overall.errorKinds.too_many_open_files} EMFILE\n`);
+  });
+
+  it.skipIf(!hasPrlimit)('Ctrl-C while connects fail with EMFILE: exit 130 within 3 s, partial report written and marked aborted', async () => {
+    const { exitCode, output, json, probe, stoppedAfterInterruptMs } = await runWithLimitLoweredMidRun('emfile-interrupted', { interruptAfterMs: 700 });
+    expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(exitCode).toBe(130);
+    expect(stoppedAfterInterruptMs).toBeLessThan(3000);
+    expect(json.aborted).toBe(true);
+    expect(probe.data.aborted).toBe(true);
+    expect(probe.data.overall.requests).toBeGreaterThan(0);
   });
 });
 
