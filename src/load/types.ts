@@ -4,9 +4,11 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { ErrorKind } from '../sources/http/error-kind.js';
+import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
-export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
 export type DurationInput = string | number;
 
 /** One stage: move linearly from the previous target to `target` over `duration`. */
@@ -122,6 +124,15 @@ export interface LoadScenarioConfig {
   headers?: Record<string, string>;
   /** Breakpoint: length of each rate step over which the SLA is judged. */
   stepDuration?: DurationInput;
+  /** Scalability: the replica counts to search (default 1, 2, … all replicas). */
+  replicaCounts?: number[];
+  /** Scalability: the lowest scaling efficiency that passes (a warning below it; default 0.8). */
+  minEfficiency?: number;
+  /**
+   * Pick the region for every iteration instead of once per virtual user: requests spread round
+   * robin over the regions' base URLs whichever users are busy (the scalability preset's replicas).
+   */
+  regionPerIteration?: boolean;
 }
 
 /** Everything the engine needs from the outside world; nothing else is read from the process. */
@@ -130,10 +141,18 @@ export interface LoadRuntime {
   /** Variables from setup and --set: `${vars.NAME}`. */
   vars?: Record<string, string>;
   runId?: string;
+  /** `${run.startedAt}` (ISO 8601); defaults to when the load starts. */
+  runStartedAt?: string;
   /** Directory that CSV paths are relative to. */
   baseDir?: string;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Run only this shard of the plan (src/load/shard/segments.ts); default: the whole plan. */
+  shard?: { index: number; count: number };
+  /** Wall-clock time (epoch ms) at which t = 0 falls, shared by every shard (--start-at). */
+  startAtEpochMs?: number;
+  /** Keep every histogram encoded in the report (`shardData`) so shards can be merged exactly. */
+  keepEncoded?: boolean;
 }
 
 export interface LoadProgress {
@@ -147,19 +166,7 @@ export interface LoadProgress {
   requests: number;
 }
 
-export type ErrorKind =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'expect_failed'
-  | 'capture_failed'
-  /** The generator's own limits, not the target's (see run/resource-errors.ts): EMFILE / ENFILE. */
-  | 'too_many_open_files'
-  /** EADDRNOTAVAIL: no free local (ephemeral) port for a new connection. */
-  | 'local_ports_exhausted'
-  /** ENOBUFS / ENOMEM from the kernel. */
-  | 'no_buffer_space'
-  | 'other';
+export type { ErrorKind };
 
 export type { LatencySummary };
 
@@ -187,8 +194,8 @@ export interface RequestStats {
   region?: string;
   requests: number;
   errors: number;
-  /** Open model: requests never sent because their arrival was dropped (every allowed user busy). */
-  dropped: number;
+  /** Open model: requests never sent because their arrival was dropped (every allowed user busy); absent = 0. */
+  dropped?: number;
   /** Share of requests served without error, dropped requests counted as failures. */
   successRate: number;
   /** Share of requests that failed or were dropped. */
@@ -196,7 +203,12 @@ export interface RequestStats {
   throughput: number;
   /** Latency of the measured requests only. */
   latency: LatencySummary;
-  /** Set when requests were dropped: the percentiles thresholds judge. */
+  /**
+   * Percentiles and the mean with their 95 % confidence intervals (what thresholds judge). Absent
+   * when requests were dropped: then `latencyCountingDrops` is judged (as points, no interval yet).
+   */
+  estimates?: LatencyEstimates;
+  /** Set when requests were dropped: the percentiles thresholds judge, drops ranked above every latency. */
   latencyCountingDrops?: LatencyCountingDrops;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
@@ -263,5 +275,7 @@ export interface LoadReport {
   timeline: TimelinePoint[];
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
-  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number }> };
+  /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
+  shardData?: import('./shard/shard-data.js').ShardLoadData;
+  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number; throughput?: number }> };
 }

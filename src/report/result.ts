@@ -4,6 +4,7 @@
  */
 import type { Comparison } from '../verdict/baseline.js';
 import type { Verdict } from '../verdict/types.js';
+import type { RunEnvironment } from './environment.js';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -71,7 +72,10 @@ export interface RunResult {
   /** True when the run was interrupted (Ctrl-C); the figures cover what ran until then. */
   aborted: boolean;
   specs: SpecResult[];
-  summary: { verdicts: number; passed: number; failed: number; warned: number; errors: number };
+  /** Verdict counts: each verdict once (inconclusive ones apart, whatever their policy), plus broken probes and spec errors. */
+  summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive: number; errors: number };
+  /** Where the run ran (host CPUs and load, versions, targets without credentials). */
+  environment?: RunEnvironment;
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;
 }

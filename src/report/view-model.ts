@@ -4,6 +4,8 @@
  */
 import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
+import { describeEnvironment } from './environment.js';
+import { standingOf, type Standing, type Verdict } from '../verdict/types.js';
 
 /** Status words for the HTML report (no emoji: not every machine has a font for them). */
 export const STATUS_WORDS: Record<Status, string> = {
@@ -30,11 +32,24 @@ export interface VerdictRow {
   actual: string;
   passed: boolean;
   level: string;
+  /** How the verdict counts: pass, fail, warn, inconclusive (a warning unless `inconclusive: fail`). */
+  standing: Standing;
   /** An emoji mark for Markdown. */
   status: string;
-  /** A word for places without emoji fonts (HTML, terminals): PASS, FAIL, WARN. */
-  word: 'PASS' | 'FAIL' | 'WARN';
+  /** A word for places without emoji fonts (HTML, terminals). */
+  word: VerdictWord;
   message: string;
+}
+
+export type VerdictWord = 'PASS' | 'FAIL' | 'WARN' | 'INCONCLUSIVE';
+
+const VERDICT_WORDS: Record<Standing, VerdictWord> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', inconclusive: 'INCONCLUSIVE' };
+const VERDICT_MARKS: Record<Standing, string> = { pass: '✅', fail: '❌', warn: '⚠️', inconclusive: '❔' };
+
+/** The word a verdict is shown with; an inconclusive verdict counted as a failure reads "FAIL (INCONCLUSIVE)". */
+export function verdictWord(verdict: Verdict): string {
+  const standing = standingOf(verdict);
+  return standing === 'fail' && verdict.outcome === 'inconclusive' ? 'FAIL (INCONCLUSIVE)' : VERDICT_WORDS[standing];
 }
 
 export interface ChartView {
@@ -72,6 +87,7 @@ export interface SpecView {
   errors: string[];
   checks: CheckView[];
   verdictCount: number;
+  /** Verdicts that fail the spec (error-level fails, and inconclusive ones under `inconclusive: fail`). */
   failedCount: number;
 }
 
@@ -87,6 +103,8 @@ export interface ReportView {
   duration: string;
   tool: string;
   summary: RunResult['summary'];
+  /** One line about the host and versions, or '' for results without it. */
+  environment: string;
   specs: SpecView[];
   /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
   rows: VerdictRow[];
@@ -100,7 +118,7 @@ const OUTCOME_WORDS = { regressed: 'regressed', fixed: 'fixed', same: '', new: '
 
 const HEADLINES: Record<Status, string> = {
   passed: 'PASSED: every budget met',
-  warned: 'PASSED with warnings',
+  warned: 'PASSED with warnings (or verdicts the data could not settle)',
   failed: 'FAILED: budgets not met',
   error: 'ERROR: a service, the target or a probe broke',
   skipped: 'SKIPPED',
@@ -110,11 +128,15 @@ export function buildReportView(result: RunResult): ReportView {
   const specs = result.specs.map((spec): SpecView => {
     const checks = spec.checks.map((check): CheckView => {
       const verdicts = check.probes.flatMap((probe) =>
-        probe.verdicts.map((verdict) => ({
-          ...verdict,
-          status: verdict.passed ? '✅' : verdict.level === 'warn' ? '⚠️' : '❌',
-          word: verdict.passed ? ('PASS' as const) : verdict.level === 'warn' ? ('WARN' as const) : ('FAIL' as const),
-        })),
+        probe.verdicts.map((verdict) => {
+          const standing = standingOf(verdict);
+          return {
+            ...verdict,
+            standing,
+            status: standing === 'fail' && verdict.outcome === 'inconclusive' ? '❌❔' : VERDICT_MARKS[standing],
+            word: VERDICT_WORDS[standing],
+          };
+        }),
       );
       return {
         name: check.name,
@@ -142,7 +164,7 @@ export function buildReportView(result: RunResult): ReportView {
       errors: spec.errors,
       checks,
       verdictCount: verdicts.length,
-      failedCount: verdicts.filter((verdict) => !verdict.passed).length,
+      failedCount: verdicts.filter((verdict) => verdict.standing === 'fail').length,
     };
   });
   const rows = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts));
@@ -159,6 +181,7 @@ export function buildReportView(result: RunResult): ReportView {
     duration: formatDuration(result.durationMs),
     tool: `${result.tool.name} ${result.tool.version}`,
     summary: result.summary,
+    environment: result.environment ? describeEnvironment(result.environment) : '',
     specs,
     rows,
     failures: rows.filter((row) => !row.passed),

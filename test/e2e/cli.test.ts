@@ -95,15 +95,17 @@ checks:
     request: GET /slow
     samples: 10
     warmup: 1
+    # A failure seen only on a saturated host (the machine is shared) is inconclusive; this counts it as a failure too.
+    inconclusive: fail
     latency: { p50: "< 10ms" }
 `,
     );
     const out = path.join(work, 'out-fail');
     const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'console,junit,json']);
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.stdout).toMatch(/latency\.p50: p50 3\d\.\d+ms is not below 10ms \(target < 10ms\)/);
+    expect(outcome.stdout).toMatch(/latency\.p50( \(inconclusive\))?: p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\).*\(target < 10ms\)/);
     const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="p50 3\d\.\d+ms is not below 10ms" type="budget">target: &lt; 10ms/);
+    expect(junit).toMatch(/<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="budget">target: &lt; 10ms/);
     expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBeGreaterThanOrEqual(30);

@@ -112,16 +112,16 @@ describe('thresholds judged while the generator was saturated', () => {
     expect(decideUnderSaturation(false, 'p99', saturated, true)).toEqual({ outcome: 'fail' });
   });
 
-  it('maps an inconclusive failure onto a warning that says inconclusive and why; the outcome records it', () => {
+  it('marks a failure under saturation inconclusive with the reason; the outcome records it', () => {
     const parsed = parseThresholds({ p95: '< 50ms', p50: '< 50ms', error_rate: '< 0.1%' });
     const { verdicts, outcomes } = judgeThresholds(parsed, () => stats(), 'Load: busy', saturated);
     const p95 = verdicts.find((v) => v.metric === 'load.p95')!;
-    expect(p95).toMatchObject({ passed: false, level: 'warn' });
-    expect(p95.message).toMatch(/^inconclusive: p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/);
-    expect(verdicts.find((v) => v.metric === 'load.p50')).toMatchObject({ passed: true, level: 'error' });
-    expect(verdicts.find((v) => v.metric === 'load.error_rate')).toMatchObject({ passed: false, level: 'error' });
+    expect(p95).toMatchObject({ outcome: 'inconclusive', passed: false });
+    expect(p95.message).toMatch(/^p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/);
+    expect(verdicts.find((v) => v.metric === 'load.p50')).toMatchObject({ outcome: 'pass', level: 'error' });
+    expect(verdicts.find((v) => v.metric === 'load.error_rate')).toMatchObject({ outcome: 'fail', level: 'error' });
     expect(outcomes.map((o) => o.outcome)).toEqual(['inconclusive', 'pass', 'fail']);
     // The same figures from a healthy generator fail outright.
-    expect(judgeThresholds(parsed, () => stats(), 'Load: quiet', healthy).verdicts[0]).toMatchObject({ passed: false, level: 'error' });
+    expect(judgeThresholds(parsed, () => stats(), 'Load: quiet', healthy).verdicts[0]).toMatchObject({ outcome: 'fail', level: 'error' });
   });
 });

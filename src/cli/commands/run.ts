@@ -15,9 +15,10 @@ import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
 import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
-import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
+import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends DistributedFlags {
   out: string;
   reporter: string;
   baseUrl?: string;
@@ -25,6 +26,7 @@ export interface RunCommandOptions {
   only: string[];
   profile?: string;
   baseline?: string;
+  repeat?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
@@ -36,6 +38,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
+  const repeat = options.repeat === undefined ? undefined : Number(options.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 50)) {
+    throw new PerfspecError('PS_USAGE', `--repeat expects a whole number from 1 to 50, got "${options.repeat}"`);
+  }
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
@@ -46,6 +52,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  printWarnings((text) => proc.stderr.write(text), specs);
+
+  const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -90,8 +99,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       baseUrlOverride: options.baseUrl,
       setVars,
       only: options.only,
+      repeat,
       select,
       secrets,
+      distributed: distributed.engine,
       onSpecBegin: (loaded) => {
         progress.clear();
         multiplexer.onSpecBegin({ file: loaded.file, name: loaded.spec.name });
@@ -109,9 +120,18 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   }
 
   if (baseline) result.comparison = compareWithBaseline(result, baseline);
-  const written = await multiplexer.onEnd(result);
+  const handedOn: string[] = [];
+  if (distributed.identity) handedOn.push(await writeShardFile(reporterCtx.outDir, distributed.identity, result, redact));
+  if (distributed.setupCaptures) handedOn.push(await writeSetupFile(reporterCtx.outDir, VERSION, distributed.setupCaptures));
+  const written = [...(await multiplexer.onEnd(result)), ...handedOn];
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  }
+  if (distributed.shard && result.status === 'failed') {
+    // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
+    // budget here is no failure of the shard (an orchestrator would otherwise retry it).
+    proc.stdout.write(`Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`);
+    return ExitCode.Pass;
   }
   return exitCodeFor(result);
 }

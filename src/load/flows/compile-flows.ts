@@ -8,8 +8,8 @@ import { PerfspecError } from '../../errors.js';
 import { toMilliseconds } from '../../units/duration.js';
 import type { DataOrder, FlowConfig, LoadScenarioConfig, RegionConfig, RequestStepConfig, StepConfig, ThinkStepConfig } from '../types.js';
 import { loadRows } from './data-source.js';
-import { parseJsonPath, type JsonPath } from './json-path.js';
-import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from './template.js';
+import { parseJsonPath, type JsonPath } from '../../spec/json-path.js';
+import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from '../../spec/interpolate.js';
 
 import { encodeRequest, type Http1Request } from '../http/http1-client.js';
 
@@ -79,6 +79,8 @@ export interface CompiledData {
 export interface CompiledScenario {
   flows: CompiledFlow[];
   regions: CompiledRegion[];
+  /** Choose the region per iteration (round robin over replicas), not per virtual user. */
+  regionPerIteration?: boolean;
   entries: StatEntry[];
   data: CompiledData[];
 }
@@ -148,7 +150,7 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
   if (problems.length > 0) {
     throw new PerfspecError('PS_SPEC_INVALID', problems[0], { details: problems.slice(1), hint: 'Fix the load section; every problem is listed.' });
   }
-  return { flows, regions, entries, data };
+  return { flows, regions, entries, data, regionPerIteration: config.regionPerIteration === true };
 }
 
 function compileRegions(configs: RegionConfig[] | undefined, baseUrl: string, problems: string[], where: string): CompiledRegion[] {

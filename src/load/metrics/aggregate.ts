@@ -7,6 +7,7 @@ import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
+import { estimateLatency } from '../../metrics/latency-estimates.js';
 
 export interface Totals {
   requests: number;
@@ -155,7 +156,8 @@ export function describeTotals(totals: Totals, elapsedMs: number, labels: { name
     errorRate: wanted === 0 ? 0 : ((totals.errors + totals.dropped) / wanted) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
-    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : {}),
+    // With drops the measured-only intervals would leave the victims out: judge the drop-aware points.
+    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : { estimates: estimateLatency(totals.histogram) }),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

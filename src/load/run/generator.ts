@@ -10,8 +10,8 @@ import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/
 import { buildHttpRequest } from '../flows/compile-flows.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
-import { readJsonPath } from '../flows/json-path.js';
-import { renderTemplate, type TemplateScope } from '../flows/template.js';
+import { readJsonPath } from '../../spec/json-path.js';
+import { renderTemplate, type TemplateScope } from '../../spec/interpolate.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
 import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
@@ -27,6 +27,8 @@ export interface GeneratorOptions {
   segment: Segment;
   vars: Record<string, string>;
   runId: string;
+  /** `${run.startedAt}`: when the run started (ISO 8601). */
+  runStartedAt: string;
   onTick(report: TickReport): void;
   /** Random source for think times and random data order (tests pass a seeded one). */
   random?: () => number;
@@ -48,6 +50,8 @@ export class LoadGenerator implements ExecutionContext {
   private readonly collector: TickCollector;
   private readonly flowPicker: WeightedPicker;
   private readonly regionPicker: WeightedPicker;
+  /** Set when regions are chosen per iteration (scalability replicas): a rotation of its own, exact round robin. */
+  private readonly iterationRegionPicker: WeightedPicker | undefined;
   private readonly rowPickers = new Map<string, RowPicker>();
   private readonly sleeps = new Set<Sleep>();
   private readonly random: () => number;
@@ -68,6 +72,7 @@ export class LoadGenerator implements ExecutionContext {
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
     this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
+    this.iterationRegionPicker = options.compiled.regionPerIteration ? createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index) : undefined;
     for (const data of options.compiled.data) {
       this.rowPickers.set(data.name, createRowPicker(data.rows, data.order, options.segment.index, options.segment.count, this.random));
     }
@@ -162,7 +167,7 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
     user.firstThinkPending = this.plan.randomFirstThink;
     return user;
   }
@@ -202,7 +207,8 @@ export class LoadGenerator implements ExecutionContext {
     scope.iteration++;
     for (const source of flow.dataSources) scope.rows[source] = this.rowPickers.get(source)!.next();
     this.collector.iterations.started++;
-    const region = this.compiled.regions[user.region];
+    const regionIndex = this.iterationRegionPicker ? this.iterationRegionPicker.next() : user.region;
+    const region = this.compiled.regions[regionIndex];
     let intended = intendedAt;
     for (const step of flow.steps) {
       if (this.hardStopped) return;
@@ -217,7 +223,7 @@ export class LoadGenerator implements ExecutionContext {
       // Simulated region latency sits before the send and inside the measured latency.
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
-      const target = step.targets[user.region];
+      const target = step.targets[regionIndex];
       const request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;

@@ -2,8 +2,9 @@
  * Judging load thresholds: pure functions of parsed thresholds and measured figures, built on the
  * shared judge so load verdicts read like every other verdict.
  */
+import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
 import { formatValue } from '../../units/budget.js';
-import { judgeBudget, judgeCondition, passesBudget, type JudgeInput } from '../../verdict/judge.js';
+import { judgeBudget, judgeCondition, judgeEstimate, passesBudget, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
 import type { GeneratorHealth, LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
 import { METRIC_UNITS, type ParsedThreshold, type ThresholdScope } from './parse-thresholds.js';
@@ -46,8 +47,8 @@ export interface ThresholdJudgement {
 
 /**
  * Judge every threshold. With `health` (the finished run's generator health) a failure that a
- * saturated generator can explain is reported inconclusive instead (saturation.ts): a verdict at
- * level warn, message starting "inconclusive:", outcome marked so.
+ * saturated generator can explain (latencies, throughput) is inconclusive with the reason
+ * (saturation.ts): a pass stands, and so does a failure that rests on dropped requests.
  */
 export function judgeThresholds(
   thresholds: ParsedThreshold[],
@@ -60,31 +61,39 @@ export function judgeThresholds(
   for (const threshold of thresholds) {
     const stats = lookup(threshold.scope);
     const actual = measureMetric(stats, threshold.metric);
+    const amongDrops = actual === Number.POSITIVE_INFINITY;
     // The shared judge names the metric by the last dotted segment; give it a plain one and
     // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
-    const verdict =
-      actual === Number.POSITIVE_INFINITY
-        ? judgeAmongDrops({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, stats!)
-        : judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
+    const input: JudgeInput = { check, probe: 'load', metric: 'x', level: threshold.level };
+    const judged = amongDrops ? judgeAmongDrops(input, threshold, stats!) : judgeMeasured(input, threshold, stats, actual);
+    const decision = judged.outcome === 'fail' && actual !== null ? decideUnderSaturation(false, threshold.metric, health, amongDrops) : undefined;
+    const verdict: Verdict =
+      decision?.outcome === 'inconclusive' ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` } : judged;
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
-    const decision = decideUnderSaturation(verdict.passed, threshold.metric, health, actual === Number.POSITIVE_INFINITY);
-    const message = label + verdict.message.slice(1);
-    if (decision.outcome === 'inconclusive') {
-      // Until Verdict has an 'inconclusive' outcome: a warning that says so and why.
-      verdicts.push({ ...verdict, level: 'warn', metric: `load.${threshold.path}`, message: `inconclusive: ${message}, but ${decision.reason}` });
-    } else verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message });
+    verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
     outcomes.push({
       scope: describeScope(threshold.scope),
       metric: threshold.metric,
       budget: threshold.budget.text,
       level: threshold.level,
-      actual: actual === Number.POSITIVE_INFINITY ? null : actual,
+      actual: amongDrops ? null : actual,
       passed: verdict.passed,
-      outcome: decision.outcome,
-      ...(decision.reason ? { reason: decision.reason } : {}),
+      outcome: verdict.outcome,
+      ...(decision?.reason ? { reason: decision.reason } : {}),
     });
   }
   return { verdicts, outcomes };
+}
+
+/**
+ * Percentiles and avg are estimates: judged by their confidence interval when the figures carry
+ * one (pass, fail or inconclusive). Rates, counts and max are exact. With dropped requests the
+ * figures carry no interval yet and the drop-aware point is judged.
+ */
+function judgeMeasured(input: JudgeInput, threshold: ParsedThreshold, stats: RequestStats | undefined, actual: number | null): Verdict {
+  const key = threshold.metric === 'avg' ? 'mean' : threshold.metric;
+  const estimate = stats && stats.requests > 0 && stats.latency.count > 0 ? stats.estimates?.[key as keyof LatencyEstimates] : undefined;
+  return estimate ? judgeEstimate(input, threshold.budget, estimate) : judgeBudget(input, threshold.budget, actual);
 }
 
 /**
@@ -93,7 +102,7 @@ export function judgeThresholds(
  */
 function judgeAmongDrops(input: JudgeInput, threshold: ParsedThreshold, stats: RequestStats): Verdict {
   const passed = passesBudget(threshold.budget, Number.POSITIVE_INFINITY);
-  const dropped = stats.dropped;
+  const dropped = stats.dropped ?? 0;
   const measuredMax = stats.latency.count > 0 ? `, beyond the slowest measured ${formatValue(stats.latency.max, 'duration')}` : '';
   const what = threshold.metric === 'avg' || threshold.metric === 'max' ? `is unbounded` : `falls among the dropped requests`;
   return {
@@ -110,10 +119,17 @@ export function findAbortingThreshold(
 ): { threshold: ParsedThreshold; actual: number | null } | undefined {
   for (const threshold of thresholds) {
     if (!threshold.abortOnFail || elapsedMs < threshold.delayAbortEvalMs) continue;
-    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    const stats = lookup(threshold.scope);
+    const actual = measureMetric(stats, threshold.metric);
     // Nothing measured yet is not a failure worth stopping for; the final verdict still judges it.
     if (actual === null) continue;
-    if (!passesBudget(threshold.budget, actual)) return { threshold, actual };
+    if (actual === Number.POSITIVE_INFINITY) {
+      if (!passesBudget(threshold.budget, actual)) return { threshold, actual };
+      continue;
+    }
+    // Only a proven failure stops the run (an inconclusive percentile may yet come out fine).
+    const verdict = judgeMeasured({ check: '', probe: 'load', metric: 'x' }, threshold, stats, actual);
+    if (verdict.outcome === 'fail') return { threshold, actual };
   }
   return undefined;
 }

@@ -5,9 +5,8 @@
  * believed — it is inconclusive, with the reason. Error and success rates count what the server
  * answered and stay as judged. Pure.
  *
- * The verdict model has no 'inconclusive' outcome yet; judgeThresholds (judge-thresholds.ts) maps
- * it onto a verdict at level warn whose message starts "inconclusive:" and names the saturation —
- * the one place to change when Verdict gains an outcome.
+ * judgeThresholds (judge-thresholds.ts) gives such a verdict the outcome 'inconclusive' and adds
+ * the reason to its message.
  */
 import type { GeneratorHealth, ThresholdMetric } from '../types.js';
 import { METRIC_UNITS } from './parse-thresholds.js';

@@ -13,6 +13,8 @@ import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { checkSocketBudget } from '../../load/plan/socket-budget.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
+import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
+import { presentScalability, runScalability } from './scalability.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
@@ -44,9 +46,12 @@ export const loadProbe: SpecProbe = {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
-    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), baseDir: ctx.specDir };
+    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
     const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+
+    const shard = options.shard;
+    const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);
 
     const results: CheckResult[] = [];
     for (const [i, scenario] of prepared.entries()) {
@@ -54,12 +59,26 @@ export const loadProbe: SpecProbe = {
       const name = `Load: ${scenario.plan.name}`;
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
-      const report = await runPrepared(scenario, { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) });
-      if (report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
+      if (scenario.plan.profile === 'scalability') {
+        const { points, reports } = await runScalability(scenario, ctx.replicas ?? [], { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) }, ctx.progress);
+        const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
+        if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+        results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
+        continue;
+      }
+      const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
+        ...runtime,
+        ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress.update(describeProgress(p)),
+      });
+      // A shard's share of a small plan may be empty; the merge judges whether anything was sent.
+      if (!shard && report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
       // The generator ran out of its own resources: the figures stay in the report, but the run
       // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
@@ -94,6 +113,7 @@ function startsTarget(spec: Record<string, unknown> | undefined): boolean {
 }
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
+  if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
   const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
   return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
 }

@@ -1,0 +1,70 @@
+/**
+ * Where a run ran: figures a reader needs to trust (or distrust) its latencies — the machine's
+ * CPUs and load average before and after, perfspec's and Node's versions, the targets (URLs
+ * without credentials). Recorded once per run in result.environment.
+ */
+import os from 'node:os';
+import { redactUrl } from './redact.js';
+
+export interface RunEnvironment {
+  perfspec: string;
+  node: string;
+  platform: string;
+  arch: string;
+  /** Logical CPUs and their model. */
+  cpus: number;
+  cpuModel: string;
+  /** 1, 5 and 15-minute load averages when the run started and ended. */
+  loadBefore: number[];
+  loadAfter: number[];
+  /** Base URLs of the specs' targets, credentials removed. */
+  targets: string[];
+}
+
+export interface EnvironmentProbe {
+  /** Call at the end of the run. */
+  finish(targets: string[]): RunEnvironment;
+}
+
+export function startEnvironment(version: string): EnvironmentProbe {
+  const loadBefore = roundAll(os.loadavg());
+  return {
+    finish(targets) {
+      const cpus = os.cpus();
+      return {
+        perfspec: version,
+        node: process.version,
+        platform: os.platform(),
+        arch: os.arch(),
+        cpus: cpus.length || os.availableParallelism(),
+        cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+        loadBefore,
+        loadAfter: roundAll(os.loadavg()),
+        targets: [...new Set(targets.map(redactTarget))],
+      };
+    },
+  };
+}
+
+/** One line for people: "2 CPUs (Intel Xeon …), load 5.1 → 6.3, perfspec 0.1.0, Node v20.19.0, linux x64". */
+export function describeEnvironment(env: RunEnvironment): string {
+  return `${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadBefore[0] ?? 0} → ${env.loadAfter[0] ?? 0}, perfspec ${env.perfspec}, Node ${env.node}, ${env.platform} ${env.arch}; target ${env.targets.join(', ') || 'n/a'}`;
+}
+
+/** Scheme, host and path only: no credentials, no query string (it may carry a key). */
+function redactTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) parsed.username = '***';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return redactUrl(url).replace(/\?.*$/, '');
+  }
+}
+
+function roundAll(values: number[]): number[] {
+  return values.map((value) => Math.round(value * 100) / 100);
+}
