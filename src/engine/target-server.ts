@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { request } from 'undici';
 import { PerfspecError } from '../errors.js';
 import { redactUrl } from '../report/redact.js';
 import { joinUrl } from './request-builder.js';
@@ -32,6 +31,8 @@ export interface TargetHandle {
 /** Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) */
 export async function probeUrl(url: string, timeoutMs = 1000, anyStatus = false): Promise<boolean> {
   try {
+    // undici is imported when a target is first probed, not when the command line starts.
+    const { request } = await import('undici');
     const response = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
     await response.body.dump();
     return anyStatus || (response.statusCode >= 200 && response.statusCode < 400);

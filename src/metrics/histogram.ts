@@ -3,9 +3,20 @@
  * microseconds. Memory is fixed per histogram whatever the number of requests (unlike k6's Trend,
  * which keeps every sample), and encoded histograms merge exactly across worker threads.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
 
-export type Histogram = hdr.Histogram;
+/**
+ * hdr-histogram-js (a CommonJS bundle with its WASM inlined, ~40 ms to load) is required on first
+ * use, so commands that record nothing (`--version`, `validate`) never load it.
+ */
+const requireModule = createRequire(import.meta.url);
+let hdrModule: typeof Hdr | undefined;
+export function hdrLibrary(): typeof Hdr {
+  return (hdrModule ??= requireModule('hdr-histogram-js') as typeof Hdr);
+}
+
+export type Histogram = Hdr.Histogram;
 
 /** Latency percentiles in milliseconds. */
 export interface LatencySummary {
@@ -26,7 +37,7 @@ export const HIGHEST_US = 3_600_000_000;
 export function createHistogram(): Histogram {
   // Int32 counts (2^31 samples per bucket) and the pure-JS build: WASM would add per-call crossings
   // and must be freed by hand.
-  return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdrLibrary().build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
 }
 
 /** Record a latency given in milliseconds. */
@@ -36,14 +47,14 @@ export function recordMs(histogram: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+  return hdrLibrary().encodeIntoCompressedBase64(histogram);
 }
 
 /** Add an encoded histogram into `into` (exact: bucket counts are summed). */
 export function mergeEncoded(into: Histogram, encoded: string): void {
   // Int32 counts: a packed histogram would allocate less but reads each count ~5× slower, and
   // add() walks every bucket.
-  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  const decoded = hdrLibrary().decodeFromCompressedBase64(encoded, 32, false);
   into.add(decoded);
 }
 

@@ -2,7 +2,7 @@
  * What happened to one request, classified for reports: a response (with its status) or an error
  * of a named kind. Shared by every probe that sends traffic.
  */
-import { RequestTimeoutError } from '../sources/http/undici-client.js';
+import { RequestTimeoutError } from '../sources/http/request-timeout.js';
 
 export type ErrorKind = 'timeout' | 'connection refused' | 'connection reset' | 'aborted' | 'other';
 

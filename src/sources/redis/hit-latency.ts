@@ -3,7 +3,7 @@
  * to an application. Recorded in an HdrHistogram at microsecond resolution. Every GET here is a
  * keyspace hit for Redis, so this runs outside the hit-counting window.
  */
-import * as hdr from 'hdr-histogram-js';
+import { hdrLibrary } from '../../metrics/histogram.js';
 import type { Redis } from 'ioredis';
 
 export interface HitLatency {
@@ -31,7 +31,7 @@ export async function measureHitLatency(client: Redis, keys: readonly string[], 
   const samples = options.samples ?? 200;
   const warmup = options.warmup ?? 10;
   const buffers = keys.map((key) => Buffer.from(key, 'latin1'));
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = hdrLibrary().build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let errors = 0;
   try {
     for (let i = 0; i < warmup + samples; i++) {
