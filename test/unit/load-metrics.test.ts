@@ -88,8 +88,27 @@ describe('aggregating generator reports', () => {
     c.recordFailure(1, 'timeout');
     const done = agg.add(tick(c, 1, 1));
     expect(done.map((b) => b.seq)).toEqual([1]);
-    expect(agg.timeline).toEqual([{ second: 1, requests: 2, errors: 1, p95: 10.007, users: 6, dropped: 0 }]);
+    expect(agg.timeline).toEqual([{ second: 1, requests: 2, errors: 1, p95: 10.007, users: 6, dropped: 0, late: 0, lagMs: 0 }]);
     expect(agg.perEntry[1].errorKinds).toEqual({ timeout: 1 });
+  });
+
+  it('per second: late arrivals summed over generators, schedule lag the worst of them; the collector starts each second afresh', () => {
+    const agg = new LoadAggregate(entries, 2);
+    const a = new TickCollector(2);
+    const b = new TickCollector(2);
+    a.iterations.late = 3;
+    a.lagMaxMs = 12.34;
+    b.iterations.late = 2;
+    b.lagMaxMs = 40.06;
+    agg.add(tick(a, 0, 1));
+    agg.add(tick(b, 1, 1));
+    agg.add(tick(a, 0, 2));
+    agg.add(tick(b, 1, 2));
+    expect(agg.timeline.map((p) => [p.second, p.late, p.lagMs])).toEqual([
+      [1, 5, 40.1],
+      [2, 0, 0],
+    ]);
+    expect(agg.iterations.late).toBe(5);
   });
 });
 

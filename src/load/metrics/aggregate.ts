@@ -38,6 +38,8 @@ export interface SecondBucket {
   totals: Totals;
   users: number;
   dropped: number;
+  late: number;
+  lagMs: number;
 }
 
 export class LoadAggregate {
@@ -60,12 +62,14 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0, late: 0, lagMs: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
     bucket.users += report.users;
     bucket.dropped += report.iterations.dropped;
+    bucket.late += report.iterations.late;
+    bucket.lagMs = Math.max(bucket.lagMs, report.lagMaxMs ?? 0);
     for (const tick of report.entries) {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
@@ -103,6 +107,8 @@ export class LoadAggregate {
         p95: percentileMs(bucket.totals.histogram, 95),
         users: bucket.users,
         dropped: bucket.dropped,
+        late: bucket.late,
+        lagMs: Math.round(bucket.lagMs * 10) / 10,
       });
       done.push(bucket);
     }

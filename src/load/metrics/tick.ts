@@ -30,6 +30,8 @@ export interface TickReport {
   /** Virtual users busy at the end of the second. */
   users: number;
   iterations: { started: number; completed: number; dropped: number; late: number };
+  /** Open model: how far behind schedule the latest-released batch of arrivals of this second was (ms); 0 when on time or closed model. */
+  lagMaxMs: number;
   /** Since the generator started: event-loop utilisation (0..1) and event-loop delay p99 (ms). */
   health: { elu: number; delayP99Ms: number };
 }
@@ -49,6 +51,8 @@ export class TickCollector {
   private readonly uncorrected = createHistogram();
   private readonly histograms: Histogram[] = [];
   iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+  /** Worst schedule lag of this second (ms). */
+  lagMaxMs = 0;
 
   constructor(entryCount: number) {
     this.slots = new Array(entryCount);
@@ -86,7 +90,7 @@ export class TickCollector {
     slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
   }
 
-  drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations'] } {
+  drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations']; lagMaxMs: number } {
     const entries: EntryTick[] = [];
     this.slots.forEach((slot, id) => {
       if (!slot || slot.requests === 0) return;
@@ -104,6 +108,8 @@ export class TickCollector {
     this.uncorrected.reset();
     const iterations = this.iterations;
     this.iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
-    return { entries, all, uncorrected, iterations };
+    const lagMaxMs = this.lagMaxMs;
+    this.lagMaxMs = 0;
+    return { entries, all, uncorrected, iterations, lagMaxMs };
   }
 }
