@@ -59,4 +59,19 @@ describe('start-up loads only what is used', () => {
       await server.close();
     }
   });
+
+  it('run of a load-only spec loads no undici (the load engine has its own client), Redis, PostgreSQL or SQL parser', async () => {
+    const server = await startScriptedServer({ '/fast': {} });
+    try {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-startup-'));
+      const spec = path.join(dir, 'load.yaml');
+      await writeFile(spec, `perfspec: 1\nname: load\ntarget:\n  baseUrl: ${server.url}\nload:\n  scenarios:\n    one: { users: 1, duration: 1s }\n  flows:\n    - name: get\n      steps: ["GET /fast"]\n`);
+      const { code, loaded } = await packagesLoadedBy(['run', spec, '-r', 'json', '-o', dir]);
+      expect(code).toBe(0);
+      expect(loaded.has('hdr-histogram-js')).toBe(true); // the load engine ran and recorded
+      for (const name of ['undici', 'ioredis', 'pg', 'libpg-query', 'ejs']) expect(loaded.has(name), name).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
 });
