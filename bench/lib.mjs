@@ -163,7 +163,8 @@ export function writeLoadSpec(dir, name, baseUrl, scenario) {
  * process; the figures come from the JSON report it wrote.
  */
 export function runPerfspecCli(specFile, outDir, timeoutMs) {
-  const m = measure(process.execPath, [join(root, 'bin/perfspec.js'), 'run', specFile, '-o', outDir], { timeoutMs });
+  // The bin itself, so its shebang's Node options apply as they do for a user.
+  const m = measure(join(root, 'bin/perfspec.js'), ['run', specFile, '-o', outDir], { timeoutMs });
   if (m.status !== 0 && m.status !== 1) throw new Error(`perfspec run exited ${m.status}: ${m.stderr.slice(0, 500)}`);
   const report = JSON.parse(readFileSync(join(outDir, 'perfspec-report.json'), 'utf8'));
   const load = report.specs[0].checks.find((check) => check.section === 'load').probes[0].data;
