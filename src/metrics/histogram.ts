@@ -7,13 +7,20 @@ import { createRequire } from 'node:module';
 import type * as Hdr from 'hdr-histogram-js';
 
 /**
- * hdr-histogram-js (a CommonJS bundle with its WASM inlined, ~40 ms to load) is required on first
- * use, so commands that record nothing (`--version`, `validate`) never load it.
+ * hdr-histogram-js is required on first use, so commands that record nothing (`--version`,
+ * `validate`) never load it; and only the two modules used (building, encoding), not its index,
+ * which also loads a log writer whose module-level Intl.NumberFormat costs ~30–60 ms of start-up.
  */
 const requireModule = createRequire(import.meta.url);
-let hdrModule: typeof Hdr | undefined;
-export function hdrLibrary(): typeof Hdr {
-  return (hdrModule ??= requireModule('hdr-histogram-js') as typeof Hdr);
+type HdrSubset = Pick<typeof Hdr, 'build' | 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'>;
+let hdrModule: HdrSubset | undefined;
+export function hdrLibrary(): HdrSubset {
+  if (!hdrModule) {
+    const { build } = requireModule('hdr-histogram-js/dist/HistogramBuilder') as Pick<typeof Hdr, 'build'>;
+    const encoding = requireModule('hdr-histogram-js/dist/encoding') as Pick<typeof Hdr, 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'>;
+    hdrModule = { build, encodeIntoCompressedBase64: encoding.encodeIntoCompressedBase64, decodeFromCompressedBase64: encoding.decodeFromCompressedBase64 };
+  }
+  return hdrModule;
 }
 
 export type Histogram = Hdr.Histogram;
