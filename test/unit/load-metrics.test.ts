@@ -59,6 +59,31 @@ function tick(collector: TickCollector, generator: number, seq: number): TickRep
   return { generator, seq, final: false, ...drained, users: 3, health: { elu: 0.2, delayP99Ms: 1 } };
 }
 
+describe('the per-second histogram of all entries', () => {
+  it('equals every response recorded into one histogram, and starts empty the next second', () => {
+    const values = latencies(3000, 11);
+    const collector = new TickCollector(3);
+    const direct = createHistogram();
+    values.forEach((v, i) => {
+      collector.recordResponse(i % 3, v, v, 200, undefined);
+      recordMs(direct, v);
+    });
+    collector.recordFailure(2, 'timeout'); // no latency: in no histogram
+    const drained = collector.drain();
+    const all = createHistogram();
+    mergeEncoded(all, drained.all!);
+    expect(all.totalCount).toBe(3000);
+    // Compared after the same encoding the reports travel in (it keeps bucket counts, not exact extremes).
+    const expected = createHistogram();
+    mergeEncoded(expected, encodeHistogram(direct));
+    expect(summariseHistogram(all)).toEqual(summariseHistogram(expected));
+    collector.recordResponse(0, 5, 5, 200, undefined);
+    const next = createHistogram();
+    mergeEncoded(next, collector.drain().all!);
+    expect(next.totalCount).toBe(1);
+  });
+});
+
 describe('aggregating generator reports', () => {
   it('gives the same figures whether samples came from one generator or were split over two', () => {
     const samples = latencies(4000, 7).map((v, i) => ({ entry: i % 2, v, status: i % 50 === 0 ? 500 : 200 }));

@@ -73,7 +73,6 @@ export class TickCollector {
     slot.requests++;
     if (!slot.histogram) slot.histogram = this.histograms.pop() ?? createHistogram();
     recordMs(slot.histogram, latencyMs);
-    recordMs(this.all, latencyMs);
     recordMs(this.uncorrected, uncorrectedMs);
     slot.statusCodes[status] = (slot.statusCodes[status] ?? 0) + 1;
     if (error) {
@@ -96,6 +95,9 @@ export class TickCollector {
       if (!slot || slot.requests === 0) return;
       entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
       if (slot.histogram) {
+        // The second's histogram of all entries is the sum of theirs, built once here rather than
+        // recorded a second time per response (exact: bucket counts add).
+        this.all.add(slot.histogram);
         // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
         slot.histogram.reset();
         this.histograms.push(slot.histogram);
