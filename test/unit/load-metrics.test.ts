@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StatEntry } from '../../src/load/flows/compile-flows.js';
 import { describeTotals, LoadAggregate } from '../../src/load/metrics/aggregate.js';
-import { createHistogram, encodeHistogram, mergeEncoded, recordMs, summariseHistogram } from '../../src/metrics/histogram.js';
+import { createHistogram, encodeHistogram, mergeEncoded, mergeSnapshot, recordMs, snapshotHistogram, summariseHistogram } from '../../src/metrics/histogram.js';
 import { TickCollector, type TickReport } from '../../src/load/metrics/tick.js';
 import { judgeGeneratorHealth } from '../../src/load/monitor/generator-health.js';
 import { BreakpointTracker } from '../../src/load/run/breakpoint.js';
@@ -59,6 +59,32 @@ function tick(collector: TickCollector, generator: number, seq: number): TickRep
   return { generator, seq, final: false, ...drained, users: 3, health: { elu: 0.2, delayP99Ms: 1 } };
 }
 
+describe('histogram snapshots (how generators hand a second to the coordinator)', () => {
+  it('merge exactly like adding the histogram itself, after crossing a thread (structured clone)', () => {
+    const a = createHistogram();
+    const b = createHistogram();
+    latencies(5000, 3).forEach((v, i) => recordMs(i % 4 === 0 ? a : b, v));
+    const viaSnapshots = createHistogram();
+    mergeSnapshot(viaSnapshots, structuredClone(snapshotHistogram(a)));
+    mergeSnapshot(viaSnapshots, structuredClone(snapshotHistogram(b)));
+    const direct = createHistogram();
+    direct.add(a);
+    direct.add(b);
+    expect(viaSnapshots.totalCount).toBe(5000);
+    expect(summariseHistogram(viaSnapshots)).toEqual(summariseHistogram(direct));
+    expect([viaSnapshots.minNonZeroValue, viaSnapshots.maxValue]).toEqual([direct.minNonZeroValue, direct.maxValue]);
+  });
+
+  it('an empty histogram gives an empty snapshot that changes nothing', () => {
+    const empty = snapshotHistogram(createHistogram());
+    expect([empty.counts.length, empty.totalCount]).toEqual([0, 0]);
+    const into = createHistogram();
+    recordMs(into, 7);
+    mergeSnapshot(into, empty);
+    expect(summariseHistogram(into)).toMatchObject({ count: 1, min: 7, max: 7 });
+  });
+});
+
 describe('the per-second histogram of all entries', () => {
   it('equals every response recorded into one histogram, and starts empty the next second', () => {
     const values = latencies(3000, 11);
@@ -71,15 +97,12 @@ describe('the per-second histogram of all entries', () => {
     collector.recordFailure(2, 'timeout'); // no latency: in no histogram
     const drained = collector.drain();
     const all = createHistogram();
-    mergeEncoded(all, drained.all!);
+    mergeSnapshot(all, drained.all!);
     expect(all.totalCount).toBe(3000);
-    // Compared after the same encoding the reports travel in (it keeps bucket counts, not exact extremes).
-    const expected = createHistogram();
-    mergeEncoded(expected, encodeHistogram(direct));
-    expect(summariseHistogram(all)).toEqual(summariseHistogram(expected));
+    expect(summariseHistogram(all)).toEqual(summariseHistogram(direct));
     collector.recordResponse(0, 5, 5, 200, undefined);
     const next = createHistogram();
-    mergeEncoded(next, collector.drain().all!);
+    mergeSnapshot(next, collector.drain().all!);
     expect(next.totalCount).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
-import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, mergeSnapshot, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import type { TickReport } from './tick.js';
 
 export interface Totals {
@@ -78,10 +78,10 @@ export class LoadAggregate {
       bucket.totals.errors += tick.errors;
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
-      if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+      if (tick.histogram) mergeSnapshot(total.histogram, tick.histogram);
     }
-    if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
-    if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
+    if (report.all) mergeSnapshot(bucket.totals.histogram, report.all);
+    if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
     return this.completeSeconds(false);

@@ -1,18 +1,18 @@
 /**
  * What a generator (the main thread or a worker) reports once a second: everything measured in
- * that second, with histograms encoded. The coordinator builds every figure of the run — totals,
+ * that second, with histograms as plain snapshots. The coordinator builds every figure of the run — totals,
  * per-request tables, timeline, live thresholds — from these reports alone, so one thread and
  * many threads take exactly the same path.
  */
 import type { ErrorKind } from '../types.js';
-import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, recordMs, snapshotHistogram, type Histogram, type HistogramSnapshot } from '../../metrics/histogram.js';
 
 export interface EntryTick {
   id: number;
   requests: number;
   errors: number;
-  /** Encoded histogram of latencies from the intended send time; absent when no response arrived. */
-  histogram?: string;
+  /** Histogram of latencies from the intended send time; absent when no response arrived. */
+  histogram?: HistogramSnapshot;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
@@ -23,10 +23,10 @@ export interface TickReport {
   seq: number;
   final: boolean;
   entries: EntryTick[];
-  /** Encoded histogram of all entries' latencies in this second (the timeline's p95: one merge, not one per entry). */
-  all?: string;
-  /** Encoded histogram of latencies from the actual send time (all entries). */
-  uncorrected?: string;
+  /** Histogram of all entries' latencies in this second (the timeline's p95: one merge, not one per entry). */
+  all?: HistogramSnapshot;
+  /** Histogram of latencies from the actual send time (all entries). */
+  uncorrected?: HistogramSnapshot;
   /** Virtual users busy at the end of the second. */
   users: number;
   iterations: { started: number; completed: number; dropped: number; late: number };
@@ -89,11 +89,11 @@ export class TickCollector {
     slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
   }
 
-  drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations']; lagMaxMs: number } {
+  drain(): { entries: EntryTick[]; all?: HistogramSnapshot; uncorrected?: HistogramSnapshot; iterations: TickReport['iterations']; lagMaxMs: number } {
     const entries: EntryTick[] = [];
     this.slots.forEach((slot, id) => {
       if (!slot || slot.requests === 0) return;
-      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? snapshotHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
       if (slot.histogram) {
         // The second's histogram of all entries is the sum of theirs, built once here rather than
         // recorded a second time per response (exact: bucket counts add).
@@ -104,8 +104,8 @@ export class TickCollector {
       }
     });
     this.slots = new Array(this.slots.length);
-    const all = this.all.totalCount > 0 ? encodeHistogram(this.all) : undefined;
-    const uncorrected = this.uncorrected.totalCount > 0 ? encodeHistogram(this.uncorrected) : undefined;
+    const all = this.all.totalCount > 0 ? snapshotHistogram(this.all) : undefined;
+    const uncorrected = this.uncorrected.totalCount > 0 ? snapshotHistogram(this.uncorrected) : undefined;
     this.all.reset();
     this.uncorrected.reset();
     const iterations = this.iterations;

@@ -35,7 +35,9 @@ try {
     } else if (command.type === 'stop') generator.stop();
   });
   // Ready only once prepared (connections pre-opened), so t = 0 is not spent on set-up.
-  void generator.prepare().then(() => port.postMessage({ type: 'ready' } satisfies WorkerReply));
+  // (prepare never rejects; were it to, the worker still reports ready rather than hang the start).
+  const ready = () => port.postMessage({ type: 'ready' } satisfies WorkerReply);
+  void generator.prepare().then(ready, ready);
 } catch (error) {
   port.postMessage({ type: 'error', message: String((error as Error)?.message ?? error) } satisfies WorkerReply);
   port.close();
