@@ -5,7 +5,7 @@
  * many threads take exactly the same path.
  */
 import type { ErrorKind } from '../types.js';
-import { createHistogram, recordMs, snapshotHistogram, type Histogram, type HistogramSnapshot } from '../../metrics/histogram.js';
+import { createHistogram, recordMs, snapshotHistogram, sumSnapshots, type Histogram, type HistogramSnapshot } from '../../metrics/histogram.js';
 
 export interface EntryTick {
   id: number;
@@ -47,7 +47,6 @@ class EntrySlot {
 /** Per-second counters of one generator; `drain` hands them over and starts the next second. */
 export class TickCollector {
   private slots: Array<EntrySlot | undefined>;
-  private readonly all = createHistogram();
   private readonly uncorrected = createHistogram();
   private readonly histograms: Histogram[] = [];
   iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
@@ -91,22 +90,23 @@ export class TickCollector {
 
   drain(): { entries: EntryTick[]; all?: HistogramSnapshot; uncorrected?: HistogramSnapshot; iterations: TickReport['iterations']; lagMaxMs: number } {
     const entries: EntryTick[] = [];
+    const perEntry: HistogramSnapshot[] = [];
     this.slots.forEach((slot, id) => {
       if (!slot || slot.requests === 0) return;
-      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? snapshotHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      const histogram = slot.histogram ? snapshotHistogram(slot.histogram) : undefined;
+      if (histogram) perEntry.push(histogram);
+      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
       if (slot.histogram) {
-        // The second's histogram of all entries is the sum of theirs, built once here rather than
-        // recorded a second time per response (exact: bucket counts add).
-        this.all.add(slot.histogram);
         // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
         slot.histogram.reset();
         this.histograms.push(slot.histogram);
       }
     });
     this.slots = new Array(this.slots.length);
-    const all = this.all.totalCount > 0 ? snapshotHistogram(this.all) : undefined;
+    // The second's histogram of all entries is the sum of theirs, built here rather than recorded
+    // a second time per response (exact: bucket counts add).
+    const all = perEntry.length > 0 ? sumSnapshots(perEntry) : undefined;
     const uncorrected = this.uncorrected.totalCount > 0 ? snapshotHistogram(this.uncorrected) : undefined;
-    this.all.reset();
     this.uncorrected.reset();
     const iterations = this.iterations;
     this.iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
