@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import type { CliProcess } from './process.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { initCommand } from './commands/init.js';
+
+// Commands are imported when they are chosen, so `--version` and `--help` load neither the
+// engine nor any probe (a command line starts like a small tool, not like the whole runner).
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -42,6 +42,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--only-setup', 'run setup only and write its captured variables to perfspec-setup.json for the shards')
     .option('--setup-from <file>', 'skip setup and teardown; use the variables that --only-setup wrote')
     .action(async (specs: string[], options) => {
+      const { runCommand } = await import('./commands/run.js');
       exitCode = await runCommand(proc, specs, options);
     });
 
@@ -62,6 +63,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('--set <name=value>', 'variables that will be given with --set at run time (repeatable)', collect, [])
     .action(async (specs: string[], options) => {
+      const { validateCommand } = await import('./commands/validate.js');
       exitCode = await validateCommand(proc, specs, options);
     });
 
@@ -71,6 +73,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('[path]', 'where to write it', 'perfspec.yaml')
     .option('-f, --force', 'overwrite an existing file')
     .action(async (file: string, options) => {
+      const { initCommand } = await import('./commands/init.js');
       exitCode = await initCommand(proc, file, options);
     });
 

@@ -222,6 +222,10 @@ export interface TimelinePoint {
   p95: number | null;
   users: number;
   dropped: number;
+  /** Arrivals started more than 10 ms behind schedule in this second (open model). */
+  late: number;
+  /** How far behind schedule the generator released arrivals at worst in this second, ms (open model; 0 = on time). */
+  lagMs: number;
 }
 
 export interface GeneratorHealth {

@@ -3,7 +3,7 @@
  * of a named kind. Shared by every probe that sends traffic.
  */
 import { errorKindOfCode, type ErrorKind } from '../sources/http/error-kind.js';
-import { RequestTimeoutError } from '../sources/http/undici-client.js';
+import { RequestTimeoutError } from '../sources/http/request-timeout.js';
 
 export type { ErrorKind };
 

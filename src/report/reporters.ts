@@ -5,7 +5,6 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import ejs from 'ejs';
 import type { CheckResult, RunResult } from './result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
@@ -32,6 +31,8 @@ const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
 async function renderTemplate(name: string, data: Record<string, unknown>): Promise<string> {
   const template = await readFile(new URL(name, TEMPLATE_DIR), 'utf8');
+  // ejs is imported by the first file report rendered, not by every command.
+  const { default: ejs } = await import('ejs');
   return ejs.render(template, data, { filename: new URL(name, TEMPLATE_DIR).pathname });
 }
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
-import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
+import { loadTablesFor } from '../../probes/registry.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../report/result.js';
@@ -85,12 +85,13 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
 
+  const tables = await loadTablesFor(specs.map((loaded) => loaded.spec));
   const http = createHttpClient();
   let result: RunResult;
   try {
     result = await runSpecs(specs, {
       http,
-      tables: { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES, serviceKinds: SERVICE_KINDS },
+      tables,
       signal: controller.signal,
       progress,
       now: () => performance.now(),

@@ -4,7 +4,7 @@
  */
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
-import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, mergeSnapshot, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
 import { estimateLatency } from '../../metrics/latency-estimates.js';
@@ -43,6 +43,8 @@ export interface SecondBucket {
   totals: Totals;
   users: number;
   dropped: number;
+  late: number;
+  lagMs: number;
 }
 
 export class LoadAggregate {
@@ -65,12 +67,14 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0, late: 0, lagMs: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
     bucket.users += report.users;
     bucket.dropped += report.iterations.dropped;
+    bucket.late += report.iterations.late;
+    bucket.lagMs = Math.max(bucket.lagMs, report.lagMaxMs ?? 0);
     for (const tick of report.entries) {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
@@ -82,10 +86,10 @@ export class LoadAggregate {
       addCounts(bucket.totals.errorKinds, tick.errorKinds);
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
-      if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+      if (tick.histogram) mergeSnapshot(total.histogram, tick.histogram);
     }
-    if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
-    if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
+    if (report.all) mergeSnapshot(bucket.totals.histogram, report.all);
+    if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
     return this.completeSeconds(false);
@@ -111,6 +115,8 @@ export class LoadAggregate {
         p95: percentileMs(bucket.totals.histogram, 95),
         users: bucket.users,
         dropped: bucket.dropped,
+        late: bucket.late,
+        lagMs: Math.round(bucket.lagMs * 10) / 10,
       });
       done.push(bucket);
     }

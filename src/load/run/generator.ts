@@ -35,6 +35,8 @@ export interface GeneratorOptions {
 }
 
 const DELAY_RESOLUTION_MS = 10;
+/** The longest the start waits for pre-opened connections. */
+const PRECONNECT_TIMEOUT_MS = 2000;
 
 interface Sleep {
   timer: NodeJS.Timeout;
@@ -108,6 +110,25 @@ export class LoadGenerator implements ExecutionContext {
     }
   }
 
+  /**
+   * Work before t = 0 that must not count against the schedule (the executor's own, e.g. the open
+   * model pre-opening connections). The coordinator starts the clock only after every generator
+   * is prepared. Never rejects.
+   */
+  async prepare(): Promise<void> {
+    await EXECUTORS[this.plan.executor].prepare?.(this);
+  }
+
+  async preconnect(perOrigin: number): Promise<void> {
+    const origins = new Set<string>();
+    for (const flow of this.compiled.flows) {
+      for (const step of flow.steps) if (step.kind !== 'think') for (const target of step.targets) origins.add(target.origin);
+    }
+    // Bounded: an unreachable target must not hold the start longer than one request would.
+    const timeoutMs = Math.min(this.plan.timeoutMs, PRECONNECT_TIMEOUT_MS);
+    await Promise.all([...origins].map((origin) => this.transport.preconnect(origin, perOrigin, timeoutMs)));
+  }
+
   /** Stop now: no new iterations, sleeps cancelled, in-flight requests cut. */
   stop(): void {
     this.hardStopped = true;
@@ -140,6 +161,7 @@ export class LoadGenerator implements ExecutionContext {
       uncorrected: drained.uncorrected,
       users: this.busyUsers,
       iterations: drained.iterations,
+      lagMaxMs: drained.lagMaxMs,
       health: { elu, delayP99Ms },
     });
   }
@@ -190,6 +212,10 @@ export class LoadGenerator implements ExecutionContext {
 
   countLate(): void {
     this.collector.iterations.late++;
+  }
+
+  recordLag(ms: number): void {
+    if (ms > this.collector.lagMaxMs) this.collector.lagMaxMs = ms;
   }
 
   endScheduling(): void {
