@@ -743,6 +743,17 @@ export interface Load {
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
   /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
+  /**
    * @minItems 1
    */
   regions?: [LoadRegion, ...LoadRegion[]];
@@ -835,6 +846,14 @@ export interface LoadThresholdGroup {
   max?: LoadThresholdDuration;
   avg?: LoadThresholdDuration;
   throughput?: LoadThresholdRate;
+  /**
+   * Requests only: the most SQL statements one request of this name may run under load, e.g. "<= 5" (judged on the largest count attributed to any one request; needs services.postgres with source proxy and an app that writes the traceparent into its SQL).
+   */
+  queries?: string;
+  /**
+   * Requests only: forbid fails when any request of this name ran the same statement shape 3 or more times (an N+1 loop) under load.
+   */
+  nPlusOne?: 'forbid' | 'allow';
 }
 /**
  * A simulated region: its share of virtual users, its own base URL, and latency added before each request.
@@ -934,6 +953,17 @@ export interface LoadScenario {
    */
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
+  /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
   /**
    * @minItems 1
    */

@@ -86,7 +86,7 @@ export type ThresholdValueConfig = string | number | ThresholdRuleConfig;
 
 /** Overall budgets as metric keys, plus the same shape per request name and per flow. */
 export type ThresholdsConfig = { [metric in ThresholdMetric]?: ThresholdValueConfig } & {
-  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
+  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig } & { queries?: string; nPlusOne?: 'forbid' | 'allow' }>;
   flows?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
 };
 

@@ -14,6 +14,7 @@ import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
 import { presentScalability, runScalability } from './scalability.js';
+import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
@@ -52,6 +53,7 @@ export const loadProbe: SpecProbe = {
         results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
         continue;
       }
+      const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -64,6 +66,7 @@ export const loadProbe: SpecProbe = {
       }
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      finishQueryAttribution(attribution, report, probe, name);
       if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
       results.push({
