@@ -4,6 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { ErrorKind } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
@@ -142,6 +143,8 @@ export interface LoadRuntime {
   /** Variables from setup and --set: `${vars.NAME}`. */
   vars?: Record<string, string>;
   runId?: string;
+  /** `${run.startedAt}` (ISO 8601); defaults to when the load starts. */
+  runStartedAt?: string;
   /** Directory that CSV paths are relative to. */
   baseDir?: string;
   signal?: AbortSignal;
@@ -165,13 +168,7 @@ export interface LoadProgress {
   requests: number;
 }
 
-export type ErrorKind =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'expect_failed'
-  | 'capture_failed'
-  | 'other';
+export type { ErrorKind };
 
 export type { LatencySummary };
 

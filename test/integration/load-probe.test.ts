@@ -65,12 +65,16 @@ describe('load probe', () => {
     const [result] = await loadProbe.run(section, context(updates), { select: {} });
     expect(result.name).toBe('Load: quick');
     expect(result.section).toBe('load');
-    expect(result.status).toBe('failed');
     const probe = result.probes[0];
+    // On a machine loaded by others the generator may report itself saturated: then the p95 failure
+    // is not believed (inconclusive, a warning), otherwise it fails the check.
+    const saturated = !(probe.data as { health: { trustworthy: boolean } }).health.trustworthy;
+    expect(result.status).toBe(saturated ? 'warned' : 'failed');
     const p95 = probe.verdicts.find((v) => v.metric === 'load.p95')!;
-    expect(p95).toMatchObject({ passed: false, target: '< 100ms', level: 'error' });
-    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms \((≥ )?1\d\d(\.\d+)?(–1\d\d(\.\d+)?)?ms, n=\d+\) is not below 100ms \(the whole 95 % interval\)$/);
-    expect(probe.verdicts.find((v) => v.metric === 'load.flows.Browse.p95')!.passed).toBe(true);
+    expect(p95).toMatchObject({ passed: false, outcome: saturated ? 'inconclusive' : 'fail', target: '< 100ms', level: 'error' });
+    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms \((≥ )?\d+(\.\d+)?(m?s)?(–\d+(\.\d+)?m?s)?, n=\d+\) is not below 100ms \(the whole 95 % interval\)/);
+    if (saturated) expect(p95.message).toContain('the load generator reported itself saturated');
+    expect(probe.verdicts.find((v) => v.metric === 'load.flows.Browse.p95')!.outcome).not.toBe('fail');
     expect(probe.verdicts.find((v) => v.metric === 'load.error_rate')!.passed).toBe(true);
     const requests = probe.tables.find((t) => t.title === 'Requests')!;
     expect(requests.columns).toEqual(['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput']);
@@ -85,8 +89,11 @@ describe('load probe', () => {
   it('runs the scenario chosen with --profile, with its own thresholds', async () => {
     const results = await loadProbe.run(section, context(), { select: { profile: 'other' } });
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
-    expect(results[0].status).toBe('passed');
-    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate']);
+    // A generator saturated by the machine's other load adds a warning verdict (load.generator); nothing else may.
+    const verdicts = results[0].probes[0].verdicts.filter((v) => v.metric !== 'load.generator');
+    expect(verdicts.map((v) => v.metric)).toEqual(['load.error_rate']);
+    expect(verdicts[0].outcome).toBe('pass');
+    expect(results[0].status).toBe(results[0].probes[0].verdicts.length > 1 ? 'warned' : 'passed');
   });
 
   it('rejects an unknown --profile naming the known scenarios, before sending anything', async () => {

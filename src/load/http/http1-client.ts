@@ -13,7 +13,7 @@
  */
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import type { ErrorKind } from '../types.js';
+import { errorKindOfCode, type ErrorKind } from '../../sources/http/error-kind.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -110,7 +110,7 @@ class Connection {
       } } });
     }
     this.socket.setNoDelay(true);
-    this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyCode(error.code), false));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKindOfCode(error.code), false));
     this.socket.on('close', () => this.fail(this.framing === Framing.UntilClose ? undefined : 'connection_reset', true));
   }
 
@@ -428,9 +428,3 @@ export function parseOrigin(origin: string): OriginAddress {
   return { host, port: Number(url.port || (tls ? 443 : 80)), tls, servername: tls && isIP(host) === 0 ? host : undefined };
 }
 
-function classifyCode(code: string | undefined): ErrorKind {
-  if (code === 'ECONNREFUSED') return 'connection_refused';
-  if (code === 'ETIMEDOUT') return 'timeout';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connection_reset';
-  return 'other';
-}

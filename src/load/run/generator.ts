@@ -10,8 +10,8 @@ import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/
 import { buildHttpRequest } from '../flows/compile-flows.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
-import { readJsonPath } from '../flows/json-path.js';
-import { renderTemplate, type TemplateScope } from '../flows/template.js';
+import { readJsonPath } from '../../spec/json-path.js';
+import { renderTemplate, type TemplateScope } from '../../spec/interpolate.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
 import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
@@ -27,6 +27,8 @@ export interface GeneratorOptions {
   segment: Segment;
   vars: Record<string, string>;
   runId: string;
+  /** `${run.startedAt}`: when the run started (ISO 8601). */
+  runStartedAt: string;
   onTick(report: TickReport): void;
   /** Random source for think times and random data order (tests pass a seeded one). */
   random?: () => number;
@@ -168,7 +170,7 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
   }
 
   setBusyUsers(count: number): void {

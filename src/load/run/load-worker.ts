@@ -22,6 +22,7 @@ try {
     segment: data.segment,
     vars: data.vars,
     runId: data.runId,
+    runStartedAt: data.runStartedAt,
     onTick: (report) => port.postMessage({ type: 'tick', report } satisfies WorkerReply),
   });
   port.on('message', (command: WorkerCommand) => {

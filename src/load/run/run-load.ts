@@ -113,6 +113,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     baseUrl: runtime.baseUrl,
     vars: runtime.vars ?? {},
     runId: runtime.runId ?? 'run',
+    runStartedAt: runtime.runStartedAt ?? new Date().toISOString(),
     baseDir: runtime.baseDir ?? '.',
     onTick,
     onError: (error: Error) => {

@@ -3,7 +3,7 @@
  * region, its iteration count. Ten thousand of them cost a few megabytes; they share the
  * generator's connection pools.
  */
-import type { Row, TemplateScope } from '../flows/template.js';
+import type { Row, TemplateScope } from '../../spec/interpolate.js';
 
 export class VirtualUser {
   readonly scope: TemplateScope;
@@ -14,9 +14,10 @@ export class VirtualUser {
     readonly region: number,
     globals: Record<string, string>,
     runId: string,
+    runStartedAt: string,
   ) {
     // Data rows are picked afresh for each iteration (see LoadGenerator.runIteration).
     const rows: Record<string, Row> = {};
-    this.scope = { own: {}, globals, vuId: id, iteration: 0, rows, runId };
+    this.scope = { own: {}, globals, vuId: id, iteration: 0, rows, runId, runStartedAt };
   }
 }

@@ -33,7 +33,7 @@ export const loadProbe: SpecProbe = {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
-    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), baseDir: ctx.specDir };
+    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
     const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
