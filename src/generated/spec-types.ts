@@ -851,7 +851,7 @@ export interface LoadThresholdGroup {
    */
   queries?: string;
   /**
-   * Requests only: forbid fails when any request of this name ran the same statement shape 3 or more times (an N+1 loop) under load.
+   * Requests only: forbid fails when any request of this name ran the same statement shape 5 or more times (an N+1 loop, the queries probe's default) under load.
    */
   nPlusOne?: 'forbid' | 'allow';
 }
