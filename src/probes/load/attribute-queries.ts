@@ -26,7 +26,7 @@ interface Started {
 
 /** The proxy's attribution when the spec has services.postgres with source proxy. */
 export function attributionOf(ctx: ProbeContext): TraceAttribution | undefined {
-  if (!ctx.services.has('postgres')) return undefined;
+  if (!ctx.services?.has('postgres')) return undefined;
   const source = ctx.services.get<PostgresServiceHandle>('postgres').source;
   return source instanceof PgWireProxy ? source.attribution : undefined;
 }
