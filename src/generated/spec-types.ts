@@ -297,6 +297,17 @@ export interface Target {
   timeout?: string | number;
   start?: TargetStart;
   /**
+   * A fresh W3C traceparent (sampled) on every request perfspec sends (setup, checks, and load unless a scenario sets its own trace); default on. false: send none; { header }: another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
+  /**
    * Base URLs of replicas of the target started elsewhere, for profile: scalability (traffic spread round robin over the first k). Instead of target.start.replicas.
    *
    * @minItems 1

@@ -74,3 +74,18 @@ export function entryOfTraceId(traceId: string, tag: string): number | undefined
   const entry = Number.parseInt(traceId.slice(8, 12), 16);
   return Number.isNaN(entry) ? undefined : entry;
 }
+
+/** A fresh random traceparent, sampled (checks and setup: one per request, off the load hot path). */
+export function freshTraceparent(): string {
+  const bytes = randomBytes(24);
+  bytes[0] |= 0x01; // never an all-zero trace id
+  bytes[16] |= 0x01; // never an all-zero parent id
+  return `00-${bytes.toString('hex', 0, 16)}-${bytes.toString('hex', 16, 24)}-01`;
+}
+
+/** The request's headers with a fresh traceparent under `header`, unless the request sets that header itself. */
+export function withFreshTraceparent(headers: Record<string, string>, header: string): Record<string, string> {
+  const lower = header.toLowerCase();
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === lower) return headers;
+  return { ...headers, [header]: freshTraceparent() };
+}
