@@ -119,10 +119,85 @@ export function traceIdOfTraceparent(value: string): string | undefined {
 export function traceIdAt(bytes: Uint8Array, from: number, to: number): string | undefined {
   const range = trailingCommentRange(bytes, from, to);
   if (!range) return undefined;
+  const fast = scanComment(bytes, range[0], range[1]);
+  if (fast !== SLOW) return fast;
   const inside = Buffer.from(bytes.buffer, bytes.byteOffset + range[0], range[1] - range[0]).toString('utf8');
   if (!inside.includes('traceparent')) return undefined;
   const value = parseSqlComment(inside)?.get('traceparent');
   return value === undefined ? undefined : traceIdOfTraceparent(value);
+}
+
+const SLOW = null;
+const QUOTE = 0x27;
+const BACKSLASH = 0x5c;
+const PERCENT = 0x25;
+const COMMA = 0x2c;
+const EQUALS = 0x3d;
+const TRACEPARENT_KEY = Buffer.from('traceparent', 'latin1');
+const isLowerHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+
+/**
+ * The hot path of traceIdAt, on bytes without making strings: walks the comment's key='value' pairs
+ * and reads a plain traceparent value in place. Returns SLOW (null) when something needs decoding
+ * (a % escape or a backslash anywhere), so the full parser decides; undefined when the comment is not
+ * sqlcommenter or has no valid traceparent.
+ */
+function scanComment(bytes: Uint8Array, start: number, end: number): string | undefined | null {
+  let i = start;
+  let valueStart = -1;
+  while (i < end && isSpace(bytes[i])) i++;
+  if (i >= end) return undefined;
+  while (i < end) {
+    const keyStart = i;
+    while (i < end && bytes[i] !== EQUALS) {
+      if (bytes[i] === PERCENT || bytes[i] === QUOTE || bytes[i] === COMMA) return bytes[i] === PERCENT ? SLOW : undefined;
+      i++;
+    }
+    if (i >= end || i === keyStart || bytes[i + 1] !== QUOTE) return undefined;
+    let keyEnd = i;
+    while (keyEnd > keyStart && isSpace(bytes[keyEnd - 1])) keyEnd--;
+    let isTraceparent = keyEnd - keyStart === TRACEPARENT_KEY.length;
+    for (let k = 0; isTraceparent && k < TRACEPARENT_KEY.length; k++) isTraceparent = bytes[keyStart + k] === TRACEPARENT_KEY[k];
+    i += 2;
+    const vStart = i;
+    while (i < end && bytes[i] !== QUOTE) {
+      if (bytes[i] === BACKSLASH || bytes[i] === PERCENT) return SLOW;
+      i++;
+    }
+    if (i >= end) return undefined; // unterminated value
+    if (isTraceparent) valueStart = i - vStart === 55 ? vStart : -2;
+    i++;
+    while (i < end && isSpace(bytes[i])) i++;
+    if (i < end) {
+      if (bytes[i] !== COMMA) return undefined;
+      i++;
+      while (i < end && isSpace(bytes[i])) i++;
+      if (i >= end) return undefined; // a trailing comma
+    }
+  }
+  if (valueStart === -2) return SLOW; // not the 55 bytes of version 00: the full parser judges it
+  if (valueStart < 0) return undefined;
+  // 00-<32 hex>-<16 hex>-<2 hex>
+  const v = valueStart;
+  if (bytes[v] !== 0x30 || bytes[v + 1] !== 0x30 || bytes[v + 2] !== 0x2d || bytes[v + 35] !== 0x2d || bytes[v + 52] !== 0x2d) return SLOW;
+  let traceNonZero = false;
+  let parentNonZero = false;
+  for (let k = 3; k < 55; k++) {
+    if (k === 35 || k === 52) continue;
+    const c = bytes[v + k];
+    if (!isLowerHex(c)) return undefined;
+    if (c !== 0x30) {
+      if (k < 35) traceNonZero = true;
+      else if (k < 52) parentNonZero = true;
+    }
+  }
+  if (!traceNonZero || !parentNonZero) return undefined;
+  return latin1(bytes, v + 3, v + 35);
+}
+
+/** Bytes as a latin1 string (a Buffer's own method when it is one: no view to make). */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(bytes) ? bytes.toString('latin1', start, end) : String.fromCharCode(...bytes.subarray(start, end));
 }
 
 /** The trace id of a statement's text (tests, log lines); see traceIdAt. */
