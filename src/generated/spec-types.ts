@@ -612,6 +612,10 @@ export interface QueriesBudget {
    * Count transaction control and session statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET, RESET, DISCARD, DEALLOCATE) too.
    */
   includeUtility?: boolean;
+  /**
+   * Show the plan of the worst request's slowest and most repeated statement (EXPLAIN (FORMAT JSON) with the parameters of an actual execution, on perfspec's own connection). true: planned only, never run. analyze: EXPLAIN ANALYZE, only for a SELECT and inside a READ ONLY transaction with a 5 s statement timeout, rolled back; other statements are planned only.
+   */
+  explain?: true | false | 'analyze';
 }
 /**
  * Redis cache targets for a key pattern (needs services.redis). perfspec repeats the check's request `requests` times (cycling `params`), counts reads and misses of the pattern's keys exactly (MONITOR + key-miss notifications), then reads keys, TTLs and memory and times GETs outside that window.

@@ -17,6 +17,7 @@ import { collectProblems } from '../validate-sections.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
 import { analyzeStatements, compareScaling, type QueryAnalysis } from './analyze.js';
 import { readQueriesConfig, type QueriesConfig } from './config.js';
+import { explainWorst } from './explain-worst.js';
 import { buildQueryTables, judgeQueries, queryNotes, worstRequest, type MeasuredRequest, type QueryMeasurement } from './judge.js';
 
 /** The request with one query-string parameter set (the scaling sizes). Pure. */
@@ -59,7 +60,8 @@ async function measureQueries(
     if (failure !== undefined) {
       throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failure)}`, { cause: failure });
     }
-    return { status, analysis: analyze(statements) };
+    // With explain, the statements are kept to explain the worst request's (with their parameters).
+    return config.explain ? { status, analysis: analyze(statements), statements } : { status, analysis: analyze(statements) };
   };
 
   if (check.warmup > 0) await send().catch(() => undefined);
@@ -77,6 +79,11 @@ async function measureQueries(
     notes.push(...service.windowNotes());
   }
   const measurement: QueryMeasurement = { source: source.source, requests, sourceNotes: [...new Set(notes)] };
+  if (config.explain && service.explain && !ctx.signal.aborted) {
+    const statements = worstRequest(measurement)?.statements ?? [];
+    ctx.progress.update(`${check.name}: explaining the worst request's statements`);
+    measurement.explained = await explainWorst(statements, config.explain, (sql) => fingerprinter.fingerprint(sql), service.explain.bind(service));
+  }
   if (config.scaling && !ctx.signal.aborted) {
     const { param, small, large } = config.scaling;
     ctx.progress.update(`${check.name}: scaling ${param}=${small} vs ${param}=${large}`);
@@ -135,8 +142,8 @@ export const queriesProbe: CheckProbe = {
     return {
       kind: 'queries',
       verdicts: judgeQueries(check.name, config, measurement),
-      tables: buildQueryTables(config, measurement),
-      notes: queryNotes(config, measurement),
+      tables: [...buildQueryTables(config, measurement), ...(measurement.explained?.table ? [measurement.explained.table] : [])],
+      notes: [...queryNotes(config, measurement), ...(measurement.explained?.notes ?? [])],
       data: toData(measurement, config),
     };
   },
