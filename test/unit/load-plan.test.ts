@@ -127,3 +127,24 @@ describe('stages', () => {
     }
   });
 });
+
+describe('start spread of the closed model', () => {
+  const flows = [{ name: 'f', steps: ['GET /'] }];
+  it('defaults to 10 % of the first stage, at most 10 s; open model none; a given value wins', async () => {
+    const { planScenario: plan } = await import('../../src/load/plan/plan-scenario.js');
+    expect(plan({ name: 'a', users: 10, duration: '30s', flows })).toMatchObject({ startSpreadMs: 3000, startSpreadDefaulted: true, randomFirstThink: false });
+    expect(plan({ name: 'b', users: 10, duration: '10m', flows }).startSpreadMs).toBe(10_000);
+    expect(plan({ name: 'c', users: 10, stages: [{ duration: '20s', target: 10 }, { duration: '10m', target: 10 }], flows }).startSpreadMs).toBe(2000);
+    expect(plan({ name: 'd', rate: 10, duration: '30s', flows }).startSpreadMs).toBe(0);
+    expect(plan({ name: 'e', users: 10, duration: '30s', startSpread: '2s', randomFirstThink: true, flows })).toMatchObject({ startSpreadMs: 2000, startSpreadDefaulted: false, randomFirstThink: true });
+    expect(plan({ name: 'f', users: 10, duration: '30s', startSpread: 0, flows }).startSpreadMs).toBe(0);
+    expect(() => plan({ name: 'g', users: 10, duration: '5s', startSpread: '10s', flows })).toThrow('load scenario "g": startSpread 10s is longer than the run (5s)');
+  });
+
+  it('spaces the users present at the start evenly over the window', async () => {
+    const { startOffsetMs } = await import('../../src/load/executors/run-closed-model.js');
+    expect([0, 1, 2, 3].map((i) => startOffsetMs(i, 4, 2000))).toEqual([0, 500, 1000, 1500]);
+    expect(startOffsetMs(5, 10, 0)).toBe(0);
+    expect(startOffsetMs(0, 0, 2000)).toBe(0);
+  });
+});

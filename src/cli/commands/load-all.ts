@@ -4,12 +4,15 @@ import { loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { formatProblem, type SpecProblem } from '../../spec/yaml-source.js';
 import { PerfspecError } from '../../errors.js';
 import { CHECK_PROBES, SPEC_PROBES } from '../../probes/registry.js';
+import type { HostLimits } from '../../probes/types.js';
 import { validateProbeSections, warnAboutSections } from '../../probes/validate-sections.js';
 
 export async function loadAllSpecs(
   inputs: string[],
   env: Record<string, string | undefined>,
   setVars: Record<string, string>,
+  /** What will run and where, for checks against the machine's limits (see SectionValidationContext). */
+  run: { select?: Record<string, string>; host?: HostLimits } = {},
 ): Promise<{ specs: LoadedSpec[]; problems: SpecProblem[] }> {
   const { files, missing } = await discoverSpecFiles(inputs);
   if (missing.length > 0) {
@@ -26,7 +29,7 @@ export async function loadAllSpecs(
     const outcome = await loadSpecFile(file, {
       env,
       setVars,
-      semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
+      semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }, run),
       semanticWarnings: warnAboutSections,
     });
     problems.push(...outcome.problems);

@@ -14,6 +14,7 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
+import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
@@ -44,14 +45,15 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
-  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
+  // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars, { select, host: { openFiles: readOpenFileLimit() } });
   if (problems.length > 0) {
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
   printWarnings((text) => proc.stderr.write(text), specs);
 
-  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
   const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and

@@ -5,24 +5,28 @@
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
 import { estimateLatency } from '../../metrics/latency-estimates.js';
 
 export interface Totals {
   requests: number;
   errors: number;
+  /** Requests never sent because their arrival was dropped. */
+  dropped: number;
   histogram: Histogram;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
 
 export function createTotals(): Totals {
-  return { requests: 0, errors: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
+  return { requests: 0, errors: 0, dropped: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
 }
 
 export function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
+  into.dropped += from.dropped;
   if (from.histogram.totalCount > 0) into.histogram.add(from.histogram);
   addCounts(into.statusCodes, from.statusCodes);
   addCounts(into.errorKinds, from.errorKinds);
@@ -71,8 +75,11 @@ export class LoadAggregate {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
       total.errors += tick.errors;
+      total.dropped += tick.dropped ?? 0;
       bucket.totals.requests += tick.requests;
       bucket.totals.errors += tick.errors;
+      bucket.totals.dropped += tick.dropped ?? 0;
+      addCounts(bucket.totals.errorKinds, tick.errorKinds);
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
       if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
@@ -131,19 +138,26 @@ export class LoadAggregate {
   }
 }
 
-/** A row of figures from totals over a span of elapsed time. */
+/**
+ * A row of figures from totals over a span of elapsed time. Dropped requests count as failures in
+ * the success and error rates and rank above every latency in `latencyCountingDrops` (drops.ts);
+ * throughput and `latency` cover what was really sent.
+ */
 export function describeTotals(totals: Totals, elapsedMs: number, labels: { name: string; flow?: string; region?: string }): RequestStats {
   const seconds = elapsedMs / 1000;
-  const successRate = totals.requests === 0 ? 0 : ((totals.requests - totals.errors) / totals.requests) * 100;
+  const wanted = totals.requests + totals.dropped;
+  const successRate = wanted === 0 ? 0 : ((totals.requests - totals.errors) / wanted) * 100;
   return {
     ...labels,
     requests: totals.requests,
     errors: totals.errors,
+    dropped: totals.dropped,
     successRate,
-    errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
+    errorRate: wanted === 0 ? 0 : ((totals.errors + totals.dropped) / wanted) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
-    estimates: estimateLatency(totals.histogram),
+    // With drops the measured-only intervals would leave the victims out: judge the drop-aware points.
+    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : { estimates: estimateLatency(totals.histogram) }),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

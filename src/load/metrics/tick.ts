@@ -11,6 +11,8 @@ export interface EntryTick {
   id: number;
   requests: number;
   errors: number;
+  /** Requests never sent because their arrival was dropped (absent when none). */
+  dropped?: number;
   /** Encoded histogram of latencies from the intended send time; absent when no response arrived. */
   histogram?: string;
   statusCodes: Record<string, number>;
@@ -37,6 +39,7 @@ export interface TickReport {
 class EntrySlot {
   requests = 0;
   errors = 0;
+  dropped = 0;
   histogram: Histogram | undefined;
   statusCodes: Record<string, number> = {};
   errorKinds: Partial<Record<ErrorKind, number>> = {};
@@ -86,11 +89,16 @@ export class TickCollector {
     slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
   }
 
+  /** A dropped arrival: the request this entry would have sent was never sent. */
+  recordDropped(id: number): void {
+    this.slot(id).dropped++;
+  }
+
   drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations'] } {
     const entries: EntryTick[] = [];
     this.slots.forEach((slot, id) => {
-      if (!slot || slot.requests === 0) return;
-      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      if (!slot || (slot.requests === 0 && slot.dropped === 0)) return;
+      entries.push({ id, requests: slot.requests, errors: slot.errors, ...(slot.dropped > 0 ? { dropped: slot.dropped } : {}), histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
       if (slot.histogram) {
         // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
         slot.histogram.reset();

@@ -18,6 +18,7 @@ import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { EXECUTORS } from '../executors/registry.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
+import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
 import { TraceStamper, traceTagOf } from '../flows/traceparent.js';
 
@@ -170,15 +171,25 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
+    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
+    user.firstThinkPending = this.plan.randomFirstThink;
+    return user;
   }
 
   setBusyUsers(count: number): void {
     this.busyUsers = count;
   }
 
+  /**
+   * A dropped arrival is an iteration the system failed to serve: each request its flow would have
+   * sent counts as dropped (the flow and region picked as a started iteration's would be), so
+   * percentiles and success rates of those requests see the victims (drops.ts).
+   */
   countDropped(): void {
     this.collector.iterations.dropped++;
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const region = this.regionPicker.next();
+    for (const step of flow.steps) if (step.kind !== 'think') this.collector.recordDropped(step.targets[region].entry);
   }
 
   countLate(): void {
@@ -210,7 +221,10 @@ export class LoadGenerator implements ExecutionContext {
     for (const step of flow.steps) {
       if (this.hardStopped) return;
       if (step.kind === 'think') {
-        await this.sleep(step.minMs + (step.maxMs - step.minMs) * this.random());
+        // randomFirstThink: users that started together drift apart, as in a steady state.
+        const first = user.firstThinkPending;
+        user.firstThinkPending = false;
+        await this.sleep(first ? step.maxMs * this.random() : step.minMs + (step.maxMs - step.minMs) * this.random());
         intended = performance.now();
         continue;
       }
@@ -224,9 +238,18 @@ export class LoadGenerator implements ExecutionContext {
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
         this.collector.recordFailure(target.entry, outcome.error);
+        // A failure can resolve without the event loop turning (a connect refused by the kernel is
+        // reported through process.nextTick): wait for the loop, or back off after the generator's
+        // own resource errors, so a user never spins and the timers that end the run always fire.
+        if (isResourceError(outcome.error)) {
+          const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
+          user.resourceBackoffMs = backoff.nextMs;
+          await this.sleep(backoff.waitMs);
+        } else await yieldToEventLoop();
         // Later steps usually depend on this one (captures, session state): end the iteration here.
         return;
       }
+      user.resourceBackoffMs = 0;
       const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
       const captureFailed = ok && step.captures.length > 0 && !applyCaptures(step, outcome.body, scope);
       const error = !ok ? 'expect_failed' : captureFailed ? 'capture_failed' : undefined;
@@ -244,6 +267,10 @@ function stampedCopy(traces: TraceStamper, request: Http1Request, shared: boolea
   if (shared) request.bytes.copy(bytes);
   traces.stamp(bytes, request.traceOffset as number, entry);
   return shared ? { bytes, head: request.head, timeoutMs: request.timeoutMs } : request;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function buildDynamicRequest(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): Http1Request {
