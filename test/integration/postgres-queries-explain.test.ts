@@ -48,14 +48,14 @@ function context(): ProbeContext {
   };
 }
 
-function check(queries: Record<string, unknown>): PlannedCheck {
+function check(queries: Record<string, unknown>, concurrency = 1): PlannedCheck {
   return {
     name: 'Audit logs',
     index: 0,
     request: { method: 'GET', url: '/api/v1/audit-logs?limit=5', headers: {}, query: {} },
     samples: 1,
     warmup: 1,
-    concurrency: 1,
+    concurrency,
     timeoutMs: 10_000,
     expectStatus: [200],
     inconclusive: 'warn',
@@ -82,6 +82,19 @@ describe('queries.explain', () => {
     expect(rows.some((row) => /actual \d+/.test(row[3]))).toBe(true);
     // None of this counted against the budget: the explain connection does not go through the proxy.
     expect(analyzed.verdicts.find((v) => v.metric === 'queries.max')?.actual).toBe(planned.verdicts.find((v) => v.metric === 'queries.max')?.actual);
+  }, 60_000);
+
+  it('counts a queries check with concurrency > 1 by traceparent, equal to the one-at-a-time counts', async () => {
+    const alone = await queriesProbe.run(check({ requests: 2 }), context());
+    const together = await queriesProbe.run(check({ requests: 6 }, 6), context());
+    const totals = (result: typeof alone) => (result.data.requests as Array<{ total: number }>).map((r) => r.total);
+    expect(totals(alone)).toEqual([11, 11]); // 1 + 2n with n = 5
+    expect(totals(together)).toEqual([11, 11, 11, 11, 11, 11]);
+    expect(together.notes.some((n) => n.startsWith('Counted 6 requests sent at once'))).toBe(true);
+    // With traceparents off, the check falls back to one request at a time (nothing to tell requests apart by).
+    const off = await queriesProbe.run(check({ requests: 2 }, 4), { ...context(), trace: false });
+    expect(totals(off)).toEqual([11, 11]);
+    expect(off.notes.some((n) => n.startsWith('Counted'))).toBe(false);
   }, 60_000);
 
   it('rejects an explain value it does not know (spec error)', () => {
