@@ -15,6 +15,8 @@ import { resolveString, type Scope } from '../spec/interpolate.js';
 import { toMilliseconds } from '../units/duration.js';
 import { DEFAULTS, planChecks } from './plan.js';
 import { buildRequest } from './request-builder.js';
+import { traceSettingOf, withTraceparents } from './trace-requests.js';
+import type { TraceConfig } from '../load/flows/traceparent.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
 import { probeUrl, startTarget, type TargetHandle } from './target-server.js';
@@ -81,6 +83,9 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
   const defaultHeaders = { ...(spec.target.headers ?? {}), ...(spec.defaults?.headers ?? {}) };
   const timeoutMs = toMilliseconds(spec.defaults?.timeout ?? spec.target.timeout ?? DEFAULTS.timeoutMs) ?? DEFAULTS.timeoutMs;
   const build: ProbeContext['buildRequest'] = (template, extra) => buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+  // target.trace: a fresh traceparent on every request perfspec sends (setup, checks, teardown; load by default).
+  const trace = traceSettingOf((spec.target as { trace?: TraceConfig }).trace);
+  const http = trace ? withTraceparents(options.http, trace.header) : options.http;
   const log = (message: string) => options.progress.info(message);
 
   let services: OpenedServices | undefined;
@@ -98,7 +103,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     const shard = distributed?.shard;
     if (handed) Object.assign(vars, handed);
     else if (!shard || shard.index === 0) {
-      await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+      await runSteps(spec.setup ?? [], 'setup', { http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
       // Teardown belongs to the process that ran setup, and never follows --only-setup (the shards still need the data).
       setupDone = !distributed?.onlySetup;
     }
@@ -109,7 +114,8 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     }
 
     const ctx: ProbeContext = {
-      http: options.http,
+      http,
+      trace,
       services,
       buildRequest: build,
       resolve: (text, extra) => resolveString(text, scopeWith(extra)),
@@ -163,7 +169,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       // Teardown runs after failures too, but not after an abort signal has fired mid-request:
       // a fresh signal gives it a few seconds of its own.
       await runSteps(spec.teardown, 'teardown', {
-        http: options.http,
+        http,
         build: (t) => build(t),
         timeoutMs,
         signal: AbortSignal.timeout(Math.max(timeoutMs, 5000)),

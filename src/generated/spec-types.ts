@@ -297,6 +297,17 @@ export interface Target {
   timeout?: string | number;
   start?: TargetStart;
   /**
+   * A fresh W3C traceparent (sampled) on every request perfspec sends (setup, checks, and load unless a scenario sets its own trace); default on. false: send none; { header }: another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
+  /**
    * Base URLs of replicas of the target started elsewhere, for profile: scalability (traffic spread round robin over the first k). Instead of target.start.replicas.
    *
    * @minItems 1
@@ -601,6 +612,10 @@ export interface QueriesBudget {
    * Count transaction control and session statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET, RESET, DISCARD, DEALLOCATE) too.
    */
   includeUtility?: boolean;
+  /**
+   * Show the plan of the worst request's slowest and most repeated statement (EXPLAIN (FORMAT JSON) with the parameters of an actual execution, on perfspec's own connection). true: planned only, never run. analyze: EXPLAIN ANALYZE, only for a SELECT and inside a READ ONLY transaction with a 5 s statement timeout, rolled back; other statements are planned only.
+   */
+  explain?: true | false | 'analyze';
 }
 /**
  * Redis cache targets for a key pattern (needs services.redis). perfspec repeats the check's request `requests` times (cycling `params`), counts reads and misses of the pattern's keys exactly (MONITOR + key-miss notifications), then reads keys, TTLs and memory and times GETs outside that window.
@@ -751,6 +766,17 @@ export interface Load {
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
   /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
+  /**
    * @minItems 1
    */
   regions?: [LoadRegion, ...LoadRegion[]];
@@ -843,6 +869,14 @@ export interface LoadThresholdGroup {
   max?: LoadThresholdDuration;
   avg?: LoadThresholdDuration;
   throughput?: LoadThresholdRate;
+  /**
+   * Requests only: the most SQL statements one request of this name may run under load, e.g. "<= 5" (judged on the largest count attributed to any one request; needs services.postgres with source proxy and an app that writes the traceparent into its SQL).
+   */
+  queries?: string;
+  /**
+   * Requests only: forbid fails when any request of this name ran the same statement shape 5 or more times (an N+1 loop, the queries probe's default) under load.
+   */
+  nPlusOne?: 'forbid' | 'allow';
 }
 /**
  * A simulated region: its share of virtual users, its own base URL, and latency added before each request.
@@ -950,6 +984,17 @@ export interface LoadScenario {
    */
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
+  /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
   /**
    * @minItems 1
    */

@@ -87,7 +87,7 @@ export type ThresholdValueConfig = string | number | ThresholdRuleConfig;
 
 /** Overall budgets as metric keys, plus the same shape per request name and per flow. */
 export type ThresholdsConfig = { [metric in ThresholdMetric]?: ThresholdValueConfig } & {
-  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
+  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig } & { queries?: string; nPlusOne?: 'forbid' | 'allow' }>;
   flows?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
 };
 
@@ -133,6 +133,12 @@ export interface LoadScenarioConfig {
    * robin over the regions' base URLs whichever users are busy (the scalability preset's replicas).
    */
   regionPerIteration?: boolean;
+  /**
+   * A fresh W3C traceparent on every request (default on; sampled flag set), so an app that writes it
+   * into its SQL (sqlcommenter) lets the PostgreSQL proxy count statements per request. `false` turns
+   * it off; `{ header: x-trace }` sends it under another header name.
+   */
+  trace?: boolean | { header?: string };
 }
 
 /** Everything the engine needs from the outside world; nothing else is read from the process. */

@@ -87,6 +87,8 @@ export interface ProbeContext {
   specDir: string;
   /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
   replicas?: string[];
+  /** target.trace: a fresh traceparent per request under this header; false when off; undefined means the default (on). */
+  trace?: { header: string } | false;
 }
 
 export interface CheckProbe {

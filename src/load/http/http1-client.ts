@@ -21,6 +21,8 @@ export interface Http1Request {
   /** No body expected in the response (HEAD). */
   head: boolean;
   timeoutMs: number;
+  /** Where the traceparent placeholder value starts in `bytes` (flows/traceparent.ts); absent when tracing is off. */
+  traceOffset?: number;
 }
 
 export interface Http1Outcome {

@@ -20,6 +20,7 @@ import { EXECUTORS } from '../executors/registry.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
 import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
+import { TraceStamper, traceTagOf } from '../flows/traceparent.js';
 
 export interface GeneratorOptions {
   plan: ScenarioPlan;
@@ -57,6 +58,8 @@ export class LoadGenerator implements ExecutionContext {
   private readonly rowPickers = new Map<string, RowPicker>();
   private readonly sleeps = new Set<Sleep>();
   private readonly random: () => number;
+  /** Writes a fresh traceparent into each request that carries one. */
+  private readonly traces: TraceStamper;
   private schedulingOver = false;
   private hardStopped = false;
   private busyUsers = 0;
@@ -70,6 +73,7 @@ export class LoadGenerator implements ExecutionContext {
     this.segment = options.segment;
     this.compiled = options.compiled;
     this.random = options.random ?? Math.random;
+    this.traces = new TraceStamper(traceTagOf(options.runId, options.plan.name));
     this.transport = new Http1Client(options.plan.connections);
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
@@ -227,6 +231,10 @@ export class LoadGenerator implements ExecutionContext {
     await Promise.race([all, this.sleep(this.plan.gracefulStopMs)]);
   }
 
+  private stampTrace(request: Http1Request, shared: boolean, entry: number): Http1Request {
+    return stampedCopy(this.traces, request, shared, entry);
+  }
+
   async runIteration(user: VirtualUser, intendedAt: number): Promise<void> {
     const flow = this.compiled.flows[this.flowPicker.next()];
     const scope = user.scope;
@@ -250,7 +258,8 @@ export class LoadGenerator implements ExecutionContext {
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
       const target = step.targets[regionIndex];
-      const request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      let request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      if (request.traceOffset !== undefined) request = this.stampTrace(request, target.prebuilt !== undefined, target.entry);
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
@@ -276,6 +285,14 @@ export class LoadGenerator implements ExecutionContext {
     }
     this.collector.iterations.completed++;
   }
+}
+
+/** The request with a fresh traceparent; shared (prebuilt) bytes are copied first: a socket may still hold them. */
+function stampedCopy(traces: TraceStamper, request: Http1Request, shared: boolean, entry: number): Http1Request {
+  const bytes = shared ? Buffer.allocUnsafe(request.bytes.length) : request.bytes;
+  if (shared) request.bytes.copy(bytes);
+  traces.stamp(bytes, request.traceOffset as number, entry);
+  return shared ? { bytes, head: request.head, timeoutMs: request.timeoutMs } : request;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -15,6 +15,7 @@ import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
 import { presentScalability, runScalability } from './scalability.js';
+import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
@@ -48,7 +49,8 @@ export const loadProbe: SpecProbe = {
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
     const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
-    const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+    // target.trace is the default of each scenario's own trace setting.
+    const prepared = selected.map(({ config }) => prepareScenario({ ...config, trace: config.trace ?? ctx.trace, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
     const shard = options.shard;
     const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);
@@ -66,6 +68,7 @@ export const loadProbe: SpecProbe = {
         results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
         continue;
       }
+      const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -78,6 +81,7 @@ export const loadProbe: SpecProbe = {
       }
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      finishQueryAttribution(attribution, report, probe, name);
       if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
       // The generator ran out of its own resources: the figures stay in the report, but the run

@@ -21,6 +21,7 @@ import { measureProxyCost, type ProxyCost } from './proxy-cost.js';
 import { StatStatementsSource } from './stat-statements.js';
 import type { QueryWindowSource } from './types.js';
 import { PgWireProxy } from './wire-proxy.js';
+import { explainStatement, type ExplainMode, type ExplainPlan } from './explain.js';
 
 export type PostgresSourceKind = 'proxy' | 'pg_stat_statements';
 
@@ -49,6 +50,20 @@ export interface PostgresServiceHandle extends ServiceHandle {
   measureProxyCost(): Promise<ProxyCost | undefined>;
   /** Caveats of the last window (pg_stat_statements evictions, a proxy that lost step in the protocol). */
   windowNotes(): string[];
+  /** The plan of a statement, on a connection of perfspec's own (explain.ts: never changes data). */
+  explain?(sql: string, params: ReadonlyArray<string | null> | undefined, mode: ExplainMode): Promise<ExplainPlan>;
+}
+
+/** explain() of a handle: one short-lived direct connection per call (not through the proxy, so not counted). */
+function explainer(url: string): NonNullable<PostgresServiceHandle['explain']> {
+  return async (sql, params, mode) => {
+    const client = await connectPostgres(url, { applicationName: 'perfspec (explain)', where: 'services.postgres.url' });
+    try {
+      return await explainStatement(client, sql, params, mode);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
 }
 
 /** Validate and default `services.postgres` (pure; the schema has checked the shapes). */
@@ -104,6 +119,7 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
       proxyStatements: () => undefined,
       measureProxyCost: async () => undefined,
       windowNotes: () => source.lastWindowNotes,
+      explain: explainer(config.url),
       close: () => (closing ??= source.close()),
     };
   }
@@ -132,6 +148,7 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
     proxyConnections: () => proxy.stats().connections,
     proxyStatements: () => proxy.stats().statements,
     measureProxyCost: () => measureProxyCost(config.url, proxyUrl),
+    explain: explainer(config.url),
     windowNotes: () => {
       const { desyncs, broken, oversized } = proxy.stats();
       const notes: string[] = [];
