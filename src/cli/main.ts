@@ -65,7 +65,7 @@ export async function main(proc: CliProcess): Promise<number> {
       // --help and --version end with code 0; everything else commander rejects is a usage error.
       exitCode = error.exitCode === 0 ? ExitCode.Pass : ExitCode.InvalidInput;
     } else if (isPerfspecError(error)) {
-      proc.stderr.write(`perfspec: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      proc.stderr.write(`perfspec: ${error.message}\n${error.details.map((line) => `${line}\n`).join('')}${error.hint ? `hint: ${error.hint}\n` : ''}`);
       exitCode = error.exitCode;
     } else {
       proc.stderr.write(`perfspec: internal error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -106,6 +106,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
       result.checks.push(checkResult);
       options.onCheckEnd?.(checkResult);
+      if (checkResult.status === 'failed' || checkResult.status === 'error') await assertTargetAlive(baseUrl, check.name, options.signal);
     }
 
     for (const probe of options.tables.specProbes) {
@@ -116,6 +117,9 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         for (const checkResult of results) {
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
+        }
+        if (results.some((checkResult) => checkResult.status === 'failed' || checkResult.status === 'error')) {
+          await assertTargetAlive(baseUrl, probe.key, options.signal);
         }
       } catch (error) {
         if (isPerfspecError(error) && error.code !== 'PS_PROBE_FAILED') throw error;
@@ -175,6 +179,20 @@ async function prepareTarget(
     });
   }
   return undefined;
+}
+
+/**
+ * After a failed check: is the target still there? A target that died mid-run makes every later
+ * request fail, which would read as a broken budget (exit 1); it is a broken run (exit 3).
+ */
+async function assertTargetAlive(baseUrl: string, during: string, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    if (await probeUrl(baseUrl, 2000, true)) return;
+  }
+  throw new PerfspecError('PS_TARGET_UNREACHABLE', `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`, {
+    hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',
+  });
 }
 
 async function runProbeSafely(kind: string, run: () => Promise<ProbeResult>): Promise<ProbeResult> {

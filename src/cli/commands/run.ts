@@ -2,11 +2,14 @@
 import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, PerfspecError } from '../../errors.js';
+import { describeError, ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
+import { checkOutDir } from '../../report/out-dir.js';
+import { reportProblems } from '../../report/report-schema.js';
 import type { RunResult } from '../../report/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
@@ -37,6 +40,8 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   }
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
+  const outDir = path.resolve(proc.cwd(), options.out);
+  if (reporterNames.some((name) => name !== 'console')) await checkOutDir(outDir, options.out);
 
   const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
   if (problems.length > 0) {
@@ -52,17 +57,33 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const redact = (text: string) => createRedactor(secrets)(text);
 
   const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
-  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY) };
+  const files = new ReportFileSet();
+  const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), files };
+  let reporterFailures = 0;
   const multiplexer = createMultiplexer(
     reporterNames.map((name) => REPORTERS[name](reporterCtx)),
-    (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    (name, error) => {
+      reporterFailures += 1;
+      proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(firstLine(describeError(error)))}\n`);
+    },
   );
 
   const controller = new AbortController();
   let interrupts = 0;
+  let writingReports = false;
   const onSignal = () => {
     interrupts += 1;
     progress.clear();
+    if (writingReports) {
+      // The reports are being written as one set: the first signal lets the set finish, a second
+      // one rolls it back (the previous run's files stay whole) and quits.
+      if (interrupts === 1) proc.stderr.write('\nperfspec: interrupted — finishing the report files (Ctrl-C again to discard them and quit at once)\n');
+      else {
+        files.rollback();
+        proc.exit?.(ExitCode.Aborted);
+      }
+      return;
+    }
     if (interrupts === 1) {
       proc.stderr.write('\nperfspec: interrupted — stopping the load, restoring services and writing the partial report (Ctrl-C again to quit at once)\n');
       controller.abort();
@@ -100,17 +121,42 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     });
   } finally {
     await http.close();
-    proc.off('SIGINT', onSignal);
-    proc.off('SIGTERM', onSignal);
     progress.clear();
   }
 
-  if (baseline) result.comparison = compareWithBaseline(result, baseline);
-  const written = await multiplexer.onEnd(result);
+  const interruptsBeforeWriting = interrupts;
+  writingReports = true;
+  let written: string[];
+  try {
+    if (baseline) result.comparison = compareWithBaseline(result, baseline);
+    removeStaleTempFiles(outDir);
+    written = await multiplexer.onEnd(result);
+    written.push(
+      ...files.commit((file, error) => {
+        reporterFailures += 1;
+        proc.stderr.write(`perfspec: could not write ${path.relative(proc.cwd(), file) || file}: ${redact(firstLine(describeError(error)))}\n`);
+      }),
+    );
+  } catch (error) {
+    files.rollback();
+    throw error;
+  } finally {
+    files.rollback(); // no-op after a commit; removes temp files on any other way out
+    proc.off('SIGINT', onSignal);
+    proc.off('SIGTERM', onSignal);
+  }
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
   }
-  return exitCodeFor(result);
+  if (interrupts > interruptsBeforeWriting) return ExitCode.Aborted;
+  const code = exitCodeFor(result);
+  // A report that was not written is lost data: CI must not pass without its JUnit file.
+  if (reporterFailures > 0 && (code === ExitCode.Pass || code === ExitCode.BudgetFailed)) return ExitCode.Infrastructure;
+  return code;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 500);
 }
 
 async function readBaseline(file: string, shown: string): Promise<RunResult> {
@@ -123,6 +169,14 @@ async function readBaseline(file: string, shown: string): Promise<RunResult> {
   }
   if (!isComparableReport(parsed)) {
     throw new PerfspecError('PS_USAGE', `--baseline ${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
+  }
+  // Checked whole against the report schema now, so a damaged file cannot crash the run at its end.
+  const problems = reportProblems(parsed);
+  if (problems.length > 0) {
+    throw new PerfspecError('PS_USAGE', `--baseline ${shown} does not match schemas/report.schema.json`, {
+      details: problems.map((problem) => `  ${problem}`),
+      hint: 'Pass the perfspec-report.json of an earlier run, unchanged.',
+    });
   }
   return parsed;
 }

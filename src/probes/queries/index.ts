@@ -59,8 +59,21 @@ async function measureQueries(
     if (failure !== undefined) {
       throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failure)}`, { cause: failure });
     }
+    if (status !== null && status >= 500 && !check.expectStatus.includes(status)) {
+      // A server error inside a window usually means the database (or the API) broke: the count
+      // of that request proves nothing, and judging only the requests that worked would pass a
+      // broken run. Say what failed and when instead.
+      const seconds = ((ctx.now() - started) / 1000).toFixed(1);
+      const database = await service.checkServer();
+      throw new PerfspecError(
+        'PS_PROBE_FAILED',
+        `${check.name}: measured request ${requests.length + 1} answered ${status} ${seconds}s into the check while its queries were counted; ${database ?? `PostgreSQL at ${service.address} still answers`} — no verdict from a broken measurement`,
+      );
+    }
     return { status, analysis: analyze(statements) };
   };
+  const started = ctx.now();
+  const requests: MeasuredRequest[] = [];
 
   if (check.warmup > 0) await send().catch(() => undefined);
   if (service.proxyConnections() === 0) {
@@ -69,7 +82,6 @@ async function measureQueries(
     });
   }
 
-  const requests: MeasuredRequest[] = [];
   const notes: string[] = [];
   for (let index = 0; index < config.requests && !ctx.signal.aborted; index += 1) {
     ctx.progress.update(`${check.name}: counting queries ${index + 1}/${config.requests}`);
