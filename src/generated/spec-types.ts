@@ -1,12 +1,12 @@
 /* Generated from schemas/perfspec.schema.json by scripts/generate-spec-types.mjs. Do not edit: run `npm run gen:types`. */
 
 /**
- * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "duration".
+ * via the `definition` "timeout".
  */
-export type Duration = string | number;
+export type Timeout = string | number;
 /**
  * METHOD and path (relative to target.baseUrl) or absolute URL: "GET /api/v1/users/me".
  *
@@ -35,6 +35,13 @@ export type Level = 'error' | 'warn';
  * via the `definition` "durationBudget".
  */
 export type DurationBudget = string;
+/**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string | number;
 /**
  * "GET /path", a request, or a think time. A failed request ends the iteration (later steps usually depend on it).
  *
@@ -69,7 +76,7 @@ export type LoadStep =
       capture?: {
         [k: string]: string;
       };
-      timeout?: Duration;
+      timeout?: Timeout;
     }
   | {
       /**
@@ -99,7 +106,7 @@ export type LoadThresholdPercent =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -126,7 +133,7 @@ export type LoadThresholdDuration =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -146,7 +153,7 @@ export type LoadThresholdRate =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -379,7 +386,7 @@ export interface Defaults {
    * Requests in flight at once while sampling (default 1).
    */
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}.
@@ -469,7 +476,7 @@ export interface Check {
    */
   warmup?: number;
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   level?: Level;
   expect?: Expect;
   latency?: LatencyBudgets;
@@ -632,7 +639,7 @@ export interface Load {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * Total duration (overrides the profile's).
    */
   duration?: string | number;
   /**
@@ -655,11 +662,11 @@ export interface Load {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -671,7 +678,7 @@ export interface Load {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers2;
@@ -810,7 +817,7 @@ export interface LoadScenario {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   duration?: string | number;
   /**
@@ -833,11 +840,11 @@ export interface LoadScenario {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -849,7 +856,7 @@ export interface LoadScenario {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers3;

@@ -3,7 +3,7 @@
  * source of truth) and the messages below explain a failure with an example that would work.
  */
 import { parseBudget, parseTolerance } from '../units/budget.js';
-import { parseDuration } from '../units/duration.js';
+import { durationRangeProblem, parseDuration } from '../units/duration.js';
 import { parseJsonPath } from './json-path.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -17,8 +17,18 @@ export interface FormatDefinition {
 
 export const FORMATS: Record<string, FormatDefinition> = {
   duration: {
-    validate: (text) => parseDuration(text) !== undefined,
-    explain: (text) => `${JSON.stringify(text)} is not a duration; write it like "250ms", "1.5s" or "15m"`,
+    validate: (text) => {
+      const ms = parseDuration(text);
+      return ms !== undefined && durationRangeProblem(ms) === undefined;
+    },
+    explain: (text) => explainDuration(text, false),
+  },
+  timeout: {
+    validate: (text) => {
+      const ms = parseDuration(text);
+      return ms !== undefined && durationRangeProblem(ms, true) === undefined;
+    },
+    explain: (text) => explainDuration(text, true),
   },
   'duration-budget': {
     validate: (text) => parseBudget(text, 'duration') !== undefined,
@@ -64,6 +74,14 @@ export const FORMATS: Record<string, FormatDefinition> = {
     explain: (text) => `${JSON.stringify(text)} is not a supported JSONPath; write it like "$.access_token" or "$.items[0].id"`,
   },
 };
+
+function explainDuration(text: string, positive: boolean): string {
+  const ms = parseDuration(text);
+  const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}…` : JSON.stringify(text);
+  const problem = ms === undefined ? undefined : durationRangeProblem(ms, positive);
+  if (problem) return `${shown} ${problem}; write it like "5s" or "15m"`;
+  return `${shown} is not a duration; write it like "250ms", "1.5s" or "15m"`;
+}
 
 /** Split "GET /path" into method and target. Assumes the text passed the request-line format. */
 export function parseRequestLine(text: string): { method: string; url: string } {
