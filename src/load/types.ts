@@ -149,6 +149,8 @@ export type ErrorKind =
   | 'connection_reset'
   | 'expect_failed'
   | 'capture_failed'
+  /** The server broke HTTP/1.1 framing: a bad Content-Length, bytes beyond the response, an answer nobody asked for. */
+  | 'protocol_error'
   | 'other';
 
 export type { LatencySummary };
