@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import type { CliProcess } from './process.js';
+import { withRedaction } from './redacting-process.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { initCommand } from './commands/init.js';
@@ -16,7 +17,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function main(proc: CliProcess): Promise<number> {
+export async function main(rawProc: CliProcess): Promise<number> {
+  const proc = withRedaction(rawProc);
   let exitCode: number = ExitCode.Pass;
   const program = new Command('perfspec')
     .description('Declarative performance validation: endpoint latency, query budgets, cache targets and load profiles from YAML specs.')
@@ -72,7 +74,7 @@ export async function main(proc: CliProcess): Promise<number> {
       exitCode = ExitCode.Infrastructure;
     }
   }
-  proc.exitCode = exitCode;
-  proc.exit?.(exitCode);
+  rawProc.exitCode = exitCode;
+  rawProc.exit?.(exitCode);
   return exitCode;
 }

@@ -6,7 +6,8 @@
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
-import { isSecretVariable, redactUrl } from '../report/redact.js';
+import { isSecretEnv, redactUrl } from '../report/redact.js';
+import type { SecretRegistry } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
 import { combineStatuses, statusOfProbes } from '../report/status.js';
 import type { HttpClient } from '../sources/http/types.js';
@@ -38,7 +39,7 @@ export interface RunSpecOptions {
   only?: string[];
   select: Record<string, string>;
   /** Every value that must not appear in reports (captured variables are added as they appear). */
-  secrets: Set<string>;
+  secrets: SecretRegistry;
   /** Called when a check finishes, for live reporters. */
   onCheckEnd?: (result: CheckResult) => void;
 }
@@ -63,7 +64,13 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
   };
   const defaultHeaders = { ...(spec.target.headers ?? {}), ...(spec.defaults?.headers ?? {}) };
   const timeoutMs = toMilliseconds(spec.defaults?.timeout ?? spec.target.timeout ?? DEFAULTS.timeoutMs) ?? DEFAULTS.timeoutMs;
-  const build: ProbeContext['buildRequest'] = (template, extra) => buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+  registerLiteralSecrets(spec, options.secrets);
+  const build: ProbeContext['buildRequest'] = (template, extra) => {
+    const request = buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+    // Credential headers as sent (interpolated ones included) are secret before anything can echo them.
+    for (const [name, value] of Object.entries(request.headers)) options.secrets.addHeader(name, value);
+    return request;
+  };
   const log = (message: string) => options.progress.info(message);
 
   let services: OpenedServices | undefined;
@@ -76,9 +83,8 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     });
     target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.signal, log);
 
-    await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+    await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log, secrets: options.secrets });
     setupDone = true;
-    for (const [name, value] of Object.entries(vars)) if (isSecretVariable(name, value)) options.secrets.add(value);
 
     const ctx: ProbeContext = {
       http: options.http,
@@ -140,6 +146,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         signal: AbortSignal.timeout(Math.max(timeoutMs, 5000)),
         vars,
         log,
+        secrets: options.secrets,
       }).catch((error) => result.errors.push(describeSpecError(error)));
     }
     await target?.stop().catch(() => undefined);
@@ -148,6 +155,23 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
 
   result.status = result.errors.length > 0 ? 'error' : combineStatuses(result.checks.map((check) => check.status));
   return result;
+}
+
+/** Every literal credential header in the spec (and --set/vars values by name), before anything runs. */
+function registerLiteralSecrets(spec: PerfspecSpec, secrets: SecretRegistry): void {
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'headers' && item && typeof item === 'object' && !Array.isArray(item)) {
+        for (const [name, header] of Object.entries(item)) if (typeof header === 'string' && !header.includes('${')) secrets.addHeader(name, header);
+      }
+      visit(item);
+    }
+  };
+  visit(spec);
+  // Spec vars are secret by name only: a long path or slug in vars is not a token.
+  for (const [name, value] of Object.entries(spec.vars ?? {})) if (isSecretEnv(name, String(value))) secrets.add(String(value));
 }
 
 async function prepareTarget(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describeError, ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
-import { createRedactor, isSecretName } from '../../report/redact.js';
+import { SecretRegistry } from '../../report/redact.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
 import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
 import { checkOutDir } from '../../report/out-dir.js';
@@ -39,6 +39,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
   const setVars = parseSetOptions(options.set);
+  const secrets = proc.secrets ?? new SecretRegistry();
+  secrets.addEnvironment(proc.env);
+  for (const [name, value] of Object.entries(setVars)) secrets.addVariable(name, value);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
   const outDir = path.resolve(proc.cwd(), options.out);
   if (reporterNames.some((name) => name !== 'console')) await checkOutDir(outDir, options.out);
@@ -51,10 +54,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(proc.env)) if (value && isSecretName(name)) secrets.add(value);
-  for (const [name, value] of Object.entries(setVars)) if (isSecretName(name)) secrets.add(value);
-  const redact = (text: string) => createRedactor(secrets)(text);
+  const redact = secrets.redact;
 
   const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
   const files = new ReportFileSet();
