@@ -32,7 +32,12 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
   for (const [index, step] of steps.entries()) {
     if (ctx.signal.aborted) return;
     const label = `${phase}[${index}]${step.name ? ` "${step.name}"` : ''} ${step.request}`;
-    const request = ctx.build(planRequest(step));
+    let request;
+    try {
+      request = ctx.build(planRequest(step));
+    } catch (error) {
+      throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${describeError(error)}`);
+    }
     let response;
     try {
       response = await ctx.http.send(request, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });

@@ -389,7 +389,7 @@ export interface Defaults {
   timeout?: Timeout;
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "headers".
@@ -709,7 +709,7 @@ export interface Load {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers2 {
   [k: string]: string;
@@ -877,7 +877,7 @@ export interface LoadScenario {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers3 {
   [k: string]: string;

@@ -151,6 +151,8 @@ export type ErrorKind =
   | 'capture_failed'
   /** The server broke HTTP/1.1 framing: a bad Content-Length, bytes beyond the response, an answer nobody asked for. */
   | 'protocol_error'
+  /** An interpolated value would have put CR, LF or NUL into the request: it was not sent. */
+  | 'unsafe_request'
   | 'other';
 
 export type { LatencySummary };

@@ -3,11 +3,13 @@
  * of a named kind. Shared by every probe that sends traffic.
  */
 import { RequestTimeoutError } from '../sources/http/undici-client.js';
+import { UnsafeRequestError } from '../sources/http/header-safety.js';
 
-export type ErrorKind = 'timeout' | 'connection refused' | 'connection reset' | 'aborted' | 'other';
+export type ErrorKind = 'timeout' | 'connection refused' | 'connection reset' | 'aborted' | 'CR/LF or NUL in the request, not sent' | 'other';
 
 export function classifyError(error: unknown): ErrorKind {
   if (error instanceof RequestTimeoutError) return 'timeout';
+  if (error instanceof UnsafeRequestError) return 'CR/LF or NUL in the request, not sent';
   const code = (error as { code?: string } | undefined)?.code ?? '';
   const name = (error as { name?: string } | undefined)?.name ?? '';
   if (code === 'ECONNREFUSED') return 'connection refused';

@@ -5,6 +5,7 @@
 import { parseBudget, parseTolerance } from '../units/budget.js';
 import { durationRangeProblem, parseDuration } from '../units/duration.js';
 import { parseJsonPath } from './json-path.js';
+import { isSafeHeaderName, isSafeHeaderValue } from '../sources/http/header-safety.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const REQUEST_LINE = new RegExp(`^(${HTTP_METHODS.join('|')})\\s+(\\S+)$`);
@@ -68,6 +69,14 @@ export const FORMATS: Record<string, FormatDefinition> = {
       }
     },
     explain: (text) => `${JSON.stringify(text)} is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
+  },
+  'header-name': {
+    validate: isSafeHeaderName,
+    explain: (text) => `${JSON.stringify(text)} is not a header name; use letters, digits and - (e.g. "X-Request-Id"), no spaces, CR, LF or NUL`,
+  },
+  'header-value': {
+    validate: isSafeHeaderValue,
+    explain: () => 'a header value must not hold CR, LF or NUL: sent raw they would start another header or request; remove the line break',
   },
   'json-path': {
     validate: (text) => parseJsonPath(text) !== undefined,

@@ -59,6 +59,8 @@ function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   for (const error of errors) {
     if (error.schemaPath.includes('/anyOf/')) continue;
+    // "property name must be valid" repeats the format error that already names the key.
+    if (error.keyword === 'propertyNames' && errors.some((other) => other.keyword === 'format' && other.instancePath === error.instancePath)) continue;
     const path = toSegments(error.instancePath);
     if (error.keyword === 'anyOf') {
       const siblings = branchErrors.filter((branch) => branch.instancePath === error.instancePath);

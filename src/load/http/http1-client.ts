@@ -14,6 +14,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { ErrorKind } from '../types.js';
+import { assertSafeRequest } from '../../sources/http/header-safety.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -34,6 +35,10 @@ export interface Http1Outcome {
 
 /** Encode a request once; the Buffer can be written any number of times. */
 export function encodeRequest(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | undefined): Buffer {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+  // The last guard before raw bytes: nothing but what the spec says goes on the wire.
+  assertSafeRequest(method, path, pairs);
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
