@@ -14,7 +14,8 @@ export function withRedaction(proc: CliProcess): CliProcess & { secrets: SecretR
     isTTY: stream.isTTY,
     write: (text: string) => stream.write(secrets.redact(text)),
   });
-  return Object.assign(Object.create(proc) as CliProcess, {
+  // A plain object: the real `process` has getter-only streams that cannot be overridden.
+  return {
     argv: proc.argv,
     env: proc.env,
     stdout: wrap(proc.stdout),
@@ -24,5 +25,5 @@ export function withRedaction(proc: CliProcess): CliProcess & { secrets: SecretR
     off: proc.off.bind(proc),
     exit: proc.exit ? (code: number) => proc.exit!(code) : undefined,
     secrets,
-  });
+  };
 }
