@@ -2,7 +2,14 @@
  * YAML parsed with positions, so every problem found later (schema, budgets, variables) can point
  * at `file:line:col`. This module only parses and locates; it does not judge.
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+
+/**
+ * How many nodes aliases may expand to. Ordinary reuse (one `&headers` anchor used hundreds of
+ * times) is far below; a "billion laughs" document (aliases of aliases) passes it within a few
+ * levels and is reported as a spec problem instead of exhausting memory.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
 
 export interface Position {
   line: number;
@@ -30,7 +37,9 @@ export interface YamlSource {
 
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Duplicate keys are found below with one Set per mapping: yaml's own uniqueKeys check compares
+  // every pair with every other (quadratic: 40k keys took 50 s). `merge` accepts `<<: *defaults`.
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, merge: true });
   const problems: SpecProblem[] = [...document.errors, ...document.warnings].map((error) => {
     const position = error.linePos?.[0];
     return {
@@ -72,8 +81,52 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return found;
   };
 
-  const data = problems.some((problem) => problem.message.startsWith('YAML')) && document.errors.length > 0 ? undefined : document.toJS();
+  if (document.errors.length === 0) problems.push(...findDuplicateKeys(document, file, toPosition));
+  let data: unknown;
+  if (!problems.some((problem) => problem.message.startsWith('YAML'))) {
+    try {
+      data = document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+    } catch (error) {
+      // yaml throws on excessive aliasing (and on an alias to an anchor defined later): a spec error, with where.
+      let first: Position | undefined;
+      visit(document, {
+        Alias(_key, node) {
+          if (node.range) first = toPosition(node.range[0]);
+          return visit.BREAK;
+        },
+      });
+      const excessive = /excessive alias count/i.test(error instanceof Error ? error.message : '');
+      problems.push({
+        file,
+        position: first,
+        path: '',
+        message: excessive
+          ? `YAML: aliases (*name) expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes; reuse anchors less deeply or write the values out`
+          : `YAML: ${firstLine(error instanceof Error ? error.message : String(error))}`,
+      });
+    }
+  }
   return { file, text, document, data, problems, locate };
+}
+
+/** "Map keys must be unique" for every repeated scalar key, in time linear in the document's size. */
+function findDuplicateKeys(document: Document, file: string, toPosition: (offset: number) => Position): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  visit(document, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || isAlias(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (name === '<<') continue; // merge keys may repeat
+        if (seen.has(name)) {
+          problems.push({ file, position: pair.key.range ? toPosition(pair.key.range[0]) : undefined, path: '', message: `YAML: Map keys must be unique ("${name}" appears twice)` });
+        }
+        seen.add(name);
+      }
+    },
+  });
+  return problems;
 }
 
 function hasRange(node: unknown): node is { range: [number, number, number] } {
