@@ -1,4 +1,7 @@
 /** Discover and load every spec named on the command line, collecting all problems of all files. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { PerfspecSpec } from '../../generated/spec-types.js';
 import { discoverSpecFiles } from '../../spec/discover.js';
 import { loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { formatProblem, type SpecProblem } from '../../spec/yaml-source.js';
@@ -26,12 +29,22 @@ export async function loadAllSpecs(
     const outcome = await loadSpecFile(file, {
       env,
       setVars,
-      semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
+      semanticChecks: (spec, specDir) => [
+        ...validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
+        ...checkStartDirectory(spec, specDir),
+      ],
     });
     problems.push(...outcome.problems);
     if (outcome.loaded) specs.push(outcome.loaded);
   }
   return { specs, problems };
+}
+
+/** target.start.cwd must exist (relative to the spec file): knowable before anything runs. */
+function checkStartDirectory(spec: PerfspecSpec, specDir: string): Array<{ path: Array<string | number>; message: string }> {
+  const cwd = spec.target.start?.cwd;
+  if (cwd === undefined || existsSync(path.resolve(specDir, cwd))) return [];
+  return [{ path: ['target', 'start', 'cwd'], message: `the directory ${path.resolve(specDir, cwd)} does not exist (cwd is relative to the spec file)` }];
 }
 
 export function printProblems(write: (text: string) => unknown, problems: SpecProblem[]): void {

@@ -18,6 +18,7 @@ import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
 import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+import type { LoadedSpec } from '../../spec/load-spec.js';
 
 export interface RunCommandOptions {
   out: string;
@@ -51,6 +52,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  if (options.profile !== undefined) checkSelections(specs, { profile: options.profile });
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -157,6 +159,26 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
 
 function firstLine(text: string): string {
   return text.split('\n')[0].slice(0, 500);
+}
+
+/** `--profile nope` is a usage error before anything runs, not a failure after setup. */
+function checkSelections(specs: LoadedSpec[], select: Record<string, string>): void {
+  const problems: string[] = [];
+  let sections = 0;
+  for (const loaded of specs) {
+    for (const probe of SPEC_PROBES) {
+      const section = (loaded.spec as unknown as Record<string, unknown>)[probe.key];
+      if (section === undefined || !probe.checkSelect) continue;
+      sections += 1;
+      problems.push(...probe.checkSelect(section, select).map((message) => `${loaded.file}: ${message}`));
+    }
+  }
+  if (sections === 0) {
+    throw new PerfspecError('PS_USAGE', `--profile ${select.profile}: no spec given has a load section to select from`, { hint: 'Drop --profile, or add a load section with scenarios.' });
+  }
+  if (problems.length > 0) {
+    throw new PerfspecError('PS_USAGE', problems[0], { details: problems.slice(1).map((line) => `  ${line}`), hint: 'Pick one of the scenarios named under load.scenarios.' });
+  }
 }
 
 async function readBaseline(file: string, shown: string): Promise<RunResult> {

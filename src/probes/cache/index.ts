@@ -27,6 +27,7 @@ const COLD_ROUNDS = 5;
 export const cacheProbe: CheckProbe = {
   kind: 'cache',
   key: 'cache',
+  service: 'redis',
   validate: (check) => collectProblems(() => readCacheConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readCacheConfig(check);

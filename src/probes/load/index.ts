@@ -20,12 +20,17 @@ export const loadProbe: SpecProbe = {
     // Every scenario, not only the default ones: --profile may pick any of them later.
     const names = Object.keys((section as LoadSection).scenarios ?? {});
     const vars = Object.fromEntries(varNames.map((name) => [name, 'x']));
-    return collectProblems(() =>
-      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) =>
-        prepareScenario(config, { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir }),
+    return [
+      ...collectProblems(() =>
+        selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) =>
+          prepareScenario(config, { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir }),
+        ),
       ),
-    );
+      // The scenarios run without --profile: load.default must name existing ones.
+      ...collectProblems(() => selectScenarios(section as LoadSection, {})),
+    ];
   },
+  checkSelect: (section, select) => collectProblems(() => selectScenarios(section as LoadSection, select)),
   async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.

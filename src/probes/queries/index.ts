@@ -138,6 +138,7 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
 export const queriesProbe: CheckProbe = {
   kind: 'queries',
   key: 'queries',
+  service: 'postgres',
   validate: (check) => collectProblems(() => readQueriesConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readQueriesConfig(check);
