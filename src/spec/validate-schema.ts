@@ -153,6 +153,7 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to hold';
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return 'a value of an unknown YAML tag';
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 

@@ -86,7 +86,10 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   if (!problems.some((problem) => problem.message.startsWith('YAML'))) {
     try {
       data = document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+      // `x: &a { b: *a }` builds an object that contains itself: every later walk would recurse forever.
+      if (containsCycle(data)) throw new Error('cycle');
     } catch (error) {
+      data = undefined;
       // yaml throws on excessive aliasing (and on an alias to an anchor defined later): a spec error, with where.
       let first: Position | undefined;
       visit(document, {
@@ -95,18 +98,46 @@ export function parseYamlSource(file: string, text: string): YamlSource {
           return visit.BREAK;
         },
       });
-      const excessive = /excessive alias count/i.test(error instanceof Error ? error.message : '');
+      const reason = error instanceof Error ? error.message : String(error);
       problems.push({
         file,
         position: first,
         path: '',
-        message: excessive
+        message: /excessive alias count/i.test(reason)
           ? `YAML: aliases (*name) expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes; reuse anchors less deeply or write the values out`
-          : `YAML: ${firstLine(error instanceof Error ? error.message : String(error))}`,
+          : reason === 'cycle'
+            ? 'YAML: an alias (*name) refers to a node that contains it, a cycle no spec can mean; write the value out'
+            : `YAML: ${firstLine(reason)}`,
       });
     }
   }
   return { file, text, document, data, problems, locate };
+}
+
+/** Does a value contain itself (through aliases)? Iterative, so a deep document cannot overflow the stack. */
+function containsCycle(root: unknown): boolean {
+  const done = new Set<object>();
+  const onPath = new Set<object>();
+  const stack: Array<{ node: object; children: unknown[]; next: number }> = [];
+  const push = (node: unknown): boolean => {
+    if (!node || typeof node !== 'object' || done.has(node)) return false;
+    if (onPath.has(node)) return true;
+    onPath.add(node);
+    stack.push({ node, children: Array.isArray(node) ? node : Object.values(node), next: 0 });
+    return false;
+  };
+  if (push(root)) return true;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.children.length) {
+      if (push(top.children[top.next++])) return true;
+    } else {
+      stack.pop();
+      onPath.delete(top.node);
+      done.add(top.node);
+    }
+  }
+  return false;
 }
 
 /** "Map keys must be unique" for every repeated scalar key, in time linear in the document's size. */

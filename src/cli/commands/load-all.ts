@@ -26,18 +26,16 @@ export async function loadAllSpecs(
   const specs: LoadedSpec[] = [];
   const problems: SpecProblem[] = [];
   for (const file of files) {
-    const outcome = await loadSpecFile(file, {
-      env,
-      setVars,
-      semanticChecks: (spec, specDir) => [
-        ...validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
-        ...checkStartDirectory(spec, specDir),
-      ],
-    });
+    const outcome = await loadSpecFile(file, { env, setVars, semanticChecks: cliSemanticChecks });
     problems.push(...outcome.problems);
     if (outcome.loaded) specs.push(outcome.loaded);
   }
   return { specs, problems };
+}
+
+/** Everything `perfspec validate` checks beyond the schema (exported so the spec fuzzer runs exactly this). */
+export function cliSemanticChecks(spec: PerfspecSpec, specDir: string): Array<{ path: Array<string | number>; message: string }> {
+  return [...validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }), ...checkStartDirectory(spec, specDir)];
 }
 
 /** target.start.cwd must exist (relative to the spec file): knowable before anything runs. */
