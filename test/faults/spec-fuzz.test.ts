@@ -7,7 +7,6 @@
  * each with a file and a message. Fixed seed, bounded count: the same mutants in every CI run.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliSemanticChecks } from '../../src/cli/commands/load-all.js';
 import { loadSpecText } from '../../src/spec/load-spec.js';
