@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import type { CliProcess } from './process.js';
+import { withRedaction } from './redacting-process.js';
 
 // Commands are imported when they are chosen, so `--version` and `--help` load neither the
 // engine nor any probe (a command line starts like a small tool, not like the whole runner).
@@ -16,7 +17,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function main(proc: CliProcess): Promise<number> {
+export async function main(rawProc: CliProcess): Promise<number> {
+  const proc = withRedaction(rawProc);
   let exitCode: number = ExitCode.Pass;
   const program = new Command('perfspec')
     .description('Declarative performance validation: endpoint latency, query budgets, cache targets and load profiles from YAML specs.')
@@ -84,14 +86,14 @@ export async function main(proc: CliProcess): Promise<number> {
       // --help and --version end with code 0; everything else commander rejects is a usage error.
       exitCode = error.exitCode === 0 ? ExitCode.Pass : ExitCode.InvalidInput;
     } else if (isPerfspecError(error)) {
-      proc.stderr.write(`perfspec: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      proc.stderr.write(`perfspec: ${error.message}\n${error.details.map((line) => `${line}\n`).join('')}${error.hint ? `hint: ${error.hint}\n` : ''}`);
       exitCode = error.exitCode;
     } else {
       proc.stderr.write(`perfspec: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
       exitCode = ExitCode.Infrastructure;
     }
   }
-  proc.exitCode = exitCode;
-  proc.exit?.(exitCode);
+  rawProc.exitCode = exitCode;
+  rawProc.exit?.(exitCode);
   return exitCode;
 }

@@ -4,6 +4,7 @@
  * whole group afterwards. `stop` is idempotent and safe on every exit path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PerfspecError } from '../errors.js';
 import { redactUrl } from '../report/redact.js';
@@ -72,12 +73,19 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
     return { started: false, stop: async () => undefined };
   }
 
+  const cwd = options.cwd ? path.resolve(options.specDir, options.cwd) : process.cwd();
+  if (!existsSync(cwd)) {
+    // spawn would fail with a bare ENOENT, shown as "(pid undefined) … exited with code -1".
+    throw new PerfspecError('PS_SPEC_INVALID', `target.start.cwd: the directory ${cwd} does not exist`, {
+      hint: 'Fix target.start.cwd (relative to the spec file) or remove it to start the command in the current directory.',
+    });
+  }
   const port = new URL(options.baseUrl).port || (options.baseUrl.startsWith('https') ? '443' : '80');
   const output: string[] = [];
   const child = spawn(options.command, {
     shell: true,
     detached: true, // its own process group, so stop() also ends what the shell started
-    cwd: options.cwd ? path.resolve(options.specDir, options.cwd) : process.cwd(),
+    cwd,
     env: { ...process.env, PORT: port, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,7 +99,9 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
   child.on('exit', (code) => {
     exited = code;
   });
-  child.on('error', () => {
+  let spawnError: string | undefined;
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error.code ?? error.message;
     exited = -1;
   });
 
@@ -112,13 +122,18 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
       await stopGroup(child);
     },
   };
-  options.log(`target: started \`${options.command}\` (pid ${child.pid}), waiting for ${redactUrl(readyUrl)}`);
+  options.log(`target: started \`${options.command}\`${child.pid === undefined ? '' : ` (pid ${child.pid})`}, waiting for ${redactUrl(readyUrl)}`);
 
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (options.signal.aborted) {
       await handle.stop();
       throw new PerfspecError('PS_ABORTED', 'interrupted while waiting for the target to start');
+    }
+    if (spawnError !== undefined) {
+      throw new PerfspecError('PS_TARGET_START_FAILED', `target.start command could not be started (${spawnError})`, {
+        hint: 'Check target.start.command and target.start.cwd.',
+      });
     }
     if (exited !== undefined) {
       throw new PerfspecError('PS_TARGET_START_FAILED', `target.start command exited with code ${exited} before ${redactUrl(readyUrl)} answered`, {

@@ -1,12 +1,12 @@
 /* Generated from schemas/perfspec.schema.json by scripts/generate-spec-types.mjs. Do not edit: run `npm run gen:types`. */
 
 /**
- * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "duration".
+ * via the `definition` "timeout".
  */
-export type Duration = string | number;
+export type Timeout = string | number;
 /**
  * How a latency verdict the data cannot settle counts (its confidence interval straddles the budget even after adaptive sampling, or it failed only while the host was saturated). warn (default): reported as INCONCLUSIVE, exit code unaffected; fail: fails the check (exit code 1).
  *
@@ -57,6 +57,13 @@ export type Level = 'error' | 'warn';
  */
 export type DurationBudget = string;
 /**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string | number;
+/**
  * "GET /path", a request, or a think time. A failed request ends the iteration (later steps usually depend on it).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -90,7 +97,7 @@ export type LoadStep =
       capture?: {
         [k: string]: string;
       };
-      timeout?: Duration;
+      timeout?: Timeout;
     }
   | {
       /**
@@ -120,7 +127,7 @@ export type LoadThresholdPercent =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -147,7 +154,7 @@ export type LoadThresholdDuration =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -167,7 +174,7 @@ export type LoadThresholdRate =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -229,7 +236,7 @@ export type BytesBudget = string;
  */
 export type ToleranceDuration = string;
 /**
- * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "maxSampleTime".
@@ -428,7 +435,7 @@ export interface Defaults {
    * Requests in flight at once while sampling (default 1).
    */
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   inconclusive?: InconclusivePolicy;
   maxSamples?: MaxSamples;
   /**
@@ -438,7 +445,7 @@ export interface Defaults {
   repeat?: Repeat;
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "headers".
@@ -525,7 +532,7 @@ export interface Check {
    */
   warmup?: number;
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   level?: Level;
   inconclusive?: InconclusivePolicy;
   maxSamples?: MaxSamples;
@@ -699,7 +706,7 @@ export interface Load {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * Total duration (overrides the profile's).
    */
   duration?: string | number;
   /**
@@ -722,11 +729,11 @@ export interface Load {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   startSpread?: string | number;
   /**
@@ -734,7 +741,7 @@ export interface Load {
    */
   randomFirstThink?: boolean;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -756,7 +763,7 @@ export interface Load {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers2;
@@ -802,7 +809,7 @@ export interface Load {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers2 {
   [k: string]: string;
@@ -918,7 +925,7 @@ export interface LoadScenario {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   duration?: string | number;
   /**
@@ -941,11 +948,11 @@ export interface LoadScenario {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   startSpread?: string | number;
   /**
@@ -953,7 +960,7 @@ export interface LoadScenario {
    */
   randomFirstThink?: boolean;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -975,7 +982,7 @@ export interface LoadScenario {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers3;
@@ -1007,7 +1014,7 @@ export interface LoadScenario {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers3 {
   [k: string]: string;

@@ -96,6 +96,8 @@ export interface CheckProbe {
   /** The key on a check that enables this probe; undefined = always on. */
   key?: string;
   run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
+  /** The service (a key of `services`) this probe needs; a check using it without the service is a spec error. */
+  service?: string;
   /**
    * Problems of the check's section that the schema cannot see, found before anything runs
    * (`perfspec validate` reports them with the section's position). Pure.
@@ -110,6 +112,8 @@ export interface SpecProbe {
   run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
   validate?(section: unknown, ctx: SectionValidationContext): string[];
+  /** Problems of the command-line selections for this section (`--profile nope`), found before anything runs. */
+  checkSelect?(section: unknown, select: Record<string, string>): string[];
 }
 
 /** What a spec probe's validate may consult: the spec around its section and the host it will run on. */

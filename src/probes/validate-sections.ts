@@ -33,9 +33,19 @@ export function validateProbeSections(
   run: { select?: Record<string, string>; host?: HostLimits } = {},
 ): SectionProblem[] {
   const problems: SectionProblem[] = [];
+  const services = (spec.services ?? {}) as Record<string, unknown>;
   for (const check of planChecks(spec)) {
     for (const probe of tables.checkProbes) {
-      if (!probe.key || !probe.validate || check.raw[probe.key] === undefined) continue;
+      if (!probe.key || check.raw[probe.key] === undefined) continue;
+      if (probe.service && services[probe.service] === undefined) {
+        problems.push(
+          pointAt(
+            ['checks', check.index, probe.key],
+            `a ${probe.key} budget needs services.${probe.service} (where perfspec measures it); add services: { ${probe.service}: { url: ... } } or remove the ${probe.key} budget`,
+          ),
+        );
+      }
+      if (!probe.validate) continue;
       for (const message of probe.validate(check)) problems.push(pointAt(['checks', check.index, probe.key], message));
     }
   }

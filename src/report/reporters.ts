@@ -9,12 +9,15 @@ import type { CheckResult, RunResult } from './result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
+import type { ReportFileSet } from './file-set.js';
 
 export interface ReporterContext {
   outDir: string;
   stdout: { write(text: string): unknown };
   redact: Redactor;
   color: boolean;
+  /** When given, file reporters stage into it and the CLI commits the whole set at once. */
+  files?: ReportFileSet;
 }
 
 export interface Reporter {
@@ -54,7 +57,12 @@ function fileReporter(name: string, fileName: string, render: (result: RunResult
     name,
     async onEnd(result) {
       const file = path.join(ctx.outDir, fileName);
-      await writeFileAtomic(file, await render(redactDeep(result, ctx.redact)));
+      const content = await render(redactDeep(result, ctx.redact));
+      if (ctx.files) {
+        await ctx.files.stage(file, content);
+        return [];
+      }
+      await writeFileAtomic(file, content);
       return [file];
     },
   });

@@ -14,6 +14,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { errorKindOfCode, type ErrorKind } from '../../sources/http/error-kind.js';
+import { assertSafeRequest } from '../../sources/http/header-safety.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -43,6 +44,10 @@ export type Http1Callback = (outcome: Http1Outcome) => void;
 
 /** Encode a request once; the Buffer can be written any number of times. */
 export function encodeRequest(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | undefined): Buffer {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+  // The last guard before raw bytes: nothing but what the spec says goes on the wire.
+  assertSafeRequest(method, path, pairs);
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
@@ -67,7 +72,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CONNECTION_CLOSE = /\r\nconnection:[^\r]*\bclose\b/i;
 const CONNECTION_KEEP_ALIVE = /\r\nconnection:[^\r]*\bkeep-alive\b/i;
 const CHUNKED = /\r\ntransfer-encoding:[^\r]*\bchunked\b/i;
-const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+const CONTENT_LENGTH = /\r\ncontent-length:([^\r]*)/gi;
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const CRLF = Buffer.from('\r\n');
 
@@ -161,6 +166,7 @@ class Connection {
   private onData(chunk: Buffer, shared: boolean): void {
     if (!this.current) {
       // Bytes nobody asked for: the server is confused; this socket cannot be trusted.
+      this.pool.unsolicited += 1;
       this.destroy();
       return;
     }
@@ -190,9 +196,14 @@ class Connection {
         this.remaining -= take;
         offset += take;
         if (this.remaining === 0) {
+          // Pipelining is not used: bytes after a complete response mean the server answered
+          // something nobody asked (e.g. a response sent before the request): the response cannot
+          // be trusted, so it counts as a protocol error rather than a success.
+          if (offset < data.length) {
+            this.fail('protocol_error', false);
+            return;
+          }
           this.complete();
-          // Pipelining is not used: anything after a complete response is a protocol error.
-          if (offset < data.length) this.destroy();
           return;
         }
         continue;
@@ -225,6 +236,10 @@ class Connection {
           const end = data.indexOf(CRLFCRLF, lineEnd);
           if (end < 0) {
             this.buffered = keep(data.subarray(offset));
+            return;
+          }
+          if (end + 4 < data.length) {
+            this.fail('protocol_error', false);
             return;
           }
           this.complete();
@@ -264,10 +279,16 @@ class Connection {
       this.remaining = 0;
       return true;
     }
-    const length = CONTENT_LENGTH.exec(head);
-    if (length) {
+    const lengths = [...head.matchAll(CONTENT_LENGTH)].map((match) => match[1].trim());
+    if (lengths.length > 0) {
+      // RFC 9112 §6.3: an invalid or conflicting Content-Length is an unrecoverable framing error
+      // ("-5", "12abc", two different values); reading on would misframe every later response.
+      if (!lengths.every((value) => /^\d{1,15}$/.test(value) && value === lengths[0])) {
+        this.fail('protocol_error', false);
+        return false;
+      }
       this.framing = Framing.Length;
-      this.remaining = Number(length[1]);
+      this.remaining = Number(lengths[0]);
       return true;
     }
     this.framing = Framing.UntilClose;
@@ -338,6 +359,8 @@ class OriginPool {
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
   closed = false;
+  /** Bytes that arrived on an idle connection (an answer nobody asked for); the socket was dropped. */
+  unsolicited = 0;
 
   constructor(
     readonly address: OriginAddress,
@@ -436,6 +459,13 @@ export class Http1Client {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
+  get unsolicitedResponses(): number {
+    let total = 0;
+    for (const pool of this.pools.values()) total += pool.unsolicited;
+    return total;
   }
 
   send(origin: string, request: Http1Request, keepBody: boolean): Promise<Http1Outcome> {

@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/compile-flows.js';
 import { buildHttpRequest } from '../flows/compile-flows.js';
+import { UnsafeRequestError } from '../../sources/http/header-safety.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
 import { readJsonPath } from '../../spec/json-path.js';
@@ -258,7 +259,16 @@ export class LoadGenerator implements ExecutionContext {
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
       const target = step.targets[regionIndex];
-      let request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      let request: Http1Request;
+      try {
+        request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      } catch (error) {
+        if (!(error instanceof UnsafeRequestError)) throw error;
+        this.collector.recordFailure(target.entry, 'unsafe_request');
+        // Nothing was sent, so nothing awaited I/O: yield, or a user looping on this failure would starve the timers.
+        await new Promise((resolve) => setImmediate(resolve));
+        return;
+      }
       if (request.traceOffset !== undefined) request = this.stampTrace(request, target.prebuilt !== undefined, target.entry);
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;

@@ -31,6 +31,8 @@ export const loadProbe: SpecProbe = {
     // The scenarios that will run must fit under this machine's open-file limit. (An unknown
     // --profile is reported when the scenarios are chosen to run.)
     const limit = host?.openFiles;
+    // The scenarios run without --profile: load.default must name existing ones.
+    problems.push(...collectProblems(() => selectScenarios(section as LoadSection, {})));
     if (problems.length > 0 || !limit) return problems;
     let selected: ReturnType<typeof selectScenarios>;
     try {
@@ -43,6 +45,7 @@ export const loadProbe: SpecProbe = {
       return checkSocketBudget({ plan, origins: countOrigins(compiled), proxy: usesDatabaseProxy(spec), startsTarget: startsTarget(spec), limit });
     });
   },
+  checkSelect: (section, select) => collectProblems(() => selectScenarios(section as LoadSection, select)),
   async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.

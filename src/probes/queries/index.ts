@@ -62,6 +62,7 @@ async function measureQueries(
     if (failure !== undefined) {
       throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failure)}`, { cause: failure });
     }
+    await refuseServerError(status, requests.length + 1);
     // With explain, the statements are kept to explain the worst request's (with their parameters).
     return config.explain ? { status, analysis: analyze(statements), statements } : { status, analysis: analyze(statements) };
   };
@@ -81,6 +82,7 @@ async function measureQueries(
     if (failed) throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failed.reason)}`, { cause: failed.reason });
     const unattributed = statements.filter((st) => st.traceId === undefined).length;
     if (unattributed > 0) return { why: `${unattributed} of ${statements.length} statements carried no traceparent comment, so concurrent requests cannot be told apart` };
+    for (const [k, outcome] of outcomes.entries()) await refuseServerError((outcome as PromiseFulfilledResult<{ status: number }>).value.status, requests.length + k + 1);
     return {
       requests: traceparents.map((traceparent, k) => {
         const own = statements.filter((st) => st.traceId === traceparent.slice(3, 35));
@@ -90,6 +92,23 @@ async function measureQueries(
     };
   };
 
+  /**
+   * A server error inside a window usually means the database (or the API) broke: the count of
+   * that request proves nothing, and judging only the requests that worked would pass a broken
+   * run. Say what failed and when instead.
+   */
+  const refuseServerError = async (status: number | null, index: number): Promise<void> => {
+    if (status === null || status < 500 || check.expectStatus.includes(status)) return;
+    const seconds = ((ctx.now() - started) / 1000).toFixed(1);
+    const database = await service.checkServer();
+    throw new PerfspecError(
+      'PS_PROBE_FAILED',
+      `${check.name}: measured request ${index} answered ${status} ${seconds}s into the check while its queries were counted; ${database ?? `PostgreSQL at ${service.address} still answers`} — no verdict from a broken measurement`,
+    );
+  };
+  const started = ctx.now();
+  const requests: MeasuredRequest[] = [];
+
   if (check.warmup > 0) await send().catch(() => undefined);
   if (service.proxyConnections() === 0) {
     throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the API has not connected to PostgreSQL through perfspec's proxy, so its queries cannot be counted`, {
@@ -97,7 +116,6 @@ async function measureQueries(
     });
   }
 
-  const requests: MeasuredRequest[] = [];
   const notes: string[] = [];
   // concurrency > 1: requests at once in one window, each statement given to its request by the
   // traceparent the app wrote into it; exact only when every statement carried one, else one at a time.
@@ -171,6 +189,7 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
 export const queriesProbe: CheckProbe = {
   kind: 'queries',
   key: 'queries',
+  service: 'postgres',
   validate: (check) => collectProblems(() => readQueriesConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readQueriesConfig(check);

@@ -9,6 +9,10 @@ export const ERROR_KINDS = [
   'aborted',
   'expect_failed',
   'capture_failed',
+  // The server broke HTTP/1.1 framing: a bad Content-Length, bytes beyond the response, an answer nobody asked for.
+  'protocol_error',
+  // An interpolated value would have put CR, LF or NUL into the request: it was not sent.
+  'unsafe_request',
   // The load generator's own limits, not the target's (src/load/run/resource-errors.ts):
   // EMFILE/ENFILE, EADDRNOTAVAIL (no free local port), ENOBUFS/ENOMEM.
   'too_many_open_files',

@@ -21,6 +21,29 @@ export interface HttpClientOptions {
   connections?: number;
   /** Default per-request timeout in ms (default 10 000). */
   timeoutMs?: number;
+  /** Bytes of each body kept as text (default 8 MiB); the rest is read (timed, counted) and dropped. */
+  maxBodySize?: number;
+}
+
+export const DEFAULT_MAX_BODY_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Read a body to its end (the latency includes the last byte, and the connection goes back to the
+ * pool) while keeping at most `cap` bytes: a 1 GiB response must not take the process to 2 GB.
+ */
+export async function readCapped(body: AsyncIterable<Buffer | Uint8Array>, cap: number): Promise<{ text: string; bytes: number; truncated: boolean }> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    if (keptBytes < cap) {
+      const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, cap - keptBytes));
+      kept.push(Buffer.from(part));
+      keptBytes += part.length;
+    }
+  }
+  return { text: Buffer.concat(kept).toString('utf8'), bytes, truncated: bytes > keptBytes };
 }
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
@@ -51,11 +74,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           body: request.body,
           signal,
         });
-        const body = await response.body.text();
+        const body = await readCapped(response.body, options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
         return {
           status: response.statusCode,
           headers: response.headers,
-          body,
+          body: body.text,
+          bodyBytes: body.bytes,
+          bodyTruncated: body.truncated,
           durationMs: performance.now() - started,
         };
       } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { PerfspecError, describeError } from '../../errors.js';
+import { redactUrl } from '../../report/redact.js';
 
 export interface PgTarget {
   /** Host name, IP, or a Unix socket directory (starts with "/"). */
@@ -57,17 +58,8 @@ export function parsePostgresUrl(url: string): PgTarget {
   return target;
 }
 
-/** The URL with any password replaced by ***, for messages and logs. Works on text that is not a valid URL too. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    return parsed.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
-  }
-}
+/** The URL with any password replaced by ***: the one implementation, shared with every output. */
+export { redactUrl };
 
 /** "127.0.0.1:5432" or "/var/run/postgresql (port 5432)". */
 export function describeAddress(target: Pick<PgTarget, 'host' | 'port'>): string {

@@ -6,6 +6,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { PerfspecError, describeError } from '../../errors.js';
+import { redactUrl } from '../../report/redact.js';
 
 export interface RedisEndpoint {
   host: string;
@@ -50,7 +51,7 @@ export function displayEndpoint(endpoint: Omit<RedisEndpoint, 'display'>): strin
 }
 
 function invalidUrl(url: string, why: string): PerfspecError {
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  const shown = redactUrl(url);
   return new PerfspecError('PS_SPEC_INVALID', `services.redis.url "${shown}" is not a Redis URL: ${why}`, {
     hint: 'Write it as redis://[user:password@]host:port/db, e.g. redis://127.0.0.1:6379/0',
   });
