@@ -70,6 +70,8 @@ export function isPerfspecError(error: unknown): error is PerfspecError {
 
 /** Short text of any thrown value, for places that must not print a stack. */
 export function describeError(error: unknown): string {
+  // perfspec's own codes (PS_PROBE_FAILED) are for programs, not people: the message says it all.
+  if (error instanceof PerfspecError) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof AggregateError && error.errors.length > 0) return describeError(error.errors[0]);

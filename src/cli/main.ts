@@ -6,15 +6,17 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { CliProcess } from './process.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { initCommand } from './commands/init.js';
+import { withRedaction } from './redacting-process.js';
+
+// Commands are imported when they are chosen, so `--version` and `--help` load neither the
+// engine nor any probe (a command line starts like a small tool, not like the whole runner).
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function main(proc: CliProcess): Promise<number> {
+export async function main(rawProc: CliProcess): Promise<number> {
+  const proc = withRedaction(rawProc);
   let exitCode: number = ExitCode.Pass;
   const program = new Command('perfspec')
     .description('Declarative performance validation: endpoint latency, query budgets, cache targets and load profiles from YAML specs.')
@@ -40,6 +42,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--only-setup', 'run setup only and write its captured variables to perfspec-setup.json for the shards')
     .option('--setup-from <file>', 'skip setup and teardown; use the variables that --only-setup wrote')
     .action(async (specs: string[], options) => {
+      const { runCommand } = await import('./commands/run.js');
       exitCode = await runCommand(proc, specs, options);
     });
 
@@ -60,6 +63,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('--set <name=value>', 'variables that will be given with --set at run time (repeatable)', collect, [])
     .action(async (specs: string[], options) => {
+      const { validateCommand } = await import('./commands/validate.js');
       exitCode = await validateCommand(proc, specs, options);
     });
 
@@ -69,6 +73,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('[path]', 'where to write it', 'perfspec.yaml')
     .option('-f, --force', 'overwrite an existing file')
     .action(async (file: string, options) => {
+      const { initCommand } = await import('./commands/init.js');
       exitCode = await initCommand(proc, file, options);
     });
 
@@ -79,14 +84,14 @@ export async function main(proc: CliProcess): Promise<number> {
       // --help and --version end with code 0; everything else commander rejects is a usage error.
       exitCode = error.exitCode === 0 ? ExitCode.Pass : ExitCode.InvalidInput;
     } else if (isPerfspecError(error)) {
-      proc.stderr.write(`perfspec: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      proc.stderr.write(`perfspec: ${error.message}\n${error.details.map((line) => `${line}\n`).join('')}${error.hint ? `hint: ${error.hint}\n` : ''}`);
       exitCode = error.exitCode;
     } else {
       proc.stderr.write(`perfspec: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
       exitCode = ExitCode.Infrastructure;
     }
   }
-  proc.exitCode = exitCode;
-  proc.exit?.(exitCode);
+  rawProc.exitCode = exitCode;
+  rawProc.exit?.(exitCode);
   return exitCode;
 }

@@ -1,3 +1,5 @@
+import type { SecretRegistry } from '../report/redact.js';
+
 /** The slice of `process` the CLI uses; tests pass a fake one and read what was written. */
 export interface CliProcess {
   argv: string[];
@@ -10,4 +12,6 @@ export interface CliProcess {
   exitCode?: number | string | null;
   /** Present on the real process: called once output is written. */
   exit?: (code: number) => never;
+  /** The run's secrets; everything written to stdout/stderr is redacted with them (see redacting-process.ts). */
+  secrets?: SecretRegistry;
 }

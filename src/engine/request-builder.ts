@@ -5,6 +5,7 @@
 import type { HttpRequest } from '../sources/http/types.js';
 import { resolveDeep, resolveString, unresolvedReferences, type Scope } from '../spec/interpolate.js';
 import type { RequestTemplate } from '../probes/types.js';
+import { assertSafeRequest } from '../sources/http/header-safety.js';
 
 export interface RequestBuilderOptions {
   baseUrl: string;
@@ -42,5 +43,8 @@ export function buildRequest(template: RequestTemplate, scope: Scope, options: R
   } else if (template.body !== undefined) {
     body = resolveString(template.body, scope);
   }
+  // A value that became unsafe once interpolated (a captured token with a line break) fails this
+  // request instead of going on the wire.
+  assertSafeRequest(template.method, url.pathname + url.search, Object.entries(headers));
   return { method: template.method, url: url.toString(), headers, body };
 }

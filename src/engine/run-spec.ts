@@ -6,7 +6,8 @@
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
-import { isSecretVariable, redactUrl } from '../report/redact.js';
+import { isSecretEnv, redactUrl } from '../report/redact.js';
+import type { SecretRegistry } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../result/result.js';
 import { applyInconclusivePolicy, combineStatuses, statusOfProbes } from '../result/status.js';
 import type { HttpClient } from '../sources/http/types.js';
@@ -15,6 +16,8 @@ import { resolveString, type Scope } from '../spec/interpolate.js';
 import { toMilliseconds } from '../units/duration.js';
 import { DEFAULTS, planChecks } from './plan.js';
 import { buildRequest } from './request-builder.js';
+import { traceSettingOf, withTraceparents } from './trace-requests.js';
+import type { TraceConfig } from '../load/flows/traceparent.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
 import { probeUrl, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
@@ -39,7 +42,7 @@ export interface RunSpecOptions {
   only?: string[];
   select: Record<string, string>;
   /** Every value that must not appear in reports (captured variables are added as they appear). */
-  secrets: Set<string>;
+  secrets: SecretRegistry;
   /** --repeat: measure every check this many times (overrides `repeat` in the spec). */
   repeat?: number;
   /** Called when a check finishes, for live reporters. */
@@ -82,7 +85,16 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
   };
   const defaultHeaders = { ...(spec.target.headers ?? {}), ...(spec.defaults?.headers ?? {}) };
   const timeoutMs = toMilliseconds(spec.defaults?.timeout ?? spec.target.timeout ?? DEFAULTS.timeoutMs) ?? DEFAULTS.timeoutMs;
-  const build: ProbeContext['buildRequest'] = (template, extra) => buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+  registerLiteralSecrets(spec, options.secrets);
+  const build: ProbeContext['buildRequest'] = (template, extra) => {
+    const request = buildRequest(template, scopeWith(extra), { baseUrl, defaultHeaders });
+    // Credential headers as sent (interpolated ones included) are secret before anything can echo them.
+    for (const [name, value] of Object.entries(request.headers)) options.secrets.addHeader(name, value);
+    return request;
+  };
+  // target.trace: a fresh traceparent on every request perfspec sends (setup, checks, teardown; load by default).
+  const trace = traceSettingOf((spec.target as { trace?: TraceConfig }).trace);
+  const http = trace ? withTraceparents(options.http, trace.header) : options.http;
   const log = (message: string) => options.progress.info(message);
 
   let services: OpenedServices | undefined;
@@ -100,18 +112,20 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     const shard = distributed?.shard;
     if (handed) Object.assign(vars, handed);
     else if (!shard || shard.index === 0) {
-      await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+      await runSteps(spec.setup ?? [], 'setup', { http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log, secrets: options.secrets });
       // Teardown belongs to the process that ran setup, and never follows --only-setup (the shards still need the data).
       setupDone = !distributed?.onlySetup;
     }
-    for (const [name, value] of Object.entries(vars)) if (isSecretVariable(name, value)) options.secrets.add(value);
+    // Variables handed on from --only-setup are secret by name or shape as captured ones are.
+    for (const [name, value] of Object.entries(vars)) options.secrets.addVariable(name, value);
     if (distributed?.onlySetup) {
       distributed.onlySetup(loaded, { ...vars });
       return result;
     }
 
     const ctx: ProbeContext = {
-      http: options.http,
+      http,
+      trace,
       services,
       buildRequest: build,
       resolve: (text, extra) => resolveString(text, scopeWith(extra)),
@@ -138,6 +152,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
       result.checks.push(checkResult);
       options.onCheckEnd?.(checkResult);
+      if (checkResult.status === 'failed' || checkResult.status === 'error') await assertTargetAlive(baseUrl, check.name, options.signal);
     }
 
     for (const probe of options.tables.specProbes) {
@@ -152,6 +167,9 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
         }
+        if (results.some((checkResult) => checkResult.status === 'failed' || checkResult.status === 'error')) {
+          await assertTargetAlive(baseUrl, probe.key, options.signal);
+        }
       } catch (error) {
         if (isPerfspecError(error) && error.code !== 'PS_PROBE_FAILED') throw error;
         result.errors.push(`${probe.key}: ${describeError(error)}`);
@@ -165,12 +183,13 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       // Teardown runs after failures too, but not after an abort signal has fired mid-request:
       // a fresh signal gives it a few seconds of its own.
       await runSteps(spec.teardown, 'teardown', {
-        http: options.http,
+        http,
         build: (t) => build(t),
         timeoutMs,
         signal: AbortSignal.timeout(Math.max(timeoutMs, 5000)),
         vars,
         log,
+        secrets: options.secrets,
       }).catch((error) => result.errors.push(describeSpecError(error)));
     }
     await target?.stop().catch(() => undefined);
@@ -179,6 +198,23 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
 
   result.status = result.errors.length > 0 ? 'error' : combineStatuses(result.checks.map((check) => check.status));
   return result;
+}
+
+/** Every literal credential header in the spec (and --set/vars values by name), before anything runs. */
+function registerLiteralSecrets(spec: PerfspecSpec, secrets: SecretRegistry): void {
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'headers' && item && typeof item === 'object' && !Array.isArray(item)) {
+        for (const [name, header] of Object.entries(item)) if (typeof header === 'string' && !header.includes('${')) secrets.addHeader(name, header);
+      }
+      visit(item);
+    }
+  };
+  visit(spec);
+  // Spec vars are secret by name only: a long path or slug in vars is not a token.
+  for (const [name, value] of Object.entries(spec.vars ?? {})) if (isSecretEnv(name, String(value))) secrets.add(String(value));
 }
 
 async function prepareTarget(
@@ -213,6 +249,20 @@ async function prepareTarget(
     });
   }
   return undefined;
+}
+
+/**
+ * After a failed check: is the target still there? A target that died mid-run makes every later
+ * request fail, which would read as a broken budget (exit 1); it is a broken run (exit 3).
+ */
+async function assertTargetAlive(baseUrl: string, during: string, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    if (await probeUrl(baseUrl, 2000, true)) return;
+  }
+  throw new PerfspecError('PS_TARGET_UNREACHABLE', `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`, {
+    hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',
+  });
 }
 
 async function runProbeSafely(kind: string, run: () => Promise<ProbeResult>): Promise<ProbeResult> {

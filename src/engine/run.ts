@@ -3,6 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProgressSink } from '../probes/types.js';
+import type { SecretRegistry } from '../report/redact.js';
 import { RESULT_FORMAT_VERSION, type CheckResult, type EnvironmentProbe, type RunEnvironment, type RunResult, type SpecResult } from '../result/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
@@ -25,7 +26,7 @@ export interface RunOptions {
   select?: Record<string, string>;
   /** --repeat N: measure every check N times and judge the median run. */
   repeat?: number;
-  secrets: Set<string>;
+  secrets: SecretRegistry;
   onSpecBegin?: (spec: LoadedSpec) => void;
   onCheckEnd?: (result: CheckResult) => void;
   /** Distributed runs (src/load/shard): which shard, setup handed on, setup only. */

@@ -9,6 +9,12 @@ import type { HttpClient, HttpRequest } from '../sources/http/types.js';
 import { parseJsonPath, readJsonPath } from '../spec/json-path.js';
 import { planRequest, statusList } from './plan.js';
 import type { RequestTemplate } from '../probes/types.js';
+import type { SecretRegistry } from '../report/redact.js';
+
+/** The start of a response body for a message, redacted before it is cut (a cut token would no longer match). */
+function excerpt(body: string, ctx: StepContext): string {
+  return (ctx.secrets ? ctx.secrets.redact(body) : body).slice(0, 300);
+}
 
 export interface StepContext {
   http: HttpClient;
@@ -17,6 +23,8 @@ export interface StepContext {
   signal: AbortSignal;
   vars: Record<string, string>;
   log: (message: string) => void;
+  /** The run's secrets: captured values join it the moment they are captured. */
+  secrets?: SecretRegistry;
 }
 
 /** Run steps in order; the first failing step throws a PerfspecError naming it. */
@@ -24,7 +32,12 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
   for (const [index, step] of steps.entries()) {
     if (ctx.signal.aborted) return;
     const label = `${phase}[${index}]${step.name ? ` "${step.name}"` : ''} ${step.request}`;
-    const request = ctx.build(planRequest(step));
+    let request;
+    try {
+      request = ctx.build(planRequest(step));
+    } catch (error) {
+      throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${describeError(error)}`);
+    }
     let response;
     try {
       response = await ctx.http.send(request, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
@@ -35,7 +48,7 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
     const statusOk = expected.length ? expected.includes(response.status) : response.status < 400;
     if (!statusOk) {
       throw new PerfspecError('PS_SETUP_FAILED', `${label} answered ${response.status}, expected ${expected.length ? expected.join(' or ') : 'a 2xx/3xx status'}`, {
-        details: [`  response: ${response.body.slice(0, 300)}`],
+        details: [`  response: ${excerpt(response.body, ctx)}`],
         hint: 'The service under test rejected a setup request: check the request body and the service logs.',
       });
     }
@@ -55,10 +68,11 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
       const value = readJsonPath(parsed, parseJsonPath(jsonPath) ?? []);
       if (value === undefined || value === null) {
         throw new PerfspecError('PS_SETUP_FAILED', `${label}: cannot capture ${name}, ${jsonPath} is missing in the response`, {
-          details: [`  response: ${response.body.slice(0, 300)}`],
+          details: [`  response: ${excerpt(response.body, ctx)}`],
         });
       }
       ctx.vars[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      ctx.secrets?.addVariable(name, ctx.vars[name]);
     }
     ctx.log(`${label} → ${response.status}`);
   }

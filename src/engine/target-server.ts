@@ -4,8 +4,8 @@
  * whole group afterwards. `stop` is idempotent and safe on every exit path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { request } from 'undici';
 import { PerfspecError } from '../errors.js';
 import { redactUrl } from '../report/redact.js';
 import { joinUrl } from './request-builder.js';
@@ -39,15 +39,39 @@ export interface TargetHandle {
   replicas?: string[];
 }
 
-/** Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) */
+/**
+ * Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) Node's own
+ * http client, not undici: one request per run does not justify loading undici at start-up.
+ */
 export async function probeUrl(url: string, timeoutMs = 1000, anyStatus = false): Promise<boolean> {
+  let request: typeof import('node:http').request;
   try {
-    const response = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
-    await response.body.dump();
-    return anyStatus || (response.statusCode >= 200 && response.statusCode < 400);
+    request = new URL(url).protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   } catch {
     return false;
   }
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (answer: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const req = request(url, { method: 'GET', agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      response.on('error', () => settle(false));
+      response.on('end', () => settle(anyStatus || (status >= 200 && status < 400)));
+      response.resume();
+    });
+    // One bound on the whole exchange (headers and body), like a request timeout.
+    const timer = setTimeout(() => {
+      req.destroy();
+      settle(false);
+    }, timeoutMs);
+    req.on('error', () => settle(false));
+    req.end();
+  });
 }
 
 export async function startTarget(options: StartOptions): Promise<TargetHandle> {
@@ -57,12 +81,19 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
     return { started: false, stop: async () => undefined };
   }
 
+  const cwd = options.cwd ? path.resolve(options.specDir, options.cwd) : options.host.cwd;
+  if (!existsSync(cwd)) {
+    // spawn would fail with a bare ENOENT, shown as "(pid undefined) … exited with code -1".
+    throw new PerfspecError('PS_SPEC_INVALID', `target.start.cwd: the directory ${cwd} does not exist`, {
+      hint: 'Fix target.start.cwd (relative to the spec file) or remove it to start the command in the current directory.',
+    });
+  }
   const port = new URL(options.baseUrl).port || (options.baseUrl.startsWith('https') ? '443' : '80');
   const output: string[] = [];
   const child = spawn(options.command, {
     shell: true,
     detached: true, // its own process group, so stop() also ends what the shell started
-    cwd: options.cwd ? path.resolve(options.specDir, options.cwd) : options.host.cwd,
+    cwd,
     env: { ...options.host.env, PORT: port, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -76,7 +107,9 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
   child.on('exit', (code) => {
     exited = code;
   });
-  child.on('error', () => {
+  let spawnError: string | undefined;
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error.code ?? error.message;
     exited = -1;
   });
 
@@ -97,13 +130,18 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
       await stopGroup(child);
     },
   };
-  options.log(`target: started \`${options.command}\` (pid ${child.pid}), waiting for ${redactUrl(readyUrl)}`);
+  options.log(`target: started \`${options.command}\`${child.pid === undefined ? '' : ` (pid ${child.pid})`}, waiting for ${redactUrl(readyUrl)}`);
 
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (options.signal.aborted) {
       await handle.stop();
       throw new PerfspecError('PS_ABORTED', 'interrupted while waiting for the target to start');
+    }
+    if (spawnError !== undefined) {
+      throw new PerfspecError('PS_TARGET_START_FAILED', `target.start command could not be started (${spawnError})`, {
+        hint: 'Check target.start.command and target.start.cwd.',
+      });
     }
     if (exited !== undefined) {
       throw new PerfspecError('PS_TARGET_START_FAILED', `target.start command exited with code ${exited} before ${redactUrl(readyUrl)} answered`, {

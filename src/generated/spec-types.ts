@@ -1,12 +1,12 @@
 /* Generated from schemas/perfspec.schema.json by scripts/generate-spec-types.mjs. Do not edit: run `npm run gen:types`. */
 
 /**
- * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "duration".
+ * via the `definition` "timeout".
  */
-export type Duration = string | number;
+export type Timeout = string | number;
 /**
  * How a latency verdict the data cannot settle counts (its confidence interval straddles the budget even after adaptive sampling, or it failed only while the host was saturated). warn (default): reported as INCONCLUSIVE, exit code unaffected; fail: fails the check (exit code 1).
  *
@@ -57,6 +57,13 @@ export type Level = 'error' | 'warn';
  */
 export type DurationBudget = string;
 /**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string | number;
+/**
  * "GET /path", a request, or a think time. A failed request ends the iteration (later steps usually depend on it).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -90,7 +97,7 @@ export type LoadStep =
       capture?: {
         [k: string]: string;
       };
-      timeout?: Duration;
+      timeout?: Timeout;
     }
   | {
       /**
@@ -120,7 +127,7 @@ export type LoadThresholdPercent =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -147,7 +154,7 @@ export type LoadThresholdDuration =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -167,7 +174,7 @@ export type LoadThresholdRate =
        */
       abortOnFail?: boolean;
       /**
-       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+       * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
        */
       delayAbortEval?: string | number;
     };
@@ -229,7 +236,7 @@ export type BytesBudget = string;
  */
 export type ToleranceDuration = string;
 /**
- * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "maxSampleTime".
@@ -296,6 +303,17 @@ export interface Target {
    */
   timeout?: string | number;
   start?: TargetStart;
+  /**
+   * A fresh W3C traceparent (sampled) on every request perfspec sends (setup, checks, and load unless a scenario sets its own trace); default on. false: send none; { header }: another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
   /**
    * Base URLs of replicas of the target started elsewhere, for profile: scalability (traffic spread round robin over the first k). Instead of target.start.replicas.
    *
@@ -417,7 +435,7 @@ export interface Defaults {
    * Requests in flight at once while sampling (default 1).
    */
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   inconclusive?: InconclusivePolicy;
   maxSamples?: MaxSamples;
   /**
@@ -427,7 +445,7 @@ export interface Defaults {
   repeat?: Repeat;
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "headers".
@@ -514,7 +532,7 @@ export interface Check {
    */
   warmup?: number;
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   level?: Level;
   inconclusive?: InconclusivePolicy;
   maxSamples?: MaxSamples;
@@ -602,6 +620,10 @@ export interface QueriesBudget {
    * Count transaction control and session statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET, RESET, DISCARD, DEALLOCATE) too.
    */
   includeUtility?: boolean;
+  /**
+   * Show the plan of the worst request's slowest and most repeated statement (EXPLAIN (FORMAT JSON) with the parameters of an actual execution, on perfspec's own connection). true: planned only, never run. analyze: EXPLAIN ANALYZE, only for a SELECT and inside a READ ONLY transaction with a 5 s statement timeout, rolled back; other statements are planned only.
+   */
+  explain?: true | false | 'analyze';
 }
 /**
  * Redis cache targets for a key pattern (needs services.redis). perfspec repeats the check's request `requests` times (cycling `params`), counts reads and misses of the pattern's keys exactly (MONITOR + key-miss notifications), then reads keys, TTLs and memory and times GETs outside that window.
@@ -697,7 +719,7 @@ export interface Load {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * Total duration (overrides the profile's).
    */
   duration?: string | number;
   /**
@@ -720,11 +742,19 @@ export interface Load {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -746,7 +776,7 @@ export interface Load {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers2;
@@ -755,6 +785,17 @@ export interface Load {
    */
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
+  /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
   /**
    * @minItems 1
    */
@@ -781,7 +822,7 @@ export interface Load {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers2 {
   [k: string]: string;
@@ -848,6 +889,14 @@ export interface LoadThresholdGroup {
   max?: LoadThresholdDuration;
   avg?: LoadThresholdDuration;
   throughput?: LoadThresholdRate;
+  /**
+   * Requests only: the most SQL statements one request of this name may run under load, e.g. "<= 5" (judged on the largest count attributed to any one request; needs services.postgres with source proxy and an app that writes the traceparent into its SQL).
+   */
+  queries?: string;
+  /**
+   * Requests only: forbid fails when any request of this name ran the same statement shape 5 or more times (an N+1 loop, the queries probe's default) under load.
+   */
+  nPlusOne?: 'forbid' | 'allow';
 }
 /**
  * A simulated region: its share of virtual users, its own base URL, and latency added before each request.
@@ -889,7 +938,7 @@ export interface LoadScenario {
    */
   rate?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   duration?: string | number;
   /**
@@ -912,11 +961,19 @@ export interface LoadScenario {
    */
   maxUsers?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   gracefulStop?: string | number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
    */
   stepDuration?: string | number;
   /**
@@ -938,7 +995,7 @@ export interface LoadScenario {
    */
   connections?: number;
   /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
   headers?: Headers3;
@@ -947,6 +1004,17 @@ export interface LoadScenario {
    */
   flows?: [LoadFlow, ...LoadFlow[]];
   thresholds?: LoadThresholds;
+  /**
+   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
+   */
+  trace?:
+    | boolean
+    | {
+        /**
+         * Header name (default traceparent).
+         */
+        header?: string;
+      };
   /**
    * @minItems 1
    */
@@ -959,7 +1027,7 @@ export interface LoadScenario {
   };
 }
 /**
- * HTTP headers. Values may use ${vars.NAME}.
+ * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
  */
 export interface Headers3 {
   [k: string]: string;

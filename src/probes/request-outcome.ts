@@ -3,12 +3,14 @@
  * of a named kind. Shared by every probe that sends traffic.
  */
 import { errorKindOfCode, type ErrorKind } from '../sources/http/error-kind.js';
-import { RequestTimeoutError } from '../sources/http/undici-client.js';
+import { RequestTimeoutError } from '../sources/http/request-timeout.js';
+import { UnsafeRequestError } from '../sources/http/header-safety.js';
 
 export type { ErrorKind };
 
 export function classifyError(error: unknown): ErrorKind {
   if (error instanceof RequestTimeoutError) return 'timeout';
+  if (error instanceof UnsafeRequestError) return 'unsafe_request';
   const code = (error as { code?: string } | undefined)?.code;
   const name = (error as { name?: string } | undefined)?.name ?? '';
   if (name === 'AbortError') return 'aborted';

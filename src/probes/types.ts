@@ -87,6 +87,8 @@ export interface ProbeContext {
   specDir: string;
   /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
   replicas?: string[];
+  /** target.trace: a fresh traceparent per request under this header; false when off; undefined means the default (on). */
+  trace?: { header: string } | false;
 }
 
 export interface CheckProbe {
@@ -94,6 +96,8 @@ export interface CheckProbe {
   /** The key on a check that enables this probe; undefined = always on. */
   key?: string;
   run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
+  /** The service (a key of `services`) this probe needs; a check using it without the service is a spec error. */
+  service?: string;
   /**
    * Problems of the check's section that the schema cannot see, found before anything runs
    * (`perfspec validate` reports them with the section's position). Pure.
@@ -107,13 +111,32 @@ export interface SpecProbe {
   key: string;
   run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
-  validate?(section: unknown, ctx: { specDir: string; varNames: string[] }): string[];
+  validate?(section: unknown, ctx: SectionValidationContext): string[];
+  /** Problems of the command-line selections for this section (`--profile nope`), found before anything runs. */
+  checkSelect?(section: unknown, select: Record<string, string>): string[];
   /**
    * The names of the results this section would produce with these selections (as the report
    * shows them), for `--only`: the run filters them like check names and refuses a filter that
    * matches nothing. Pure.
    */
   resultNames?(section: unknown, select: Record<string, string>): string[];
+}
+
+/** What a spec probe's validate may consult: the spec around its section and the host it will run on. */
+export interface SectionValidationContext {
+  specDir: string;
+  varNames: string[];
+  /** The whole spec (e.g. whether perfspec starts the target or proxies its database). */
+  spec?: Record<string, unknown>;
+  /** Command-line selections (`--profile`) when known: the parts that will run. */
+  select?: Record<string, string>;
+  /** Limits of the machine and process that will run the spec (absent when unknown, e.g. not Linux). */
+  host?: HostLimits;
+}
+
+export interface HostLimits {
+  /** The process's open-file limit and the descriptors it holds now. */
+  openFiles?: { soft: number; hard: number; inUse: number };
 }
 
 export interface SpecProbeOptions {

@@ -1,5 +1,6 @@
 /** The reporter contract: what every reporter implements and receives (the table of them is reporters.ts). */
 import type { CheckResult, RunResult } from '../result/result.js';
+import type { ReportFileSet } from './file-set.js';
 import type { Redactor } from './redact.js';
 
 export interface ReporterContext {
@@ -7,6 +8,8 @@ export interface ReporterContext {
   stdout: { write(text: string): unknown };
   redact: Redactor;
   color: boolean;
+  /** When given, file reporters stage into it and the CLI commits the whole set at once. */
+  files?: ReportFileSet;
 }
 
 export interface Reporter {

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import ejs from 'ejs';
 import type { CheckResult, RunResult } from '../result/result.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './reporter.js';
 import { redactDeep } from './redact.js';
@@ -19,6 +18,8 @@ const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
 async function renderTemplate(name: string, data: Record<string, unknown>): Promise<string> {
   const template = await readFile(new URL(name, TEMPLATE_DIR), 'utf8');
+  // ejs is imported by the first file report rendered, not by every command.
+  const { default: ejs } = await import('ejs');
   return ejs.render(template, data, { filename: new URL(name, TEMPLATE_DIR).pathname });
 }
 
@@ -40,7 +41,12 @@ function fileReporter(name: string, fileName: string, render: (result: RunResult
     name,
     async onEnd(result) {
       const file = path.join(ctx.outDir, fileName);
-      await writeFileAtomic(file, await render(redactDeep(result, ctx.redact)));
+      const content = await render(redactDeep(result, ctx.redact));
+      if (ctx.files) {
+        await ctx.files.stage(file, content);
+        return [];
+      }
+      await writeFileAtomic(file, content);
       return [file];
     },
   });

@@ -3,8 +3,10 @@
  * source of truth) and the messages below explain a failure with an example that would work.
  */
 import { parseBudget, parseTolerance } from '../units/budget.js';
-import { parseDuration } from '../units/duration.js';
+import { durationRangeProblem, parseDuration } from '../units/duration.js';
 import { parseJsonPath } from './json-path.js';
+import { isSafeHeaderName, isSafeHeaderValue } from '../sources/http/header-safety.js';
+import { redactUrl } from '../report/redact.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const REQUEST_LINE = new RegExp(`^(${HTTP_METHODS.join('|')})\\s+(\\S+)$`);
@@ -17,8 +19,18 @@ export interface FormatDefinition {
 
 export const FORMATS: Record<string, FormatDefinition> = {
   duration: {
-    validate: (text) => parseDuration(text) !== undefined,
-    explain: (text) => `${JSON.stringify(text)} is not a duration; write it like "250ms", "1.5s" or "15m"`,
+    validate: (text) => {
+      const ms = parseDuration(text);
+      return ms !== undefined && durationRangeProblem(ms) === undefined;
+    },
+    explain: (text) => explainDuration(text, false),
+  },
+  timeout: {
+    validate: (text) => {
+      const ms = parseDuration(text);
+      return ms !== undefined && durationRangeProblem(ms, true) === undefined;
+    },
+    explain: (text) => explainDuration(text, true),
   },
   'duration-budget': {
     validate: (text) => parseBudget(text, 'duration') !== undefined,
@@ -50,20 +62,55 @@ export const FORMATS: Record<string, FormatDefinition> = {
   },
   'http-url': {
     validate: (text) => {
-      try {
-        const url = new URL(text);
-        return url.protocol === 'http:' || url.protocol === 'https:';
-      } catch {
-        return false;
-      }
+      const url = parseUrl(text);
+      // Credentials in the URL are not sent by HTTP clients (fetch refuses them): say so instead of dropping them.
+      return (url?.protocol === 'http:' || url?.protocol === 'https:') && !url.username && !url.password;
     },
-    explain: (text) => `${JSON.stringify(text)} is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
+    explain: (text) => {
+      const url = parseUrl(text);
+      if (url && (url.username || url.password)) {
+        return `${redactUrl(JSON.stringify(text))} holds credentials, which perfspec would not send; remove them and send them as a header instead, e.g. target.headers: { Authorization: "Basic \${env.API_BASIC}" }`;
+      }
+      return `${redactUrl(JSON.stringify(text))} is not an http(s) URL; write it like "http://127.0.0.1:8000"`;
+    },
+  },
+  'postgres-url': {
+    validate: (text) => ['postgres:', 'postgresql:'].includes(parseUrl(text)?.protocol ?? ''),
+    explain: (text) => `${redactUrl(JSON.stringify(text))} is not a PostgreSQL URL; write it like "postgres://user:password@127.0.0.1:5432/app" (perfspec measures PostgreSQL only)`,
+  },
+  'redis-url': {
+    validate: (text) => ['redis:', 'rediss:'].includes(parseUrl(text)?.protocol ?? ''),
+    explain: (text) => `${redactUrl(JSON.stringify(text))} is not a Redis URL; write it like "redis://127.0.0.1:6379/0" (rediss:// for TLS)`,
+  },
+  'header-name': {
+    validate: isSafeHeaderName,
+    explain: (text) => `${JSON.stringify(text)} is not a header name; use letters, digits and - (e.g. "X-Request-Id"), no spaces, CR, LF or NUL`,
+  },
+  'header-value': {
+    validate: isSafeHeaderValue,
+    explain: () => 'a header value must not hold CR, LF or NUL: sent raw they would start another header or request; remove the line break',
   },
   'json-path': {
     validate: (text) => parseJsonPath(text) !== undefined,
     explain: (text) => `${JSON.stringify(text)} is not a supported JSONPath; write it like "$.access_token" or "$.items[0].id"`,
   },
 };
+
+function explainDuration(text: string, positive: boolean): string {
+  const ms = parseDuration(text);
+  const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}…` : JSON.stringify(text);
+  const problem = ms === undefined ? undefined : durationRangeProblem(ms, positive);
+  if (problem) return `${shown} ${problem}; write it like "5s" or "15m"`;
+  return `${shown} is not a duration; write it like "250ms", "1.5s" or "15m"`;
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Split "GET /path" into method and target. Assumes the text passed the request-line format. */
 export function parseRequestLine(text: string): { method: string; url: string } {

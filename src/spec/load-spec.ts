@@ -184,3 +184,13 @@ function collectCaptureNames(value: unknown, into: Set<string>): void {
     }
   }
 }
+
+/**
+ * Place problems found after loading (the probes' own sections, whose modules are imported only
+ * once the spec says which it uses) at their YAML positions, in file order.
+ */
+export function locateProblems(loaded: LoadedSpec, found: Array<{ path: Array<string | number>; message: string }>): SpecProblem[] {
+  return found
+    .map((problem): SpecProblem => ({ file: loaded.file, position: loaded.source.locate(problem.path, { key: false }), path: formatPath(problem.path), message: problem.message }))
+    .sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
+}

@@ -4,13 +4,10 @@
  * problem reported at once.
  */
 import { readFileSync } from 'node:fs';
-import * as ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { createSpecValidator } from '../generated/spec-validator.js';
 import { FORMATS } from './formats.js';
 import { formatPath } from './yaml-source.js';
-
-// ajv ships CommonJS; under NodeNext its default export arrives wrapped.
-const Ajv2020 = ajv2020.Ajv2020;
 
 export const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
 
@@ -27,13 +24,15 @@ export function loadSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
 }
 
+/**
+ * The validator ajv compiled ahead of time (npm run gen:types writes src/generated/spec-validator.ts,
+ * CI checks it against the schema): compiling the schema at start-up cost every command ~150 ms of CPU.
+ */
 function getValidator(): ValidateFunction {
   if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: format.validate });
-  const validator = ajv.compile(loadSchema());
-  compiled = validator;
-  return validator;
+  const formats = Object.fromEntries(Object.entries(FORMATS).map(([name, format]) => [name, { type: 'string', validate: format.validate }]));
+  compiled = createSpecValidator(formats) as ValidateFunction;
+  return compiled;
 }
 
 /** All schema problems of a spec, in document order of their paths. */
@@ -83,11 +82,20 @@ function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   for (const error of errors) {
     if (error.schemaPath.includes('/anyOf/')) continue;
+    // "property name must be valid" repeats the format error that already names the key.
+    if (error.keyword === 'propertyNames' && errors.some((other) => other.keyword === 'format' && other.instancePath === error.instancePath)) continue;
     const path = toSegments(error.instancePath);
     if (error.keyword === 'anyOf') {
       const siblings = branchErrors.filter((branch) => branch.instancePath === error.instancePath);
       const format = siblings.find((branch) => branch.keyword === 'format');
-      problems.push({ path, message: format ? explainFormat(format) : explainAnyOf(error, siblings) });
+      // The branch of the value's own type said what is wrong with it ("must be at most 599"):
+      // that says more than "must be a string" from a branch of another type.
+      const ownType = siblings.find((branch) => branch.keyword !== 'type' && branch.keyword !== 'format' && branch.instancePath === error.instancePath);
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      problems.push({
+        path,
+        message: format ? explainFormat(format) : ownType ? `${rewriteOne(ownType, path).message}${description ? `: ${description}` : ''}` : explainAnyOf(error, siblings),
+      });
       continue;
     }
     problems.push(rewriteOne(error, path));
@@ -129,6 +137,15 @@ function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaPro
     }
     case 'const':
       return { path, message: `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)} (got ${JSON.stringify(error.data)})` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const limit = (error.params as { limit: number }).limit;
+      const words = { minimum: 'at least', maximum: 'at most', exclusiveMinimum: 'above', exclusiveMaximum: 'below' }[error.keyword];
+      const why = error.keyword === 'maximum' && limit >= 1000 ? '; perfspec bounds every size and duration so a typo cannot exhaust the machine (limits: README)' : '';
+      return { path, message: `must be ${words} ${limit} (got ${JSON.stringify(error.data)})${why}` };
+    }
     case 'propertyNames':
       return { path, message: `has an invalid key: ${error.message ?? ''}` };
     default:
@@ -158,6 +175,8 @@ function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to hold';
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return 'a value of an unknown YAML tag';
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 

@@ -2,7 +2,14 @@
  * YAML parsed with positions, so every problem found later (schema, budgets, variables) can point
  * at `file:line:col`. This module only parses and locates; it does not judge.
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+
+/**
+ * How many nodes aliases may expand to. Ordinary reuse (one `&headers` anchor used hundreds of
+ * times) is far below; a "billion laughs" document (aliases of aliases) passes it within a few
+ * levels and is reported as a spec problem instead of exhausting memory.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
 
 export interface Position {
   line: number;
@@ -30,7 +37,9 @@ export interface YamlSource {
 
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Duplicate keys are found below with one Set per mapping: yaml's own uniqueKeys check compares
+  // every pair with every other (quadratic: 40k keys took 50 s). `merge` accepts `<<: *defaults`.
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, merge: true });
   const problems: SpecProblem[] = [...document.errors, ...document.warnings].map((error) => {
     const position = error.linePos?.[0];
     return {
@@ -72,8 +81,83 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return found;
   };
 
-  const data = problems.some((problem) => problem.message.startsWith('YAML')) && document.errors.length > 0 ? undefined : document.toJS();
+  if (document.errors.length === 0) problems.push(...findDuplicateKeys(document, file, toPosition));
+  let data: unknown;
+  if (!problems.some((problem) => problem.message.startsWith('YAML'))) {
+    try {
+      data = document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+      // `x: &a { b: *a }` builds an object that contains itself: every later walk would recurse forever.
+      if (containsCycle(data)) throw new Error('cycle');
+    } catch (error) {
+      data = undefined;
+      // yaml throws on excessive aliasing (and on an alias to an anchor defined later): a spec error, with where.
+      let first: Position | undefined;
+      visit(document, {
+        Alias(_key, node) {
+          if (node.range) first = toPosition(node.range[0]);
+          return visit.BREAK;
+        },
+      });
+      const reason = error instanceof Error ? error.message : String(error);
+      problems.push({
+        file,
+        position: first,
+        path: '',
+        message: /excessive alias count/i.test(reason)
+          ? `YAML: aliases (*name) expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes; reuse anchors less deeply or write the values out`
+          : reason === 'cycle'
+            ? 'YAML: an alias (*name) refers to a node that contains it, a cycle no spec can mean; write the value out'
+            : `YAML: ${firstLine(reason)}`,
+      });
+    }
+  }
   return { file, text, document, data, problems, locate };
+}
+
+/** Does a value contain itself (through aliases)? Iterative, so a deep document cannot overflow the stack. */
+function containsCycle(root: unknown): boolean {
+  const done = new Set<object>();
+  const onPath = new Set<object>();
+  const stack: Array<{ node: object; children: unknown[]; next: number }> = [];
+  const push = (node: unknown): boolean => {
+    if (!node || typeof node !== 'object' || done.has(node)) return false;
+    if (onPath.has(node)) return true;
+    onPath.add(node);
+    stack.push({ node, children: Array.isArray(node) ? node : Object.values(node), next: 0 });
+    return false;
+  };
+  if (push(root)) return true;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.children.length) {
+      if (push(top.children[top.next++])) return true;
+    } else {
+      stack.pop();
+      onPath.delete(top.node);
+      done.add(top.node);
+    }
+  }
+  return false;
+}
+
+/** "Map keys must be unique" for every repeated scalar key, in time linear in the document's size. */
+function findDuplicateKeys(document: Document, file: string, toPosition: (offset: number) => Position): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  visit(document, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || isAlias(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (name === '<<') continue; // merge keys may repeat
+        if (seen.has(name)) {
+          problems.push({ file, position: pair.key.range ? toPosition(pair.key.range[0]) : undefined, path: '', message: `YAML: Map keys must be unique ("${name}" appears twice)` });
+        }
+        seen.add(name);
+      }
+    },
+  });
+  return problems;
 }
 
 function hasRange(node: unknown): node is { range: [number, number, number] } {

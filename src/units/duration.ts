@@ -14,11 +14,27 @@ const MS_PER_UNIT: Record<string, number> = {
 
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/;
 
+/**
+ * The longest duration perfspec accepts: 2^31-1 ms (about 596 h), the most a Node timer holds —
+ * setTimeout turns anything longer into 1 ms, so a "1000h" timeout would fire at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** Milliseconds of a duration like "250ms" or "15m"; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
+  if (text.length > 64) return undefined; // a 400-digit number is not a duration (it would be Infinity)
   const match = DURATION.exec(text);
   if (!match) return undefined;
-  return Number(match[1]) * MS_PER_UNIT[match[2]];
+  const ms = Number(match[1]) * MS_PER_UNIT[match[2]];
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Why a duration is out of range, or undefined when it is usable (`positive`: zero is not, as for timeouts). */
+export function durationRangeProblem(ms: number, positive = false): string | undefined {
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) return 'is longer than the most perfspec can wait (596h, 2^31-1 ms: the longest timer Node holds)';
+  if (positive && ms <= 0) return 'must be above zero (a timeout of 0 would fail every request)';
+  if (ms < 0) return 'must not be negative';
+  return undefined;
 }
 
 /** Like parseDuration, but numbers are taken as milliseconds (YAML `timeout: 500`). */

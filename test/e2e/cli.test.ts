@@ -204,6 +204,31 @@ load:
     expect((await runCli(['run', 'specs/phase3.yaml', '--set', 'novalue'])).exitCode).toBe(2);
     expect((await runCli(['run', 'specs/phase3.yaml', '--base-url', 'ftp://x'])).exitCode).toBe(2);
     expect((await runCli(['frobnicate'])).exitCode).toBe(2);
+    const repeat = await runCli(['run', 'specs/phase3.yaml', '--repeat', '0']);
+    expect(repeat).toMatchObject({ exitCode: 2, stderr: 'perfspec: --repeat expects a whole number from 1 to 50, got "0"\n' });
+  });
+
+  it('--repeat N measures every check N times and judges the median run', async () => {
+    const spec = await writeSpec(
+      'repeat.yaml',
+      `checks:
+  - name: Fast endpoint
+    request: GET /fast
+    samples: 5
+    warmup: 0
+    latency: { max: "< 5s" }
+`,
+    );
+    const out = path.join(work, 'out-repeat');
+    const before = server.hits.get('/fast') ?? 0;
+    const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json', '--repeat', '3']);
+    expect(outcome.exitCode).toBe(0);
+    // 3 runs × (1 cold + 5 samples).
+    expect((server.hits.get('/fast') ?? 0) - before).toBe(18);
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    const data = json.specs[0].checks[0].probes[0].data;
+    expect(data.runs).toHaveLength(3);
+    expect(data.rankedBy).toBe('max');
   });
 
   it('Ctrl-C stops the run and still writes the partial report, marked aborted (exit 130)', async () => {

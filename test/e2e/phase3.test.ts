@@ -32,7 +32,7 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
   return { outcome, json, verdicts, markdown, out };
 }
 
-describe('specs/phase3.yaml against the reference API', { timeout: 300_000 }, () => {
+describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, () => {
   let naiveReport = '';
 
   it('naive mode fails (exit 1) for the named reasons: N+1 queries counted exactly, no cache, slow lists', async () => {

@@ -9,6 +9,6 @@ export async function requirePgStatStatementsPreloaded(admin: pg.Client): Promis
   const { rows } = await admin.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'");
   const libraries = rows[0].setting.split(',').map((name) => name.trim());
   if (!libraries.includes('pg_stat_statements')) {
-    throw new Error('pg_stat_statements is not preloaded on 127.0.0.1:5432: run `bash scripts/services.sh`, which preloads it (one restart).');
+    throw new Error('pg_stat_statements is not preloaded on 127.0.0.1:5432: run `bash scripts/services.sh --tests`, which preloads it (one restart).');
   }
 }

@@ -11,14 +11,28 @@ export interface CliOutcome {
   stderr: string;
 }
 
-export async function runCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; signal?: AbortSignal } = {}): Promise<CliOutcome> {
+export interface RunCliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Called on every stdout write with a function that delivers SIGINT (a Ctrl-C at that moment). */
+  onStdout?: (text: string, interrupt: () => void) => void;
+}
+
+export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliOutcome> {
   let stdout = '';
   let stderr = '';
   const listeners = new Map<string, Set<() => void>>();
   const proc: CliProcess = {
     argv: ['node', 'perfspec', ...args],
     env: { ...(options.env ?? { PATH: process.env.PATH }) },
-    stdout: { write: (text: string) => (stdout += text) },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        options.onStdout?.(text, () => [...(listeners.get('SIGINT') ?? [])].forEach((listener) => listener()));
+        return true;
+      },
+    },
     stderr: { write: (text: string) => (stderr += text) },
     cwd: () => options.cwd ?? process.cwd(),
     on: (event, listener) => listeners.set(event, (listeners.get(event) ?? new Set()).add(listener)),

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { DEFAULTS, MODES } from './config.js';
-import { ensureDatabase, createDb } from './db.js';
+import { ensureDatabase, createDb, requestTrace } from './db.js';
 import { migrateAndSeed } from './seed.js';
 import { matchRoute } from './routes.js';
 import { HttpError, readJson, sendJson } from './http.js';
@@ -128,7 +128,11 @@ async function dispatch(req, res, handlers, context) {
     if (!user) return sendJson(res, 401, { error: 'missing or invalid bearer token' }, { 'www-authenticate': 'Bearer' });
   }
   const body = route.method === 'POST' ? await readJson(req) : undefined;
-  const result = await handlers[route.handler]({ ...context, params, query: url.searchParams, body, user });
+  // Statements of this request carry its traceparent (db.js withTraceComment).
+  const traceparent = req.headers.traceparent;
+  const result = await requestTrace.run(typeof traceparent === 'string' ? traceparent.trim().toLowerCase() : undefined, () =>
+    handlers[route.handler]({ ...context, params, query: url.searchParams, body, user }),
+  );
   sendJson(res, result.status, result.body, { 'x-reference-api-mode': context.mode });
 }
 

@@ -3,7 +3,31 @@
  * through, the simulated network round trip, and the query hook the tests count with.
  */
 import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The incoming request's W3C traceparent, for the statements it runs. What OpenTelemetry's pg
+ * instrumentation does with `addSqlCommenterCommentToQueries: true`, in a few lines: each statement
+ * gets a sqlcommenter comment at its end, `/*traceparent='00-…-…-01'*\/`, so a proxy that reads the
+ * wire (perfspec's) can tell which request ran which statement, under any concurrency.
+ */
+export const requestTrace = new AsyncLocalStorage();
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * `text` with the sqlcommenter comment of the current request's traceparent appended (keys sorted,
+ * values URL-encoded and single-quoted, as the sqlcommenter spec says). Left alone when there is no
+ * valid traceparent, or when the text has a comment already (as OpenTelemetry does).
+ * @param {string} text
+ */
+export function withTraceComment(text) {
+  const traceparent = requestTrace.getStore();
+  if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent) || typeof text !== 'string') return text;
+  if (text.includes('/*') || text.includes('--')) return text;
+  return `${text} /*traceparent='${encodeURIComponent(traceparent)}'*/`;
+}
 
 /** SQLSTATEs that mean "the database already exists" when two processes race to create it. */
 const DUPLICATE_DATABASE = '42P04';
@@ -115,13 +139,13 @@ export function createDb({ databaseUrl, latencyMs, applicationName, onQuery, log
     pool,
     async query(text, values) {
       await roundTrip();
-      return pool.query(text, values);
+      return pool.query(withTraceComment(text), values);
     },
     async transaction(fn) {
       const client = await pool.connect();
       const query = async (text, values) => {
         await roundTrip();
-        return client.query(text, values);
+        return client.query(withTraceComment(text), values);
       };
       let broken;
       try {
@@ -131,7 +155,7 @@ export function createDb({ databaseUrl, latencyMs, applicationName, onQuery, log
         return result;
       } catch (err) {
         try {
-          await client.query('ROLLBACK');
+          await client.query(withTraceComment('ROLLBACK'));
         } catch (rollbackErr) {
           broken = rollbackErr; // the connection itself is gone: do not hand it back to the pool
         }

@@ -126,7 +126,7 @@ describe('compiling flows', () => {
     const [health, post, me] = compiled.flows[0].steps as Array<Extract<(typeof compiled.flows)[0]['steps'][0], { kind: 'request' }>>;
     expect(health.targets[0].prebuilt).toBeUndefined();
     expect(post.targets[0].prebuilt!.bytes.toString()).toBe(
-      'POST /api/items HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nauthorization: none\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n{"n":1}',
+      'POST /api/items HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nauthorization: none\r\ntraceparent: 00-00000000000000000000000000000000-0000000000000000-01\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n{"n":1}',
     );
     expect(me.name).toBe('GET /me');
     expect(compiled.entries.map((e) => e.name)).toEqual(['GET /health', 'POST /items', 'GET /me']);

@@ -2,13 +2,16 @@
 import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, PerfspecError } from '../../errors.js';
+import { describeError, ExitCode, PerfspecError } from '../../errors.js';
 import { checkOnlyFilters } from '../../engine/plan.js';
 import { runSpecs } from '../../engine/run.js';
-import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
-import { createRedactor, isSecretName } from '../../report/redact.js';
+import { loadTablesFor } from '../../probes/registry.js';
+import { SecretRegistry } from '../../report/redact.js';
 import { startEnvironment } from '../../report/environment.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
+import { checkOutDir } from '../../report/out-dir.js';
+import { reportProblems } from '../../report/report-schema.js';
 import type { RunResult } from '../../result/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
@@ -16,8 +19,10 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../../version.js';
+import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
+import type { LoadedSpec } from '../../spec/load-spec.js';
 
 export interface RunCommandOptions extends DistributedFlags {
   out: string;
@@ -44,38 +49,58 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     throw new PerfspecError('PS_USAGE', `--repeat expects a whole number from 1 to 50, got "${options.repeat}"`);
   }
   const setVars = parseSetOptions(options.set);
+  const secrets = proc.secrets ?? new SecretRegistry();
+  secrets.addEnvironment(proc.env);
+  for (const [name, value] of Object.entries(setVars)) secrets.addVariable(name, value);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
+  const outDir = path.resolve(proc.cwd(), options.out);
+  if (reporterNames.some((name) => name !== 'console')) await checkOutDir(outDir, options.out);
 
-  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
+  // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars, { select, host: { openFiles: readOpenFileLimit() } });
   if (problems.length > 0) {
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
   printWarnings((text) => proc.stderr.write(text), specs);
+  if (options.profile !== undefined) await checkSelections(specs, { profile: options.profile });
 
-  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
-  checkOnlyFilters(specs, options.only, SPEC_PROBES, select);
+  checkOnlyFilters(specs, options.only, (await loadTablesFor(specs.map((loaded) => loaded.spec), { services: false })).specProbes, select);
   const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(proc.env)) if (value && isSecretName(name)) secrets.add(value);
-  for (const [name, value] of Object.entries(setVars)) if (isSecretName(name)) secrets.add(value);
-  const redact = (text: string) => createRedactor(secrets)(text);
+  const redact = secrets.redact;
 
   const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
-  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY) };
+  const files = new ReportFileSet();
+  const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), files };
+  let reporterFailures = 0;
   const multiplexer = createMultiplexer(
     reporterNames.map((name) => REPORTERS[name](reporterCtx)),
-    (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    (name, error) => {
+      reporterFailures += 1;
+      proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(firstLine(describeError(error)))}\n`);
+    },
   );
 
   const controller = new AbortController();
   let interrupts = 0;
+  let writingReports = false;
   const onSignal = () => {
     interrupts += 1;
     progress.clear();
+    if (writingReports) {
+      // The reports are being written as one set: the first signal lets the set finish, a second
+      // one rolls it back (the previous run's files stay whole) and quits.
+      if (interrupts === 1) proc.stderr.write('\nperfspec: interrupted — finishing the report files (Ctrl-C again to discard them and quit at once)\n');
+      else {
+        files.rollback();
+        proc.exit?.(ExitCode.Aborted);
+      }
+      return;
+    }
     if (interrupts === 1) {
       proc.stderr.write('\nperfspec: interrupted — stopping the load, restoring services and writing the partial report (Ctrl-C again to quit at once)\n');
       controller.abort();
@@ -86,12 +111,13 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
 
+  const tables = await loadTablesFor(specs.map((loaded) => loaded.spec));
   const http = createHttpClient();
   let result: RunResult;
   try {
     result = await runSpecs(specs, {
       http,
-      tables: { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES, serviceKinds: SERVICE_KINDS },
+      tables,
       signal: controller.signal,
       progress,
       now: () => performance.now(),
@@ -117,26 +143,71 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     });
   } finally {
     await http.close();
-    proc.off('SIGINT', onSignal);
-    proc.off('SIGTERM', onSignal);
     progress.clear();
   }
 
-  if (baseline) result.comparison = compareWithBaseline(result, baseline);
-  const handedOn: string[] = [];
-  if (distributed.identity) handedOn.push(await writeShardFile(reporterCtx.outDir, distributed.identity, result, redact));
-  if (distributed.setupCaptures) handedOn.push(await writeSetupFile(reporterCtx.outDir, VERSION, distributed.setupCaptures));
-  const written = [...(await multiplexer.onEnd(result)), ...handedOn];
+  const interruptsBeforeWriting = interrupts;
+  writingReports = true;
+  let written: string[];
+  try {
+    if (baseline) result.comparison = compareWithBaseline(result, baseline);
+    removeStaleTempFiles(outDir);
+    const handedOn: string[] = [];
+    if (distributed.identity) handedOn.push(await writeShardFile(reporterCtx.outDir, distributed.identity, result, redact));
+    if (distributed.setupCaptures) handedOn.push(await writeSetupFile(reporterCtx.outDir, VERSION, distributed.setupCaptures));
+    written = [...(await multiplexer.onEnd(result)), ...handedOn];
+    written.push(
+      ...files.commit((file, error) => {
+        reporterFailures += 1;
+        proc.stderr.write(`perfspec: could not write ${path.relative(proc.cwd(), file) || file}: ${redact(firstLine(describeError(error)))}\n`);
+      }),
+    );
+  } catch (error) {
+    files.rollback();
+    throw error;
+  } finally {
+    files.rollback(); // no-op after a commit; removes temp files on any other way out
+    proc.off('SIGINT', onSignal);
+    proc.off('SIGTERM', onSignal);
+  }
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
   }
-  if (distributed.shard && result.status === 'failed') {
+  if (interrupts > interruptsBeforeWriting) return ExitCode.Aborted;
+  if (distributed.shard && result.status === 'failed' && reporterFailures === 0) {
     // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
     // budget here is no failure of the shard (an orchestrator would otherwise retry it).
     proc.stdout.write(`Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`);
     return ExitCode.Pass;
   }
-  return exitCodeFor(result);
+  const code = exitCodeFor(result);
+  // A report that was not written is lost data: CI must not pass without its JUnit file.
+  if (reporterFailures > 0 && (code === ExitCode.Pass || code === ExitCode.BudgetFailed)) return ExitCode.Infrastructure;
+  return code;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 500);
+}
+
+/** `--profile nope` is a usage error before anything runs, not a failure after setup. */
+async function checkSelections(specs: LoadedSpec[], select: Record<string, string>): Promise<void> {
+  const problems: string[] = [];
+  let sections = 0;
+  for (const loaded of specs) {
+    for (const probe of (await loadTablesFor([loaded.spec], { services: false })).specProbes) {
+      const section = (loaded.spec as unknown as Record<string, unknown>)[probe.key];
+      if (section === undefined || !probe.checkSelect) continue;
+      sections += 1;
+      problems.push(...probe.checkSelect(section, select).map((message) => `${loaded.file}: ${message}`));
+    }
+  }
+  if (sections === 0) {
+    throw new PerfspecError('PS_USAGE', `--profile ${select.profile}: no spec given has a load section to select from`, { hint: 'Drop --profile, or add a load section with scenarios.' });
+  }
+  if (problems.length > 0) {
+    throw new PerfspecError('PS_USAGE', problems[0], { details: problems.slice(1).map((line) => `  ${line}`), hint: 'Pick one of the scenarios named under load.scenarios.' });
+  }
 }
 
 async function readBaseline(file: string, shown: string): Promise<RunResult> {
@@ -149,6 +220,14 @@ async function readBaseline(file: string, shown: string): Promise<RunResult> {
   }
   if (!isComparableReport(parsed)) {
     throw new PerfspecError('PS_USAGE', `--baseline ${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
+  }
+  // Checked whole against the report schema now, so a damaged file cannot crash the run at its end.
+  const problems = reportProblems(parsed);
+  if (problems.length > 0) {
+    throw new PerfspecError('PS_USAGE', `--baseline ${shown} does not match schemas/report.schema.json`, {
+      details: problems.map((problem) => `  ${problem}`),
+      hint: 'Pass the perfspec-report.json of an earlier run, unchanged.',
+    });
   }
   return parsed;
 }

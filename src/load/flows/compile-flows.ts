@@ -12,6 +12,7 @@ import { parseJsonPath, type JsonPath } from '../../spec/json-path.js';
 import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from '../../spec/interpolate.js';
 
 import { encodeRequest, type Http1Request } from '../http/http1-client.js';
+import { TRACEPARENT_PLACEHOLDER, traceHeaderOf, traceOffsetIn } from './traceparent.js';
 
 export interface StatEntry {
   id: number;
@@ -52,6 +53,8 @@ export interface CompiledRequest {
   timeoutMs: number;
   /** One per region, in region order. */
   targets: RequestTarget[];
+  /** A fresh traceparent is written into each send (flows/traceparent.ts). */
+  traced: boolean;
 }
 
 export interface CompiledThink {
@@ -120,13 +123,19 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
   };
 
   const defaultHeaders = config.headers ?? {};
+  let traceHeader: string | undefined;
+  try {
+    traceHeader = traceHeaderOf(config.trace);
+  } catch (error) {
+    problems.push(`${where}: ${(error as Error).message}`);
+  }
   const flows = config.flows.map((flow, f): CompiledFlow => {
     const at = `${where}: flows[${f}] ("${flow.name}")`;
     if (!flow.name) problems.push(`${where}: flows[${f}] needs a name`);
     if (!Array.isArray(flow.steps) || flow.steps.length === 0) problems.push(`${at} has no steps`);
     const dataSources = new Set<string>();
     const steps = (flow.steps ?? []).map((step, s) =>
-      compileStep(step, `${at} steps[${s}]`, { flow, regions, defaultHeaders, context, entryFor, dataSources, captured, problems }),
+      compileStep(step, `${at} steps[${s}]`, { flow, regions, defaultHeaders, traceHeader, context, entryFor, dataSources, captured, problems }),
     ).filter((step): step is CompiledStep => step !== undefined);
     if (steps.length > 0 && !steps.some((step) => step.kind === 'request')) problems.push(`${at} has no request step`);
     const weight = flow.weight ?? 1;
@@ -178,6 +187,8 @@ interface StepContext {
   flow: FlowConfig;
   regions: CompiledRegion[];
   defaultHeaders: Record<string, string>;
+  /** Header the traceparent goes in; undefined when tracing is off. */
+  traceHeader?: string;
   context: CompileContext;
   entryFor(flow: string, name: string, region: string): number;
   dataSources: Set<string>;
@@ -234,6 +245,9 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     // Header names are case-insensitive: later layers replace earlier ones whatever their case.
     const merged = new Map<string, [string, string]>();
     for (const [k, v] of [...Object.entries(sc.defaultHeaders), ...Object.entries(step.headers ?? {})]) merged.set(k.toLowerCase(), [k, String(v)]);
+    // A header the flow sets itself wins: the placeholder is added only when it is absent.
+    const traced = sc.traceHeader !== undefined && !merged.has(sc.traceHeader.toLowerCase());
+    if (traced) merged.set((sc.traceHeader as string).toLowerCase(), [sc.traceHeader as string, TRACEPARENT_PLACEHOLDER]);
     const headerEntries = [...merged.values()];
     const body = step.json !== undefined ? compileJson(step.json) : step.body !== undefined ? textBody(step.body) : undefined;
     if (step.json !== undefined && !headerEntries.some(([k]) => k.toLowerCase() === 'content-type')) headerEntries.push(['content-type', 'application/json']);
@@ -256,7 +270,7 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     const statuses = step.expect?.status;
     const expect = statuses === undefined ? null : Array.isArray(statuses) ? statuses : [statuses];
     const dynamic = url.constant === undefined || headers.some(([, t]) => t.constant === undefined) || (body !== undefined && body.constant === undefined);
-    const request: CompiledRequest = { kind: 'request', name, method, url, headers, body, expect, captures, timeoutMs: timeoutMs ?? 10_000, targets: [] };
+    const request: CompiledRequest = { kind: 'request', name, method, url, headers, body, expect, captures, timeoutMs: timeoutMs ?? 10_000, targets: [], traced };
     request.targets = sc.regions.map((region) => {
       const origin = absolute ? new URL(absolute[1]).origin : region.origin;
       const target: RequestTarget = {
@@ -286,5 +300,8 @@ function textBody(text: string): CompiledJson {
 
 /** Encode one request (once for constant requests, per send for requests with variables). */
 export function buildHttpRequest(request: CompiledRequest, target: Pick<RequestTarget, 'host'>, path: string, headers: string[], body: string | undefined): Http1Request {
-  return { bytes: encodeRequest(request.method, path, target.host, headers, body), head: request.method === 'HEAD', timeoutMs: request.timeoutMs };
+  const bytes = encodeRequest(request.method, path, target.host, headers, body);
+  const built: Http1Request = { bytes, head: request.method === 'HEAD', timeoutMs: request.timeoutMs };
+  if (request.traced) built.traceOffset = traceOffsetIn(bytes);
+  return built;
 }

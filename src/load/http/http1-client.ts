@@ -14,6 +14,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { errorKindOfCode, type ErrorKind } from '../../sources/http/error-kind.js';
+import { assertSafeRequest } from '../../sources/http/header-safety.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -21,6 +22,8 @@ export interface Http1Request {
   /** No body expected in the response (HEAD). */
   head: boolean;
   timeoutMs: number;
+  /** Where the traceparent placeholder value starts in `bytes` (flows/traceparent.ts); absent when tracing is off. */
+  traceOffset?: number;
 }
 
 export interface Http1Outcome {
@@ -41,6 +44,10 @@ export type Http1Callback = (outcome: Http1Outcome) => void;
 
 /** Encode a request once; the Buffer can be written any number of times. */
 export function encodeRequest(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | undefined): Buffer {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+  // The last guard before raw bytes: nothing but what the spec says goes on the wire.
+  assertSafeRequest(method, path, pairs);
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
@@ -65,7 +72,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CONNECTION_CLOSE = /\r\nconnection:[^\r]*\bclose\b/i;
 const CONNECTION_KEEP_ALIVE = /\r\nconnection:[^\r]*\bkeep-alive\b/i;
 const CHUNKED = /\r\ntransfer-encoding:[^\r]*\bchunked\b/i;
-const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+const CONTENT_LENGTH = /\r\ncontent-length:([^\r]*)/gi;
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const CRLF = Buffer.from('\r\n');
 
@@ -93,6 +100,8 @@ class Connection {
   private dead = false;
   /** Handed back to the pool for good (closed or broken): never again. */
   private released = false;
+  /** Opened ahead of the schedule and idle until its first request: a stale close then is retried like a reused socket's. */
+  preopened = false;
 
   constructor(private readonly pool: OriginPool) {
     const { host, port, tls, servername } = pool.address;
@@ -114,6 +123,23 @@ class Connection {
 
   get busy(): boolean {
     return this.current !== undefined;
+  }
+
+  /** Resolves true once the socket is connected (TLS: handshake done), false if it failed first. Called right after construction. */
+  whenConnected(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const ready = this.pool.address.tls ? 'secureConnect' : 'connect';
+      const onReady = () => {
+        this.socket.off('close', onClose);
+        resolve(!this.dead);
+      };
+      const onClose = () => {
+        this.socket.off(ready, onReady);
+        resolve(false);
+      };
+      this.socket.once(ready, onReady);
+      this.socket.once('close', onClose);
+    });
   }
 
   send(pending: Pending, now: number): void {
@@ -140,6 +166,7 @@ class Connection {
   private onData(chunk: Buffer, shared: boolean): void {
     if (!this.current) {
       // Bytes nobody asked for: the server is confused; this socket cannot be trusted.
+      this.pool.unsolicited += 1;
       this.destroy();
       return;
     }
@@ -169,9 +196,14 @@ class Connection {
         this.remaining -= take;
         offset += take;
         if (this.remaining === 0) {
+          // Pipelining is not used: bytes after a complete response mean the server answered
+          // something nobody asked (e.g. a response sent before the request): the response cannot
+          // be trusted, so it counts as a protocol error rather than a success.
+          if (offset < data.length) {
+            this.fail('protocol_error', false);
+            return;
+          }
           this.complete();
-          // Pipelining is not used: anything after a complete response is a protocol error.
-          if (offset < data.length) this.destroy();
           return;
         }
         continue;
@@ -204,6 +236,10 @@ class Connection {
           const end = data.indexOf(CRLFCRLF, lineEnd);
           if (end < 0) {
             this.buffered = keep(data.subarray(offset));
+            return;
+          }
+          if (end + 4 < data.length) {
+            this.fail('protocol_error', false);
             return;
           }
           this.complete();
@@ -243,10 +279,16 @@ class Connection {
       this.remaining = 0;
       return true;
     }
-    const length = CONTENT_LENGTH.exec(head);
-    if (length) {
+    const lengths = [...head.matchAll(CONTENT_LENGTH)].map((match) => match[1].trim());
+    if (lengths.length > 0) {
+      // RFC 9112 §6.3: an invalid or conflicting Content-Length is an unrecoverable framing error
+      // ("-5", "12abc", two different values); reading on would misframe every later response.
+      if (!lengths.every((value) => /^\d{1,15}$/.test(value) && value === lengths[0])) {
+        this.fail('protocol_error', false);
+        return false;
+      }
       this.framing = Framing.Length;
-      this.remaining = Number(length[1]);
+      this.remaining = Number(lengths[0]);
       return true;
     }
     this.framing = Framing.UntilClose;
@@ -295,7 +337,7 @@ class Connection {
     const now = performance.now();
     // A keep-alive socket the server closed while idle fails on the next write: that request was
     // never seen by the server, so it is sent again once on a fresh connection.
-    if (!wasDead && this.served > 0 && !pending.retried && kind === 'connection_reset' && this.framing === Framing.Head && this.buffered === undefined) {
+    if (!wasDead && (this.served > 0 || this.preopened) && !pending.retried && kind === 'connection_reset' && this.framing === Framing.Head && this.buffered === undefined) {
       pending.retried = true;
       this.pool.enqueue(pending);
       return;
@@ -317,6 +359,8 @@ class OriginPool {
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
   closed = false;
+  /** Bytes that arrived on an idle connection (an answer nobody asked for); the socket was dropped. */
+  unsolicited = 0;
 
   constructor(
     readonly address: OriginAddress,
@@ -332,6 +376,30 @@ class OriginPool {
     const connection = this.idle.pop() ?? (this.all.size < this.maxConnections ? this.open() : undefined);
     if (connection) connection.send(pending, performance.now());
     else this.waiting.push(pending);
+  }
+
+  /**
+   * Open connections up to `count` (at most the pool's size) and wait until they are connected,
+   * so the first requests of a schedule do not each pay for a TCP (and TLS) handshake. Only
+   * connections: no byte of HTTP is written. Resolves when every socket connected or failed, or
+   * after `timeoutMs`; never rejects (a refused connection shows up as the requests' errors).
+   */
+  async preconnect(count: number, timeoutMs: number): Promise<void> {
+    const opening: Array<Promise<void>> = [];
+    while (!this.closed && this.all.size < Math.min(count, this.maxConnections)) {
+      const connection = this.open();
+      opening.push(
+        connection.whenConnected().then((connected) => {
+          if (!connected || connection.busy || this.closed) return;
+          connection.preopened = true;
+          this.idle.push(connection);
+        }),
+      );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(opening), timeout]);
+    clearTimeout(timer);
   }
 
   private open(): Connection {
@@ -393,6 +461,13 @@ export class Http1Client {
     return this.closed;
   }
 
+  /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
+  get unsolicitedResponses(): number {
+    let total = 0;
+    for (const pool of this.pools.values()) total += pool.unsolicited;
+    return total;
+  }
+
   send(origin: string, request: Http1Request, keepBody: boolean): Promise<Http1Outcome> {
     return new Promise((resolve) => this.submit(origin, request, keepBody, resolve));
   }
@@ -402,13 +477,22 @@ export class Http1Client {
    * next request from inside the previous one's callback, with nothing queued in between.
    */
   submit(origin: string, request: Http1Request, keepBody: boolean, done: Http1Callback): void {
+    this.pool(origin).enqueue({ request, keepBody, resolve: done, retried: false });
+  }
+
+  private pool(origin: string): OriginPool {
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new OriginPool(parseOrigin(origin), this.connections);
       if (this.closed) pool.closed = true;
       this.pools.set(origin, pool);
     }
-    pool.enqueue({ request, keepBody, resolve: done, retried: false });
+    return pool;
+  }
+
+  /** Open up to `count` connections to the origin before sending anything (see OriginPool.preconnect). */
+  preconnect(origin: string, count: number, timeoutMs: number): Promise<void> {
+    return this.pool(origin).preconnect(count, timeoutMs);
   }
 
   destroy(): void {

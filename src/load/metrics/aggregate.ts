@@ -4,25 +4,29 @@
  */
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
-import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, mergeSnapshot, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
 import { estimateLatency } from '../../metrics/latency-estimates.js';
 
 export interface Totals {
   requests: number;
   errors: number;
+  /** Requests never sent because their arrival was dropped. */
+  dropped: number;
   histogram: Histogram;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
 
 export function createTotals(): Totals {
-  return { requests: 0, errors: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
+  return { requests: 0, errors: 0, dropped: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
 }
 
 export function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
+  into.dropped += from.dropped;
   if (from.histogram.totalCount > 0) into.histogram.add(from.histogram);
   addCounts(into.statusCodes, from.statusCodes);
   addCounts(into.errorKinds, from.errorKinds);
@@ -39,6 +43,8 @@ export interface SecondBucket {
   totals: Totals;
   users: number;
   dropped: number;
+  late: number;
+  lagMs: number;
 }
 
 export class LoadAggregate {
@@ -61,24 +67,29 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0, late: 0, lagMs: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
     bucket.users += report.users;
     bucket.dropped += report.iterations.dropped;
+    bucket.late += report.iterations.late;
+    bucket.lagMs = Math.max(bucket.lagMs, report.lagMaxMs ?? 0);
     for (const tick of report.entries) {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
       total.errors += tick.errors;
+      total.dropped += tick.dropped ?? 0;
       bucket.totals.requests += tick.requests;
       bucket.totals.errors += tick.errors;
+      bucket.totals.dropped += tick.dropped ?? 0;
+      addCounts(bucket.totals.errorKinds, tick.errorKinds);
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
-      if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+      if (tick.histogram) mergeSnapshot(total.histogram, tick.histogram);
     }
-    if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
-    if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
+    if (report.all) mergeSnapshot(bucket.totals.histogram, report.all);
+    if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
     return this.completeSeconds(false);
@@ -104,6 +115,8 @@ export class LoadAggregate {
         p95: percentileMs(bucket.totals.histogram, 95),
         users: bucket.users,
         dropped: bucket.dropped,
+        late: bucket.late,
+        lagMs: Math.round(bucket.lagMs * 10) / 10,
       });
       done.push(bucket);
     }
@@ -131,19 +144,26 @@ export class LoadAggregate {
   }
 }
 
-/** A row of figures from totals over a span of elapsed time. */
+/**
+ * A row of figures from totals over a span of elapsed time. Dropped requests count as failures in
+ * the success and error rates and rank above every latency in `latencyCountingDrops` (drops.ts);
+ * throughput and `latency` cover what was really sent.
+ */
 export function describeTotals(totals: Totals, elapsedMs: number, labels: { name: string; flow?: string; region?: string }): RequestStats {
   const seconds = elapsedMs / 1000;
-  const successRate = totals.requests === 0 ? 0 : ((totals.requests - totals.errors) / totals.requests) * 100;
+  const wanted = totals.requests + totals.dropped;
+  const successRate = wanted === 0 ? 0 : ((totals.requests - totals.errors) / wanted) * 100;
   return {
     ...labels,
     requests: totals.requests,
     errors: totals.errors,
+    dropped: totals.dropped,
     successRate,
-    errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
+    errorRate: wanted === 0 ? 0 : ((totals.errors + totals.dropped) / wanted) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
-    estimates: estimateLatency(totals.histogram),
+    // With drops the measured-only intervals would leave the victims out: judge the drop-aware points.
+    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : { estimates: estimateLatency(totals.histogram) }),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

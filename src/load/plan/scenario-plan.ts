@@ -22,4 +22,9 @@ export interface ScenarioPlan {
   workers: number;
   connections: number;
   timeoutMs: number;
+  /** Closed model: the users present at t = 0 start evenly over this window (0: all at once). */
+  startSpreadMs: number;
+  /** startSpread was not given: the default (START_SPREAD_SHARE of the first stage) applies. */
+  startSpreadDefaulted: boolean;
+  randomFirstThink: boolean;
 }

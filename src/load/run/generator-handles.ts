@@ -49,7 +49,7 @@ export function startInThread(options: HandleOptions): GeneratorHandle {
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   return {
-    ready: Promise.resolve(),
+    ready: generator.prepare(),
     start(epochMs) {
       generator.run(performance.now() + (epochMs - Date.now())).catch(options.onError).finally(resolveDone);
     },

@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/compile-flows.js';
 import { buildHttpRequest } from '../flows/compile-flows.js';
+import { UnsafeRequestError } from '../../sources/http/header-safety.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
 import { readJsonPath } from '../../spec/json-path.js';
@@ -18,7 +19,9 @@ import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { EXECUTORS } from '../executors/registry.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
+import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
+import { TraceStamper, traceTagOf } from '../flows/traceparent.js';
 
 export interface GeneratorOptions {
   plan: ScenarioPlan;
@@ -34,6 +37,8 @@ export interface GeneratorOptions {
 }
 
 const DELAY_RESOLUTION_MS = 10;
+/** The longest the start waits for pre-opened connections. */
+const PRECONNECT_TIMEOUT_MS = 2000;
 
 interface Sleep {
   timer: NodeJS.Timeout;
@@ -54,6 +59,8 @@ export class LoadGenerator implements ExecutionContext {
   private readonly rowPickers = new Map<string, RowPicker>();
   private readonly sleeps = new Set<Sleep>();
   private readonly random: () => number;
+  /** Writes a fresh traceparent into each request that carries one. */
+  private readonly traces: TraceStamper;
   private schedulingOver = false;
   private hardStopped = false;
   private busyUsers = 0;
@@ -67,6 +74,7 @@ export class LoadGenerator implements ExecutionContext {
     this.segment = options.segment;
     this.compiled = options.compiled;
     this.random = options.random ?? Math.random;
+    this.traces = new TraceStamper(traceTagOf(options.runId, options.plan.name));
     this.transport = new Http1Client(options.plan.connections);
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
@@ -107,6 +115,25 @@ export class LoadGenerator implements ExecutionContext {
     }
   }
 
+  /**
+   * Work before t = 0 that must not count against the schedule (the executor's own, e.g. the open
+   * model pre-opening connections). The coordinator starts the clock only after every generator
+   * is prepared. Never rejects.
+   */
+  async prepare(): Promise<void> {
+    await EXECUTORS[this.plan.executor].prepare?.(this);
+  }
+
+  async preconnect(perOrigin: number): Promise<void> {
+    const origins = new Set<string>();
+    for (const flow of this.compiled.flows) {
+      for (const step of flow.steps) if (step.kind !== 'think') for (const target of step.targets) origins.add(target.origin);
+    }
+    // Bounded: an unreachable target must not hold the start longer than one request would.
+    const timeoutMs = Math.min(this.plan.timeoutMs, PRECONNECT_TIMEOUT_MS);
+    await Promise.all([...origins].map((origin) => this.transport.preconnect(origin, perOrigin, timeoutMs)));
+  }
+
   /** Stop now: no new iterations, sleeps cancelled, in-flight requests cut. */
   stop(): void {
     this.hardStopped = true;
@@ -139,6 +166,7 @@ export class LoadGenerator implements ExecutionContext {
       uncorrected: drained.uncorrected,
       users: this.busyUsers,
       iterations: drained.iterations,
+      lagMaxMs: drained.lagMaxMs,
       health: { elu, delayP99Ms },
     });
   }
@@ -166,19 +194,33 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
+    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
+    user.firstThinkPending = this.plan.randomFirstThink;
+    return user;
   }
 
   setBusyUsers(count: number): void {
     this.busyUsers = count;
   }
 
+  /**
+   * A dropped arrival is an iteration the system failed to serve: each request its flow would have
+   * sent counts as dropped (the flow and region picked as a started iteration's would be), so
+   * percentiles and success rates of those requests see the victims (drops.ts).
+   */
   countDropped(): void {
     this.collector.iterations.dropped++;
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const region = this.regionPicker.next();
+    for (const step of flow.steps) if (step.kind !== 'think') this.collector.recordDropped(step.targets[region].entry);
   }
 
   countLate(): void {
     this.collector.iterations.late++;
+  }
+
+  recordLag(ms: number): void {
+    if (ms > this.collector.lagMaxMs) this.collector.lagMaxMs = ms;
   }
 
   endScheduling(): void {
@@ -188,6 +230,10 @@ export class LoadGenerator implements ExecutionContext {
   async drain(running: Iterable<Promise<void>>): Promise<void> {
     const all = Promise.all(running);
     await Promise.race([all, this.sleep(this.plan.gracefulStopMs)]);
+  }
+
+  private stampTrace(request: Http1Request, shared: boolean, entry: number): Http1Request {
+    return stampedCopy(this.traces, request, shared, entry);
   }
 
   async runIteration(user: VirtualUser, intendedAt: number): Promise<void> {
@@ -202,7 +248,10 @@ export class LoadGenerator implements ExecutionContext {
     for (const step of flow.steps) {
       if (this.hardStopped) return;
       if (step.kind === 'think') {
-        await this.sleep(step.minMs + (step.maxMs - step.minMs) * this.random());
+        // randomFirstThink: users that started together drift apart, as in a steady state.
+        const first = user.firstThinkPending;
+        user.firstThinkPending = false;
+        await this.sleep(first ? step.maxMs * this.random() : step.minMs + (step.maxMs - step.minMs) * this.random());
         intended = performance.now();
         continue;
       }
@@ -210,14 +259,33 @@ export class LoadGenerator implements ExecutionContext {
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
       const target = step.targets[regionIndex];
-      const request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      let request: Http1Request;
+      try {
+        request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
+      } catch (error) {
+        if (!(error instanceof UnsafeRequestError)) throw error;
+        this.collector.recordFailure(target.entry, 'unsafe_request');
+        // Nothing was sent, so nothing awaited I/O: yield, or a user looping on this failure would starve the timers.
+        await new Promise((resolve) => setImmediate(resolve));
+        return;
+      }
+      if (request.traceOffset !== undefined) request = this.stampTrace(request, target.prebuilt !== undefined, target.entry);
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
         this.collector.recordFailure(target.entry, outcome.error);
+        // A failure can resolve without the event loop turning (a connect refused by the kernel is
+        // reported through process.nextTick): wait for the loop, or back off after the generator's
+        // own resource errors, so a user never spins and the timers that end the run always fire.
+        if (isResourceError(outcome.error)) {
+          const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
+          user.resourceBackoffMs = backoff.nextMs;
+          await this.sleep(backoff.waitMs);
+        } else await yieldToEventLoop();
         // Later steps usually depend on this one (captures, session state): end the iteration here.
         return;
       }
+      user.resourceBackoffMs = 0;
       const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
       const captureFailed = ok && step.captures.length > 0 && !applyCaptures(step, outcome.body, scope);
       const error = !ok ? 'expect_failed' : captureFailed ? 'capture_failed' : undefined;
@@ -227,6 +295,18 @@ export class LoadGenerator implements ExecutionContext {
     }
     this.collector.iterations.completed++;
   }
+}
+
+/** The request with a fresh traceparent; shared (prebuilt) bytes are copied first: a socket may still hold them. */
+function stampedCopy(traces: TraceStamper, request: Http1Request, shared: boolean, entry: number): Http1Request {
+  const bytes = shared ? Buffer.allocUnsafe(request.bytes.length) : request.bytes;
+  if (shared) request.bytes.copy(bytes);
+  traces.stamp(bytes, request.traceOffset as number, entry);
+  return shared ? { bytes, head: request.head, timeoutMs: request.timeoutMs } : request;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function buildDynamicRequest(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): Http1Request {

@@ -7,6 +7,10 @@ import type { Row, TemplateScope } from '../../spec/interpolate.js';
 
 export class VirtualUser {
   readonly scope: TemplateScope;
+  /** Current back-off after the generator's own resource errors in a row (0: none); see resource-errors.ts. */
+  resourceBackoffMs = 0;
+  /** randomFirstThink: the next think step is this user's first and is drawn from [0, its max]. */
+  firstThinkPending = false;
 
   constructor(
     readonly id: number,

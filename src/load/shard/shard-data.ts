@@ -24,7 +24,7 @@ export function encodeTotals(totals: Totals): EncodedTotals {
 }
 
 export function encodeSecond(bucket: SecondBucket): EncodedSecond {
-  return { seq: bucket.seq, users: bucket.users, dropped: bucket.dropped, totals: encodeTotals(bucket.totals) };
+  return { seq: bucket.seq, users: bucket.users, dropped: bucket.dropped, late: bucket.late, lagMs: bucket.lagMs, totals: encodeTotals(bucket.totals) };
 }
 
 /** Add encoded totals into decoded ones (counters summed, histogram buckets summed). */

@@ -42,6 +42,8 @@ export function parseThresholds(config: ThresholdsConfig | undefined, where = 't
   const readGroup = (group: Record<string, unknown>, scope: ThresholdScope, prefix: string, nested: boolean) => {
     for (const [key, value] of Object.entries(group)) {
       if (!nested && (key === 'requests' || key === 'flows')) continue;
+      // Statements per request are judged by the load probe from the PostgreSQL proxy (probes/load/queries-under-load.ts).
+      if (nested && scope.kind === 'request' && (key === 'queries' || key === 'nPlusOne')) continue;
       if (!(key in METRIC_UNITS)) {
         problems.push(`${where}.${prefix}${key}: unknown metric. Expected one of: ${THRESHOLD_METRICS.join(', ')}${nested ? '' : ', requests, flows'}`);
         continue;

@@ -30,6 +30,7 @@ const COLD_ROUNDS = 5;
 export const cacheProbe: CheckProbe = {
   kind: 'cache',
   key: 'cache',
+  service: 'redis',
   validate: (check) => collectProblems(() => readCacheConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readCacheConfig(check);
@@ -72,6 +73,9 @@ export async function measureCache(
   let hits;
   try {
     for (let index = 0; index < config.requests && !ctx.signal.aborted; index++) {
+      // Redis gone (MONITOR or the subscription closed): stop now; stop() below says what broke.
+      // Sending the remaining requests would only delay the exit-3 report by minutes.
+      if (counter.broken()) break;
       ctx.progress.update(`${check.name}: cache traffic ${index + 1}/${config.requests}`);
       sent++;
       try {

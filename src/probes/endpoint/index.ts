@@ -28,7 +28,8 @@ import type { CheckProbe, PlannedCheck, ProbeContext, RequestTemplate } from '..
 import { formatCounts, increment } from '../request-outcome.js';
 import { measureInstrumentFloor, type Calibration } from './calibration.js';
 import type { ExpectationFailure } from './expectations.js';
-import { toLeanRequest } from './lean-request.js';
+import { toLeanRequest, tracedLeanRequest } from './lean-request.js';
+import { DEFAULT_TRACE_HEADER, withFreshTraceparent } from '../../load/flows/traceparent.js';
 import { EndpointSampler } from './sampler.js';
 import { errorOf, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
 import { watchProxyShare } from './proxy-cost-note.js';
@@ -84,8 +85,12 @@ function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean
   const build = (): HttpRequest => ctx.buildRequest(check.request);
   const first = build();
   const lean = toLeanRequest(first, check.timeoutMs);
+  const traceHeader = ctx.trace === false ? undefined : (ctx.trace?.header ?? DEFAULT_TRACE_HEADER);
   if (lean) {
-    const next = variesPerRequest(check.request) ? () => toLeanRequest(build(), check.timeoutMs) ?? lean : () => lean;
+    // target.trace: a fresh traceparent per request (per-request templates are rebuilt anyway).
+    const traced = traceHeader === undefined ? undefined : tracedLeanRequest(first, check.timeoutMs, traceHeader);
+    const withTrace = (built: HttpRequest) => (traceHeader === undefined ? built : { ...built, headers: withFreshTraceparent(built.headers, traceHeader) });
+    const next = variesPerRequest(check.request) ? () => toLeanRequest(withTrace(build()), check.timeoutMs) ?? lean : (traced ?? (() => lean));
     return leanTransport(next, { concurrency: check.concurrency, keepBody });
   }
   return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal });

@@ -9,6 +9,7 @@
  */
 import { encodeRequest, type Http1Request } from '../../load/http/http1-client.js';
 import type { HttpRequest } from '../../sources/http/types.js';
+import { freshTraceparent, TRACEPARENT_PLACEHOLDER, traceOffsetIn } from '../../load/flows/traceparent.js';
 
 export interface LeanRequest {
   /** scheme://host:port, the key of the client's connection pool. */
@@ -41,5 +42,22 @@ export function toLeanRequest(request: HttpRequest, timeoutMs: number): LeanRequ
   return {
     origin: url.origin,
     request: { bytes: encodeRequest(method, target, url.host, headers, request.body), head: method.toUpperCase() === 'HEAD', timeoutMs },
+  };
+}
+
+/**
+ * A lean request that carries a fresh traceparent on every send: encoded once with a placeholder
+ * under `header`, then each call copies the bytes (the previous copy may still be queued on a socket)
+ * and writes new ids over the placeholder. Undefined when the request sets that header itself.
+ */
+export function tracedLeanRequest(request: HttpRequest, timeoutMs: number, header: string): (() => LeanRequest) | undefined {
+  if (Object.keys(request.headers).some((name) => name.toLowerCase() === header.toLowerCase())) return undefined;
+  const lean = toLeanRequest({ ...request, headers: { ...request.headers, [header]: TRACEPARENT_PLACEHOLDER } }, timeoutMs);
+  const offset = lean ? traceOffsetIn(lean.request.bytes) : undefined;
+  if (!lean || offset === undefined) return undefined;
+  return () => {
+    const bytes = Buffer.from(lean.request.bytes);
+    bytes.write(freshTraceparent(), offset, 55, 'latin1');
+    return { origin: lean.origin, request: { ...lean.request, bytes } };
   };
 }

@@ -11,24 +11,42 @@ import { statusOfProbes } from '../../result/status.js';
 import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
+import { checkSocketBudget } from '../../load/plan/socket-budget.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
 import { presentScalability, runScalability } from './scalability.js';
+import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
   key: 'load',
-  validate(section, { specDir, varNames }) {
+  validate(section, { specDir, varNames, spec, select, host }) {
     // Every scenario, not only the default ones: --profile may pick any of them later.
     const names = Object.keys((section as LoadSection).scenarios ?? {});
     const vars = Object.fromEntries(varNames.map((name) => [name, 'x']));
-    return collectProblems(() =>
-      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) =>
-        prepareScenario(config, { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir }),
-      ),
+    const runtime = { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir };
+    const problems = collectProblems(() =>
+      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) => prepareScenario(config, runtime)),
     );
+    // The scenarios that will run must fit under this machine's open-file limit. (An unknown
+    // --profile is reported when the scenarios are chosen to run.)
+    const limit = host?.openFiles;
+    // The scenarios run without --profile: load.default must name existing ones.
+    problems.push(...collectProblems(() => selectScenarios(section as LoadSection, {})));
+    if (problems.length > 0 || !limit) return problems;
+    let selected: ReturnType<typeof selectScenarios>;
+    try {
+      selected = selectScenarios(section as LoadSection, select ?? {});
+    } catch {
+      return problems;
+    }
+    return selected.flatMap(({ config }) => {
+      const { plan, compiled } = prepareScenario(config, runtime);
+      return checkSocketBudget({ plan, origins: countOrigins(compiled), proxy: usesDatabaseProxy(spec), startsTarget: startsTarget(spec), limit });
+    });
   },
+  checkSelect: (section, select) => collectProblems(() => selectScenarios(section as LoadSection, select)),
   resultNames(section, select) {
     return selectScenarios(section as LoadSection, select).map(({ config }) => resultName(config.name));
   },
@@ -40,7 +58,8 @@ export const loadProbe: SpecProbe = {
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
     const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
-    const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+    // target.trace is the default of each scenario's own trace setting.
+    const prepared = selected.map(({ config }) => prepareScenario({ ...config, trace: config.trace ?? ctx.trace, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
     const shard = options.shard;
     const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);
@@ -58,6 +77,7 @@ export const loadProbe: SpecProbe = {
         results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
         continue;
       }
+      const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -70,8 +90,12 @@ export const loadProbe: SpecProbe = {
       }
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      finishQueryAttribution(attribution, report, probe, name);
       if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+      // The generator ran out of its own resources: the figures stay in the report, but the run
+      // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
+      if (report.stoppedEarly?.by === 'resources') probe.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
       results.push({
         name,
         section: 'load',
@@ -88,6 +112,22 @@ export const loadProbe: SpecProbe = {
 /** A scenario's name in reports and for --only. */
 function resultName(scenario: string): string {
   return `Load: ${scenario}`;
+}
+
+function countOrigins(compiled: ReturnType<typeof prepareScenario>['compiled']): number {
+  const origins = new Set<string>();
+  for (const flow of compiled.flows) for (const step of flow.steps) if (step.kind === 'request') for (const target of step.targets) origins.add(target.origin);
+  return Math.max(1, origins.size);
+}
+
+/** The spec's PostgreSQL service records through perfspec's proxy (the default source). */
+function usesDatabaseProxy(spec: Record<string, unknown> | undefined): boolean {
+  const postgres = (spec?.services as { postgres?: { source?: string } } | undefined)?.postgres;
+  return postgres !== undefined && (postgres.source ?? 'proxy') === 'proxy';
+}
+
+function startsTarget(spec: Record<string, unknown> | undefined): boolean {
+  return (spec?.target as { start?: unknown } | undefined)?.start !== undefined;
 }
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {

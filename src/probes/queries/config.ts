@@ -18,6 +18,7 @@ import { parseBudget, type Budget, type BudgetUnit } from '../../units/budget.js
 import type { Level } from '../../verdict/types.js';
 import type { PlannedCheck } from '../types.js';
 import { DEFAULT_N_PLUS_ONE_THRESHOLD } from './analyze.js';
+import type { ExplainMode } from '../../sources/postgres/explain.js';
 
 export type NPlusOneMode = 'forbid' | 'warn' | 'allow';
 
@@ -39,6 +40,8 @@ export interface QueriesConfig {
   requests: number;
   includeUtility: boolean;
   level: Level;
+  /** Show the plan of the slowest and the most repeated statement (never ANALYZE unless 'analyze'). */
+  explain?: ExplainMode;
 }
 
 export const DEFAULT_QUERY_REQUESTS = 3;
@@ -53,6 +56,7 @@ interface RawQueries {
   before?: unknown;
   requests?: unknown;
   includeUtility?: unknown;
+  explain?: unknown;
 }
 
 export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): QueriesConfig {
@@ -100,5 +104,8 @@ export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): Q
   if (maxDbTime) config.maxDbTime = maxDbTime;
   if (scaling) config.scaling = scaling;
   if (typeof raw.before === 'number') config.before = raw.before;
+  if (raw.explain !== undefined && raw.explain !== false && raw.explain !== true && raw.explain !== 'analyze') throw invalid(`explain: ${JSON.stringify(raw.explain)} must be true, false or analyze`);
+  if (raw.explain === true) config.explain = 'plan';
+  if (raw.explain === 'analyze') config.explain = 'analyze';
   return config;
 }

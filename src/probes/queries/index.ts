@@ -17,6 +17,9 @@ import { collectProblems } from '../validate-sections.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
 import { analyzeStatements, compareScaling, type QueryAnalysis } from './analyze.js';
 import { readQueriesConfig, type QueriesConfig } from './config.js';
+import { explainWorst } from './explain-worst.js';
+import { DEFAULT_TRACE_HEADER, freshTraceparent } from '../../load/flows/traceparent.js';
+import type { ProxyStatement } from '../../sources/postgres/wire-proxy.js';
 import { buildQueryTables, judgeQueries, queryNotes, worstRequest, type MeasuredRequest, type QueryMeasurement } from './judge.js';
 
 /** The request with one query-string parameter set (the scaling sizes). Pure. */
@@ -59,8 +62,52 @@ async function measureQueries(
     if (failure !== undefined) {
       throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failure)}`, { cause: failure });
     }
-    return { status, analysis: analyze(statements) };
+    await refuseServerError(status, requests.length + 1);
+    // With explain, the statements are kept to explain the worst request's (with their parameters).
+    return config.explain ? { status, analysis: analyze(statements), statements } : { status, analysis: analyze(statements) };
   };
+
+  /** `count` requests at once, each with a traceparent of its own, in one window; split by trace id. */
+  const measureConcurrently = async (count: number, header: string): Promise<{ requests?: MeasuredRequest[]; why?: string }> => {
+    const traceparents = Array.from({ length: count }, () => freshTraceparent());
+    const window = await source.beginWindow();
+    const outcomes = await Promise.allSettled(
+      traceparents.map((traceparent) => {
+        const request = ctx.buildRequest(check.request);
+        return ctx.http.send({ ...request, headers: { ...request.headers, [header]: traceparent } }, { timeoutMs: check.timeoutMs, signal: ctx.signal });
+      }),
+    );
+    const statements = (await source.endWindow(window)) as ProxyStatement[];
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failed.reason)}`, { cause: failed.reason });
+    const unattributed = statements.filter((st) => st.traceId === undefined).length;
+    if (unattributed > 0) return { why: `${unattributed} of ${statements.length} statements carried no traceparent comment, so concurrent requests cannot be told apart` };
+    for (const [k, outcome] of outcomes.entries()) await refuseServerError((outcome as PromiseFulfilledResult<{ status: number }>).value.status, requests.length + k + 1);
+    return {
+      requests: traceparents.map((traceparent, k) => {
+        const own = statements.filter((st) => st.traceId === traceparent.slice(3, 35));
+        const status = (outcomes[k] as PromiseFulfilledResult<{ status: number }>).value.status;
+        return config.explain ? { status, analysis: analyze(own), statements: own } : { status, analysis: analyze(own) };
+      }),
+    };
+  };
+
+  /**
+   * A server error inside a window usually means the database (or the API) broke: the count of
+   * that request proves nothing, and judging only the requests that worked would pass a broken
+   * run. Say what failed and when instead.
+   */
+  const refuseServerError = async (status: number | null, index: number): Promise<void> => {
+    if (status === null || status < 500 || check.expectStatus.includes(status)) return;
+    const seconds = ((ctx.now() - started) / 1000).toFixed(1);
+    const database = await service.checkServer();
+    throw new PerfspecError(
+      'PS_PROBE_FAILED',
+      `${check.name}: measured request ${index} answered ${status} ${seconds}s into the check while its queries were counted; ${database ?? `PostgreSQL at ${service.address} still answers`} — no verdict from a broken measurement`,
+    );
+  };
+  const started = ctx.now();
+  const requests: MeasuredRequest[] = [];
 
   if (check.warmup > 0) await send().catch(() => undefined);
   if (service.proxyConnections() === 0) {
@@ -69,14 +116,30 @@ async function measureQueries(
     });
   }
 
-  const requests: MeasuredRequest[] = [];
   const notes: string[] = [];
-  for (let index = 0; index < config.requests && !ctx.signal.aborted; index += 1) {
+  // concurrency > 1: requests at once in one window, each statement given to its request by the
+  // traceparent the app wrote into it; exact only when every statement carried one, else one at a time.
+  const traceHeader = ctx.trace === false ? undefined : (ctx.trace?.header ?? DEFAULT_TRACE_HEADER);
+  if (check.concurrency > 1 && source.source === 'proxy' && traceHeader !== undefined && !ctx.signal.aborted) {
+    const batch = Math.min(check.concurrency, config.requests);
+    ctx.progress.update(`${check.name}: counting queries of ${batch} concurrent requests`);
+    const concurrent = await measureConcurrently(batch, traceHeader);
+    if (concurrent.requests) {
+      requests.push(...concurrent.requests);
+      notes.push(`Counted ${batch} requests sent at once (concurrency ${check.concurrency}), each statement attributed to its request by its traceparent comment.`);
+    } else notes.push(`${check.name}: ${concurrent.why}; counted one request at a time instead.`);
+  }
+  for (let index = requests.length; index < config.requests && !ctx.signal.aborted; index += 1) {
     ctx.progress.update(`${check.name}: counting queries ${index + 1}/${config.requests}`);
     requests.push(await measureOne());
     notes.push(...service.windowNotes());
   }
   const measurement: QueryMeasurement = { source: source.source, requests, sourceNotes: [...new Set(notes)] };
+  if (config.explain && service.explain && !ctx.signal.aborted) {
+    const statements = worstRequest(measurement)?.statements ?? [];
+    ctx.progress.update(`${check.name}: explaining the worst request's statements`);
+    measurement.explained = await explainWorst(statements, config.explain, (sql) => fingerprinter.fingerprint(sql), service.explain.bind(service));
+  }
   if (config.scaling && !ctx.signal.aborted) {
     const { param, small, large } = config.scaling;
     ctx.progress.update(`${check.name}: scaling ${param}=${small} vs ${param}=${large}`);
@@ -126,6 +189,7 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
 export const queriesProbe: CheckProbe = {
   kind: 'queries',
   key: 'queries',
+  service: 'postgres',
   validate: (check) => collectProblems(() => readQueriesConfig(check)),
   async run(check, ctx): Promise<ProbeResult> {
     const config = readQueriesConfig(check);
@@ -135,8 +199,8 @@ export const queriesProbe: CheckProbe = {
     return {
       kind: 'queries',
       verdicts: judgeQueries(check.name, config, measurement),
-      tables: buildQueryTables(config, measurement),
-      notes: queryNotes(config, measurement),
+      tables: [...buildQueryTables(config, measurement), ...(measurement.explained?.table ? [measurement.explained.table] : [])],
+      notes: [...queryNotes(config, measurement), ...(measurement.explained?.notes ?? [])],
       data: toData(measurement, config),
     };
   },

@@ -12,6 +12,8 @@ import type { QueriesConfig } from './config.js';
 export interface MeasuredRequest {
   status: number | null;
   analysis: QueryAnalysis;
+  /** Kept only with queries.explain. */
+  statements?: import('../../sources/postgres/types.js').ExecutedStatement[];
 }
 
 export interface ScalingMeasurement {
@@ -22,6 +24,8 @@ export interface ScalingMeasurement {
 }
 
 export interface QueryMeasurement {
+  /** queries.explain: the plans table and notes (explain-worst.ts). */
+  explained?: { table?: import('../../result/result.js').ReportTable; notes: string[] };
   source: 'proxy' | 'pg_stat_statements';
   requests: MeasuredRequest[];
   scaling?: ScalingMeasurement;

@@ -11,8 +11,12 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** Body as text (bodies are read fully, so keep-alive connections are reusable). */
+  /** Body as text, at most maxBodySize bytes of it (bodies are read fully, so keep-alive connections are reusable). */
   body: string;
+  /** Bytes the body really had (counted beyond the cap). */
+  bodyBytes?: number;
+  /** True when `body` holds only the first maxBodySize bytes. */
+  bodyTruncated?: boolean;
   /** Milliseconds from sending the request to the last byte of the body. */
   durationMs: number;
 }

@@ -3,8 +3,9 @@
  * PerfspecError('PS_PG_UNREACHABLE') whose message names the address (never the password) and whose
  * hint says what to do. The mapping is a pure function so each case is unit-tested.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { PerfspecError, describeError } from '../../errors.js';
+import { redactUrl } from '../../report/redact.js';
 
 export interface PgTarget {
   /** Host name, IP, or a Unix socket directory (starts with "/"). */
@@ -57,17 +58,8 @@ export function parsePostgresUrl(url: string): PgTarget {
   return target;
 }
 
-/** The URL with any password replaced by ***, for messages and logs. Works on text that is not a valid URL too. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    return parsed.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
-  }
-}
+/** The URL with any password replaced by ***: the one implementation, shared with every output. */
+export { redactUrl };
 
 /** "127.0.0.1:5432" or "/var/run/postgresql (port 5432)". */
 export function describeAddress(target: Pick<PgTarget, 'host' | 'port'>): string {
@@ -189,7 +181,9 @@ export async function connectPostgres(
   options: { applicationName?: string; timeoutMs?: number; where?: string } = {},
 ): Promise<pg.Client> {
   const target = parsePostgresUrl(url);
-  const client = new pg.Client(toClientConfig(target, options.applicationName ?? 'perfspec', options.timeoutMs ?? 5000));
+  // pg is imported by the first connection: specs without a postgres service never load it.
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client(toClientConfig(target, options.applicationName ?? 'perfspec', options.timeoutMs ?? 5000));
   // An idle connection killed later (server restart) emits 'error'; without a listener that would crash the run.
   client.on('error', () => undefined);
   try {

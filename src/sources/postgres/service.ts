@@ -21,6 +21,7 @@ import { measureProxyCost, type ProxyCost } from './proxy-cost.js';
 import { StatStatementsSource } from './stat-statements.js';
 import type { QueryWindowSource } from './types.js';
 import { PgWireProxy } from './wire-proxy.js';
+import { explainStatement, type ExplainMode, type ExplainPlan } from './explain.js';
 
 export type PostgresSourceKind = 'proxy' | 'pg_stat_statements';
 
@@ -49,6 +50,43 @@ export interface PostgresServiceHandle extends ServiceHandle {
   measureProxyCost(): Promise<ProxyCost | undefined>;
   /** Caveats of the last window (pg_stat_statements evictions, a proxy that lost step in the protocol). */
   windowNotes(): string[];
+  /** The plan of a statement, on a connection of perfspec's own (explain.ts: never changes data). */
+  explain?(sql: string, params: ReadonlyArray<string | null> | undefined, mode: ExplainMode): Promise<ExplainPlan>;
+  /** "127.0.0.1:5432": where the database is, for messages. */
+  readonly address: string;
+  /**
+   * Is the database still there? undefined when a fresh connection succeeds, else what failed
+   * ("PostgreSQL is not reachable at 127.0.0.1:5432: connection refused (hint: ...)"). Bounded to 2 s.
+   */
+  checkServer(): Promise<string | undefined>;
+}
+
+/** explain() of a handle: one short-lived direct connection per call (not through the proxy, so not counted). */
+function explainer(url: string): NonNullable<PostgresServiceHandle['explain']> {
+  return async (sql, params, mode) => {
+    const client = await connectPostgres(url, { applicationName: 'perfspec (explain)', where: 'services.postgres.url' });
+    try {
+      return await explainStatement(client, sql, params, mode);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+}
+
+/** Connect once, with a short timeout, to tell a dead database from an API that failed on its own. */
+async function checkServerAt(url: string): Promise<string | undefined> {
+  try {
+    const client = await connectPostgres(url, { applicationName: 'perfspec (check)', timeoutMs: 2000, where: 'services.postgres.url' });
+    await client.end().catch(() => undefined);
+    return undefined;
+  } catch (error) {
+    if (error instanceof PerfspecError) {
+      const cause = error.cause as { code?: string } | undefined;
+      if (cause?.code === '3D000') return undefined;
+      return `${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`;
+    }
+    return String(error);
+  }
 }
 
 /** Validate and default `services.postgres` (pure; the schema has checked the shapes). */
@@ -100,10 +138,13 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
     return {
       source,
       displayUrl,
+      address: describeAddress(target),
+      checkServer: () => checkServerAt(config.url),
       proxyConnections: () => undefined,
       proxyStatements: () => undefined,
       measureProxyCost: async () => undefined,
       windowNotes: () => source.lastWindowNotes,
+      explain: explainer(config.url),
       close: () => (closing ??= source.close()),
     };
   }
@@ -127,11 +168,14 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
   return {
     source: proxy,
     displayUrl,
+    address: describeAddress(target),
+    checkServer: () => checkServerAt(config.url),
     proxyUrl,
     targetEnv: () => ({ [config.env]: proxyUrl }),
     proxyConnections: () => proxy.stats().connections,
     proxyStatements: () => proxy.stats().statements,
     measureProxyCost: () => measureProxyCost(config.url, proxyUrl),
+    explain: explainer(config.url),
     windowNotes: () => {
       const { desyncs, broken, oversized } = proxy.stats();
       const notes: string[] = [];

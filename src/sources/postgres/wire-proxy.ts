@@ -29,6 +29,7 @@ import { PROXY_CALIBRATION_APPLICATION } from './proxy-cost.js';
 import { onreadOption, readAcceptedInto, ReusedReadBuffer } from './reused-read-buffer.js';
 import { isUtilityStatement, splitStatements } from './sql-lexer.js';
 import { StatementAggregates, type AggregateSummary } from './statement-aggregates.js';
+import { TraceAttribution } from './trace-attribution.js';
 import type { ExecutedStatement, QueryWindowSource } from './types.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, WireTracker, type WireStatement, type WireStatementSink } from './wire-tracker.js';
 
@@ -90,6 +91,8 @@ export interface ProxyStatement extends ExecutedStatement {
   /** application_name from the client's StartupMessage (lets tests and reports tell clients apart). */
   application?: string;
   startedAt: number;
+  /** The trace id of the request that ran it (sqlcommenter traceparent), when the app wrote one. */
+  traceId?: string;
 }
 
 interface ProxySession {
@@ -125,12 +128,15 @@ export class PgWireProxy implements QueryWindowSource {
   private readonly sink: WireStatementSink;
   /** Counters per statement shape for everything that ran outside windows. */
   readonly aggregates: StatementAggregates;
+  /** Statements per request, from the traceparent in each statement's sqlcommenter comment. */
+  readonly attribution: TraceAttribution;
   private readonly idleTimeoutMs: number;
 
   constructor(private readonly options: WireProxyOptions) {
     this.now = options.now ?? (() => performance.now());
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.aggregates = new StatementAggregates(options.maxShapes);
+    this.attribution = new TraceAttribution();
     const windows = this.windows;
     this.sink = {
       get recording() {
@@ -140,6 +146,7 @@ export class PgWireProxy implements QueryWindowSource {
         this.log.push(statement);
       },
       aggregates: this.aggregates,
+      attribution: this.attribution,
     };
   }
 
@@ -240,6 +247,7 @@ export class PgWireProxy implements QueryWindowSource {
       if (record.params) statement.params = record.params;
       if (record.error !== undefined) statement.error = record.error;
       if (record.tag !== undefined) statement.tag = record.tag;
+      if (record.traceId !== undefined) statement.traceId = record.traceId;
       return statement;
     });
   }

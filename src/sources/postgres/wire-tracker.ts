@@ -17,6 +17,7 @@
  * Hot path: the scanner reads headers in place and skips DataRow bodies without copying; only the
  * messages that carry SQL, parameters or a result tag are decoded.
  */
+import { traceIdAt } from './sqlcommenter.js';
 import { shapeHash } from './statement-shape.js';
 
 /** What the tracker reports for one finished statement. */
@@ -34,6 +35,8 @@ export interface WireStatement {
   error?: string;
   /** CommandComplete tag, e.g. "SELECT 3". */
   tag?: string;
+  /** The trace id of the request that ran it, from the statement's sqlcommenter comment. */
+  traceId?: string;
 }
 
 export interface WireStatementSink {
@@ -42,6 +45,15 @@ export interface WireStatementSink {
   record(statement: WireStatement): void;
   /** Counters per statement shape for statements outside windows (optional: tests may leave it out). */
   readonly aggregates?: StatementAggregateSink;
+  /** Statements per request (trace id), in and out of windows (optional). */
+  readonly attribution?: TraceAttributionSink;
+}
+
+/** The part of trace-attribution.ts the tracker uses. */
+export interface TraceAttributionSink {
+  knowsText(shape: number): boolean;
+  describe(shape: number, text: string): void;
+  add(traceId: string | undefined, shape: number, durationMs: number, failed: boolean): void;
 }
 
 /** The part of statement-aggregates.ts the tracker uses (kept narrow so tests can fake it). */
@@ -199,6 +211,7 @@ export class FrameScanner {
 interface Portal {
   sql: string;
   shape: number;
+  traceId?: string;
   params?: Array<string | null>;
   /** When the first Execute of a portal that the server suspended (row limit) started. */
   suspendedSince?: number;
@@ -223,6 +236,8 @@ interface PendingOp {
   portal?: Portal;
   /** Query: index of the next statement of the text to complete. */
   piece?: number;
+  /** Query: the trace id of its sqlcommenter comment. */
+  traceId?: string;
 }
 
 /** A text the proxy read only the start of (its message was longer than the proxy's cap). */
@@ -280,6 +295,8 @@ interface PreparedStatement {
   /** Undefined when parsed outside windows without a name (the text is needed only for windows). */
   sql: string | undefined;
   shape: number;
+  /** From the Parse text's sqlcommenter comment: every execution of the statement is that request's. */
+  traceId?: string;
 }
 
 export class WireTracker {
@@ -366,15 +383,20 @@ export class WireTracker {
   }
 
   /** The statement text at `offset` of a Query or Parse body, and its shape; text only when needed. */
-  private readText(body: Buffer, offset: number, length: number, needText: boolean): { sql: string | undefined; shape: number } {
+  private readText(body: Buffer, offset: number, length: number, needText: boolean): { sql: string | undefined; shape: number; traceId: string | undefined } {
     const shape = shapeHash(body, offset, body.length);
+    const attribution = this.sink.attribution;
+    // A cut message lost its end, and with it the comment: such a statement stays unattributed.
+    const traceId = attribution !== undefined && body.length === length ? traceIdAt(body, offset, body.length) : undefined;
     const aggregates = this.sink.aggregates;
     const describe = !this.sink.recording && aggregates !== undefined && !aggregates.has(shape);
-    if (!needText && !describe) return { sql: undefined, shape };
+    const name = attribution !== undefined && !attribution.knowsText(shape);
+    if (!needText && !describe && !name) return { sql: undefined, shape, traceId };
     let [sql] = readCString(body, offset);
     if (body.length < length) sql = cutText(sql, length);
     if (describe) aggregates?.describe(shape, sql);
-    return { sql, shape };
+    if (name) attribution?.describe(shape, sql);
+    return { sql, shape, traceId };
   }
 
   private onFrontend(type: number, body: Buffer, length: number): void {
@@ -386,16 +408,17 @@ export class WireTracker {
     if (this.skipUntilSync) return; // the server discards these, so they never get an answer
     switch (type) {
       case F_QUERY: {
-        const { sql, shape } = this.readText(body, 0, length, this.sink.recording);
-        this.push({ op: Op.Query, receivedAt: this.now, sql, shape, piece: 0 });
+        const { sql, shape, traceId } = this.readText(body, 0, length, this.sink.recording);
+        this.push({ op: Op.Query, receivedAt: this.now, sql, shape, piece: 0, traceId });
         return;
       }
       case F_PARSE: {
         const [name, offset] = readCString(body, 0);
         // A named statement may run in a later window, so its text is kept; an unnamed one only in windows.
-        const { sql, shape } = this.readText(body, offset, length, this.sink.recording || name !== '');
-        this.statements.set(name, { sql, shape });
-        this.push({ op: Op.Parse, receivedAt: this.now, sql, shape });
+        const { sql, shape, traceId } = this.readText(body, offset, length, this.sink.recording || name !== '');
+        // A named statement keeps the trace of its Parse until it is parsed again.
+        this.statements.set(name, { sql, shape, traceId });
+        this.push({ op: Op.Parse, receivedAt: this.now, sql, shape, traceId });
         return;
       }
       case F_BIND: {
@@ -403,7 +426,7 @@ export class WireTracker {
         const [statementName, paramsOffset] = readCString(body, offset);
         const statement = this.statements.get(statementName);
         const sql = statement ? (statement.sql ?? '<statement parsed before the window>') : `<unknown prepared statement "${statementName}">`;
-        const portal: Portal = { sql, shape: statement?.shape ?? UNKNOWN_SHAPE };
+        const portal: Portal = { sql, shape: statement?.shape ?? UNKNOWN_SHAPE, traceId: statement?.traceId };
         if (this.sink.recording && body.length === length) portal.params = decodeBindParams(body, paramsOffset);
         this.portals.set(portalName, portal);
         this.push({ op: Op.Bind, receivedAt: this.now, portal });
@@ -443,12 +466,12 @@ export class WireTracker {
         if (op?.op === Op.Execute) {
           const portal = op.portal as Portal;
           const tag = this.sink.recording ? readCString(body, 0)[0] : undefined;
-          this.finish(portal.sql, portal.shape, -1, portal.suspendedSince ?? op.receivedAt, portal.params, undefined, tag);
+          this.finish(portal.sql, portal.shape, -1, portal.suspendedSince ?? op.receivedAt, portal.params, undefined, tag, portal.traceId);
           portal.suspendedSince = undefined;
           this.shift();
         } else if (op?.op === Op.Query) {
           const tag = this.sink.recording ? readCString(body, 0)[0] : undefined;
-          this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, undefined, tag);
+          this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, undefined, tag, op.traceId);
           op.piece = (op.piece as number) + 1;
           // The next statement of the same text starts when this one ends.
           op.receivedAt = this.now;
@@ -487,14 +510,15 @@ export class WireTracker {
     if (!op || op.op === Op.Sync || op.op === Op.Function) return;
     const error = this.sink.recording ? describeErrorResponse(body) : 'failed';
     if (op.op === Op.Query) {
-      this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, error);
+      this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, error, undefined, op.traceId);
       op.piece = (op.piece as number) + 1;
       return; // the rest of the text is skipped; ReadyForQuery ends the Query
     }
     const sql = op.op === Op.Parse ? op.sql : (op.portal as Portal).sql;
     const shape = op.op === Op.Parse ? (op.shape as number) : (op.portal as Portal).shape;
     const params = op.op === Op.Parse ? undefined : op.portal?.params;
-    this.finish(sql, shape, -1, op.receivedAt, params, error);
+    const traceId = op.op === Op.Parse ? op.traceId : (op.portal as Portal).traceId;
+    this.finish(sql, shape, -1, op.receivedAt, params, error, undefined, traceId);
     // The server now discards everything up to Sync: drop what was queued behind the failed message.
     while (this.peek() && this.peek()?.op !== Op.Sync) this.shift();
     if (!this.peek()) this.skipUntilSync = true;
@@ -524,6 +548,7 @@ export class WireTracker {
     params: Array<string | null> | undefined,
     error: string | undefined,
     tag?: string,
+    traceId?: string,
   ): void {
     // DB time: from the message that started it (or the end of the statement before it on this
     // connection, whichever is later: pipelined messages wait for the server) to its answer.
@@ -531,6 +556,7 @@ export class WireTracker {
     const durationMs = Math.max(0, this.now - startedAt);
     this.lastDoneAt = this.now;
     this.finished++;
+    this.sink.attribution?.add(traceId, shape, durationMs, error !== undefined);
     if (!this.sink.recording) {
       this.sink.aggregates?.add(shape, durationMs, error !== undefined);
       return;
@@ -540,6 +566,7 @@ export class WireTracker {
     if (params) statement.params = params;
     if (error !== undefined) statement.error = error;
     if (tag !== undefined) statement.tag = tag;
+    if (traceId !== undefined) statement.traceId = traceId;
     this.sink.record(statement);
   }
 }

@@ -4,8 +4,9 @@
  * (PS_REDIS_UNREACHABLE, exit 3) whose message names the address with credentials redacted and
  * whose hint says what to do.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { PerfspecError, describeError } from '../../errors.js';
+import { redactUrl } from '../../report/redact.js';
 
 export interface RedisEndpoint {
   host: string;
@@ -50,7 +51,7 @@ export function displayEndpoint(endpoint: Omit<RedisEndpoint, 'display'>): strin
 }
 
 function invalidUrl(url: string, why: string): PerfspecError {
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  const shown = redactUrl(url);
   return new PerfspecError('PS_SPEC_INVALID', `services.redis.url "${shown}" is not a Redis URL: ${why}`, {
     hint: 'Write it as redis://[user:password@]host:port/db, e.g. redis://127.0.0.1:6379/0',
   });
@@ -127,6 +128,8 @@ export function buildRedisOptions(endpoint: RedisEndpoint, connectTimeoutMs = DE
 
 /** Open one connection or throw PS_REDIS_UNREACHABLE with the reason. */
 export async function connectRedis(endpoint: RedisEndpoint, options: ConnectOptions = {}): Promise<Redis> {
+  // ioredis is imported by the first connection: specs without a redis service never load it.
+  const { Redis } = await import('ioredis');
   const client = new Redis(buildRedisOptions(endpoint, options.connectTimeoutMs));
   // ioredis rejects connect() with a bare "Connection is closed."; the reason arrives as an event.
   let lastError: unknown;

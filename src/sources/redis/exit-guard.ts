@@ -11,14 +11,19 @@
  * caught; nothing can restore after it.
  */
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
 import { buildRedisOptions, type RedisEndpoint } from './connect.js';
+import { dropDeadLocalHolders, FINISH_SCRIPT, leaseKey, RELEASE_SCRIPT, restoreIfStillApplied } from './setting-lease.js';
 
 export interface PendingRestore {
   endpoint: RedisEndpoint;
   /** CONFIG parameter and the value to put back. */
   parameter: string;
   value: string;
+  /** The value perfspec set: the restore happens only while the server still holds it. */
+  applied: () => string;
+  /** This run's id in the setting's lease (see setting-lease.ts): the last holder out restores. */
+  leaseRunId?: string;
   /** Called (synchronously) once the value is back, e.g. to drop the restore journal. */
   onRestored?: () => void;
 }
@@ -44,27 +49,40 @@ export function countPendingRestores(): number {
   return pending.size;
 }
 
-/** Restore everything pending over fresh connections; used on signals. Never throws. */
+/**
+ * Restore everything pending over fresh connections; used on signals. Never throws. A restore
+ * stays pending until it has succeeded, so an exit that comes while it is in flight (a second
+ * Ctrl-C) still finds it and restores synchronously; both paths are conditional and idempotent.
+ */
 export async function runPendingRestores(timeoutMs = 3000): Promise<void> {
-  const restores = [...pending.values()];
-  pending.clear();
+  const entries = [...pending.entries()];
   await Promise.all(
-    restores.map((restore) =>
+    entries.map(([id, restore]) =>
       restoreOverFreshConnection(restore, timeoutMs).then(
-        () => restore.onRestored?.(),
+        () => {
+          if (pending.delete(id)) restore.onRestored?.();
+        },
         () => undefined,
       ),
     ),
   );
 }
 
-/** Put one setting back over a connection of its own. */
-export async function restoreOverFreshConnection(restore: PendingRestore, timeoutMs = 3000): Promise<void> {
+/** Leave the lease and, as the last holder, put the setting back if the server still holds perfspec's value. */
+export async function restoreOverFreshConnection(restore: Omit<PendingRestore, 'onRestored'>, timeoutMs = 3000): Promise<void> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(buildRedisOptions(restore.endpoint, timeoutMs));
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.config('SET', restore.parameter, restore.value);
+    const key = leaseKey(restore.parameter);
+    if (restore.leaseRunId !== undefined) {
+      await dropDeadLocalHolders(client, key);
+      const live = Number(await client.eval(RELEASE_SCRIPT, 1, key, restore.leaseRunId, Date.now()));
+      if (live > 0) return; // another run still needs the setting; it restores when it leaves
+    }
+    await restoreIfStillApplied(client, restore.parameter, restore.value, restore.applied());
+    if (restore.leaseRunId !== undefined) await client.eval(FINISH_SCRIPT, 1, key);
   } finally {
     client.disconnect();
   }
@@ -72,41 +90,53 @@ export async function restoreOverFreshConnection(restore: PendingRestore, timeou
 
 /**
  * The synchronous variant for the 'exit' event, where no asynchronous work can run: a short-lived
- * child Node process sends the CONFIG SET. Credentials travel in its environment, not its argv.
+ * child Node process does the same steps with ioredis (loaded by absolute path). Credentials
+ * travel in its environment, not its argv.
  */
 export function runPendingRestoresSync(timeoutMs = 3000): void {
-  const restores = [...pending.values()];
-  pending.clear();
-  if (restores.length === 0) return;
+  const entries = [...pending.entries()];
+  if (entries.length === 0) return;
+  const jobs = entries.map(([, restore]) => ({
+    options: buildRedisOptions(restore.endpoint, timeoutMs),
+    parameter: restore.parameter,
+    value: restore.value,
+    applied: restore.applied(),
+    leaseRunId: restore.leaseRunId ?? null,
+    key: leaseKey(restore.parameter),
+  }));
   const child = spawnSync(process.execPath, ['-e', SYNC_RESTORE_SCRIPT], {
-    env: { PERFSPEC_REDIS_RESTORE: JSON.stringify(restores) },
+    env: {
+      PERFSPEC_REDIS_RESTORE: JSON.stringify({ jobs, release: RELEASE_SCRIPT, finish: FINISH_SCRIPT, ioredis: IOREDIS_PATH }),
+    },
     timeout: timeoutMs,
     stdio: 'ignore',
   });
-  if (child.status === 0) for (const restore of restores) restore.onRestored?.();
+  if (child.status === 0) {
+    for (const [id, restore] of entries) if (pending.delete(id)) restore.onRestored?.();
+  }
 }
 
-// Raw RESP so the child needs no module resolution: AUTH when needed, then CONFIG SET, then exit.
+const IOREDIS_PATH = createRequire(import.meta.url).resolve('ioredis');
+
 const SYNC_RESTORE_SCRIPT = `
-const net = require('node:net'); const tls = require('node:tls');
-const enc = (a) => '*' + a.length + '\\r\\n' + a.map((s) => '$' + Buffer.byteLength(s) + '\\r\\n' + s + '\\r\\n').join('');
-const restores = JSON.parse(process.env.PERFSPEC_REDIS_RESTORE);
-let left = restores.length, failed = false;
-for (const r of restores) {
-  const e = r.endpoint;
-  const s = e.tls ? tls.connect({ host: e.host, port: e.port, servername: e.host }) : net.connect({ host: e.host, port: e.port });
-  let want = 1, got = 0;
-  s.on(e.tls ? 'secureConnect' : 'connect', () => {
-    let out = '';
-    if (e.password !== undefined && e.password !== null) { want++; out += enc(e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password]); }
-    out += enc(['CONFIG', 'SET', r.parameter, r.value]);
-    s.write(out);
-  });
-  let finished = false;
-  const done = (ok) => { if (finished) return; finished = true; failed ||= !ok; s.destroy(); if (--left === 0) process.exit(failed ? 1 : 0); };
-  s.on('data', (d) => { const text = String(d); if (/(^|\\n)-/.test(text)) return done(false); got += text.split('\\r\\n').length - 1; if (got >= want) done(true); });
-  s.on('error', () => done(false));
-}
+const { jobs, release, finish, ioredis } = JSON.parse(process.env.PERFSPEC_REDIS_RESTORE);
+const { Redis } = require(ioredis);
+(async () => {
+  for (const job of jobs) {
+    const client = new Redis({ ...job.options, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      if (job.leaseRunId !== null && Number(await client.eval(release, 1, job.key, job.leaseRunId, Date.now())) > 0) continue;
+      const [, current = ''] = await client.config('GET', job.parameter);
+      if (current === job.applied) await client.config('SET', job.parameter, job.value);
+      if (job.leaseRunId !== null) await client.eval(finish, 1, job.key);
+    } finally {
+      client.disconnect();
+    }
+  }
+  process.exit(0);
+})().catch(() => process.exit(1));
 `;
 
 function onSignal(signal: NodeJS.Signals): void {

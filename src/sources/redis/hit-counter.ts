@@ -70,6 +70,8 @@ export interface HitCounter {
   stop(): Promise<HitCounterResult>;
   /** Release MONITOR, the subscription and the CONFIG change; idempotent, safe on any path. */
   close(): Promise<void>;
+  /** Why counting broke during the window (Redis closed a connection), as soon as it is known. */
+  broken(): string | undefined;
 }
 
 const SENTINEL_PREFIX = 'perfspec:sentinel:';
@@ -171,6 +173,12 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
 
   let stopped: Promise<HitCounterResult> | undefined;
   const stop = async (): Promise<HitCounterResult> => {
+    if (broken && source === 'monitor+keymiss') {
+      // Redis went away mid-window: say so now rather than fail on the end marker's GET.
+      throw new PerfspecError('PS_PROBE_FAILED', `Cache hit counting on ${endpoint.display} broke during the window: ${broken}`, {
+        hint: 'Redis closed perfspec\'s connections (restarted, crashed or dropped slow clients); check the server and run again.',
+      });
+    }
     await client.get(endSentinel);
     let drained = true;
     if (source === 'monitor+keymiss') {
@@ -227,6 +235,7 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
     source,
     stop: () => (stopped ??= stop().finally(close)),
     close,
+    broken: () => broken,
   };
 }
 

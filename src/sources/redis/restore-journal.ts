@@ -1,7 +1,7 @@
 /**
  * The last line of defence for SIGKILL, OOM kills and power loss, where no handler runs: before
  * perfspec changes a server setting it writes a small record (server, setting, previous value,
- * its pid) to the temp directory, and removes it after restoring. The next perfspec run that
+ * the value it sets, its pid) to the temp directory, and removes it after restoring. The next perfspec run that
  * touches the same server restores what a dead process left behind. Passwords are never written;
  * the recovering run uses its own connection.
  */
@@ -13,7 +13,10 @@ import path from 'node:path';
 export interface JournalRecord {
   server: string;
   parameter: string;
+  /** The value found before perfspec changed it (what a restore puts back). */
   value: string;
+  /** The value perfspec set: a restore happens only while the server still holds it. */
+  applied?: string;
   pid: number;
   writtenAt: string;
 }
@@ -25,11 +28,11 @@ function prefixFor(server: string): string {
 }
 
 /** Write a record; returns a function that removes it. Never throws (a journal is best effort). */
-export function writeJournal(server: string, parameter: string, value: string, directory = DIRECTORY): () => void {
+export function writeJournal(server: string, parameter: string, value: string, directory = DIRECTORY, applied?: string): () => void {
   const file = path.join(directory, `${prefixFor(server)}-${process.pid}-${Date.now()}.json`);
   try {
     mkdirSync(directory, { recursive: true });
-    const record: JournalRecord = { server, parameter, value, pid: process.pid, writtenAt: new Date().toISOString() };
+    const record: JournalRecord = { server, parameter, value, applied, pid: process.pid, writtenAt: new Date().toISOString() };
     writeFileSync(file, JSON.stringify(record));
   } catch {
     return () => undefined;

@@ -52,6 +52,7 @@ export async function openRedisService(url: string): Promise<RedisServiceHandle>
         source: counter.source,
         stop: () => counter.stop().finally(() => counters.delete(counter)),
         close: () => counter.close().finally(() => counters.delete(counter)),
+        broken: () => counter.broken(),
       };
     },
     analyze: (pattern, options) => analyzeKeyspace(client, toByteString(pattern), options),

@@ -1,0 +1,91 @@
+/**
+ * A fresh W3C traceparent (https://www.w3.org/TR/trace-context/) on every request the load engine
+ * sends, so that an app instrumented with sqlcommenter (OpenTelemetry's pg, Django, Rails, Spring,
+ * Prisma…) writes it into each statement and perfspec's PostgreSQL proxy can count the statements of
+ * each request (src/sources/postgres/trace-attribution.ts).
+ *
+ * Cheap on the hot path: the header is encoded once with a placeholder value; per request the
+ * encoded bytes are copied (a constant request's bytes are shared by every virtual user and may still
+ * sit in a socket's queue) and the 48 hex digits of the ids are written over the placeholder.
+ *
+ * The trace id says whose request it was without any bookkeeping between threads:
+ *   trace-id  = run tag (8 hex) · request entry (4 hex) · generator (8 hex, random) · sequence (12 hex)
+ *   parent-id = generator (8 hex) · low 8 hex of the sequence
+ * The run tag (from the run id and the scenario name) lets the load probe take its own traces from
+ * the proxy; the entry names the request (compile-flows.ts StatEntry). The sampled flag is set, so
+ * instrumentations that honour it record (and comment) the request.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export const TRACEPARENT_PLACEHOLDER = `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`;
+const PLACEHOLDER_BYTES = Buffer.from(TRACEPARENT_PLACEHOLDER, 'latin1');
+export const DEFAULT_TRACE_HEADER = 'traceparent';
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export type TraceConfig = boolean | { header?: string } | undefined;
+
+/** The header to send the traceparent in, or undefined when tracing is off; throws a message when invalid. */
+export function traceHeaderOf(config: TraceConfig): string | undefined {
+  if (config === false) return undefined;
+  if (config === undefined || config === true) return DEFAULT_TRACE_HEADER;
+  const header = config.header ?? DEFAULT_TRACE_HEADER;
+  if (!HEADER_NAME.test(header)) throw new Error(`trace.header "${header}" is not an HTTP header name`);
+  return header;
+}
+
+/** The 8-hex tag of one scenario run: the same in every generator thread (they share the run id). */
+export function traceTagOf(runId: string, scenario: string): string {
+  return createHash('sha1').update(`${runId}\0${scenario}`).digest('hex').slice(0, 8);
+}
+
+/** Where the placeholder value sits in encoded request bytes (the first match is in the head). */
+export function traceOffsetIn(bytes: Buffer): number | undefined {
+  const at = bytes.indexOf(PLACEHOLDER_BYTES);
+  return at < 0 ? undefined : at;
+}
+
+const hex = (value: number, digits: number) => value.toString(16).padStart(digits, '0');
+
+export class TraceStamper {
+  private readonly generator: string;
+  private sequence = 0;
+
+  constructor(private readonly tag: string, generator?: string) {
+    // The first digit is never 0, so the parent id is never all zeros (invalid per W3C).
+    const random = generator ?? randomBytes(4).toString('hex');
+    this.generator = (random[0] === '0' ? '8' : random[0]) + random.slice(1);
+  }
+
+  /** Write fresh ids over the placeholder at `offset` (the value's start); returns the trace id. */
+  stamp(bytes: Buffer, offset: number, entry: number): string {
+    const seq = ++this.sequence;
+    const seqHex = hex(seq, 12);
+    const traceId = `${this.tag}${hex(entry & 0xffff, 4)}${this.generator}${seqHex}`;
+    bytes.write(traceId, offset + 3, 32, 'latin1');
+    bytes.write(this.generator, offset + 36, 8, 'latin1');
+    bytes.write(seqHex.slice(4), offset + 44, 8, 'latin1');
+    return traceId;
+  }
+}
+
+/** The request entry a trace id of this run names; undefined for another run's or a foreign id. */
+export function entryOfTraceId(traceId: string, tag: string): number | undefined {
+  if (traceId.length !== 32 || !traceId.startsWith(tag)) return undefined;
+  const entry = Number.parseInt(traceId.slice(8, 12), 16);
+  return Number.isNaN(entry) ? undefined : entry;
+}
+
+/** A fresh random traceparent, sampled (checks and setup: one per request, off the load hot path). */
+export function freshTraceparent(): string {
+  const bytes = randomBytes(24);
+  bytes[0] |= 0x01; // never an all-zero trace id
+  bytes[16] |= 0x01; // never an all-zero parent id
+  return `00-${bytes.toString('hex', 0, 16)}-${bytes.toString('hex', 16, 24)}-01`;
+}
+
+/** The request's headers with a fresh traceparent under `header`, unless the request sets that header itself. */
+export function withFreshTraceparent(headers: Record<string, string>, header: string): Record<string, string> {
+  const lower = header.toLowerCase();
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === lower) return headers;
+  return { ...headers, [header]: freshTraceparent() };
+}
