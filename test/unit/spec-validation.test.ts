@@ -170,7 +170,7 @@ load:
     expect(bad.problems.map(formatProblem)).toEqual([
       'x.yaml:8:14 checks[0].samples: must be an integer, got string "lots"',
       'x.yaml:9:13 checks[0].warmup: must be an integer, got string "3"',
-      'x.yaml:11:10 load.users: must be >= 1',
+      'x.yaml:11:10 load.users: must be at least 1 (got 0)',
     ]);
   });
 
