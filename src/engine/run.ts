@@ -6,7 +6,7 @@ import type { ProgressSink } from '../probes/types.js';
 import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResult } from '../report/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
-import { combineStatuses } from '../report/status.js';
+import { combineStatuses, verdictOutcome } from '../report/status.js';
 import { runSpec, type EngineTables } from './run-spec.js';
 
 export interface RunOptions {
@@ -86,9 +86,10 @@ export function assembleResult(
     specs,
     summary: {
       verdicts: verdicts.length,
-      passed: verdicts.filter((verdict) => verdict.passed).length,
-      failed: verdicts.filter((verdict) => !verdict.passed && verdict.level === 'error').length,
-      warned: verdicts.filter((verdict) => !verdict.passed && verdict.level === 'warn').length,
+      passed: verdicts.filter((verdict) => verdictOutcome(verdict) === 'passed').length,
+      failed: verdicts.filter((verdict) => verdictOutcome(verdict) === 'failed').length,
+      warned: verdicts.filter((verdict) => verdictOutcome(verdict) === 'warned').length,
+      inconclusive: verdicts.filter((verdict) => verdictOutcome(verdict) === 'inconclusive').length,
       errors: probeErrors + specs.reduce((sum, spec) => sum + spec.errors.length, 0),
     },
   };

@@ -10,6 +10,7 @@ import type { CheckResult, RunResult } from './result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
+import { renderJunit } from './junit.js';
 
 export interface ReporterContext {
   outDir: string;
@@ -66,9 +67,7 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   ),
   html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result) })),
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
-  junit: fileReporter('junit', 'perfspec-junit.xml', (result) =>
-    renderTemplate('junit.xml.ejs', { view: buildReportView(result), seconds: (result.durationMs / 1000).toFixed(3) }),
-  ),
+  junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
 };
 
 export const DEFAULT_REPORTERS = ['console', 'markdown', 'html', 'json', 'junit'];

@@ -71,7 +71,8 @@ export interface RunResult {
   /** True when the run was interrupted (Ctrl-C); the figures cover what ran until then. */
   aborted: boolean;
   specs: SpecResult[];
-  summary: { verdicts: number; passed: number; failed: number; warned: number; errors: number };
+  /** Verdicts by outcome (inconclusive counted apart from warnings) and errors (broken probes, run problems). */
+  summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive?: number; errors: number };
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;
 }

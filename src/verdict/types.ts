@@ -20,6 +20,11 @@ export interface Verdict {
   actualValue: number | null;
   passed: boolean;
   level: Level;
+  /**
+   * Set (with passed false) when the data prove neither a pass nor a fail (statistical judges).
+   * Reporters show it like a warning and count it apart; at level "error" it fails like a budget.
+   */
+  inconclusive?: boolean;
   /** One sentence: why it passed or failed. */
   message: string;
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { freePort } from '../helpers/free-port.js';
+import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
 
 let server: ScriptedServer;
 let work: string;
@@ -33,6 +34,15 @@ async function writeSpec(name: string, body: string): Promise<string> {
 }
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+/** Every JUnit file a run writes: valid against the common XSD, counts consistent for an independent parser. */
+async function expectValidJunit(dir: string) {
+  const xml = await readFile(path.join(dir, 'perfspec-junit.xml'), 'utf8');
+  expect(await xsdProblems(xml)).toEqual([]);
+  const parsed = await parseJunit(xml);
+  expect(parsed.countProblems).toEqual([]);
+  return parsed;
+}
 
 describe('perfspec validate', () => {
   it('reports every problem of every broken spec at once, with positions, exit 2', async () => {
@@ -85,6 +95,7 @@ checks:
       expect(text).not.toContain('tok-e2e-very-secret');
     }
     expect(outcome.stdout).toMatch(/PASSED\s+2 budgets: 2 passed, 0 failed/);
+    expect((await expectValidJunit(out)).root).toMatchObject({ tests: 2, failures: 0, errors: 0 });
   });
 
   it('fails with exit 1 and names the check, target and measured value', async () => {
@@ -103,7 +114,9 @@ checks:
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stdout).toMatch(/latency\.p50: p50 3\d\.\d+ms is not below 10ms \(target < 10ms\)/);
     const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="p50 3\d\.\d+ms is not below 10ms" type="budget">target: &lt; 10ms/);
+    expect(junit).toMatch(/<failure message="p50 3\d\.\d+ms is not below 10ms" type="budget">p50 3\d\.\d+ms is not below 10ms\ntarget: &lt; 10ms/);
+    const parsed = await expectValidJunit(out);
+    expect(parsed.cases.map((item) => [item.name, item.status])).toEqual([['Slow endpoint: latency.p50', 'failed'], ['Slow endpoint: status', 'passed']]);
     expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBeGreaterThanOrEqual(30);
@@ -135,8 +148,10 @@ checks:
   it('target unreachable: exit 3 with one line naming the address and the fix, no stack trace', async () => {
     const port = await freePort();
     const spec = await writeSpec('down.yaml', `checks:\n  - name: x\n    request: GET /fast\n`);
-    const outcome = await runCli(['run', spec, '--base-url', `http://127.0.0.1:${port}`, '--reporter', 'console']);
+    const out = path.join(work, 'out-down');
+    const outcome = await runCli(['run', spec, '--base-url', `http://127.0.0.1:${port}`, '--reporter', 'console,junit', '--out', out]);
     expect(outcome.exitCode).toBe(3);
+    expect((await expectValidJunit(out)).cases).toMatchObject([{ name: 'run', error: [{ type: 'run' }] }]);
     expect(outcome.stdout).toContain(`target unreachable: nothing answers at http://127.0.0.1:${port}`);
     expect(outcome.stdout).toContain('hint: Start the API, pass --base-url');
     noStackTrace(outcome.stdout + outcome.stderr);
@@ -194,6 +209,7 @@ checks:
     expect(samples).toBeGreaterThan(0);
     expect(samples).toBeLessThan(1000);
     expect(await readFile(path.join(out, 'perfspec-report.md'), 'utf8')).toContain('ABORTED (partial results)');
+    expect((await expectValidJunit(out)).suites[0].properties).toContainEqual({ name: 'perfspec.aborted', value: 'true' });
   });
 
   it('Ctrl-C during a load scenario stops the load within 2 s and reports the partial figures, marked aborted', async () => {

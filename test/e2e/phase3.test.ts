@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
 
 interface Verdict {
   check: string;
@@ -28,15 +29,21 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
   const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
   const verdicts: Verdict[] = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Verdict[] }> }) => check.probes.flatMap((probe) => probe.verdicts));
   const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
-  return { outcome, json, verdicts, markdown, out };
+  const junitXml = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
+  expect(await xsdProblems(junitXml)).toEqual([]);
+  const junit = await parseJunit(junitXml);
+  expect(junit.countProblems).toEqual([]);
+  return { outcome, json, verdicts, markdown, out, junitNames: junit.cases.map((item) => String(item.name)) };
 }
 
 describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, () => {
   let naiveReport = '';
+  let naiveJunitNames: string[] = [];
 
   it('naive mode fails (exit 1) for the named reasons: N+1 queries counted exactly, no cache, slow lists', async () => {
-    const { outcome, verdicts, markdown, out, json } = await runPhase3('naive');
+    const { outcome, verdicts, markdown, out, json, junitNames } = await runPhase3('naive');
     naiveReport = path.join(out, 'perfspec-report.json');
+    naiveJunitNames = junitNames;
     expect(outcome.exitCode).toBe(1);
     expect(reportSchemaProblems(json)).toEqual([]);
     const find = (check: string, metric: string) => verdicts.find((verdict) => verdict.check === check && verdict.metric === metric)!;
@@ -69,7 +76,10 @@ describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, ()
 
   it('optimized mode passes every budget (exit 0) and shows before → after against the naive run', async () => {
     expect(naiveReport).not.toBe('');
-    const { outcome, verdicts, json, markdown } = await runPhase3('optimized', ['--baseline', naiveReport]);
+    const { outcome, verdicts, json, markdown, junitNames } = await runPhase3('optimized', ['--baseline', naiveReport]);
+    // CI histories follow testcases by name: the passing run lists exactly the failing run's testcases.
+    expect(junitNames).toEqual(naiveJunitNames);
+    expect(junitNames.length).toBe(verdicts.length);
     const failed = verdicts.filter((verdict) => !verdict.passed);
     expect(failed.map((verdict) => `${verdict.check} ${verdict.metric}: ${verdict.message}`)).toEqual([]);
     expect(json.specs[0].errors).toEqual([]);

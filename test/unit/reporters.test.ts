@@ -70,7 +70,7 @@ async function renderAll(result = sampleResult(), secrets: string[] = []) {
 describe('result summary', () => {
   it('counts verdicts by outcome and takes the worst status', () => {
     const result = sampleResult();
-    expect(result.summary).toEqual({ verdicts: 3, passed: 1, failed: 1, warned: 1, errors: 0 });
+    expect(result.summary).toEqual({ verdicts: 3, passed: 1, failed: 1, warned: 1, inconclusive: 0, errors: 0 });
     expect(result.status).toBe('failed');
   });
 });
@@ -97,7 +97,7 @@ describe('reporters', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3);
     expect(xml.match(/<failure /g)).toHaveLength(1);
     expect(xml).toContain('<testsuites name="perfspec" tests="3" failures="1" errors="0" time="2.000">');
-    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">target: &lt; 50ms\nactual: 123.4ms');
+    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">p95 123.4ms is not below 50ms\ntarget: &lt; 50ms\nactual: 123.4ms</failure>');
     expect(xml).toContain('name="Phase 3 &lt;optimizations&gt;"');
   });
 
@@ -121,7 +121,7 @@ describe('reporters', () => {
     expect(await read('perfspec-report.md')).toContain('ABORTED (partial results)');
     expect(await read('perfspec-report.html')).toContain('This run was interrupted');
     expect(JSON.parse(await read('perfspec-report.json')).aborted).toBe(true);
-    expect(await read('perfspec-junit.xml')).toContain('<property name="aborted" value="true"/>');
+    expect(await read('perfspec-junit.xml')).toContain('<property name="perfspec.aborted" value="true"/>');
     expect(stdout).toContain('ABORTED');
   });
 
