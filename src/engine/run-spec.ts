@@ -3,6 +3,7 @@
  * probe table, spec-level probes (load), teardown — then always stop the target and close the
  * services, whatever happened before.
  */
+import { createHash } from 'node:crypto';
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
@@ -45,8 +46,10 @@ export interface RunSpecOptions {
 
 export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Promise<SpecResult> {
   const spec: PerfspecSpec = loaded.spec;
-  const result: SpecResult = { file: loaded.file, name: spec.name, status: 'passed', checks: [], errors: [] };
   const baseUrl = (options.baseUrlOverride ?? spec.target.baseUrl).replace(/\/+$/, '');
+  // What was measured: the spec's exact text (its hash) and the target (reporters redact credentials).
+  const sha256 = createHash('sha256').update(loaded.source.text).digest('hex');
+  const result: SpecResult = { file: loaded.file, name: spec.name, sha256, target: baseUrl, status: 'passed', checks: [], errors: [] };
   const vars: Record<string, string> = {
     ...Object.fromEntries(Object.entries(spec.vars ?? {}).map(([key, value]) => [key, String(value)])),
     ...options.setVars,

@@ -127,9 +127,26 @@ export function buildJunitSuites(result: RunResult): JunitSuite[] {
       ['perfspec.inconclusive', String(counts.inconclusive)],
       ['perfspec.runId', result.runId],
       ['perfspec.version', result.tool.version],
+      ...(spec.sha256 ? [['perfspec.spec.sha256', spec.sha256] as [string, string]] : []),
+      ...(spec.target ? [['perfspec.target', spec.target] as [string, string]] : []),
+      ...environmentProperties(result),
     ];
     return { name: spec.name, timestamp: result.startedAt.replace(/\.\d+Z$/, '').replace(/Z$/, ''), properties, cases };
   });
+}
+
+function environmentProperties(result: RunResult): Array<[string, string]> {
+  const env = result.environment;
+  if (!env) return [];
+  const properties: Array<[string, string]> = [
+    ['node.version', env.node],
+    ['host.platform', env.platform],
+    ['host.cpus', String(env.cpus.count)],
+    ['host.loadavg.start', env.loadAverage.start.join(' ')],
+  ];
+  if (env.loadAverage.end) properties.push(['host.loadavg.end', env.loadAverage.end.join(' ')]);
+  if (env.git) properties.push(['git.commit', env.git.commit], ['git.dirty', String(env.git.dirty)]);
+  return properties;
 }
 
 /** XML attribute and text escaping; characters XML 1.0 cannot hold at all are dropped. */

@@ -4,6 +4,7 @@
  */
 import type { Comparison } from '../verdict/baseline.js';
 import type { Verdict } from '../verdict/types.js';
+import type { RunEnvironment } from './environment.js';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -54,6 +55,10 @@ export interface CheckResult {
 export interface SpecResult {
   file: string;
   name: string;
+  /** sha256 of the spec file's text as it was run. */
+  sha256?: string;
+  /** The target's base URL (credentials are masked in every report). */
+  target?: string;
   status: Status;
   checks: CheckResult[];
   /** Problems outside any check (setup failed, target unreachable). */
@@ -73,6 +78,8 @@ export interface RunResult {
   specs: SpecResult[];
   /** Verdicts by outcome (inconclusive counted apart from warnings) and errors (broken probes, run problems). */
   summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive?: number; errors: number };
+  /** Where it was measured: versions, host CPUs and load, git commit. */
+  environment?: RunEnvironment;
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;
 }

@@ -4,6 +4,7 @@
  */
 import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
+import { verdictOutcome, type VerdictOutcome } from './status.js';
 
 /** Status words for the HTML report (no emoji: not every machine has a font for them). */
 export const STATUS_WORDS: Record<Status, string> = {
@@ -30,12 +31,22 @@ export interface VerdictRow {
   actual: string;
   passed: boolean;
   level: string;
+  outcome: VerdictOutcome;
   /** An emoji mark for Markdown. */
   status: string;
-  /** A word for places without emoji fonts (HTML, terminals): PASS, FAIL, WARN. */
-  word: 'PASS' | 'FAIL' | 'WARN';
+  /** A word for places without emoji fonts (HTML, terminals). */
+  word: VerdictWord;
   message: string;
 }
+
+export type VerdictWord = 'PASS' | 'FAIL' | 'WARN' | 'INCONCLUSIVE';
+/** How each outcome is shown: inconclusive looks like a warning but is named (and counted) apart. */
+export const OUTCOME_MARKS: Record<VerdictOutcome, { status: string; word: VerdictWord }> = {
+  passed: { status: '✅', word: 'PASS' },
+  failed: { status: '❌', word: 'FAIL' },
+  warned: { status: '⚠️', word: 'WARN' },
+  inconclusive: { status: '❔', word: 'INCONCLUSIVE' },
+};
 
 export interface ChartView {
   title: string;
@@ -66,6 +77,9 @@ export interface CheckView {
 export interface SpecView {
   name: string;
   file: string;
+  /** The first 12 hex digits of the spec's sha256 ('' when unknown). */
+  sha256: string;
+  target: string;
   status: Status;
   statusLabel: string;
   statusWord: string;
@@ -86,7 +100,9 @@ export interface ReportView {
   startedAt: string;
   duration: string;
   tool: string;
-  summary: RunResult['summary'];
+  summary: RunResult['summary'] & { inconclusive: number };
+  /** Where it was measured, as label/value pairs ready to print. */
+  environment: Array<[string, string]>;
   specs: SpecView[];
   /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
   rows: VerdictRow[];
@@ -110,11 +126,10 @@ export function buildReportView(result: RunResult): ReportView {
   const specs = result.specs.map((spec): SpecView => {
     const checks = spec.checks.map((check): CheckView => {
       const verdicts = check.probes.flatMap((probe) =>
-        probe.verdicts.map((verdict) => ({
-          ...verdict,
-          status: verdict.passed ? '✅' : verdict.level === 'warn' ? '⚠️' : '❌',
-          word: verdict.passed ? ('PASS' as const) : verdict.level === 'warn' ? ('WARN' as const) : ('FAIL' as const),
-        })),
+        probe.verdicts.map((verdict) => {
+          const outcome = verdictOutcome(verdict);
+          return { ...verdict, outcome, ...OUTCOME_MARKS[outcome] };
+        }),
       );
       return {
         name: check.name,
@@ -136,6 +151,8 @@ export function buildReportView(result: RunResult): ReportView {
     return {
       name: spec.name,
       file: spec.file,
+      sha256: spec.sha256?.slice(0, 12) ?? '',
+      target: spec.target ?? '',
       status: spec.status,
       statusLabel: STATUS_LABELS[spec.status],
       statusWord: STATUS_WORDS[spec.status],
@@ -158,7 +175,8 @@ export function buildReportView(result: RunResult): ReportView {
     startedAt: result.startedAt,
     duration: formatDuration(result.durationMs),
     tool: `${result.tool.name} ${result.tool.version}`,
-    summary: result.summary,
+    summary: { ...result.summary, inconclusive: result.summary.inconclusive ?? 0 },
+    environment: environmentLines(result),
     specs,
     rows,
     failures: rows.filter((row) => !row.passed),
@@ -177,6 +195,25 @@ export function buildReportView(result: RunResult): ReportView {
         })),
     },
   };
+}
+
+/** The environment block in words: what was measured, with what, on what. */
+export function environmentLines(result: RunResult): Array<[string, string]> {
+  const lines: Array<[string, string]> = [];
+  for (const spec of result.specs) {
+    if (spec.target) lines.push(['Target', result.specs.length > 1 ? `${spec.target} (${spec.name})` : spec.target]);
+    lines.push(['Spec', `${spec.file}${spec.sha256 ? ` (sha256 ${spec.sha256.slice(0, 12)})` : ''}`]);
+  }
+  const env = result.environment;
+  if (!env) return lines;
+  lines.push(['perfspec', `${env.perfspec} on Node ${env.node}, ${env.platform}`]);
+  const load = (values: number[] | undefined) => (values ? values.map((value) => value.toFixed(2)).join(' / ') : '');
+  lines.push([
+    'Host',
+    `${env.cpus.count} CPU${env.cpus.count === 1 ? '' : 's'} (${env.cpus.model}); load average (1 / 5 / 15 min) ${load(env.loadAverage.start)} at start${env.loadAverage.end ? `, ${load(env.loadAverage.end)} at end` : ''}`,
+  ]);
+  if (env.git) lines.push(['Git commit', `${env.git.commit.slice(0, 12)}${env.git.dirty ? ' with uncommitted changes' : ''}`]);
+  return lines;
 }
 
 /** A series scaled into the chart box of the HTML report. */

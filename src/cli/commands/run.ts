@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
+import { collectEnvironment, readLoadAverage } from '../../report/environment.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
 import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../report/result.js';
@@ -43,6 +44,8 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  if (baseline) refuseBaselineOfOtherSpecs(baseline, specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })), options.baseline!);
+  const environment = await collectEnvironment(VERSION, proc.cwd());
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -105,6 +108,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     progress.clear();
   }
 
+  result.environment = { ...environment, loadAverage: { ...environment.loadAverage, end: readLoadAverage() } };
   if (baseline) result.comparison = compareWithBaseline(result, baseline);
   const written = await multiplexer.onEnd(result);
   if (written.length > 0) {
@@ -125,6 +129,20 @@ async function readBaseline(file: string, shown: string): Promise<RunResult> {
     throw new PerfspecError('PS_USAGE', `--baseline ${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
   }
   return parsed;
+}
+
+/**
+ * A baseline must be a report of (at least one of) the specs being run: comparing with another
+ * spec's report would match nothing and say nothing, silently. Specs are matched by name, the key
+ * the comparison uses, so a baseline from before the spec's budgets changed is still accepted.
+ */
+export function refuseBaselineOfOtherSpecs(baseline: RunResult, specs: Array<{ name: string; file: string }>, shown: string): void {
+  const names = new Set(baseline.specs.map((spec) => spec.name));
+  if (specs.some((spec) => names.has(spec.name))) return;
+  const describe = (list: Array<{ name: string; file: string }>) => list.map((spec) => `"${spec.name}" (${spec.file})`).join(', ') || 'no spec';
+  throw new PerfspecError('PS_USAGE', `--baseline ${shown} is a report of ${describe(baseline.specs)}, not of ${describe(specs)}: nothing to compare`, {
+    hint: 'Pass the perfspec-report.json of an earlier run of the same spec.',
+  });
 }
 
 export function exitCodeFor(result: RunResult): number {
