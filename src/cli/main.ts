@@ -9,6 +9,7 @@ import type { CliProcess } from './process.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { initCommand } from './commands/init.js';
+import { DEFAULT_REPORTERS, REPORTERS } from '../report/reporters.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -30,7 +31,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .description('Run specs (files or directories) and write reports.')
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', 'comma-separated reporters: console,markdown,html,json,junit', 'console,markdown,html,json,junit')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
     .option('--base-url <url>', 'override target.baseUrl of every spec')
     .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
     .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])

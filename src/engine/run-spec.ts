@@ -14,6 +14,7 @@ import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
 import { toMilliseconds } from '../units/duration.js';
+import { annotateSpecLines, checkBudgetPath, sectionBudgetPath } from './budget-location.js';
 import { DEFAULTS, planChecks } from './plan.js';
 import { buildRequest } from './request-builder.js';
 import { openServices, type OpenedServices } from './services.js';
@@ -105,6 +106,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         if (options.signal.aborted) break;
         probes.push(await runProbeSafely(probe.kind, () => probe.run(check, ctx)));
       }
+      annotateSpecLines(probes, (metric) => checkBudgetPath(check.index, metric), (at) => loaded.source.locate(at));
       const request = `${check.request.method} ${check.request.url}`;
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
       result.checks.push(checkResult);
@@ -117,6 +119,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       try {
         const results = await probe.run(section, ctx, { select: options.select });
         for (const checkResult of results) {
+          annotateSpecLines(checkResult.probes, (metric) => sectionBudgetPath(probe.key, metric), (at) => loaded.source.locate(at));
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
         }

@@ -3,13 +3,14 @@
  * so one failing reporter cannot break the others (Playwright's Multiplexer). File reporters write
  * atomically (temp file + rename) so CI never reads a half-written report.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { CheckResult, RunResult } from './result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
+import { githubAnnotations, githubSummary } from './github.js';
 import { renderJunit } from './junit.js';
 
 export interface ReporterContext {
@@ -17,7 +18,15 @@ export interface ReporterContext {
   stdout: { write(text: string): unknown };
   redact: Redactor;
   color: boolean;
+  /** The process environment (GITHUB_STEP_SUMMARY and the like), passed in: reporters never read process.env. */
+  env: Record<string, string | undefined>;
+  /** Directory that relative option paths are resolved from. */
+  cwd: string;
 }
+
+/** A reporter's own options, as Playwright's `[name, options]`: e.g. `['junit', { outputFile: 'x.xml' }]`. */
+export type ReporterOptions = Record<string, unknown>;
+export type ReporterDescription = readonly [name: string, options?: ReporterOptions];
 
 export interface Reporter {
   name: string;
@@ -27,7 +36,7 @@ export interface Reporter {
   onEnd(result: RunResult): Promise<string[]>;
 }
 
-export type ReporterFactory = (ctx: ReporterContext) => Reporter;
+export type ReporterFactory = (ctx: ReporterContext, options: ReporterOptions) => Reporter;
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
@@ -50,10 +59,11 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
  * (or miss a secret that the format escapes).
  */
 function fileReporter(name: string, fileName: string, render: (result: RunResult) => Promise<string>): ReporterFactory {
-  return (ctx) => ({
+  return (ctx, options) => ({
     name,
     async onEnd(result) {
-      const file = path.join(ctx.outDir, fileName);
+      // `outputFile` (option) overrides the default name inside --out.
+      const file = typeof options.outputFile === 'string' ? path.resolve(ctx.cwd, options.outputFile) : path.join(ctx.outDir, fileName);
       await writeFileAtomic(file, await render(redactDeep(result, ctx.redact)));
       return [file];
     },
@@ -68,9 +78,43 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result) })),
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
   junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
+  github: createGithubReporter,
 };
 
+/** The reporters `run` uses when --reporter is not given (github is for CI, chosen explicitly). */
 export const DEFAULT_REPORTERS = ['console', 'markdown', 'html', 'json', 'junit'];
+
+/**
+ * `"console, junit"` → `[['console'], ['junit']]`; unknown names are a usage error naming the
+ * ones that exist (the one list: REPORTERS).
+ */
+export function parseReporterList(text: string): { reporters: ReporterDescription[]; unknown: string[] } {
+  const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+  return { reporters: names.filter((name) => name in REPORTERS).map((name) => [name] as const), unknown: names.filter((name) => !(name in REPORTERS)) };
+}
+
+export function createReporters(descriptions: readonly ReporterDescription[], ctx: ReporterContext): Reporter[] {
+  return descriptions.map(([name, options]) => REPORTERS[name](ctx, options ?? {}));
+}
+
+/**
+ * GitHub Actions: annotations on stdout (GitHub reads workflow commands from the step's output)
+ * and the Markdown summary appended to $GITHUB_STEP_SUMMARY (or the `summaryFile` option).
+ */
+function createGithubReporter(ctx: ReporterContext, options: ReporterOptions): Reporter {
+  return {
+    name: 'github',
+    async onEnd(result) {
+      const redacted = redactDeep(result, ctx.redact);
+      for (const line of githubAnnotations(redacted)) ctx.stdout.write(`${line}\n`);
+      const target = typeof options.summaryFile === 'string' ? path.resolve(ctx.cwd, options.summaryFile) : ctx.env.GITHUB_STEP_SUMMARY;
+      if (!target) return [];
+      // GitHub collects the summary of every step from this file: append, never replace.
+      await appendFile(target, githubSummary(redacted));
+      return [target];
+    },
+  };
+}
 
 /** Calls every reporter; a reporter that throws is named on stderr and the others carry on. */
 export function createMultiplexer(reporters: Reporter[], onReporterError: (name: string, error: unknown) => void) {

@@ -25,6 +25,8 @@ export interface Verdict {
    * Reporters show it like a warning and count it apart; at level "error" it fails like a budget.
    */
   inconclusive?: boolean;
+  /** The line of the spec file where this budget (or, for a default, its check) is written. */
+  specLine?: number;
   /** One sentence: why it passed or failed. */
   message: string;
 }

@@ -169,6 +169,36 @@ checks:
     expect(again.stdout).toMatch(/Compared with run /);
   });
 
+  it('--reporter github annotates the spec line of each failed budget and writes the step summary', async () => {
+    const spec = await writeSpec(
+      'github.yaml',
+      `checks:
+  - name: Slow endpoint
+    request: GET /slow
+    samples: 5
+    warmup: 0
+    latency:
+      p50: "< 10ms"
+      p99: "< 5s"
+  - name: Fast endpoint
+    request: GET /fast
+    samples: 3
+    warmup: 0
+`,
+    );
+    const summary = path.join(work, 'step-summary.md');
+    const outcome = await runCli(['run', spec, '--reporter', 'github', '--out', path.join(work, 'out-github')], { env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary } });
+    expect(outcome.exitCode).toBe(1);
+    // Ground truth: the line of the budget in the file as written.
+    const line = (await readFile(spec, 'utf8')).split('\n').findIndex((text) => text.includes('p50: "< 10ms"')) + 1;
+    const annotations = outcome.stdout.split('\n').filter((text) => text.startsWith('::'));
+    expect(annotations).toHaveLength(1);
+    expect(annotations[0]).toMatch(new RegExp(`^::error file=${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},line=${line},title=Slow endpoint%3A latency.p50::p50 3\\d\\.\\d+ms is not below 10ms \\(target < 10ms, actual 3\\d\\.\\d+ms\\)$`));
+    const markdown = await readFile(summary, 'utf8');
+    expect(markdown).toContain('## ❌ FAIL perfspec: github.yaml');
+    expect(markdown).toMatch(/\| Slow endpoint \| latency\.p50 \| < 10ms \| 3\d\.\d+ms \| ❌ FAIL \|/);
+  });
+
   it('--only runs the named checks, --set fills variables', async () => {
     const spec = await writeSpec(
       'only.yaml',
@@ -225,7 +255,7 @@ checks:
 
   it('usage errors exit 2', async () => {
     expect((await runCli(['run', 'specs/phase3.yaml', '--reporter', 'pdf'])).stderr).toBe(
-      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit\n',
+      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit, github\n',
     );
     expect((await runCli(['run', 'specs/phase3.yaml', '--set', 'novalue'])).exitCode).toBe(2);
     expect((await runCli(['run', 'specs/phase3.yaml', '--base-url', 'ftp://x'])).exitCode).toBe(2);

@@ -58,8 +58,8 @@ function sampleResult(options: { aborted?: boolean } = {}) {
 async function renderAll(result = sampleResult(), secrets: string[] = []) {
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-report-'));
   let stdout = '';
-  const ctx = { outDir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor(secrets), color: false };
-  const reporters = Object.values(REPORTERS).map((factory) => factory(ctx));
+  const ctx = { outDir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor(secrets), color: false, env: {}, cwd: outDir };
+  const reporters = Object.values(REPORTERS).map((factory) => factory(ctx, {}));
   const written = await createMultiplexer(reporters, (name, error) => {
     throw new Error(`${name}: ${String(error)}`);
   }).onEnd(result);

@@ -7,7 +7,7 @@ import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
 import { collectEnvironment, readLoadAverage } from '../../report/environment.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
-import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../report/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
@@ -28,8 +28,7 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
-  const reporterNames = options.reporter.split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = reporterNames.filter((name) => !(name in REPORTERS));
+  const { reporters: reporterList, unknown } = parseReporterList(options.reporter);
   if (unknown.length > 0) {
     throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
   }
@@ -55,9 +54,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const redact = (text: string) => createRedactor(secrets)(text);
 
   const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
-  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY) };
+  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
   const multiplexer = createMultiplexer(
-    reporterNames.map((name) => REPORTERS[name](reporterCtx)),
+    createReporters(reporterList, reporterCtx),
     (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
   );
 
