@@ -9,6 +9,7 @@ import type { CliProcess } from './process.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { initCommand } from './commands/init.js';
+import { reportCommand } from './commands/report.js';
 import { DEFAULT_REPORTERS, REPORTERS } from '../report/reporters.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -39,6 +40,16 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
     .action(async (specs: string[], options) => {
       exitCode = await runCommand(proc, specs, options);
+    });
+
+  program
+    .command('report')
+    .description('Render reports from a saved result (perfspec-report.json) without measuring anything; exits with that run\'s code.')
+    .argument('<result.json>', 'the perfspec-report.json of a run')
+    .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
+    .action(async (file: string, options) => {
+      exitCode = await reportCommand(proc, file, options);
     });
 
   program

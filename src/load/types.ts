@@ -173,9 +173,14 @@ export interface TimelinePoint {
   second: number;
   requests: number;
   errors: number;
+  /** Latency percentiles of the requests completed in this second (ms); null when none completed. */
+  p50: number | null;
   p95: number | null;
+  p99: number | null;
   users: number;
   dropped: number;
+  /** The same second per request name: for the report's per-request charts. */
+  byName: Record<string, { requests: number; errors: number; p95: number | null }>;
 }
 
 export interface GeneratorHealth {

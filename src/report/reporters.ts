@@ -12,6 +12,8 @@ import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 import { githubAnnotations, githubSummary } from './github.js';
 import { renderJunit } from './junit.js';
+import { inlineMarkdown } from './inline-markdown.js';
+import { renderChart } from './charts/svg.js';
 
 export interface ReporterContext {
   outDir: string;
@@ -75,7 +77,7 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   markdown: fileReporter('markdown', 'perfspec-report.md', (result) =>
     renderTemplate('markdown.md.ejs', { view: buildReportView(result), cell: markdownCell }),
   ),
-  html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result) })),
+  html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result), md: inlineMarkdown, renderChart })),
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
   junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
   github: createGithubReporter,

@@ -2,9 +2,11 @@
  * The one shape the templates render: everything formatted in advance, so templates only loop
  * and print. Pure.
  */
-import type { ReportSeries, ReportTable, RunResult, Status } from './result.js';
+import type { ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
 import { verdictOutcome, type VerdictOutcome } from './status.js';
+import type { Chart } from './charts/svg.js';
+import { chartsOfProbe } from './charts/from-probes.js';
 
 /** Status words for the HTML report (no emoji: not every machine has a font for them). */
 export const STATUS_WORDS: Record<Status, string> = {
@@ -48,14 +50,6 @@ export const OUTCOME_MARKS: Record<VerdictOutcome, { status: string; word: Verdi
   inconclusive: { status: '❔', word: 'INCONCLUSIVE' },
 };
 
-export interface ChartView {
-  title: string;
-  unit: string;
-  /** SVG polyline points in a 600×160 box. */
-  points: string;
-  max: string;
-  duration: string;
-}
 
 export interface CheckView {
   name: string;
@@ -69,9 +63,11 @@ export interface CheckView {
   tables: ReportTable[];
   notes: string[];
   errors: string[];
-  charts: ChartView[];
-  /** For JUnit: "spec name.check name". */
-  className: string;
+  charts: Chart[];
+  /** The HTML anchor of the check's section ("check-3"). */
+  anchor: string;
+  /** Counts of the check's verdicts by outcome, for the folded section's one-line summary. */
+  counts: Record<VerdictOutcome, number>;
 }
 
 export interface SpecView {
@@ -87,6 +83,17 @@ export interface SpecView {
   checks: CheckView[];
   verdictCount: number;
   failedCount: number;
+}
+
+export interface AttentionItem {
+  word: VerdictWord | 'ERROR';
+  check: string;
+  metric: string;
+  message: string;
+  target: string;
+  actual: string;
+  /** Section anchor ('' for run errors outside any check). */
+  anchor: string;
 }
 
 export interface ReportView {
@@ -107,6 +114,8 @@ export interface ReportView {
   /** Every verdict in the seed's table shape: Check | Budget | Target | Actual | Status. */
   rows: VerdictRow[];
   failures: VerdictRow[];
+  /** What a reader must see first: run errors, broken probes, then budgets not met (failed, inconclusive, warned), each linking to its section. */
+  attention: AttentionItem[];
   /** Before → after rows (only numeric budgets), when a baseline was given. */
   comparison?: { baseline: string; rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string; word: string }> };
 }
@@ -122,10 +131,15 @@ const HEADLINES: Record<Status, string> = {
   skipped: 'SKIPPED',
 };
 
+const ATTENTION_ORDER: Record<VerdictOutcome, number> = { failed: 0, inconclusive: 1, warned: 2, passed: 3 };
+
 export function buildReportView(result: RunResult): ReportView {
+  let checkNumber = 0;
   const specs = result.specs.map((spec): SpecView => {
     const checks = spec.checks.map((check): CheckView => {
-      const verdicts = check.probes.flatMap((probe) =>
+      const anchor = `check-${++checkNumber}`;
+      const baselineQueryGroups = result.comparison?.queryGroups?.find((entry) => entry.spec === spec.name && entry.check === check.name)?.groups;
+      const verdicts: VerdictRow[] = check.probes.flatMap((probe) =>
         probe.verdicts.map((verdict) => {
           const outcome = verdictOutcome(verdict);
           return { ...verdict, outcome, ...OUTCOME_MARKS[outcome] };
@@ -143,8 +157,9 @@ export function buildReportView(result: RunResult): ReportView {
         tables: check.probes.flatMap((probe) => probe.tables),
         notes: check.probes.flatMap((probe) => probe.notes),
         errors: check.probes.filter((probe) => probe.error).map((probe) => `${probe.kind} probe broke: ${probe.error}`),
-        charts: check.probes.flatMap((probe) => (probe.series ?? []).map(toChart)),
-        className: `${spec.name}.${check.name}`,
+        charts: check.probes.flatMap((probe) => chartsOfProbe(probe, { id: anchor, check, baselineQueryGroups })),
+        anchor,
+        counts: countOutcomes(verdicts.map((verdict) => verdict.outcome)),
       };
     });
     const verdicts = checks.flatMap((check) => check.verdicts);
@@ -180,6 +195,7 @@ export function buildReportView(result: RunResult): ReportView {
     specs,
     rows,
     failures: rows.filter((row) => !row.passed),
+    attention: attentionItems(specs),
     comparison: result.comparison && {
       baseline: `${result.comparison.baselineRunId} (${result.comparison.baselineStartedAt})`,
       rows: result.comparison.rows
@@ -195,6 +211,24 @@ export function buildReportView(result: RunResult): ReportView {
         })),
     },
   };
+}
+
+function countOutcomes(outcomes: VerdictOutcome[]): Record<VerdictOutcome, number> {
+  const counts: Record<VerdictOutcome, number> = { passed: 0, failed: 0, warned: 0, inconclusive: 0 };
+  for (const outcome of outcomes) counts[outcome] += 1;
+  return counts;
+}
+
+function attentionItems(specs: SpecView[]): AttentionItem[] {
+  const items: AttentionItem[] = [];
+  for (const spec of specs) {
+    for (const error of spec.errors) items.push({ word: 'ERROR', check: spec.name, metric: 'run', message: error.split('\n')[0], target: '', actual: '', anchor: '' });
+    for (const check of spec.checks) for (const error of check.errors) items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', anchor: check.anchor });
+  }
+  const budgets = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts.filter((row) => row.outcome !== 'passed').map((row) => ({ row, anchor: check.anchor }))));
+  budgets.sort((a, b) => ATTENTION_ORDER[a.row.outcome] - ATTENTION_ORDER[b.row.outcome]);
+  for (const { row, anchor } of budgets) items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, anchor });
+  return items;
 }
 
 /** The environment block in words: what was measured, with what, on what. */
@@ -214,19 +248,6 @@ export function environmentLines(result: RunResult): Array<[string, string]> {
   ]);
   if (env.git) lines.push(['Git commit', `${env.git.commit.slice(0, 12)}${env.git.dirty ? ' with uncommitted changes' : ''}`]);
   return lines;
-}
-
-/** A series scaled into the chart box of the HTML report. */
-export function toChart(series: ReportSeries): ChartView {
-  const width = 600;
-  const height = 160;
-  const maxX = Math.max(1, ...series.points.map(([x]) => x));
-  const maxY = Math.max(0, ...series.points.map(([, y]) => y));
-  const scaleY = maxY > 0 ? maxY * 1.1 : 1;
-  const points = series.points
-    .map(([x, y]) => `${((x / maxX) * width).toFixed(1)},${(height - (y / scaleY) * height).toFixed(1)}`)
-    .join(' ');
-  return { title: series.title, unit: series.unit, points, max: `${Number(maxY.toFixed(2))} ${series.unit}`, duration: `${maxX}s` };
 }
 
 /** Markdown table cells cannot hold "|" or newlines. */

@@ -7,7 +7,7 @@ import { assembleResult } from '../../src/engine/run.js';
 import { createRedactor, isSecretVariable, redactUrl } from '../../src/report/redact.js';
 import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
 import type { SpecResult } from '../../src/report/result.js';
-import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
+import { buildReportView, markdownCell } from '../../src/report/view-model.js';
 import { judgeBudget } from '../../src/verdict/judge.js';
 import { parseBudget } from '../../src/units/budget.js';
 
@@ -101,6 +101,25 @@ describe('reporters', () => {
     expect(xml).toContain('name="Phase 3 &lt;optimizations&gt;"');
   });
 
+  it('HTML renders the messages\' Markdown: code spans, no raw backticks', async () => {
+    const result = sampleResult();
+    result.specs[0].checks[0].probes[0].notes.push('N+1: `SELECT id FROM users WHERE id = $1` ran 100 times');
+    const html = await (await renderAll(result)).read('perfspec-report.html');
+    expect(html).toContain('<li>N+1: <code>SELECT id FROM users WHERE id = $1</code> ran 100 times</li>');
+    const text = html.replace(/<script>[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, '');
+    expect(text).not.toContain('`');
+  });
+
+  it('HTML lists what was not met first, failures before warnings, linking to open sections', async () => {
+    const html = await (await renderAll()).read('perfspec-report.html');
+    const attention = html.indexOf('id="attention"');
+    expect(attention).toBeGreaterThan(0);
+    expect(attention).toBeLessThan(html.indexOf('<details class="check"'));
+    const items = [...html.slice(attention).matchAll(/<li data-word="(\w+)">.*?href="#(check-\d+)"/g)].map((match) => [match[1], match[2]]);
+    expect(items).toEqual([['FAIL', 'check-1'], ['WARN', 'check-2']]);
+    expect(html).toMatch(/<details class="check" id="check-1" data-status="failed" open>/);
+  });
+
   it('HTML is self-contained and escapes names', async () => {
     const html = await (await renderAll()).read('perfspec-report.html');
     expect(html).toContain('Phase 3 &lt;optimizations&gt;');
@@ -152,11 +171,6 @@ describe('reporters', () => {
 
 describe('view helpers', () => {
   it('escapes markdown cells', () => expect(markdownCell('a|b\nc')).toBe('a\\|b c'));
-  it('scales chart points into the box', () => {
-    const chart = toChart({ title: 'req/s', unit: 'req/s', points: [[0, 0], [10, 100]] });
-    expect(chart.points).toBe('0.0,160.0 600.0,14.5');
-    expect(chart.max).toBe('100 req/s');
-  });
   it('builds one row per verdict', () => expect(buildReportView(sampleResult()).rows).toHaveLength(3));
 });
 

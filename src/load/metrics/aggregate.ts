@@ -36,6 +36,8 @@ export interface SecondBucket {
   seq: number;
   reported: number;
   totals: Totals;
+  /** The same second per request name (several entries can share a name across flows). */
+  byName: Map<string, { requests: number; errors: number; histogram: Histogram }>;
   users: number;
   dropped: number;
 }
@@ -60,7 +62,7 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), byName: new Map(), users: 0, dropped: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
@@ -75,6 +77,12 @@ export class LoadAggregate {
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
       if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+      const name = this.entries[tick.id]?.name ?? String(tick.id);
+      let named = bucket.byName.get(name);
+      if (!named) bucket.byName.set(name, (named = { requests: 0, errors: 0, histogram: createHistogram() }));
+      named.requests += tick.requests;
+      named.errors += tick.errors;
+      if (tick.histogram) mergeEncoded(named.histogram, tick.histogram);
     }
     if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
     if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
@@ -100,9 +108,14 @@ export class LoadAggregate {
         second: seq,
         requests: bucket.totals.requests,
         errors: bucket.totals.errors,
+        p50: percentileMs(bucket.totals.histogram, 50),
         p95: percentileMs(bucket.totals.histogram, 95),
+        p99: percentileMs(bucket.totals.histogram, 99),
         users: bucket.users,
         dropped: bucket.dropped,
+        byName: Object.fromEntries(
+          [...bucket.byName].map(([name, named]) => [name, { requests: named.requests, errors: named.errors, p95: percentileMs(named.histogram, 95) }]),
+        ),
       });
       done.push(bucket);
     }
