@@ -38,6 +38,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
+    .option('--out-stream <file>', 'stream per-second metrics and each verdict as they happen, one JSON object per line (the ndjson reporter)')
     .action(async (specs: string[], options) => {
       exitCode = await runCommand(proc, specs, options);
     });

@@ -141,6 +141,8 @@ export interface LoadProgress {
   p95Ms: number | null;
   errors: number;
   requests: number;
+  /** The second that just completed, as the report's timeline will hold it (for streaming reporters). */
+  point?: TimelinePoint;
 }
 
 export type ErrorKind =

@@ -12,6 +12,7 @@ import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 import { githubAnnotations, githubSummary } from './github.js';
 import { renderJunit } from './junit.js';
+import { createNdjsonReporter } from './ndjson-reporter.js';
 import { inlineMarkdown } from './inline-markdown.js';
 import { renderChart } from './charts/svg.js';
 
@@ -34,6 +35,8 @@ export interface Reporter {
   name: string;
   onSpecBegin?(info: { file: string; name: string }): void;
   onCheckEnd?(check: CheckResult): void;
+  /** One second of a running measurement (load), as it completes. */
+  onMetrics?(check: string, second: Record<string, unknown>): void;
   /** Returns the files written, if any. */
   onEnd(result: RunResult): Promise<string[]>;
 }
@@ -81,6 +84,7 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
   junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
   github: createGithubReporter,
+  ndjson: createNdjsonReporter,
 };
 
 /** The reporters `run` uses when --reporter is not given (github is for CI, chosen explicitly). */
@@ -133,6 +137,9 @@ export function createMultiplexer(reporters: Reporter[], onReporterError: (name:
     },
     onCheckEnd(check: CheckResult) {
       for (const reporter of reporters) wrap(reporter, () => reporter.onCheckEnd?.(check));
+    },
+    onMetrics(check: string, second: Record<string, unknown>) {
+      for (const reporter of reporters) wrap(reporter, () => reporter.onMetrics?.(check, second));
     },
     async onEnd(result: RunResult): Promise<string[]> {
       const written: string[] = [];

@@ -13,6 +13,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { freePort } from '../helpers/free-port.js';
 import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
+import { streamLineProblems } from '../helpers/report-schema.js';
 
 let server: ScriptedServer;
 let work: string;
@@ -199,6 +200,60 @@ checks:
     expect(markdown).toMatch(/\| Slow endpoint \| latency\.p50 \| < 10ms \| 3\d\.\d+ms \| ❌ FAIL \|/);
   });
 
+  it('--reporter ndjson streams each second of load and each verdict as they happen; perfspec report re-renders the result', async () => {
+    const spec = await writeSpec(
+      'stream.yaml',
+      `checks:
+  - name: Fast endpoint
+    request: GET /fast
+    samples: 3
+    warmup: 0
+    latency: { p95: "< 1ms" }
+load:
+  users: 3
+  duration: 3s
+  flows:
+    - name: Browse
+      steps: [GET /fast, GET /slow]
+  thresholds:
+    p95: "< 2s"
+`,
+    );
+    const out = path.join(work, 'out-stream');
+    const stream = path.join(work, 'live.ndjson');
+    const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json', '--out-stream', stream]);
+    expect(outcome.exitCode).toBe(1);
+    const lines = (await readFile(stream, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    for (const line of lines) expect(streamLineProblems(line)).toEqual([]);
+    expect(lines[0]).toMatchObject({ type: 'stream', formatVersion: 1 });
+    expect(lines.at(-1)).toMatchObject({ type: 'end', status: 'failed', aborted: false });
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    // Every second of the report's timeline was streamed, with the same figures.
+    const load = json.specs[0].checks.find((check: { section: string }) => check.section === 'load');
+    const metrics = lines.filter((line) => line.type === 'metrics');
+    expect(metrics.map(({ type: _t, time: _time, spec: _s, check: _c, ...second }) => second)).toEqual(load.probes[0].data.timeline);
+    expect(new Set(metrics.map((line) => line.check))).toEqual(new Set([load.name]));
+    // Every verdict, in report order, each before the end line; the load seconds before the load verdicts.
+    const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) => check.probes.flatMap((probe) => probe.verdicts));
+    expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome}`)).toEqual(
+      verdicts.map((verdict: { check: string; metric: string; passed: boolean }) => `${verdict.check} ${verdict.metric} ${verdict.passed ? 'passed' : 'failed'}`),
+    );
+    const firstLoadVerdict = lines.findIndex((line) => line.type === 'verdict' && line.check === load.name);
+    expect(lines.findLastIndex((line) => line.type === 'metrics')).toBeLessThan(firstLoadVerdict);
+    // Written as they happened: the seconds of a 3 s load are about a second apart, not all at the end.
+    const times = metrics.map((line) => Date.parse(line.time));
+    expect(times.at(-1)! - times[0]).toBeGreaterThanOrEqual(1000);
+
+    // perfspec report renders any reporter from the saved result, and exits with that run's code.
+    const rendered = path.join(work, 'out-rerendered');
+    const report = await runCli(['report', path.join(out, 'perfspec-report.json'), '--out', rendered, '--reporter', 'markdown,junit,console']);
+    expect(report.exitCode).toBe(1);
+    expect(report.stdout).toMatch(/FAILED\s+\d+ budgets/);
+    expect(await readFile(path.join(rendered, 'perfspec-report.md'), 'utf8')).toContain('| Fast endpoint | latency.p95 | < 1ms |');
+    await expectValidJunit(rendered);
+    expect(await runCli(['report', path.join(work, 'nope.json')])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('nope.json: file not found') });
+  });
+
   it('--only runs the named checks, --set fills variables', async () => {
     const spec = await writeSpec(
       'only.yaml',
@@ -255,7 +310,7 @@ checks:
 
   it('usage errors exit 2', async () => {
     expect((await runCli(['run', 'specs/phase3.yaml', '--reporter', 'pdf'])).stderr).toBe(
-      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit, github\n',
+      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit, github, ndjson\n',
     );
     expect((await runCli(['run', 'specs/phase3.yaml', '--set', 'novalue'])).exitCode).toBe(2);
     expect((await runCli(['run', 'specs/phase3.yaml', '--base-url', 'ftp://x'])).exitCode).toBe(2);

@@ -25,10 +25,15 @@ export interface RunCommandOptions {
   only: string[];
   profile?: string;
   baseline?: string;
+  outStream?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
-  const { reporters: reporterList, unknown } = parseReporterList(options.reporter);
+  const { reporters: parsedReporters, unknown } = parseReporterList(options.reporter);
+  // --out-stream FILE is the ndjson reporter writing to FILE.
+  const reporterList = options.outStream
+    ? [...parsedReporters.filter(([name]) => name !== 'ndjson'), ['ndjson', { outputFile: options.outStream }] as const]
+    : parsedReporters;
   if (unknown.length > 0) {
     throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
   }
@@ -82,7 +87,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       http,
       tables: { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES, serviceKinds: SERVICE_KINDS },
       signal: controller.signal,
-      progress,
+      progress: { update: progress.update, info: progress.info, metrics: (check, second) => multiplexer.onMetrics(check, second) },
       now: () => performance.now(),
       wallClock: () => new Date(),
       version: VERSION,

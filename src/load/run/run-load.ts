@@ -83,6 +83,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       p95Ms: aggregate.timeline[aggregate.timeline.length - 1]?.p95 ?? null,
       errors: cumulativeErrors,
       requests: cumulativeRequests,
+      point: aggregate.timeline[aggregate.timeline.length - 1],
     });
     if (breakpoint?.addSecond(bucket)) {
       const rate = breakpoint.result.brokeAtRate ?? 0;

@@ -40,7 +40,14 @@ export const loadProbe: SpecProbe = {
       const name = `Load: ${scenario.plan.name}`;
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
-      const report = await runPrepared(scenario, { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) });
+      const report = await runPrepared(scenario, {
+        ...runtime,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          ctx.progress.update(describeProgress(p));
+          if (p.point) ctx.progress.metrics?.(name, { ...p.point });
+        },
+      });
       if (report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
