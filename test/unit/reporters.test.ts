@@ -78,7 +78,7 @@ describe('result summary', () => {
 describe('reporters', () => {
   it('write every report file atomically, leaving no temp files', async () => {
     const { outDir, written } = await renderAll();
-    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md']);
+    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md', 'perfspec-stream.ndjson']);
     expect((await readdir(outDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -148,7 +148,8 @@ describe('reporters', () => {
     const result = sampleResult();
     result.specs[0].errors.push('setup failed for postgres://app:hunter22@db:5432/x with token tok-abcdef');
     const { read, stdout } = await renderAll(result, ['tok-abcdef']);
-    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml']) {
+    expect(await read('perfspec-stream.ndjson')).toContain('postgres://app:***@db:5432/x');
+    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml', 'perfspec-stream.ndjson']) {
       const text = await read(name);
       expect(text).not.toContain('hunter22');
       expect(text).not.toContain('tok-abcdef');
