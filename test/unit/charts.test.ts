@@ -145,3 +145,25 @@ describe('inline Markdown in HTML', () => {
     expect(inlineMarkdown('`**not bold**`')).toBe('<code>**not bold**</code>');
   });
 });
+
+describe('a 30-minute load run', () => {
+  it('keeps every chart small: at most 300 points a series and 900 a chart, spikes kept', () => {
+    const names = Array.from({ length: 15 }, (_, i) => `GET /r${i}`);
+    const timeline = Array.from({ length: 1800 }, (_, i) => ({
+      second: i + 1, requests: 200, errors: 0, dropped: 0, users: 500, p50: 5, p95: i === 1234 ? 999 : 20, p99: 40,
+      byName: Object.fromEntries(names.map((name) => [name, { requests: 13, errors: 0, p95: 20 }])),
+    }));
+    const check: CheckResult = { name: 'Load: full', section: 'load', status: 'passed', durationMs: 1, probes: [] };
+    const charts = chartsOfProbe({ kind: 'load', verdicts: [], tables: [], notes: [], data: { timeline } }, { id: 'check-9', check });
+    for (const chart of charts) {
+      if (chart.kind !== 'line') continue;
+      const counts = chart.series.map((series) => series.points.length);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(300);
+      expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(900);
+    }
+    const latency = charts.find((chart) => chart.id === 'check-9-load-latency')!;
+    expect(latency.kind === 'line' && latency.series.find((series) => series.name === 'p95')!.points.some((point) => point.y === 999)).toBe(true);
+    const html = charts.map((chart) => renderLineChart(chart as Parameters<typeof renderLineChart>[0])).join('');
+    expect(html.length).toBeLessThan(600_000);
+  });
+});

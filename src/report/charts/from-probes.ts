@@ -19,8 +19,10 @@ export interface ChartContext {
 
 export type ChartBuilder = (probe: ProbeResult, ctx: ChartContext) => Chart[];
 
-/** Long runs keep at most this many points per series (the largest of each bucket survives). */
+/** Long runs keep at most this many points per series (the largest of each bucket survives)… */
 export const MAX_POINTS = 300;
+/** …and a chart of many series at most this many in all, so a 30-minute run's report stays small. */
+export const MAX_CHART_POINTS = 900;
 
 const SPECTRUM_KEYS: Array<[key: string, percentile: number | 'max']> = [
   ['p50', 50],
@@ -169,9 +171,9 @@ interface TimelinePoint {
   byName?: Record<string, { requests: number; errors: number; p95: number | null }>;
 }
 
-function timeSeries(points: TimelinePoint[], name: string, pick: (point: TimelinePoint) => number | null | undefined, unit: string) {
+function timeSeries(points: TimelinePoint[], name: string, pick: (point: TimelinePoint) => number | null | undefined, unit: string, maxPoints = MAX_POINTS) {
   const raw = points.filter((point) => typeof pick(point) === 'number').map((point) => [point.second, pick(point) as number] as const);
-  return { name, points: downsample(raw, MAX_POINTS).map(([x, value]) => ({ x, y: value, tip: `${name} at ${x} s: ${exact(value)} ${unit}` })) };
+  return { name, points: downsample(raw, maxPoints).map(([x, value]) => ({ x, y: value, tip: `${name} at ${x} s: ${exact(value)} ${unit}` })) };
 }
 
 function loadCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
@@ -199,13 +201,14 @@ function loadCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
     charts.push({ kind: 'line', id: `${ctx.id}-load-users`, title: 'Virtual users', unit: 'users', xAxis: 'time', series: [timeSeries(timeline, 'users', (point) => point.users ?? 0, 'users')] });
     const names = [...new Set(timeline.flatMap((point) => Object.keys(point.byName ?? {})))].sort();
     if (names.length > 0) {
+      const perSeries = Math.min(MAX_POINTS, Math.max(30, Math.floor(MAX_CHART_POINTS / names.length)));
       charts.push({
         kind: 'line',
         id: `${ctx.id}-load-p95-by-request`,
         title: 'p95 latency per second, by request name',
         unit: 'ms',
         xAxis: 'time',
-        series: names.map((name) => timeSeries(timeline, name, (point) => point.byName?.[name]?.p95, 'ms')),
+        series: names.map((name) => timeSeries(timeline, name, (point) => point.byName?.[name]?.p95, 'ms', perSeries)),
       });
       charts.push({
         kind: 'line',
@@ -213,7 +216,7 @@ function loadCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
         title: 'Requests per second, by request name',
         unit: 'req/s',
         xAxis: 'time',
-        series: names.map((name) => timeSeries(timeline, name, (point) => point.byName?.[name]?.requests ?? 0, 'req/s')),
+        series: names.map((name) => timeSeries(timeline, name, (point) => point.byName?.[name]?.requests ?? 0, 'req/s', perSeries)),
       });
     }
   }
