@@ -236,7 +236,7 @@ load:
     // Every verdict, in report order, each before the end line; the load seconds before the load verdicts.
     const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) => check.probes.flatMap((probe) => probe.verdicts));
     expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome}`)).toEqual(
-      verdicts.map((verdict: { check: string; metric: string; passed: boolean }) => `${verdict.check} ${verdict.metric} ${verdict.passed ? 'passed' : 'failed'}`),
+      verdicts.map((verdict: { check: string; metric: string; passed: boolean; level: string }) => `${verdict.check} ${verdict.metric} ${verdict.passed ? 'passed' : verdict.level === 'warn' ? 'warned' : 'failed'}`),
     );
     const firstLoadVerdict = lines.findIndex((line) => line.type === 'verdict' && line.check === load.name);
     expect(lines.findLastIndex((line) => line.type === 'metrics')).toBeLessThan(firstLoadVerdict);

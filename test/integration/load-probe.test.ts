@@ -85,8 +85,12 @@ describe('load probe', () => {
   it('runs the scenario chosen with --profile, with its own thresholds', async () => {
     const results = await loadProbe.run(section, context(), { select: { profile: 'other' } });
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
-    expect(results[0].status).toBe('passed');
-    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate']);
+    // Dropped iterations and generator saturation are judged in every run (warnings), so the budgets listed never change.
+    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator']);
+    const notPassed = results[0].probes[0].verdicts.filter((v) => !v.passed);
+    // On a loaded machine the generator may report itself saturated: a warning, never a failure.
+    expect(notPassed.every((v) => v.metric === 'load.generator' && v.level === 'warn')).toBe(true);
+    expect(results[0].status).toBe(notPassed.length ? 'warned' : 'passed');
   });
 
   it('rejects an unknown --profile naming the known scenarios, before sending anything', async () => {
