@@ -115,7 +115,7 @@ describe('reporters', () => {
     const attention = html.indexOf('id="attention"');
     expect(attention).toBeGreaterThan(0);
     expect(attention).toBeLessThan(html.indexOf('<details class="check"'));
-    const items = [...html.slice(attention).matchAll(/<li data-word="(\w+)">.*?href="#(check-\d+)"/g)].map((match) => [match[1], match[2]]);
+    const items = [...html.slice(attention).matchAll(/<li data-word="(\w+)"[^>]*>.*?href="#(check-\d+)"/g)].map((match) => [match[1], match[2]]);
     expect(items).toEqual([['FAIL', 'check-1'], ['WARN', 'check-2']]);
     expect(html).toMatch(/<details class="check" id="check-1" data-status="failed" open>/);
   });
