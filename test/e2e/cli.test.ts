@@ -251,6 +251,11 @@ load:
     expect(report.stdout).toMatch(/FAILED\s+\d+ budgets/);
     expect(await readFile(path.join(rendered, 'perfspec-report.md'), 'utf8')).toContain('| Fast endpoint | latency.p95 | < 1ms |');
     await expectValidJunit(rendered);
+    // Re-rendered as a stream, the saved run gives the same metrics and verdicts as the live stream.
+    expect((await runCli(['report', path.join(out, 'perfspec-report.json'), '--reporter', 'ndjson', '--out', path.join(work, 'out-replay')])).exitCode).toBe(1);
+    const replay = (await readFile(path.join(work, 'out-replay', 'perfspec-stream.ndjson'), 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const strip = (list: Array<Record<string, unknown>>) => list.filter((line) => line.type === 'metrics' || line.type === 'verdict').map(({ time: _time, ...rest }) => rest);
+    expect(strip(replay)).toEqual(strip(lines));
     expect(await runCli(['report', path.join(work, 'nope.json')])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('nope.json: file not found') });
   });
 

@@ -30,7 +30,14 @@ export async function reportCommand(proc: CliProcess, input: string, options: Re
   );
   for (const spec of result.specs) {
     multiplexer.onSpecBegin({ file: spec.file, name: spec.name });
-    for (const check of spec.checks) multiplexer.onCheckEnd(check);
+    for (const check of spec.checks) {
+      // Replay the per-second figures a probe kept (a load timeline) for streaming reporters.
+      for (const probe of check.probes) {
+        const timeline = (probe.data as { timeline?: unknown }).timeline;
+        if (Array.isArray(timeline)) for (const second of timeline) multiplexer.onMetrics(check.name, { ...(second as Record<string, unknown>) });
+      }
+      multiplexer.onCheckEnd(check);
+    }
   }
   const written = await multiplexer.onEnd(result);
   if (written.length > 0) proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
