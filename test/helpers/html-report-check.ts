@@ -149,8 +149,9 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   expect(sections.length).toBe(result.specs.reduce((sum: number, spec: Json) => sum + spec.checks.length, 0));
   for (const section of sections) expect(section.open).toBe(section.status !== 'passed');
 
-  // Hover shows the exact value: a point of the load latency chart and a bar of a query chart.
-  const hoverChecks: Array<{ selector: string; expected: string }> = [];
+  // Hover shows the exact value: points of the load latency chart (p95) and of an endpoint's spectrum (p95).
+  // The point hovered is the first one no other point covers (series overlap where values meet).
+  const hoverChecks: Array<{ series: string; expected: (index: number) => string }> = [];
   let number = 0;
   for (const spec of result.specs) {
     for (const check of spec.checks) {
@@ -158,22 +159,30 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
       for (const probe of check.probes) {
         if (probe.kind === 'load' && probe.data.timeline?.length) {
           const points = (probe.data.timeline as Json[]).filter((point) => typeof point.p95 === 'number');
-          const k = Math.floor(points.length / 2);
-          hoverChecks.push({ selector: `[data-chart="${id}-load-latency"] g[data-series="p95"] circle.pt >> nth=${k}`, expected: `p95 at ${points[k].second} s: ${Number(points[k].p95.toFixed(3))} ms` });
+          hoverChecks.push({ series: `[data-chart="${id}-load-latency"] g[data-series="p95"] circle.pt`, expected: (k) => `p95 at ${points[k].second} s: ${Number(points[k].p95.toFixed(3))} ms` });
         }
         if (probe.kind === 'endpoint' && probe.data.warm?.count && hoverChecks.length < 2) {
-          hoverChecks.push({ selector: `[data-chart="${id}-latency"] circle.pt >> nth=2`, expected: `p95: ${Number(probe.data.warm.p95.toFixed(3))} ms` });
+          const keys = SPECTRUM.filter((key) => typeof probe.data.warm[key] === 'number');
+          hoverChecks.push({ series: `[data-chart="${id}-latency"] circle.pt`, expected: (k) => `${keys[k]}: ${Number(probe.data.warm[keys[k]].toFixed(3))} ms` });
         }
       }
     }
   }
   expect(hoverChecks.length).toBeGreaterThan(0);
   for (const hover of hoverChecks) {
-    const target = page.locator(hover.selector);
-    await target.evaluate((element) => element.closest('details')?.setAttribute('open', ''));
+    const index = await page.$$eval(hover.series, (circles) => {
+      circles[0]?.closest('details')?.setAttribute('open', '');
+      return circles.findIndex((circle) => {
+        circle.scrollIntoView({ block: 'center' });
+        const box = circle.getBoundingClientRect();
+        return circle.ownerDocument.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === circle;
+      });
+    });
+    expect(index).toBeGreaterThanOrEqual(0);
+    const target = page.locator(hover.series).nth(index);
     await target.scrollIntoViewIfNeeded();
     await target.hover();
-    await expect.poll(() => page.$eval('#tip', (tip) => (tip.hasAttribute('hidden') ? '' : tip.textContent))).toBe(hover.expected);
+    await expect.poll(() => page.$eval('#tip', (tip) => (tip.hasAttribute('hidden') ? '' : tip.textContent))).toBe(hover.expected(index));
   }
   await shot('hover', false);
   await page.close();
