@@ -39,6 +39,11 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
     .option('--out-stream <file>', 'stream per-second metrics and each verdict as they happen, one JSON object per line (the ndjson reporter)')
+    .option('--repeat <n>', 'measure every check n times and judge the median run (overrides repeat in the specs)')
+    .option('--shard <i/N>', 'run shard i (from 0) of N of the load, and write perfspec-shard-i-of-N.json for perfspec merge (default: JOB_COMPLETION_INDEX with PERFSPEC_SHARDS or load.shards)')
+    .option('--start-at <time>', 'with --shard: begin the load at this instant on every shard (ISO time with zone, or epoch ms)')
+    .option('--only-setup', 'run setup only and write its captured variables to perfspec-setup.json for the shards')
+    .option('--setup-from <file>', 'skip setup and teardown; use the variables that --only-setup wrote')
     .action(async (specs: string[], options) => {
       exitCode = await runCommand(proc, specs, options);
     });
@@ -51,6 +56,17 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
     .action(async (file: string, options) => {
       exitCode = await reportCommand(proc, file, options);
+    });
+
+  program
+    .command('merge')
+    .description('Merge the shard files of a distributed run into one judged report (exact: histograms are added, never averaged).')
+    .argument('<inputs...>', 'shard files (perfspec-shard-*.json) or directories holding them')
+    .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
+    .action(async (inputs: string[], options) => {
+      const { mergeCommand } = await import('./commands/merge.js');
+      exitCode = await mergeCommand(proc, inputs, options);
     });
 
   program

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
-import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, SpecProbe } from '../probes/types.js';
+import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
 import { isSecretVariable, redactUrl } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../report/result.js';
-import { combineStatuses, statusOfProbes } from '../report/status.js';
+import { applyInconclusivePolicy, combineStatuses, statusOfProbes } from '../report/status.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
@@ -20,6 +20,7 @@ import { buildRequest } from './request-builder.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
 import { probeUrl, startTarget, type TargetHandle } from './target-server.js';
+import { startReplicas } from './replicas.js';
 
 export interface EngineTables {
   checkProbes: readonly CheckProbe[];
@@ -41,8 +42,24 @@ export interface RunSpecOptions {
   select: Record<string, string>;
   /** Every value that must not appear in reports (captured variables are added as they appear). */
   secrets: Set<string>;
+  /** --repeat: measure every check this many times (overrides `repeat` in the spec). */
+  repeat?: number;
   /** Called when a check finishes, for live reporters. */
   onCheckEnd?: (result: CheckResult) => void;
+  distributed?: DistributedOptions;
+}
+
+/**
+ * One process of a run spread over several (README "Running on several machines"): setup runs
+ * once — on shard 0, or in a separate `--only-setup` step whose captures are handed on — and the
+ * checks run on shard 0 only, so N shards never multiply them.
+ */
+export interface DistributedOptions {
+  shard?: ShardRun;
+  /** Variables captured by an earlier `--only-setup` run for this spec: setup and teardown are skipped. */
+  setupFor?: (loaded: LoadedSpec) => Record<string, string> | undefined;
+  /** Run setup, hand its variables to onSetupDone, and stop (no checks, no load, no teardown). */
+  onlySetup?: (loaded: LoadedSpec, vars: Record<string, string>) => void;
 }
 
 export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Promise<SpecResult> {
@@ -80,9 +97,20 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     });
     target = await prepareTarget(spec, baseUrl, loaded.dir, services, options.signal, log);
 
-    await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
-    setupDone = true;
+    const distributed = options.distributed;
+    const handed = distributed?.setupFor?.(loaded);
+    const shard = distributed?.shard;
+    if (handed) Object.assign(vars, handed);
+    else if (!shard || shard.index === 0) {
+      await runSteps(spec.setup ?? [], 'setup', { http: options.http, build: (t) => build(t), timeoutMs, signal: options.signal, vars, log });
+      // Teardown belongs to the process that ran setup, and never follows --only-setup (the shards still need the data).
+      setupDone = !distributed?.onlySetup;
+    }
     for (const [name, value] of Object.entries(vars)) if (isSecretVariable(name, value)) options.secrets.add(value);
+    if (distributed?.onlySetup) {
+      distributed.onlySetup(loaded, { ...vars });
+      return result;
+    }
 
     const ctx: ProbeContext = {
       http: options.http,
@@ -95,16 +123,18 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       progress: options.progress,
       now: options.now,
       specDir: loaded.dir,
+      replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
     };
 
-    for (const check of planChecks(spec, options.only)) {
+    for (const check of shard && shard.index !== 0 ? [] : planChecks(spec, options.only, options.repeat)) {
       if (options.signal.aborted) break;
       const started = options.now();
       const probes: ProbeResult[] = [];
       for (const probe of options.tables.checkProbes) {
         if (probe.key !== undefined && check.raw[probe.key] === undefined) continue;
         if (options.signal.aborted) break;
-        probes.push(await runProbeSafely(probe.kind, () => probe.run(check, ctx)));
+        const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, ctx));
+        probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
       annotateSpecLines(probes, (metric) => checkBudgetPath(check.index, metric), (at) => loaded.source.locate(at));
       const request = `${check.request.method} ${check.request.url}`;
@@ -117,9 +147,12 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const section = (spec as unknown as Record<string, unknown>)[probe.key];
       if (section === undefined || options.signal.aborted) continue;
       try {
-        const results = await probe.run(section, ctx, { select: options.select });
-        for (const checkResult of results) {
-          annotateSpecLines(checkResult.probes, (metric) => sectionBudgetPath(probe.key, metric), (at) => loaded.source.locate(at));
+        const results = await probe.run(section, ctx, { select: options.select, shard });
+        for (const judged of results) {
+          // Spec-level sections (load) follow defaults.inconclusive.
+          const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));
+          annotateSpecLines(probes, (metric) => sectionBudgetPath(probe.key, metric), (at) => loaded.source.locate(at));
+          const checkResult: CheckResult = { ...judged, probes, status: judged.status === 'skipped' ? judged.status : statusOfProbes(probes) };
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
         }
@@ -161,8 +194,9 @@ async function prepareTarget(
   log: (message: string) => void,
 ): Promise<TargetHandle | undefined> {
   const start = spec.target.start;
+  const replicas = (start as { replicas?: number } | undefined)?.replicas ?? 1;
   if (start) {
-    return startTarget({
+    return (replicas > 1 ? (options: Parameters<typeof startTarget>[0]) => startReplicas(replicas, options) : startTarget)({
       baseUrl,
       command: start.command,
       cwd: start.cwd,

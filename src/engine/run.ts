@@ -6,8 +6,9 @@ import type { ProgressSink } from '../probes/types.js';
 import { RESULT_FORMAT_VERSION, type CheckResult, type RunResult, type SpecResult } from '../report/result.js';
 import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
-import { combineStatuses, verdictOutcome } from '../report/status.js';
-import { runSpec, type EngineTables } from './run-spec.js';
+import { combineStatuses, summariseVerdicts } from '../report/status.js';
+import { runSpec, type EngineTables, type RunSpecOptions } from './run-spec.js';
+import { startEnvironment, type RunEnvironment } from '../report/environment.js';
 
 export interface RunOptions {
   http: HttpClient;
@@ -23,9 +24,13 @@ export interface RunOptions {
   setVars?: Record<string, string>;
   only?: string[];
   select?: Record<string, string>;
+  /** --repeat N: measure every check N times and judge the median run. */
+  repeat?: number;
   secrets: Set<string>;
   onSpecBegin?: (spec: LoadedSpec) => void;
   onCheckEnd?: (result: CheckResult) => void;
+  /** Distributed runs (src/load/shard): which shard, setup handed on, setup only. */
+  distributed?: RunSpecOptions['distributed'];
 }
 
 export function createRunId(date: Date): string {
@@ -35,6 +40,7 @@ export function createRunId(date: Date): string {
 export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promise<RunResult> {
   const startedAt = options.wallClock();
   const started = options.now();
+  const environment = startEnvironment(options.version);
   const runId = createRunId(startedAt);
   const results: SpecResult[] = [];
   for (const loaded of specs) {
@@ -52,9 +58,11 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
         baseUrlOverride: options.baseUrlOverride,
         setVars: options.setVars ?? {},
         only: options.only,
+        repeat: options.repeat,
         select: options.select ?? {},
         secrets: options.secrets,
         onCheckEnd: options.onCheckEnd,
+        distributed: options.distributed,
       }),
     );
   }
@@ -65,12 +73,13 @@ export async function runSpecs(specs: LoadedSpec[], options: RunOptions): Promis
     durationMs: options.now() - started,
     aborted: options.signal.aborted,
     version: options.version,
+    environment: environment.finish(specs.map((loaded) => options.baseUrlOverride ?? loaded.spec.target.baseUrl)),
   });
 }
 
 export function assembleResult(
   specs: SpecResult[],
-  meta: { runId: string; startedAt: Date; finishedAt: Date; durationMs: number; aborted: boolean; version: string },
+  meta: { runId: string; startedAt: Date; finishedAt: Date; durationMs: number; aborted: boolean; version: string; environment?: RunEnvironment },
 ): RunResult {
   const verdicts = specs.flatMap((spec) => spec.checks.flatMap((check) => check.probes.flatMap((probe) => probe.verdicts)));
   const probeErrors = specs.flatMap((spec) => spec.checks.flatMap((check) => check.probes.filter((probe) => probe.error))).length;
@@ -84,12 +93,9 @@ export function assembleResult(
     status: combineStatuses(specs.map((spec) => spec.status)),
     aborted: meta.aborted,
     specs,
+    ...(meta.environment ? { environment: meta.environment } : {}),
     summary: {
-      verdicts: verdicts.length,
-      passed: verdicts.filter((verdict) => verdictOutcome(verdict) === 'passed').length,
-      failed: verdicts.filter((verdict) => verdictOutcome(verdict) === 'failed').length,
-      warned: verdicts.filter((verdict) => verdictOutcome(verdict) === 'warned').length,
-      inconclusive: verdicts.filter((verdict) => verdictOutcome(verdict) === 'inconclusive').length,
+      ...summariseVerdicts(verdicts),
       errors: probeErrors + specs.reduce((sum, spec) => sum + spec.errors.length, 0),
     },
   };

@@ -27,6 +27,8 @@ export interface TargetHandle {
   /** True when perfspec started the service (and will stop it). */
   started: boolean;
   stop(): Promise<void>;
+  /** Base URLs of every replica when several were started (target.start.replicas). */
+  replicas?: string[];
 }
 
 /** Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) */

@@ -8,6 +8,27 @@
  */
 export type Duration = string | number;
 /**
+ * How a latency verdict the data cannot settle counts (its confidence interval straddles the budget even after adaptive sampling, or it failed only while the host was saturated). warn (default): reported as INCONCLUSIVE, exit code unaffected; fail: fails the check (exit code 1).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "inconclusivePolicy".
+ */
+export type InconclusivePolicy = 'warn' | 'fail';
+/**
+ * Adaptive sampling: while a latency budget is inconclusive, keep sampling up to this many measured requests in all (default: 8 × samples, at least the samples its percentiles need, at most 2000). Set it equal to samples to turn adaptive sampling off.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "maxSamples".
+ */
+export type MaxSamples = number;
+/**
+ * Measure the check this many times and judge the median run (by the check's first latency figure), as Lighthouse CI does; every run's figures are in the report (default 1; --repeat overrides).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "repeat".
+ */
+export type Repeat = number;
+/**
  * METHOD and path (relative to target.baseUrl) or absolute URL: "GET /api/v1/users/me".
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -207,6 +228,13 @@ export type BytesBudget = string;
  * via the `definition` "toleranceDuration".
  */
 export type ToleranceDuration = string;
+/**
+ * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "maxSampleTime".
+ */
+export type MaxSampleTime = string | number;
 
 /**
  * A perfspec spec: endpoint latency budgets, PostgreSQL query budgets, Redis cache targets and load profiles, judged against a running API.
@@ -268,6 +296,12 @@ export interface Target {
    */
   timeout?: string | number;
   start?: TargetStart;
+  /**
+   * Base URLs of replicas of the target started elsewhere, for profile: scalability (traffic spread round robin over the first k). Instead of target.start.replicas.
+   *
+   * @minItems 1
+   */
+  replicas?: [string, ...string[]];
 }
 /**
  * Headers sent with every request (setup, checks, load).
@@ -304,6 +338,10 @@ export interface TargetStart {
    * When something already answers at the ready path, use it instead of starting (default true).
    */
   reuseExisting?: boolean;
+  /**
+   * Start the command this many times for profile: scalability: the first on baseUrl's port, each other one on a free port of its own (PORT is set for each); checks and other load scenarios use the first.
+   */
+  replicas?: number;
   /**
    * How long to wait for the service to become ready (default 30s).
    */
@@ -380,6 +418,13 @@ export interface Defaults {
    */
   concurrency?: number;
   timeout?: Duration;
+  inconclusive?: InconclusivePolicy;
+  maxSamples?: MaxSamples;
+  /**
+   * Adaptive sampling stops after this much sampling time for the check (default 20s), conclusive or not.
+   */
+  maxSampleTime?: string | number;
+  repeat?: Repeat;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}.
@@ -471,13 +516,20 @@ export interface Check {
   concurrency?: number;
   timeout?: Duration;
   level?: Level;
+  inconclusive?: InconclusivePolicy;
+  maxSamples?: MaxSamples;
+  /**
+   * Adaptive sampling stops after this much sampling time for the check (default 20s), conclusive or not.
+   */
+  maxSampleTime?: string | number;
+  repeat?: Repeat;
   expect?: Expect;
   latency?: LatencyBudgets;
   queries?: QueriesBudget;
   cache?: CacheBudget;
 }
 /**
- * Latency budgets on the warm samples (warm-up excluded).
+ * Latency budgets on the warm samples (warm-up excluded). Percentiles and the mean are judged by their 95 % confidence interval: pass when it lies within the budget, fail when it lies wholly outside, otherwise inconclusive (more samples are taken up to maxSamples). A percentile needs enough samples to be bounded at all: p90 ≥ 35, p95 ≥ 72, p99 ≥ 368.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "latencyBudgets".
@@ -616,9 +668,9 @@ export interface Load {
    */
   description?: string;
   /**
-   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m). users/rate and duration override its numbers; stages replace its shape.
+   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m), scalability (a breakpoint search against 1, 2, … N replicas of the target, up to rate × replicas, 200/s per replica, 2m per replica count; reports the highest throughput meeting the SLA and the scaling efficiency). users/rate and duration override its numbers; stages replace its shape.
    */
-  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
    * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
    */
@@ -663,6 +715,16 @@ export interface Load {
    */
   stepDuration?: string | number;
   /**
+   * scalability: the replica counts to search, e.g. [1, 2, 4] (default 1, 2, … every replica). 1 is always searched: efficiency is relative to one replica.
+   *
+   * @minItems 1
+   */
+  replicaCounts?: [number, ...number[]];
+  /**
+   * scalability: the lowest scaling efficiency (throughput at k replicas ÷ (k × throughput at 1)) that passes; below it a warning (default 0.8).
+   */
+  minEfficiency?: number;
+  /**
    * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
    */
   workers?: number;
@@ -694,6 +756,10 @@ export interface Load {
    * The scenario(s) run when --profile is not given (default: all).
    */
   default?: string | [string, ...string[]];
+  /**
+   * Distributed runs: the number of shards the load is split into when the shard index comes from the environment (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); PERFSPEC_SHARDS overrides it. See README "Running on several machines".
+   */
+  shards?: number;
   /**
    * Named scenarios; --profile NAME runs one of them.
    */
@@ -794,9 +860,9 @@ export interface LoadScenario {
    */
   description?: string;
   /**
-   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m). users/rate and duration override its numbers; stages replace its shape.
+   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m), scalability (a breakpoint search against 1, 2, … N replicas of the target, up to rate × replicas, 200/s per replica, 2m per replica count; reports the highest throughput meeting the SLA and the scaling efficiency). users/rate and duration override its numbers; stages replace its shape.
    */
-  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
    * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
    */
@@ -840,6 +906,16 @@ export interface LoadScenario {
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */
   stepDuration?: string | number;
+  /**
+   * scalability: the replica counts to search, e.g. [1, 2, 4] (default 1, 2, … every replica). 1 is always searched: efficiency is relative to one replica.
+   *
+   * @minItems 1
+   */
+  replicaCounts?: [number, ...number[]];
+  /**
+   * scalability: the lowest scaling efficiency (throughput at k replicas ÷ (k × throughput at 1)) that passes; below it a warning (default 0.8).
+   */
+  minEfficiency?: number;
   /**
    * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
    */

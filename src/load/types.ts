@@ -4,9 +4,10 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
-export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint';
+export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
 export type DurationInput = string | number;
 
 /** One stage: move linearly from the previous target to `target` over `duration`. */
@@ -118,6 +119,15 @@ export interface LoadScenarioConfig {
   headers?: Record<string, string>;
   /** Breakpoint: length of each rate step over which the SLA is judged. */
   stepDuration?: DurationInput;
+  /** Scalability: the replica counts to search (default 1, 2, … all replicas). */
+  replicaCounts?: number[];
+  /** Scalability: the lowest scaling efficiency that passes (a warning below it; default 0.8). */
+  minEfficiency?: number;
+  /**
+   * Pick the region for every iteration instead of once per virtual user: requests spread round
+   * robin over the regions' base URLs whichever users are busy (the scalability preset's replicas).
+   */
+  regionPerIteration?: boolean;
 }
 
 /** Everything the engine needs from the outside world; nothing else is read from the process. */
@@ -130,6 +140,12 @@ export interface LoadRuntime {
   baseDir?: string;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Run only this shard of the plan (src/load/shard/segments.ts); default: the whole plan. */
+  shard?: { index: number; count: number };
+  /** Wall-clock time (epoch ms) at which t = 0 falls, shared by every shard (--start-at). */
+  startAtEpochMs?: number;
+  /** Keep every histogram encoded in the report (`shardData`) so shards can be merged exactly. */
+  keepEncoded?: boolean;
 }
 
 export interface LoadProgress {
@@ -166,6 +182,8 @@ export interface RequestStats {
   errorRate: number;
   throughput: number;
   latency: LatencySummary;
+  /** Percentiles and the mean with their 95 % confidence intervals (what thresholds judge). */
+  estimates?: LatencyEstimates;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
@@ -227,5 +245,7 @@ export interface LoadReport {
   timeline: TimelinePoint[];
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
-  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number }> };
+  /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
+  shardData?: import('./shard/shard-data.js').ShardLoadData;
+  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number; throughput?: number }> };
 }

@@ -4,6 +4,7 @@
  * which keeps every sample), and encoded histograms merge exactly across worker threads.
  */
 import * as hdr from 'hdr-histogram-js';
+import { minSamplesForUpperBound, quantileRank, quantileRankInterval } from './quantile-interval.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -47,19 +48,24 @@ export function mergeEncoded(into: Histogram, encoded: string): void {
   into.add(decoded);
 }
 
-/** Percentile in milliseconds, or null when the histogram is empty. */
+/**
+ * Percentile in milliseconds, or null when the histogram is empty. One rounding rule for every
+ * figure read from a histogram: a bucket's value is clamped to the recorded [min, max], so no
+ * percentile is ever reported above max or below min.
+ */
 export function percentileMs(histogram: Histogram, percentile: number): number | null {
-  return histogram.totalCount === 0 ? null : histogram.getValueAtPercentile(percentile) / 1000;
+  return histogram.totalCount === 0 ? null : clampUs(histogram, histogram.getValueAtPercentile(percentile)) / 1000;
 }
 
 export function summariseHistogram(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, 'p99.9': 0, max: 0 };
-  const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  const at = (p: number) => clampUs(histogram, histogram.getValueAtPercentile(p)) / 1000;
   return {
     count,
     min: histogram.minNonZeroValue / 1000,
-    mean: histogram.mean / 1000,
+    // The mean of bucket midpoints can stray outside [min, max] for one or two samples.
+    mean: Math.min(Math.max(histogram.mean, histogram.minNonZeroValue), histogram.maxValue) / 1000,
     p50: at(50),
     p90: at(90),
     p95: at(95),
@@ -67,4 +73,52 @@ export function summariseHistogram(histogram: Histogram): LatencySummary {
     'p99.9': at(99.9),
     max: histogram.maxValue / 1000,
   };
+}
+
+/** A percentile estimate with its distribution-free confidence interval, in milliseconds. */
+export interface PercentileEstimate {
+  /** The percentile in (0, 100), e.g. 95. */
+  percentile: number;
+  /** Samples the estimate rests on. */
+  count: number;
+  /** Point estimate (the value at rank ceil(p·n)); null when nothing was recorded. */
+  value: number | null;
+  /** Lower bound of the interval; 0 when the samples cannot bound it from below. */
+  lower: number;
+  /** Upper bound of the interval; null when the samples cannot bound it from above (too few). */
+  upper: number | null;
+  /** Confidence of the interval, e.g. 0.95. */
+  confidence: number;
+  /** The fewest samples for which the upper bound exists (p99 needs 368 at 95 %). */
+  samplesNeeded: number;
+}
+
+/**
+ * Estimate a percentile with its confidence interval from a histogram. The interval's ends are
+ * read conservatively: the lower end at the bottom of its bucket, the upper end at the top (both
+ * clamped to the recorded min and max), so bucket rounding can only widen the interval.
+ */
+export function estimatePercentile(histogram: Histogram, percentile: number, confidence = 0.95): PercentileEstimate {
+  const p = percentile / 100;
+  const n = histogram.totalCount;
+  const samplesNeeded = minSamplesForUpperBound(p, confidence);
+  if (n === 0) return { percentile, count: 0, value: null, lower: 0, upper: null, confidence, samplesNeeded };
+  const ranks = quantileRankInterval(n, p, confidence);
+  const value = valueAtRankUs(histogram, quantileRank(n, p), 'high') / 1000;
+  const lower = ranks.lower === 0 ? 0 : valueAtRankUs(histogram, ranks.lower, 'low') / 1000;
+  const upper = ranks.upper > n ? null : valueAtRankUs(histogram, ranks.upper, 'high') / 1000;
+  return { percentile, count: n, value, lower: Math.min(lower, value), upper: upper === null ? null : Math.max(upper, value), confidence, samplesNeeded };
+}
+
+/** The value (µs) of the k-th smallest recorded sample, at the bottom or top of its bucket, clamped to [min, max]. */
+function valueAtRankUs(histogram: Histogram, rank: number, end: 'low' | 'high'): number {
+  // getValueAtPercentile(100·k/n) walks to the first bucket whose cumulative count reaches k.
+  const top = histogram.getValueAtPercentile((100 * rank) / histogram.totalCount);
+  const withBounds = histogram as Histogram & { lowestEquivalentValue?: (value: number) => number };
+  const value = end === 'high' || !withBounds.lowestEquivalentValue ? top : withBounds.lowestEquivalentValue(top);
+  return clampUs(histogram, value);
+}
+
+function clampUs(histogram: Histogram, us: number): number {
+  return Math.min(Math.max(us, histogram.minNonZeroValue), histogram.maxValue);
 }

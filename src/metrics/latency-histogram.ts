@@ -14,6 +14,8 @@ import {
   type LatencySummary,
 } from './histogram.js';
 
+import { estimateLatency, type LatencyEstimates } from './latency-estimates.js';
+
 export type { LatencySummary };
 
 export class LatencyHistogram {
@@ -50,5 +52,10 @@ export class LatencyHistogram {
 
   summary(): LatencySummary {
     return summariseHistogram(this.histogram);
+  }
+
+  /** Percentiles and the mean with their confidence intervals. */
+  estimates(confidence = 0.95): LatencyEstimates {
+    return estimateLatency(this.histogram, confidence);
   }
 }

@@ -37,6 +37,14 @@ export interface PlannedCheck {
   timeoutMs: number;
   /** Statuses that count as success. */
   expectStatus: number[];
+  /** How inconclusive verdicts of this check count (default warn). */
+  inconclusive: 'warn' | 'fail';
+  /** Adaptive sampling: at most this many measured requests while a latency budget is inconclusive. */
+  maxSamples: number;
+  /** Adaptive sampling: at most this much sampling time (ms). */
+  maxSampleTimeMs: number;
+  /** Measure the check this many times and judge the median run. */
+  repeat: number;
   /** The check as written (after env interpolation): each probe reads its own key. */
   raw: Record<string, unknown>;
 }
@@ -79,6 +87,8 @@ export interface ProbeContext {
   now(): number;
   /** The directory of the spec file, for relative paths (CSV data). */
   specDir: string;
+  /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
+  replicas?: string[];
 }
 
 export interface CheckProbe {
@@ -105,6 +115,15 @@ export interface SpecProbe {
 export interface SpecProbeOptions {
   /** Command-line selections such as `--profile quick`. */
   select: Record<string, string>;
+  /** This process runs one shard of N (--shard i/N), from a shared start time (--start-at). */
+  shard?: ShardRun;
+}
+
+export interface ShardRun {
+  index: number;
+  count: number;
+  /** Epoch ms of the first load scenario's t = 0, the same on every shard. */
+  startAtEpochMs?: number;
 }
 
 export interface ServiceKind {

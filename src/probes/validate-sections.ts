@@ -8,6 +8,7 @@ import type { PerfspecSpec } from '../generated/spec-types.js';
 import { planChecks } from '../engine/plan.js';
 import { formatPath } from '../spec/yaml-source.js';
 import type { CheckProbe, SpecProbe } from './types.js';
+import { describeUnbounded, unboundedBudgets } from './endpoint/sample-plan.js';
 
 export interface SectionProblem {
   path: Array<string | number>;
@@ -47,6 +48,22 @@ export function validateProbeSections(
     for (const message of probe.validate(section, { specDir, varNames })) problems.push(pointAt([probe.key], message));
   }
   return problems;
+}
+
+/**
+ * Problems that do not stop a run but deserve a reader's attention before it: latency budgets on
+ * percentiles that the configured samples cannot bound (p99 from 20 samples is the maximum).
+ */
+export function warnAboutSections(spec: PerfspecSpec): SectionProblem[] {
+  const warnings: SectionProblem[] = [];
+  for (const check of planChecks(spec)) {
+    const latency = check.raw.latency as Record<string, unknown> | undefined;
+    // Adaptive sampling can go up to maxSamples: only a budget that even maxSamples cannot bound is a problem.
+    for (const budget of unboundedBudgets(latency, check.maxSamples)) {
+      warnings.push({ path: ['checks', check.index, 'latency', budget.key], message: describeUnbounded(budget, check.samples, check.maxSamples) });
+    }
+  }
+  return warnings;
 }
 
 /**

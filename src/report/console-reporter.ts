@@ -6,8 +6,9 @@ import { Chalk } from 'chalk';
 import type { CheckResult, RunResult, Status } from './result.js';
 import type { Reporter, ReporterContext } from './reporters.js';
 import { formatDuration } from '../units/duration.js';
-import { verdictOutcome } from './status.js';
-import { environmentLines, OUTCOME_MARKS } from './view-model.js';
+import { standingOf } from '../verdict/types.js';
+import { verdictWord } from './view-model.js';
+import { describeEnvironment } from './environment.js';
 
 export function createConsoleReporter(ctx: ReporterContext): Reporter {
   const chalk = new Chalk({ level: ctx.color ? 1 : 0 });
@@ -29,14 +30,18 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
     onCheckEnd(check: CheckResult) {
       const failed = check.probes.flatMap((probe) => probe.verdicts).filter((verdict) => !verdict.passed);
       out(`  ${paint[check.status](mark[check.status])} ${check.name} ${chalk.gray(formatDuration(check.durationMs))}`);
-      for (const verdict of failed) out(`      ${paint[verdictOutcome(verdict) === 'failed' ? 'failed' : 'warned'](verdict.metric)}: ${verdict.message} (target ${verdict.target})`);
+      for (const verdict of failed) {
+        const standing = standingOf(verdict);
+        const label = verdict.outcome === 'inconclusive' ? `${verdict.metric} (inconclusive)` : verdict.metric;
+        out(`      ${paint[standing === 'fail' ? 'failed' : 'warned'](label)}: ${verdict.message} (target ${verdict.target})`);
+      }
       for (const probe of check.probes) if (probe.error) out(`      ${paint.error(`${probe.kind} probe broke`)}: ${probe.error}`);
     },
     async onEnd(result: RunResult) {
       const rows = result.specs.flatMap((spec) =>
         spec.checks.flatMap((check) =>
           check.probes.flatMap((probe) =>
-            probe.verdicts.map((verdict) => [check.name, verdict.metric, verdict.target, verdict.actual, OUTCOME_MARKS[verdictOutcome(verdict)].word]),
+            probe.verdicts.map((verdict) => [check.name, verdict.metric, verdict.target, verdict.actual, verdictWord(verdict)]),
           ),
         ),
       );
@@ -47,7 +52,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
         const line = (cells: string[]) => cells.map((cell, column) => truncate(cell, widths[column]).padEnd(widths[column])).join('  ');
         out(chalk.bold(line(header)));
         for (const row of rows) {
-          const colour = row[4] === 'PASS' ? chalk.green : row[4] === 'FAIL' ? chalk.red : chalk.yellow;
+          const colour = row[4] === 'PASS' ? chalk.green : row[4] === 'WARN' || row[4] === 'INCONCLUSIVE' ? chalk.yellow : chalk.red;
           out(`${line(row.slice(0, 4))}  ${colour(row[4])}`);
         }
       }
@@ -61,12 +66,10 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       }
       for (const spec of result.specs) for (const error of spec.errors) out(`\n${paint.error('error')} ${spec.name}: ${error}`);
       const s = result.summary;
-      const inconclusive = s.inconclusive ? `, ${s.inconclusive} inconclusive` : '';
-      const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings${inconclusive}, ${s.errors} errors`;
+      const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.inconclusive} inconclusive, ${s.errors} errors`;
       const headline = result.aborted ? 'ABORTED' : result.status === 'passed' || result.status === 'warned' ? 'PASSED' : result.status === 'failed' ? 'FAILED' : 'ERROR';
+      if (result.environment) out(chalk.gray(`\nEnvironment: ${describeEnvironment(result.environment)}`));
       out(`\n${paint[result.aborted ? 'error' : result.status](chalk.bold(headline))}  ${verdictLine}  ${chalk.gray(formatDuration(result.durationMs))}`);
-      const host = environmentLines(result).find(([label]) => label === 'Host');
-      if (host) out(chalk.gray(`Host: ${host[1]}`));
       return [];
     },
   };

@@ -1,26 +1,75 @@
 /**
- * What a report says about where it was measured: perfspec and Node versions, the host's CPUs and
- * load average (at the start and the end of the run), and the git commit of the working directory
- * when there is one. Only this module reads the host; the result stores plain data.
+ * Where a run ran: figures a reader needs to trust (or distrust) its latencies — the machine's
+ * CPUs and load average before and after, perfspec's and Node's versions, the targets (URLs
+ * without credentials). Recorded once per run in result.environment.
  */
 import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { redactUrl } from './redact.js';
 
 export interface RunEnvironment {
   perfspec: string;
   node: string;
   platform: string;
-  cpus: { count: number; model: string };
-  /** 1, 5 and 15 minute load averages, rounded to 2 decimals. */
-  loadAverage: { start: number[]; end?: number[] };
+  arch: string;
+  /** Logical CPUs and their model. */
+  cpus: number;
+  cpuModel: string;
+  /** 1, 5 and 15-minute load averages when the run started and ended. */
+  loadBefore: number[];
+  loadAfter: number[];
+  /** Base URLs of the specs' targets, credentials removed. */
+  targets: string[];
   /** The commit checked out in the directory perfspec ran from, when it is a git work tree. */
   git?: { commit: string; dirty: boolean };
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
+export interface EnvironmentProbe {
+  /** Call at the end of the run. */
+  finish(targets: string[]): RunEnvironment;
+}
 
-export function readLoadAverage(): number[] {
-  return os.loadavg().map(round2);
+export function startEnvironment(version: string): EnvironmentProbe {
+  const loadBefore = roundAll(os.loadavg());
+  return {
+    finish(targets) {
+      const cpus = os.cpus();
+      return {
+        perfspec: version,
+        node: process.version,
+        platform: os.platform(),
+        arch: os.arch(),
+        cpus: cpus.length || os.availableParallelism(),
+        cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+        loadBefore,
+        loadAfter: roundAll(os.loadavg()),
+        targets: [...new Set(targets.map(redactTarget))],
+      };
+    },
+  };
+}
+
+/** One line for people: "2 CPUs (Intel Xeon …), load 5.1 → 6.3, perfspec 0.1.0, Node v20.19.0, linux x64". */
+export function describeEnvironment(env: RunEnvironment): string {
+  return `${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadBefore[0] ?? 0} → ${env.loadAfter[0] ?? 0}, perfspec ${env.perfspec}, Node ${env.node}, ${env.platform} ${env.arch}; target ${env.targets.join(', ') || 'n/a'}`;
+}
+
+/** Scheme, host and path only: no credentials, no query string (it may carry a key). */
+function redactTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) parsed.username = '***';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return redactUrl(url).replace(/\?.*$/, '');
+  }
+}
+
+function roundAll(values: number[]): number[] {
+  return values.map((value) => Math.round(value * 100) / 100);
 }
 
 /** `git` answers within a second or is ignored: a report never waits on, or fails for, git. */
@@ -30,23 +79,10 @@ function git(args: string[], cwd: string): Promise<string | undefined> {
   });
 }
 
+/** The commit of the work tree perfspec runs in (and whether tracked files have changes), or undefined. */
 export async function readGitCommit(cwd: string): Promise<RunEnvironment['git']> {
   const commit = await git(['rev-parse', 'HEAD'], cwd);
   if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
   const status = await git(['status', '--porcelain', '--untracked-files=no'], cwd);
   return { commit, dirty: Boolean(status) };
-}
-
-export async function collectEnvironment(version: string, cwd: string): Promise<RunEnvironment> {
-  const cpus = os.cpus();
-  const environment: RunEnvironment = {
-    perfspec: version,
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    cpus: { count: cpus.length, model: cpus[0]?.model.trim() ?? 'unknown' },
-    loadAverage: { start: readLoadAverage() },
-  };
-  const commit = await readGitCommit(cwd);
-  if (commit) environment.git = commit;
-  return environment;
 }

@@ -4,8 +4,8 @@
  * Escaping follows @actions/core (data: % CR LF; properties also : and ,).
  */
 import type { RunResult } from './result.js';
-import { verdictOutcome } from './status.js';
-import { buildReportView, markdownCell, OUTCOME_MARKS } from './view-model.js';
+import { standingOf } from '../verdict/types.js';
+import { buildReportView, markdownCell } from './view-model.js';
 
 export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -32,12 +32,12 @@ export function githubAnnotations(result: RunResult): string[] {
       for (const probe of check.probes) {
         if (probe.error) lines.push(command('error', [['file', spec.file], ['title', `${check.name}: ${probe.kind} probe broke`]], probe.error));
         for (const verdict of probe.verdicts) {
-          const outcome = verdictOutcome(verdict);
-          if (outcome === 'passed') continue;
-          const prefix = outcome === 'inconclusive' ? 'inconclusive: ' : '';
+          const standing = standingOf(verdict);
+          if (standing === 'pass') continue;
+          const prefix = verdict.outcome === 'inconclusive' ? 'inconclusive: ' : '';
           lines.push(
             command(
-              outcome === 'failed' ? 'error' : 'warning',
+              standing === 'fail' ? 'error' : 'warning',
               [['file', spec.file], ['line', verdict.specLine], ['title', `${check.name}: ${verdict.metric}`]],
               `${prefix}${verdict.message} (target ${verdict.target}, actual ${verdict.actual})`,
             ),
@@ -63,9 +63,9 @@ export function githubSummary(result: RunResult): string {
     for (const error of errors) out.push(`- ${error}`);
     out.push('');
   }
-  if (view.failures.length) {
+  if (view.rows.some((item) => item.standing !== 'pass')) {
     out.push('### Not met', '', '| Check | Budget | Target | Actual | Status | Why |', '|---|---|---|---|---|---|');
-    for (const row of view.failures) {
+    for (const row of view.rows.filter((item) => item.standing !== 'pass')) {
       out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} ${row.word} | ${markdownCell(row.message)} |`);
     }
     out.push('');
@@ -80,7 +80,7 @@ export function githubSummary(result: RunResult): string {
     }
   }
   out.push(`<details><summary>All ${view.rows.length} budgets</summary>`, '', '| Check | Budget | Target | Actual | Status |', '|---|---|---|---|---|');
-  for (const row of view.rows) out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${OUTCOME_MARKS[row.outcome].status} |`);
+  for (const row of view.rows) out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} |`);
   out.push('', '</details>', '');
   if (view.environment.length) {
     for (const [label, value] of view.environment) out.push(`- **${label}:** ${markdownCell(value)}`);

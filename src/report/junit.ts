@@ -16,7 +16,7 @@
  * The shape is that of the common junit-10.xsd (test/fixtures/junit/junit-10.xsd validates it).
  */
 import type { CheckResult, RunResult, SpecResult } from './result.js';
-import { verdictOutcome } from './status.js';
+import { standingOf } from '../verdict/types.js';
 
 export type JunitCaseStatus = 'passed' | 'failed' | 'warning' | 'inconclusive' | 'error';
 
@@ -63,7 +63,7 @@ export function countCases(cases: JunitCase[]): JunitCounts {
   };
 }
 
-const STATUS_OF_OUTCOME = { passed: 'passed', failed: 'failed', warned: 'warning', inconclusive: 'inconclusive' } as const;
+const STATUS_OF_STANDING = { pass: 'passed', fail: 'failed', warn: 'warning', inconclusive: 'inconclusive' } as const;
 
 /**
  * A check's time, shared among its testcases in whole milliseconds so that the cases add up to
@@ -90,14 +90,16 @@ function casesOfCheck(spec: SpecResult, check: CheckResult): JunitCase[] {
     details: `the ${probe.kind} probe broke instead of measuring: ${probe.error ?? ''}`,
   }));
   verdicts.forEach((verdict, index) => {
-    const status = STATUS_OF_OUTCOME[verdictOutcome(verdict)];
-    const label = status === 'warning' ? 'WARNING (budget at level warn not met): ' : status === 'inconclusive' ? 'INCONCLUSIVE: ' : '';
+    // An inconclusive verdict under `inconclusive: fail` fails the run, so it is a <failure> too.
+    const status = STATUS_OF_STANDING[standingOf(verdict)];
+    const label =
+      verdict.outcome === 'inconclusive' ? 'INCONCLUSIVE: ' : status === 'warning' ? 'WARNING (budget at level warn not met): ' : '';
     cases.push({
       classname: spec.name,
       name: `${check.name}: ${verdict.metric}`,
       status,
       timeMs: times[broken.length + index],
-      ...(status === 'failed' ? { type: 'budget', message: verdict.message } : {}),
+      ...(status === 'failed' ? { type: verdict.outcome === 'inconclusive' ? 'inconclusive' : 'budget', message: verdict.message } : {}),
       details: `${label}${verdict.message}\ntarget: ${verdict.target}\nactual: ${verdict.actual}`,
     });
   });
@@ -140,11 +142,11 @@ function environmentProperties(result: RunResult): Array<[string, string]> {
   if (!env) return [];
   const properties: Array<[string, string]> = [
     ['node.version', env.node],
-    ['host.platform', env.platform],
-    ['host.cpus', String(env.cpus.count)],
-    ['host.loadavg.start', env.loadAverage.start.join(' ')],
+    ['host.platform', `${env.platform} ${env.arch}`],
+    ['host.cpus', String(env.cpus)],
+    ['host.loadavg.start', env.loadBefore.join(' ')],
+    ['host.loadavg.end', env.loadAfter.join(' ')],
   ];
-  if (env.loadAverage.end) properties.push(['host.loadavg.end', env.loadAverage.end.join(' ')]);
   if (env.git) properties.push(['git.commit', env.git.commit], ['git.dirty', String(env.git.dirty)]);
   return properties;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { CheckResult, RunResult } from './result.js';
 import { redactDeep } from './redact.js';
 import type { Reporter, ReporterContext, ReporterOptions } from './reporters.js';
-import { verdictOutcome } from './status.js';
+import { standingOf } from '../verdict/types.js';
 
 export const STREAM_FORMAT_VERSION = 1;
 export const STREAM_FILE = 'perfspec-stream.ndjson';
@@ -39,7 +39,7 @@ export function createNdjsonReporter(ctx: ReporterContext, options: ReporterOpti
     onCheckEnd(check: CheckResult) {
       for (const probe of check.probes) {
         if (probe.error) write({ type: 'probe-error', spec, check: check.name, probe: probe.kind, error: probe.error });
-        for (const verdict of probe.verdicts) write({ type: 'verdict', spec, ...verdict, outcome: verdictOutcome(verdict) });
+        for (const verdict of probe.verdicts) write({ type: 'verdict', spec, ...verdict, standing: standingOf(verdict) });
       }
       write({ type: 'check', spec, check: check.name, section: check.section, status: check.status, durationMs: Math.round(check.durationMs) });
     },

@@ -76,9 +76,9 @@ export interface RunResult {
   /** True when the run was interrupted (Ctrl-C); the figures cover what ran until then. */
   aborted: boolean;
   specs: SpecResult[];
-  /** Verdicts by outcome (inconclusive counted apart from warnings) and errors (broken probes, run problems). */
-  summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive?: number; errors: number };
-  /** Where it was measured: versions, host CPUs and load, git commit. */
+  /** Verdict counts: each verdict once (inconclusive ones apart, whatever their policy), plus broken probes and spec errors. */
+  summary: { verdicts: number; passed: number; failed: number; warned: number; inconclusive: number; errors: number };
+  /** Where the run ran (host CPUs and load, versions, targets without credentials). */
   environment?: RunEnvironment;
   /** Before → after against a saved earlier run (--baseline), when one was given. */
   comparison?: Comparison;

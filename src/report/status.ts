@@ -1,13 +1,17 @@
 /** How verdicts and probe outcomes add up to a status. Pure; shared by the engine and spec probes. */
-import type { Verdict } from '../verdict/types.js';
-import type { ProbeResult, Status } from './result.js';
+import { standingOf, type InconclusivePolicy, type Verdict } from '../verdict/types.js';
+import type { ProbeResult, RunResult, Status } from './result.js';
 
-/** A check's status from its probes: a broken probe is an error; a failed error-level budget fails it. */
+/**
+ * A check's status from its probes: a broken probe is an error; a failed error-level budget (or
+ * an inconclusive one under `inconclusive: fail`) fails it; warnings and inconclusive verdicts
+ * under the default `inconclusive: warn` only warn.
+ */
 export function statusOfProbes(probes: ProbeResult[]): Status {
   if (probes.some((probe) => probe.error)) return 'error';
-  const verdicts = probes.flatMap((probe) => probe.verdicts);
-  if (verdicts.some((verdict) => !verdict.passed && verdict.level === 'error')) return 'failed';
-  if (verdicts.some((verdict) => !verdict.passed)) return 'warned';
+  const standings = probes.flatMap((probe) => probe.verdicts).map(standingOf);
+  if (standings.includes('fail')) return 'failed';
+  if (standings.some((standing) => standing !== 'pass')) return 'warned';
   return 'passed';
 }
 
@@ -18,14 +22,23 @@ export function combineStatuses(statuses: Status[]): Status {
   return 'passed';
 }
 
-/**
- * What one verdict means for reports: every reporter classifies verdicts through this one
- * function, so a new outcome (inconclusive) is shown and counted the same way everywhere.
- */
-export type VerdictOutcome = 'passed' | 'failed' | 'warned' | 'inconclusive';
-
-export function verdictOutcome(verdict: Pick<Verdict, 'passed' | 'level' | 'inconclusive'>): VerdictOutcome {
-  if (verdict.passed) return 'passed';
-  if (verdict.level === 'error') return 'failed';
-  return verdict.inconclusive ? 'inconclusive' : 'warned';
+/** Mark every inconclusive verdict with the policy that decides how it counts (a new array; verdicts copied). */
+export function applyInconclusivePolicy(verdicts: Verdict[], policy: InconclusivePolicy): Verdict[] {
+  return verdicts.map((verdict) => (verdict.outcome === 'inconclusive' ? { ...verdict, inconclusive: policy } : verdict));
 }
+
+/**
+ * The run's verdict counts. Each verdict is counted once: passed, failed (error-level fail),
+ * warned (warn-level fail) or inconclusive (whatever its policy; the policy shows in the status).
+ */
+export function summariseVerdicts(verdicts: Verdict[]): Omit<RunResult['summary'], 'errors'> {
+  const outcome = (verdict: Verdict) => verdict.outcome ?? (verdict.passed ? 'pass' : 'fail');
+  return {
+    verdicts: verdicts.length,
+    passed: verdicts.filter((verdict) => outcome(verdict) === 'pass').length,
+    failed: verdicts.filter((verdict) => outcome(verdict) === 'fail' && verdict.level === 'error').length,
+    warned: verdicts.filter((verdict) => outcome(verdict) === 'fail' && verdict.level === 'warn').length,
+    inconclusive: verdicts.filter((verdict) => outcome(verdict) === 'inconclusive').length,
+  };
+}
+

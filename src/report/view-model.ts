@@ -4,7 +4,7 @@
  */
 import type { ReportTable, RunResult, Status } from './result.js';
 import { formatDuration } from '../units/duration.js';
-import { verdictOutcome, type VerdictOutcome } from './status.js';
+import { standingOf, type Standing, type Verdict } from '../verdict/types.js';
 import type { Chart } from './charts/svg.js';
 import { chartsOfProbe } from './charts/from-probes.js';
 
@@ -33,7 +33,8 @@ export interface VerdictRow {
   actual: string;
   passed: boolean;
   level: string;
-  outcome: VerdictOutcome;
+  /** How the verdict counts: pass, fail, warn, inconclusive (a warning unless `inconclusive: fail`). */
+  standing: Standing;
   /** An emoji mark for Markdown. */
   status: string;
   /** A word for places without emoji fonts (HTML, terminals). */
@@ -42,13 +43,21 @@ export interface VerdictRow {
 }
 
 export type VerdictWord = 'PASS' | 'FAIL' | 'WARN' | 'INCONCLUSIVE';
-/** How each outcome is shown: inconclusive looks like a warning but is named (and counted) apart. */
-export const OUTCOME_MARKS: Record<VerdictOutcome, { status: string; word: VerdictWord }> = {
-  passed: { status: '✅', word: 'PASS' },
-  failed: { status: '❌', word: 'FAIL' },
-  warned: { status: '⚠️', word: 'WARN' },
-  inconclusive: { status: '❔', word: 'INCONCLUSIVE' },
-};
+/** How each standing is shown: inconclusive looks like a warning but is named (and counted) apart. */
+export const VERDICT_WORDS: Record<Standing, VerdictWord> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', inconclusive: 'INCONCLUSIVE' };
+export const VERDICT_MARKS: Record<Standing, string> = { pass: '✅', fail: '❌', warn: '⚠️', inconclusive: '❔' };
+
+/** The word a verdict is shown with; an inconclusive verdict counted as a failure reads "FAIL (INCONCLUSIVE)". */
+export function verdictWord(verdict: Verdict): string {
+  const standing = standingOf(verdict);
+  return standing === 'fail' && verdict.outcome === 'inconclusive' ? 'FAIL (INCONCLUSIVE)' : VERDICT_WORDS[standing];
+}
+
+/** A verdict's emoji mark: an inconclusive verdict counted as a failure is "❌❔". */
+export function verdictMark(verdict: Verdict): string {
+  const standing = standingOf(verdict);
+  return standing === 'fail' && verdict.outcome === 'inconclusive' ? '❌❔' : VERDICT_MARKS[standing];
+}
 
 
 export interface CheckView {
@@ -66,8 +75,8 @@ export interface CheckView {
   charts: Chart[];
   /** The HTML anchor of the check's section ("check-3"). */
   anchor: string;
-  /** Counts of the check's verdicts by outcome, for the folded section's one-line summary. */
-  counts: Record<VerdictOutcome, number>;
+  /** Counts of the check's verdicts by standing, for the folded section's one-line summary. */
+  counts: Record<Standing, number>;
 }
 
 export interface SpecView {
@@ -82,6 +91,7 @@ export interface SpecView {
   errors: string[];
   checks: CheckView[];
   verdictCount: number;
+  /** Verdicts that fail the spec (error-level fails, and inconclusive ones under `inconclusive: fail`). */
   failedCount: number;
 }
 
@@ -125,13 +135,13 @@ const OUTCOME_WORDS = { regressed: 'regressed', fixed: 'fixed', same: '', new: '
 
 const HEADLINES: Record<Status, string> = {
   passed: 'PASSED: every budget met',
-  warned: 'PASSED with warnings',
+  warned: 'PASSED with warnings (or verdicts the data could not settle)',
   failed: 'FAILED: budgets not met',
   error: 'ERROR: a service, the target or a probe broke',
   skipped: 'SKIPPED',
 };
 
-const ATTENTION_ORDER: Record<VerdictOutcome, number> = { failed: 0, inconclusive: 1, warned: 2, passed: 3 };
+const ATTENTION_ORDER: Record<Standing, number> = { fail: 0, inconclusive: 1, warn: 2, pass: 3 };
 
 export function buildReportView(result: RunResult): ReportView {
   let checkNumber = 0;
@@ -141,8 +151,8 @@ export function buildReportView(result: RunResult): ReportView {
       const baselineQueryGroups = result.comparison?.queryGroups?.find((entry) => entry.spec === spec.name && entry.check === check.name)?.groups;
       const verdicts: VerdictRow[] = check.probes.flatMap((probe) =>
         probe.verdicts.map((verdict) => {
-          const outcome = verdictOutcome(verdict);
-          return { ...verdict, outcome, ...OUTCOME_MARKS[outcome] };
+          const standing = standingOf(verdict);
+          return { ...verdict, standing, status: verdictMark(verdict), word: VERDICT_WORDS[standing] };
         }),
       );
       return {
@@ -159,7 +169,7 @@ export function buildReportView(result: RunResult): ReportView {
         errors: check.probes.filter((probe) => probe.error).map((probe) => `${probe.kind} probe broke: ${probe.error}`),
         charts: check.probes.flatMap((probe) => chartsOfProbe(probe, { id: anchor, check, baselineQueryGroups })),
         anchor,
-        counts: countOutcomes(verdicts.map((verdict) => verdict.outcome)),
+        counts: countStandings(verdicts.map((verdict) => verdict.standing)),
       };
     });
     const verdicts = checks.flatMap((check) => check.verdicts);
@@ -174,7 +184,7 @@ export function buildReportView(result: RunResult): ReportView {
       errors: spec.errors,
       checks,
       verdictCount: verdicts.length,
-      failedCount: verdicts.filter((verdict) => !verdict.passed).length,
+      failedCount: verdicts.filter((verdict) => verdict.standing === 'fail').length,
     };
   });
   const rows = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts));
@@ -213,9 +223,9 @@ export function buildReportView(result: RunResult): ReportView {
   };
 }
 
-function countOutcomes(outcomes: VerdictOutcome[]): Record<VerdictOutcome, number> {
-  const counts: Record<VerdictOutcome, number> = { passed: 0, failed: 0, warned: 0, inconclusive: 0 };
-  for (const outcome of outcomes) counts[outcome] += 1;
+function countStandings(standings: Standing[]): Record<Standing, number> {
+  const counts: Record<Standing, number> = { pass: 0, fail: 0, warn: 0, inconclusive: 0 };
+  for (const standing of standings) counts[standing] += 1;
   return counts;
 }
 
@@ -225,8 +235,8 @@ function attentionItems(specs: SpecView[]): AttentionItem[] {
     for (const error of spec.errors) items.push({ word: 'ERROR', check: spec.name, metric: 'run', message: error.split('\n')[0], target: '', actual: '', anchor: '' });
     for (const check of spec.checks) for (const error of check.errors) items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', anchor: check.anchor });
   }
-  const budgets = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts.filter((row) => row.outcome !== 'passed').map((row) => ({ row, anchor: check.anchor }))));
-  budgets.sort((a, b) => ATTENTION_ORDER[a.row.outcome] - ATTENTION_ORDER[b.row.outcome]);
+  const budgets = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts.filter((row) => row.standing !== 'pass').map((row) => ({ row, anchor: check.anchor }))));
+  budgets.sort((a, b) => ATTENTION_ORDER[a.row.standing] - ATTENTION_ORDER[b.row.standing]);
   for (const { row, anchor } of budgets) items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, anchor });
   return items;
 }
@@ -240,12 +250,11 @@ export function environmentLines(result: RunResult): Array<[string, string]> {
   }
   const env = result.environment;
   if (!env) return lines;
-  lines.push(['perfspec', `${env.perfspec} on Node ${env.node}, ${env.platform}`]);
+  // Results whose specs do not carry their target (merged shards, older runs): the run's targets.
+  if (!result.specs.some((spec) => spec.target) && env.targets.length > 0) lines.unshift(['Target', env.targets.join(', ')]);
+  lines.push(['perfspec', `${env.perfspec} on Node ${env.node}, ${env.platform} ${env.arch}`]);
   const load = (values: number[] | undefined) => (values ? values.map((value) => value.toFixed(2)).join(' / ') : '');
-  lines.push([
-    'Host',
-    `${env.cpus.count} CPU${env.cpus.count === 1 ? '' : 's'} (${env.cpus.model}); load average (1 / 5 / 15 min) ${load(env.loadAverage.start)} at start${env.loadAverage.end ? `, ${load(env.loadAverage.end)} at end` : ''}`,
-  ]);
+  lines.push(['Host', `${env.cpus} CPU${env.cpus === 1 ? '' : 's'} (${env.cpuModel}); load average (1 / 5 / 15 min) ${load(env.loadBefore)} at start, ${load(env.loadAfter)} at end`]);
   if (env.git) lines.push(['Git commit', `${env.git.commit.slice(0, 12)}${env.git.dirty ? ' with uncommitted changes' : ''}`]);
   return lines;
 }

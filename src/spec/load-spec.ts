@@ -19,6 +19,8 @@ export interface LoadOptions {
    * Passed in so the spec loader does not depend on the probe modules.
    */
   semanticChecks?: (spec: PerfspecSpec, specDir: string) => Array<{ path: Array<string | number>; message: string }>;
+  /** Like semanticChecks, but what it finds only warns (the spec still runs). */
+  semanticWarnings?: (spec: PerfspecSpec) => Array<{ path: Array<string | number>; message: string }>;
 }
 
 export interface LoadedSpec {
@@ -26,6 +28,8 @@ export interface LoadedSpec {
   dir: string;
   spec: PerfspecSpec;
   source: YamlSource;
+  /** Things worth knowing before the run that do not stop it (printed by validate and run). */
+  warnings: SpecProblem[];
 }
 
 export interface LoadOutcome {
@@ -72,7 +76,8 @@ export function loadSpecText(file: string, text: string, options: LoadOptions): 
 
   problems.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
   if (problems.length > 0) return { problems };
-  return { loaded: { file, dir: path.dirname(path.resolve(file)), spec: data as PerfspecSpec, source }, problems };
+  const warnings = (options.semanticWarnings?.(data as PerfspecSpec) ?? []).map((problem) => at(problem.path, problem.message));
+  return { loaded: { file, dir: path.dirname(path.resolve(file)), spec: data as PerfspecSpec, source, warnings }, problems };
 }
 
 /** Replace `${env.NAME}` everywhere; report unknown namespaces and unset variables without default. */

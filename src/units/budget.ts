@@ -85,3 +85,48 @@ export function parseTolerance(input: string): ToleranceBudget | undefined {
 export function formatValue(value: number, unit: BudgetUnit): string {
   return VALUE_FORMATTERS[unit](value);
 }
+
+/** Every unit written with enough digits to tell close values apart ("1688 B", "60.2s", "4.987ms"). */
+const PRECISE_FORMATTERS: Record<BudgetUnit, (value: number) => string> = {
+  duration: formatDurationPrecise,
+  percent: (value) => `${trimZeros(value.toFixed(3))}%`,
+  count: (value) => trimZeros(value.toFixed(3)),
+  rate: (value) => `${trimZeros(value.toFixed(3))}/s`,
+  bytes: (value) => `${Math.round(value)} B`,
+};
+
+/**
+ * A measured value shown against the value it is compared with: the usual short form, unless
+ * that reads the same as the other value while the two differ — then exactly enough to differ
+ * ("1688 B is not below 1.6 KiB", never "1.6 KiB is not below 1.6 KiB").
+ */
+export function formatDistinct(actual: number, other: number, unit: BudgetUnit): string {
+  const shown = formatValue(actual, unit);
+  if (actual === other || normalise(shown) !== normalise(formatValue(other, unit))) return shown;
+  return PRECISE_FORMATTERS[unit](actual);
+}
+
+/** "95.0%" and "95%" read the same to a person. */
+function normalise(text: string): string {
+  return text.replace(/(\d)\.(\d*?)0+(?!\d)/g, (_, int: string, frac: string) => (frac ? `${int}.${frac}` : int));
+}
+
+/** A confidence interval "11.8–13.1ms"; an unbounded upper end reads "≥ 11.8ms", unbounded both "unbounded". */
+export function formatInterval(lower: number, upper: number | null, unit: BudgetUnit): string {
+  if (upper === null) return lower > 0 ? `≥ ${formatValue(lower, unit)}` : 'unbounded';
+  const low = formatValue(lower, unit);
+  const high = formatValue(upper, unit);
+  // One unit suffix for both ends when they share it ("11.8–13.1ms").
+  const suffix = /[^\d.]+$/.exec(low)?.[0] ?? '';
+  if (suffix && high.endsWith(suffix) && /^[\d.]+$/.test(low.slice(0, -suffix.length))) return `${low.slice(0, -suffix.length)}–${high}`;
+  return `${low}–${high}`;
+}
+
+function formatDurationPrecise(ms: number): string {
+  if (Math.abs(ms) < 1000) return `${trimZeros(ms.toFixed(3))}ms`;
+  return `${trimZeros((ms / 1000).toFixed(3))}s`;
+}
+
+function trimZeros(fixed: string): string {
+  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+}

@@ -1,9 +1,13 @@
 /**
  * Judging is a pure function of a parsed budget and a measured value. An unmeasured value
  * (null) never passes: a verdict without a measurement would be a guess.
+ *
+ * Exact figures (counts, max, bytes) pass or fail. Estimated figures (latency percentiles, the
+ * mean) are judged by their confidence interval: pass when all of it meets the budget, fail when
+ * none of it does, otherwise inconclusive.
  */
-import { formatValue, type Budget, type Operator, type ToleranceBudget } from '../units/budget.js';
-import type { Level, Verdict } from './types.js';
+import { formatDistinct, formatInterval, formatValue, type Budget, type Operator, type ToleranceBudget } from '../units/budget.js';
+import { outcomeOf, type Level, type Outcome, type Verdict, type VerdictInterval } from './types.js';
 
 const OPERATORS: Record<Operator, { test: (actual: number, expected: number) => boolean; words: string }> = {
   '<': { test: (a, e) => a < e, words: 'below' },
@@ -20,6 +24,16 @@ export interface JudgeInput {
   level?: Level;
 }
 
+/** An estimate of a figure: its point value and the confidence interval around it. */
+export interface IntervalEstimate {
+  value: number | null;
+  lower: number;
+  upper: number | null;
+  count: number;
+  confidence: number;
+  samplesNeeded: number;
+}
+
 export function passesBudget(budget: Budget, actual: number): boolean {
   return OPERATORS[budget.operator].test(actual, budget.value);
 }
@@ -27,44 +41,89 @@ export function passesBudget(budget: Budget, actual: number): boolean {
 /** Judge one measured value against one budget. */
 export function judgeBudget(input: JudgeInput, budget: Budget, actual: number | null): Verdict {
   const level = input.level ?? 'error';
-  const label = input.metric.split('.').pop() ?? input.metric;
-  if (actual === null || !Number.isFinite(actual)) {
-    return {
-      ...base(input, level, budget.text),
-      actual: 'n/a',
-      actualValue: null,
-      passed: false,
-      message: `${label} could not be measured, so the budget ${budget.text} is not met`,
-    };
-  }
+  const label = labelOf(input);
+  if (actual === null || !Number.isFinite(actual)) return unmeasured(input, level, budget, label);
   const passed = passesBudget(budget, actual);
-  const shown = formatValue(actual, budget.unit);
+  const shown = formatDistinct(actual, budget.value, budget.unit);
   const expected = `${OPERATORS[budget.operator].words} ${formatValue(budget.value, budget.unit)}`;
   return {
     ...base(input, level, budget.text),
     actual: shown,
     actualValue: actual,
+    outcome: outcomeOf(passed),
     passed,
     message: passed ? `${label} ${shown} is ${expected}` : `${label} ${shown} is not ${expected}`,
   };
 }
 
+/**
+ * Judge an estimated figure by its confidence interval. The actual shown is the point estimate
+ * with its interval beside it: "12.4ms (11.8–13.1ms, n=400)".
+ */
+export function judgeEstimate(input: JudgeInput, budget: Budget, estimate: IntervalEstimate): Verdict {
+  const level = input.level ?? 'error';
+  const label = labelOf(input);
+  const value = estimate.value;
+  if (value === null || !Number.isFinite(value) || estimate.count === 0) return unmeasured(input, level, budget, label);
+  const outcome = intervalOutcome(budget, estimate.lower, estimate.upper);
+  const point = formatDistinct(value, budget.value, budget.unit);
+  const range = formatInterval(estimate.lower, estimate.upper, budget.unit);
+  const shown = `${point} (${range}, n=${estimate.count})`;
+  const expected = `${OPERATORS[budget.operator].words} ${formatValue(budget.value, budget.unit)}`;
+  const confidence = `${Math.round(estimate.confidence * 100)} %`;
+  const interval: VerdictInterval = {
+    lower: estimate.lower,
+    upper: estimate.upper,
+    samples: estimate.count,
+    confidence: estimate.confidence,
+    samplesNeeded: estimate.samplesNeeded,
+  };
+  const message =
+    outcome === 'pass'
+      ? `${label} ${shown} is ${expected} (the whole ${confidence} interval)`
+      : outcome === 'fail'
+        ? `${label} ${shown} is not ${expected} (the whole ${confidence} interval)`
+        : estimate.upper === null
+          ? `${label} ${shown}: ${estimate.count} samples cannot bound it from above (needs at least ${estimate.samplesNeeded}), so it cannot be shown ${expected}`
+          : `${label} ${shown}: the ${confidence} interval straddles the budget (${expected}); more samples would tell`;
+  return { ...base(input, level, budget.text), actual: shown, actualValue: value, outcome, passed: outcome === 'pass', interval, message };
+}
+
+/** Pass when every value in [lower, upper] meets the budget, fail when none does. upper null = unbounded. */
+export function intervalOutcome(budget: Budget, lower: number, upper: number | null): Outcome {
+  if (budget.operator === '==') {
+    if (budget.value < lower || (upper !== null && budget.value > upper)) return 'fail';
+    return lower === budget.value && upper === budget.value ? 'pass' : 'inconclusive';
+  }
+  const meets = (value: number) => passesBudget(budget, value);
+  const below = budget.operator === '<' || budget.operator === '<=';
+  // For "below" budgets the upper end must meet it to pass, and the lower end already breaks it to fail.
+  const passEnd = below ? upper : lower;
+  const failEnd = below ? lower : upper;
+  if (passEnd !== null && meets(passEnd)) return 'pass';
+  if (failEnd !== null && !meets(failEnd)) return 'fail';
+  return 'inconclusive';
+}
+
 /** Judge a value against an expected value with a tolerance ("15m ±5%"). */
 export function judgeTolerance(input: JudgeInput, budget: ToleranceBudget, actual: number | null): Verdict {
   const level = input.level ?? 'error';
-  const label = input.metric.split('.').pop() ?? input.metric;
+  const label = labelOf(input);
   if (actual === null || !Number.isFinite(actual)) {
-    return { ...base(input, level, budget.text), actual: 'n/a', actualValue: null, passed: false, message: `${label} could not be measured` };
+    return { ...base(input, level, budget.text), actual: 'n/a', actualValue: null, outcome: 'fail', passed: false, message: `${label} could not be measured` };
   }
   const low = budget.expected - budget.tolerance;
   const high = budget.expected + budget.tolerance;
   const passed = actual >= low && actual <= high;
-  const shown = formatValue(actual, 'duration');
+  // Shown exactly enough to differ from both ends of the range.
+  const near = Math.abs(actual - low) < Math.abs(actual - high) ? low : high;
+  const shown = formatDistinct(actual, near, 'duration');
   const range = `${formatValue(low, 'duration')}–${formatValue(high, 'duration')}`;
   return {
     ...base(input, level, budget.text),
     actual: shown,
     actualValue: actual,
+    outcome: outcomeOf(passed),
     passed,
     message: passed ? `${label} ${shown} is within ${range}` : `${label} ${shown} is outside ${range}`,
   };
@@ -79,7 +138,22 @@ export function judgeCondition(
   message: string,
   actualValue: number | null = null,
 ): Verdict {
-  return { ...base(input, input.level ?? 'error', target), actual, actualValue, passed, message };
+  return { ...base(input, input.level ?? 'error', target), actual, actualValue, outcome: outcomeOf(passed), passed, message };
+}
+
+function unmeasured(input: JudgeInput, level: Level, budget: Budget, label: string): Verdict {
+  return {
+    ...base(input, level, budget.text),
+    actual: 'n/a',
+    actualValue: null,
+    outcome: 'fail',
+    passed: false,
+    message: `${label} could not be measured, so the budget ${budget.text} is not met`,
+  };
+}
+
+function labelOf(input: JudgeInput): string {
+  return input.metric.split('.').pop() ?? input.metric;
 }
 
 function base(input: JudgeInput, level: Level, target: string) {

@@ -14,6 +14,7 @@ import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-se
 import { freePort } from '../helpers/free-port.js';
 import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
 import { streamLineProblems } from '../helpers/report-schema.js';
+import { standingOf, type Verdict } from '../../src/verdict/types.js';
 
 let server: ScriptedServer;
 let work: string;
@@ -108,15 +109,17 @@ checks:
     request: GET /slow
     samples: 10
     warmup: 1
+    # A failure seen only on a saturated host (the machine is shared) is inconclusive; this counts it as a failure too.
+    inconclusive: fail
     latency: { p50: "< 10ms" }
 `,
     );
     const out = path.join(work, 'out-fail');
     const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'console,junit,json']);
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.stdout).toMatch(/latency\.p50: p50 3\d\.\d+ms is not below 10ms \(target < 10ms\)/);
+    expect(outcome.stdout).toMatch(/latency\.p50( \(inconclusive\))?: p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\).*\(target < 10ms\)/);
     const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="p50 3\d\.\d+ms is not below 10ms" type="budget">p50 3\d\.\d+ms is not below 10ms\ntarget: &lt; 10ms/);
+    expect(junit).toMatch(/<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="(budget|inconclusive)">p50 [^<]*\ntarget: &lt; 10ms/);
     const parsed = await expectValidJunit(out);
     expect(parsed.cases.map((item) => [item.name, item.status])).toEqual([['Slow endpoint: latency.p50', 'failed'], ['Slow endpoint: status', 'passed']]);
     expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
@@ -235,8 +238,8 @@ load:
     expect(new Set(metrics.map((line) => line.check))).toEqual(new Set([load.name]));
     // Every verdict, in report order, each before the end line; the load seconds before the load verdicts.
     const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) => check.probes.flatMap((probe) => probe.verdicts));
-    expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome}`)).toEqual(
-      verdicts.map((verdict: { check: string; metric: string; passed: boolean; level: string }) => `${verdict.check} ${verdict.metric} ${verdict.passed ? 'passed' : verdict.level === 'warn' ? 'warned' : 'failed'}`),
+    expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome} ${line.standing}`)).toEqual(
+      verdicts.map((verdict: Verdict) => `${verdict.check} ${verdict.metric} ${verdict.outcome} ${standingOf(verdict)}`),
     );
     const firstLoadVerdict = lines.findIndex((line) => line.type === 'verdict' && line.check === load.name);
     expect(lines.findLastIndex((line) => line.type === 'metrics')).toBeLessThan(firstLoadVerdict);

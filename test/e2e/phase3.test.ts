@@ -16,6 +16,7 @@ import { checkHtmlReport } from '../helpers/html-report-check.js';
 interface Verdict {
   check: string;
   metric: string;
+  outcome: 'pass' | 'fail' | 'inconclusive';
   passed: boolean;
   actual: string;
   actualValue: number | null;
@@ -38,7 +39,7 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
   return { outcome, json, verdicts, markdown, out, junitNames: junit.cases.map((item) => String(item.name)) };
 }
 
-describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, () => {
+describe('specs/phase3.yaml against the reference API', { timeout: 300_000 }, () => {
   let naiveReport = '';
   let naiveJunitNames: string[] = [];
   // The output folders of both runs, for the browser test (set before any assertion can fail).
@@ -69,13 +70,13 @@ describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, ()
     }
     expect(find('SSO configuration (cached)', 'cache.hitRate').message).toBe('0 reads of sso:config:* in 100 requests, so 0 hits: the endpoint does not read this cache');
 
-    // Round trips per statement make the N+1 lists slow, far above their budgets.
-    expect(find('Audit logs list', 'latency.p95')).toMatchObject({ passed: false });
-    expect(find('Audit logs list', 'latency.p95').actualValue).toBeGreaterThan(150);
+    // Round trips per statement make the N+1 lists slow, above their budgets: a latency verdict on
+    // naive code never passes (it fails, or on a saturated host may be inconclusive, saying so).
+    const latency = verdicts.filter((verdict) => /^(latency\.|load\.p\d)/.test(verdict.metric) && /Audit logs (list|export)|Load/.test(verdict.check));
+    expect(latency.length).toBeGreaterThan(0);
+    for (const verdict of latency) expect(verdict.outcome, `${verdict.check} ${verdict.metric}: ${verdict.message}`).not.toBe('pass');
+    expect(find('Audit logs list', 'latency.p95').actualValue).toBeGreaterThan(50);
     expect(markdown).toContain('- **Audit logs list** `queries.max`: 201 queries per request, over the budget <= 5');
-    // Under the quick load profile the N+1 endpoints break the production SLA's p95.
-    expect(find('Load: quick', 'load.p95').passed).toBe(false);
-    expect(find('Load: quick', 'load.p95').actualValue).toBeGreaterThan(100);
     expect(outcome.stdout).toContain('FAILED');
   });
 
@@ -86,8 +87,13 @@ describe('specs/phase3.yaml against the reference API', { timeout: 180_000 }, ()
     // CI histories follow testcases by name: the passing run lists exactly the failing run's testcases.
     expect(junitNames).toEqual(naiveJunitNames);
     expect(junitNames.length).toBe(verdicts.length);
-    const failed = verdicts.filter((verdict) => !verdict.passed);
+    // Nothing fails; only latency verdicts may be inconclusive (interval straddling its budget, or a
+    // failure seen only on a saturated host) — counts and rates all pass.
+    const failed = verdicts.filter((verdict) => verdict.outcome === 'fail');
     expect(failed.map((verdict) => `${verdict.check} ${verdict.metric}: ${verdict.message}`)).toEqual([]);
+    const unsettled = verdicts.filter((verdict) => verdict.outcome === 'inconclusive');
+    for (const verdict of unsettled) expect(verdict.metric).toMatch(/^(latency\.|cache\.hitLatency|load\.(p\d|avg|max))/);
+    expect(json.summary.inconclusive).toBe(unsettled.length);
     expect(json.specs[0].errors).toEqual([]);
     expect(reportSchemaProblems(json)).toEqual([]);
     expect(outcome.exitCode).toBe(0);

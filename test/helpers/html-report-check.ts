@@ -123,7 +123,9 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
 
   // The budgets not met come first, failures before warnings, each linking to its open section.
   const order = await page.$$eval('body > *', (elements) => elements.map((element) => element.id || element.tagName.toLowerCase()));
-  const failedCount = result.summary.failed as number;
+  // FAIL: an error-level fail, or an inconclusive one under `inconclusive: fail` (it fails the run too).
+  const allVerdicts: Json[] = result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.flatMap((probe: Json) => probe.verdicts)));
+  const failedCount = allVerdicts.filter((v) => v.level === 'error' && (v.outcome === 'fail' || (v.outcome === 'inconclusive' && v.inconclusive === 'fail'))).length;
   const notMet = (result.summary.failed + result.summary.warned + (result.summary.inconclusive ?? 0)) as number;
   const errors = result.specs.reduce((sum: number, spec: Json) => sum + spec.errors.length, 0) + result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.filter((probe: Json) => probe.error))).length;
   if (notMet + errors > 0) {

@@ -43,6 +43,28 @@ async function start(reply: (socket: Socket, n: number, request: string) => void
 const get = (origin: string, path = '/', method = 'GET', timeoutMs = 2000) => ({ bytes: encodeRequest(method, path, new URL(origin).host, ['accept', '*/*'], undefined), head: method === 'HEAD', timeoutMs });
 
 describe('HTTP/1.1 load client', () => {
+  it('stamps the first response byte between the write and the last byte (the endpoint probe\'s time to first byte)', async () => {
+    // The server runs in this process, so its performance.now() is the client's clock: the head is
+    // written at once, the body 30 ms later, and each stamp must fall where the bytes allow.
+    let headWrittenAt = 0;
+    let bodyWrittenAt = 0;
+    const origin = await start((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n');
+      headWrittenAt = performance.now();
+      setTimeout(() => {
+        bodyWrittenAt = performance.now();
+        socket.write('ok');
+      }, 30);
+    });
+    client = new Http1Client(1);
+    const outcome = await new Promise<Parameters<Parameters<Http1Client['submit']>[3]>[0]>((resolve) => client!.submit(origin, get(origin), true, resolve));
+    expect(outcome).toMatchObject({ status: 200, body: 'ok' });
+    expect(outcome.sentAt).toBeLessThanOrEqual(headWrittenAt);
+    expect(outcome.firstByteAt).toBeGreaterThanOrEqual(headWrittenAt);
+    expect(outcome.endedAt).toBeGreaterThanOrEqual(bodyWrittenAt);
+    expect(outcome.endedAt).toBeGreaterThanOrEqual(outcome.firstByteAt);
+  });
+
   it('encodes the request once: request line, host, headers, content-length and body', () => {
     expect(encodeRequest('POST', '/a?b=1', 'h:1', ['x-a', '1', 'Host', 'ignored'], '{"k":2}').toString()).toBe(
       'POST /a?b=1 HTTP/1.1\r\nhost: h:1\r\nx-a: 1\r\ncontent-length: 7\r\n\r\n{"k":2}',

@@ -69,7 +69,7 @@ describe('load probe', () => {
     const probe = result.probes[0];
     const p95 = probe.verdicts.find((v) => v.metric === 'load.p95')!;
     expect(p95).toMatchObject({ passed: false, target: '< 100ms', level: 'error' });
-    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms is not below 100ms$/);
+    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms \((≥ )?1\d\d(\.\d+)?(–1\d\d(\.\d+)?)?ms, n=\d+\) is not below 100ms \(the whole 95 % interval\)$/);
     expect(probe.verdicts.find((v) => v.metric === 'load.flows.Browse.p95')!.passed).toBe(true);
     expect(probe.verdicts.find((v) => v.metric === 'load.error_rate')!.passed).toBe(true);
     const requests = probe.tables.find((t) => t.title === 'Requests')!;

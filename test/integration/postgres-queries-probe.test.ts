@@ -107,6 +107,10 @@ function check(name: string, url: string, queries: Record<string, unknown>): Pla
     concurrency: 1,
     timeoutMs: 10_000,
     expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: 1,
+    maxSampleTimeMs: 1000,
+    repeat: 1,
     raw: { queries },
   };
 }

@@ -18,6 +18,7 @@ interface Verdict {
   check: string;
   metric: string;
   passed: boolean;
+  outcome: string;
   level: string;
   actual: string;
   actualValue: number | null;
@@ -61,7 +62,8 @@ describe('cache probe against the reference API', () => {
       const { outcome, json, markdown, verdicts, find } = await runCacheSpec(api);
       expect(json.specs[0].errors).toEqual([]);
       const cache = verdicts.filter((v) => v.metric.startsWith('cache.'));
-      expect(cache.filter((v) => !v.passed).map((v) => `${v.check} ${v.metric}: ${v.message}`)).toEqual([]);
+      // Counts pass outright; a hit latency on a loaded machine may be inconclusive (never a false pass or fail).
+      expect(cache.filter((v) => !v.passed && !(v.metric === 'cache.hitLatency' && v.outcome === 'inconclusive')).map((v) => `${v.check} ${v.metric}: ${v.message}`)).toEqual([]);
       expect(outcome.exitCode).toBe(0);
 
       // Cold start (keys deleted), then 100 requests over 20 users: exactly 20 misses.
@@ -78,7 +80,12 @@ describe('cache probe against the reference API', () => {
       expect(find('RBAC permissions', 'cache.ttl').actualValue).toBe(300_000);
       expect(find('User lookup', 'cache.ttl').message).toContain('TTL written by the application, 20 write(s) seen');
       expect(find('User lookup', 'cache.noTtl')).toMatchObject({ passed: true, actualValue: 0 });
-      expect(find('User lookup', 'cache.hitLatency').actualValue).toBeLessThan(20);
+      // The hit latency is a p95 with its interval beside it, bracketing the point estimate.
+      const hit = find('User lookup', 'cache.hitLatency') as Verdict & { interval: { lower: number; upper: number | null; samples: number } };
+      expect(hit.interval.samples).toBe(200);
+      expect(hit.interval.lower).toBeLessThanOrEqual(hit.actualValue!);
+      expect(hit.interval.upper!).toBeGreaterThanOrEqual(hit.actualValue!);
+      expect(hit.actual).toMatch(/^\d+(\.\d+)?ms \(\d+(\.\d+)?–\d+(\.\d+)?ms, n=200\)$/);
 
       expect(markdown).toContain('Hits on user:*');
       expect(markdown).toContain('80.0%');

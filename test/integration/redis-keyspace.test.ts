@@ -88,6 +88,11 @@ describe('keyspace analysis', () => {
     expect(latency).toMatchObject({ samples: 100, errors: 0 });
     expect(latency!.p50Ms).toBeGreaterThan(0);
     expect(latency!.p50Ms).toBeLessThan(latency!.maxMs + 0.001);
+    // One rounding rule: no percentile above max; the p95's interval brackets it (100 samples bound a p95).
+    expect(latency!.p99Ms).toBeLessThanOrEqual(latency!.maxMs);
+    expect(latency!.p95).toMatchObject({ count: 100, percentile: 95 });
+    expect(latency!.p95.lower).toBeLessThanOrEqual(latency!.p95Ms);
+    expect(latency!.p95.upper!).toBeGreaterThanOrEqual(latency!.p95Ms);
     expect(await measureHitLatency(perfspec, [])).toBeNull();
   });
 });

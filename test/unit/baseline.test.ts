@@ -4,7 +4,7 @@ import type { Verdict } from '../../src/verdict/types.js';
 import { compareWithBaseline, isComparableReport } from '../../src/verdict/baseline.js';
 
 function run(verdicts: Array<Pick<Verdict, 'metric' | 'actual' | 'actualValue' | 'passed'>>, runId: string) {
-  const full = verdicts.map((verdict) => ({ ...verdict, check: 'Audit logs list', probe: 'queries', target: '<= 5', level: 'error' as const, message: '' }));
+  const full = verdicts.map((verdict) => ({ ...verdict, check: 'Audit logs list', probe: 'queries', target: '<= 5', level: 'error' as const, message: '', outcome: verdict.passed ? ('pass' as const) : ('fail' as const) }));
   return assembleResult(
     [{ file: 'x.yaml', name: 'Phase 3', status: 'passed', errors: [], checks: [{ name: 'Audit logs list', section: 'check', status: 'passed', durationMs: 1, probes: [{ kind: 'queries', verdicts: full, tables: [], notes: [], data: {} }] }] }],
     { runId, startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't' },

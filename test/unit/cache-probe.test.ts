@@ -18,6 +18,10 @@ function check(cache: Record<string, unknown>, level?: 'warn'): PlannedCheck {
     concurrency: 1,
     timeoutMs: 1000,
     expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: 1,
+    maxSampleTimeMs: 1000,
+    repeat: 1,
     raw: { cache, ...(level ? { level } : {}) },
   };
 }
@@ -55,7 +59,7 @@ function measurement(overrides: Partial<CacheMeasurement> = {}): CacheMeasuremen
     keys: { count: 20, truncated: false },
     ttl: summarizeTtls(Array(20).fill(14 * MIN)),
     memory: { sampled: 20, keys: 20, sampledBytes: 8000, meanBytes: 400, totalBytes: 8000, estimated: false },
-    hitLatency: { samples: 200, p50Ms: 0.1, p95Ms: 0.3, p99Ms: 0.5, maxMs: 1, meanMs: 0.12, errors: 0 },
+    hitLatency: { samples: 200, p50Ms: 0.1, p95Ms: 0.3, p99Ms: 0.5, maxMs: 1, meanMs: 0.12, errors: 0, p95: { percentile: 95, count: 200, value: 0.3, lower: 0.25, upper: 0.4, confidence: 0.95, samplesNeeded: 72 } },
     coldWarm: { cold: latency(5), warm: latency(1) },
     notes: [],
     ...overrides,
@@ -102,7 +106,7 @@ describe('judgeCache', () => {
     expect(verdicts['cache.hitRate'].message).toBe('hitRate 80% is at least 75% (80 hits, 20 misses in 100 reads)');
     expect(verdicts['cache.ttl'].actualValue).toBe(15 * MIN);
     expect(verdicts['cache.ttl'].message).toContain('TTL written by the application');
-    expect(verdicts['cache.hitLatency']).toMatchObject({ actualValue: 0.3 });
+    expect(verdicts['cache.hitLatency']).toMatchObject({ actualValue: 0.3, outcome: 'pass', actual: '0.3ms (0.25–0.4ms, n=200)' });
   });
 
   it('judges the written TTL farthest from the expected one', () => {

@@ -10,7 +10,10 @@ import { createReporters, parseReporterList } from '../../src/report/reporters.j
 import type { SpecResult } from '../../src/report/result.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
-const verdict = (over: Partial<Verdict>): Verdict => ({ check: 'List', probe: 'endpoint', metric: 'latency.p95', target: '< 50ms', actual: '20ms', actualValue: 20, passed: true, level: 'error', message: 'p95 20ms is below 50ms', ...over });
+const verdict = (over: Partial<Verdict>): Verdict => {
+  const base = { check: 'List', probe: 'endpoint', metric: 'latency.p95', target: '< 50ms', actual: '20ms', actualValue: 20, passed: true, level: 'error' as const, message: 'p95 20ms is below 50ms', ...over };
+  return { ...base, outcome: over.outcome ?? (base.passed ? 'pass' : 'fail') };
+};
 
 function sample() {
   const spec: SpecResult = {
@@ -37,7 +40,7 @@ function sample() {
         status: 'error',
         durationMs: 10,
         probes: [
-          { kind: 'endpoint', verdicts: [verdict({ check: 'SSO', target: '< 5ms', actual: '7ms', actualValue: 7, passed: false, level: 'warn', message: 'p95 7ms is not below 5ms', specLine: 20 }), verdict({ check: 'SSO', metric: 'latency.p99', target: '< 9ms', actual: '8.1ms (6.9–9.7, n=40)', passed: false, level: 'warn', inconclusive: true, message: 'p99 8.1ms: its interval straddles 9ms', specLine: 21 })], tables: [], notes: [], data: {} },
+          { kind: 'endpoint', verdicts: [verdict({ check: 'SSO', target: '< 5ms', actual: '7ms', actualValue: 7, passed: false, level: 'warn', message: 'p95 7ms is not below 5ms', specLine: 20 }), verdict({ check: 'SSO', metric: 'latency.p99', target: '< 9ms', actual: '8.1ms (6.9–9.7, n=40)', passed: false, level: 'warn', outcome: 'inconclusive', inconclusive: 'warn', message: 'p99 8.1ms: its interval straddles 9ms', specLine: 21 })], tables: [], notes: [], data: {} },
           { kind: 'cache', verdicts: [], tables: [], notes: [], data: {}, error: 'Redis went away' },
         ],
       },

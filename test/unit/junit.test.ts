@@ -21,10 +21,10 @@ function resultOf(kind: Kind) {
     judgeBudget({ check, probe: 'endpoint', metric, level }, parseBudget(target, 'duration')!, actual);
   const slow = kind === 'fail';
   const listVerdicts = [latency('List <audit>', 'latency.p95', '< 50ms', slow ? 123.4 : 20), latency('List <audit>', 'latency.p99', '< 100ms', slow ? 180 : 40)];
-  const queries: Verdict = { check: 'List <audit>', probe: 'queries', metric: 'queries.max', target: '<= 5', actual: slow ? '201' : '3', actualValue: slow ? 201 : 3, passed: !slow, level: 'error', message: slow ? '201 queries per request, over the budget <= 5' : '3 queries per request' };
+  const queries: Verdict = { check: 'List <audit>', probe: 'queries', metric: 'queries.max', target: '<= 5', actual: slow ? '201' : '3', actualValue: slow ? 201 : 3, passed: !slow, outcome: slow ? 'fail' : 'pass', level: 'error', message: slow ? '201 queries per request, over the budget <= 5' : '3 queries per request' };
   const ssoP95 = latency('SSO & "config"', 'latency.p95', '< 5ms', kind === 'warnings' ? 7 : 3, 'warn');
-  if (kind === 'inconclusive') Object.assign(ssoP95, { passed: false, inconclusive: true, actual: '4.8ms (4.1–5.6, n=40)', message: 'p95 4.8ms: its 95% interval 4.1–5.6ms straddles 5ms' });
-  const ssoHits: Verdict = { check: 'SSO & "config"', probe: 'cache', metric: 'cache.hitRate', target: '>= 90%', actual: '95%', actualValue: 95, passed: true, level: 'error', message: '95 of 100 reads hit' };
+  if (kind === 'inconclusive') Object.assign(ssoP95, { passed: false, outcome: 'inconclusive', inconclusive: 'warn', actual: '4.8ms (4.1–5.6, n=40)', message: 'p95 4.8ms: its 95% interval 4.1–5.6ms straddles 5ms' });
+  const ssoHits: Verdict = { check: 'SSO & "config"', probe: 'cache', metric: 'cache.hitRate', target: '>= 90%', actual: '95%', actualValue: 95, passed: true, outcome: 'pass', level: 'error', message: '95 of 100 reads hit' };
   const probe = (kindName: string, verdicts: Verdict[]): ProbeResult => ({ kind: kindName, verdicts, tables: [], notes: [], data: {} });
   const listProbes = kind === 'probeError'
     ? [probe('endpoint', listVerdicts), { ...probe('queries', []), error: 'proxy lost its upstream\n  at PostgreSQL 127.0.0.1:5432' }]

@@ -8,7 +8,9 @@ import { createRedactor, isSecretVariable, redactUrl } from '../../src/report/re
 import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
 import type { SpecResult } from '../../src/report/result.js';
 import { buildReportView, markdownCell } from '../../src/report/view-model.js';
-import { judgeBudget } from '../../src/verdict/judge.js';
+import { judgeBudget, judgeEstimate } from '../../src/verdict/judge.js';
+import { applyInconclusivePolicy, statusOfProbes } from '../../src/report/status.js';
+import { startEnvironment } from '../../src/report/environment.js';
 import { parseBudget } from '../../src/units/budget.js';
 
 function sampleResult(options: { aborted?: boolean } = {}) {
@@ -72,6 +74,49 @@ describe('result summary', () => {
     const result = sampleResult();
     expect(result.summary).toEqual({ verdicts: 3, passed: 1, failed: 1, warned: 1, inconclusive: 0, errors: 0 });
     expect(result.status).toBe('failed');
+  });
+});
+
+/** A run whose one latency verdict is inconclusive (interval 4.5–5.3ms straddles < 5ms), under the given policy. */
+function inconclusiveResult(policy: 'warn' | 'fail') {
+  const estimate = { value: 4.9, lower: 4.5, upper: 5.3, count: 80, confidence: 0.95, samplesNeeded: 72 };
+  const verdicts = applyInconclusivePolicy([judgeEstimate({ check: 'SSO', probe: 'endpoint', metric: 'latency.p95' }, parseBudget('< 5ms', 'duration')!, estimate)], policy);
+  const probes = [{ kind: 'endpoint', verdicts, tables: [], notes: [], data: {} }];
+  const spec: SpecResult = { file: 's.yaml', name: 'S', status: statusOfProbes(probes), errors: [], checks: [{ name: 'SSO', section: 'check', status: statusOfProbes(probes), durationMs: 1, probes }] };
+  const environment = startEnvironment('0.1.0').finish(['http://user:pw@127.0.0.1:8123/api?key=abc']);
+  return assembleResult([spec], { runId: 'r', startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't', environment });
+}
+
+describe('inconclusive verdicts', () => {
+  it('are counted apart and warn by default, fail under inconclusive: fail', () => {
+    const warned = inconclusiveResult('warn');
+    expect(warned.summary).toMatchObject({ verdicts: 1, passed: 0, failed: 0, warned: 0, inconclusive: 1 });
+    expect(warned.status).toBe('warned');
+    const failed = inconclusiveResult('fail');
+    expect(failed.summary).toMatchObject({ failed: 0, inconclusive: 1 });
+    expect(failed.status).toBe('failed');
+  });
+
+  it('show their interval and word in every report, and the JSON stays valid', async () => {
+    const { read, stdout } = await renderAll(inconclusiveResult('warn'));
+    const json = JSON.parse(await read('perfspec-report.json'));
+    expect(reportSchemaProblems(json)).toEqual([]);
+    expect(json.specs[0].checks[0].probes[0].verdicts[0]).toMatchObject({ outcome: 'inconclusive', passed: false, inconclusive: 'warn', interval: { lower: 4.5, upper: 5.3, samples: 80 } });
+    expect(stdout).toContain('4.9ms (4.5–5.3ms, n=80)');
+    expect(stdout).toContain('INCONCLUSIVE');
+    expect(stdout).toContain('1 inconclusive');
+    // The environment is recorded, the target without credentials or query string.
+    expect(json.environment).toMatchObject({ perfspec: '0.1.0', node: process.version, targets: ['http://***@127.0.0.1:8123/api'] });
+    expect(json.environment.cpus).toBeGreaterThan(0);
+    expect(stdout).toMatch(/Environment: \d+ CPUs .*load average/);
+    expect(await read('perfspec-report.md')).toMatch(/- \*\*Host:\*\* \d+ CPUs? \(.*\); load average/);
+    expect(await read('perfspec-report.md')).toContain('- **Target:** http://***@127.0.0.1:8123/api');
+    expect(JSON.stringify(json)).not.toContain('pw@');
+    expect(await read('perfspec-report.md')).toContain('❔');
+    expect(await read('perfspec-junit.xml')).toContain('INCONCLUSIVE: p95 4.9ms (4.5–5.3ms, n=80)');
+    expect(await read('perfspec-report.html')).toContain('INCONCLUSIVE');
+    const failing = await renderAll(inconclusiveResult('fail'));
+    expect(await failing.read('perfspec-junit.xml')).toMatch(/failures="1"/);
   });
 });
 

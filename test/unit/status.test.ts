@@ -4,7 +4,7 @@ import { combineStatuses, statusOfProbes } from '../../src/report/status.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const verdict = (passed: boolean, level: 'error' | 'warn' = 'error'): Verdict => ({
-  check: 'c', probe: 'p', metric: 'm', target: 't', actual: 'a', actualValue: 1, passed, level, message: '',
+  check: 'c', probe: 'p', metric: 'm', target: 't', actual: 'a', actualValue: 1, outcome: passed ? 'pass' : 'fail', passed, level, message: '',
 });
 const probe = (verdicts: Verdict[], error?: string): ProbeResult => ({ kind: 'k', verdicts, tables: [], notes: [], data: {}, error });
 

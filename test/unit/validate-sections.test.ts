@@ -31,3 +31,14 @@ describe('perfspec validate asks the probes about their sections', () => {
     );
   });
 });
+
+describe('perfspec validate warns about percentiles the samples cannot bound', () => {
+  it('names the number needed, points at the budget, and still exits 0', async () => {
+    const outcome = await runCli(['validate', 'test/fixtures/specs/sample-warnings']);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.stdout).toContain('valid (2 checks, 1 warning)');
+    expect(outcome.stderr).toBe(
+      'test/fixtures/specs/sample-warnings/p99-from-20.yaml:8:35 checks[0].latency.p99: warning: 20 samples (at most 160 with adaptive sampling) cannot bound p99 at 95 % confidence: it needs at least 368, so this budget can fail but never pass — set maxSamples (or samples) to at least 368\n',
+    );
+  });
+});

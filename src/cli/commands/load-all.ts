@@ -4,7 +4,7 @@ import { loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { formatProblem, type SpecProblem } from '../../spec/yaml-source.js';
 import { PerfspecError } from '../../errors.js';
 import { CHECK_PROBES, SPEC_PROBES } from '../../probes/registry.js';
-import { validateProbeSections } from '../../probes/validate-sections.js';
+import { validateProbeSections, warnAboutSections } from '../../probes/validate-sections.js';
 
 export async function loadAllSpecs(
   inputs: string[],
@@ -27,6 +27,7 @@ export async function loadAllSpecs(
       env,
       setVars,
       semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
+      semanticWarnings: warnAboutSections,
     });
     problems.push(...outcome.problems);
     if (outcome.loaded) specs.push(outcome.loaded);
@@ -38,6 +39,11 @@ export function printProblems(write: (text: string) => unknown, problems: SpecPr
   for (const problem of problems) write(`${formatProblem(problem)}\n`);
   const files = new Set(problems.map((problem) => problem.file)).size;
   write(`\n${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files} spec${files === 1 ? '' : 's'}\n`);
+}
+
+/** Warnings of loaded specs ("file:line:col path: warning: ..."); they never change the exit code. */
+export function printWarnings(write: (text: string) => unknown, specs: LoadedSpec[]): void {
+  for (const problem of specs.flatMap((spec) => spec.warnings)) write(`${formatProblem({ ...problem, message: `warning: ${problem.message}` })}\n`);
 }
 
 /** "--set a=1 --set b=2" → {a: "1", b: "2"}; a malformed entry is a usage error. */

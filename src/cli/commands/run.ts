@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
 import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
-import { collectEnvironment, readLoadAverage } from '../../report/environment.js';
+import { readGitCommit } from '../../report/environment.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
 import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../report/result.js';
@@ -15,9 +15,10 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
-import { loadAllSpecs, parseSetOptions, printProblems } from './load-all.js';
+import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
+import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends DistributedFlags {
   out: string;
   reporter: string;
   baseUrl?: string;
@@ -26,6 +27,7 @@ export interface RunCommandOptions {
   profile?: string;
   baseline?: string;
   outStream?: string;
+  repeat?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
@@ -40,6 +42,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
+  const repeat = options.repeat === undefined ? undefined : Number(options.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 50)) {
+    throw new PerfspecError('PS_USAGE', `--repeat expects a whole number from 1 to 50, got "${options.repeat}"`);
+  }
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
@@ -49,7 +55,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     return ExitCode.InvalidInput;
   }
   if (baseline) refuseBaselineOfOtherSpecs(baseline, specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })), options.baseline!);
-  const environment = await collectEnvironment(VERSION, proc.cwd());
+  printWarnings((text) => proc.stderr.write(text), specs);
+
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
   // --set values, plus every variable captured in setup (added by the engine as they appear).
@@ -94,8 +103,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       baseUrlOverride: options.baseUrl,
       setVars,
       only: options.only,
-      select: options.profile ? { profile: options.profile } : {},
+      repeat,
+      select,
       secrets,
+      distributed: distributed.engine,
       onSpecBegin: (loaded) => {
         progress.clear();
         multiplexer.onSpecBegin({ file: loaded.file, name: loaded.spec.name });
@@ -112,11 +123,21 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     progress.clear();
   }
 
-  result.environment = { ...environment, loadAverage: { ...environment.loadAverage, end: readLoadAverage() } };
+  const commit = result.environment ? await readGitCommit(proc.cwd()) : undefined;
+  if (result.environment && commit) result.environment.git = commit;
   if (baseline) result.comparison = compareWithBaseline(result, baseline);
-  const written = await multiplexer.onEnd(result);
+  const handedOn: string[] = [];
+  if (distributed.identity) handedOn.push(await writeShardFile(reporterCtx.outDir, distributed.identity, result, redact));
+  if (distributed.setupCaptures) handedOn.push(await writeSetupFile(reporterCtx.outDir, VERSION, distributed.setupCaptures));
+  const written = [...(await multiplexer.onEnd(result)), ...handedOn];
   if (written.length > 0) {
     proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  }
+  if (distributed.shard && result.status === 'failed') {
+    // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
+    // budget here is no failure of the shard (an orchestrator would otherwise retry it).
+    proc.stdout.write(`Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`);
+    return ExitCode.Pass;
   }
   return exitCodeFor(result);
 }

@@ -79,6 +79,8 @@ export interface CompiledData {
 export interface CompiledScenario {
   flows: CompiledFlow[];
   regions: CompiledRegion[];
+  /** Choose the region per iteration (round robin over replicas), not per virtual user. */
+  regionPerIteration?: boolean;
   entries: StatEntry[];
   data: CompiledData[];
 }
@@ -148,7 +150,7 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
   if (problems.length > 0) {
     throw new PerfspecError('PS_SPEC_INVALID', problems[0], { details: problems.slice(1), hint: 'Fix the load section; every problem is listed.' });
   }
-  return { flows, regions, entries, data };
+  return { flows, regions, entries, data, regionPerIteration: config.regionPerIteration === true };
 }
 
 function compileRegions(configs: RegionConfig[] | undefined, baseUrl: string, problems: string[], where: string): CompiledRegion[] {

@@ -27,10 +27,17 @@ export interface Http1Outcome {
   status: number;
   body?: string;
   error?: ErrorKind;
+  /** When the request's bytes were handed to the socket (performance.now()). */
   sentAt: number;
+  /** When the first byte of the response arrived; 0 when none did. */
+  firstByteAt: number;
+  /** When the response's last byte was read (or the request failed). */
   endedAt: number;
   interrupted: boolean;
 }
+
+/** Called once per request with its outcome; the callback form needs no promise per request. */
+export type Http1Callback = (outcome: Http1Outcome) => void;
 
 /** Encode a request once; the Buffer can be written any number of times. */
 export function encodeRequest(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | undefined): Buffer {
@@ -49,7 +56,7 @@ export function encodeRequest(method: string, path: string, host: string, header
 interface Pending {
   request: Http1Request;
   keepBody: boolean;
-  resolve(outcome: Http1Outcome): void;
+  resolve: Http1Callback;
   retried: boolean;
 }
 
@@ -73,6 +80,7 @@ class Connection {
   private socket: Socket;
   private current: Pending | undefined;
   private sentAt = 0;
+  private firstByteAt = 0;
   private deadline = 0;
   /** Responses received on this socket: a failure before the first one on a reused socket is retried. */
   private served = 0;
@@ -114,6 +122,7 @@ class Connection {
     this.buffered = undefined;
     this.chunks = pending.keepBody ? [] : undefined;
     this.sentAt = now;
+    this.firstByteAt = 0;
     this.deadline = now + pending.request.timeoutMs;
     this.socket.write(pending.request.bytes);
   }
@@ -134,6 +143,7 @@ class Connection {
       this.destroy();
       return;
     }
+    if (this.firstByteAt === 0) this.firstByteAt = performance.now();
     const keep = (part: Buffer) => (shared ? Buffer.from(part) : part);
     let data = chunk;
     if (this.buffered) {
@@ -221,7 +231,7 @@ class Connection {
       return true;
     }
     this.status = status;
-        const http10 = head.charCodeAt(7) === 48; // "HTTP/1.0"
+    const http10 = head.charCodeAt(7) === 48; // "HTTP/1.0"
     this.closeAfter = http10 ? !CONNECTION_KEEP_ALIVE.test(head) : CONNECTION_CLOSE.test(head);
     if (this.current!.request.head || status === 204 || status === 304) {
       this.framing = Framing.Length;
@@ -254,6 +264,7 @@ class Connection {
       status: this.status,
       body: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined,
       sentAt: this.sentAt,
+      firstByteAt: this.firstByteAt,
       endedAt,
       interrupted: false,
     });
@@ -289,7 +300,7 @@ class Connection {
       this.pool.enqueue(pending);
       return;
     }
-    pending.resolve({ status: 0, error: kind ?? 'connection_reset', sentAt: this.sentAt || now, endedAt: now, interrupted: wasDead || this.pool.closed });
+    pending.resolve({ status: 0, error: kind ?? 'connection_reset', sentAt: this.sentAt || now, firstByteAt: this.firstByteAt, endedAt: now, interrupted: wasDead || this.pool.closed });
   }
 }
 
@@ -315,7 +326,7 @@ class OriginPool {
   enqueue(pending: Pending): void {
     if (this.closed) {
       const now = performance.now();
-      pending.resolve({ status: 0, error: 'other', sentAt: now, endedAt: now, interrupted: true });
+      pending.resolve({ status: 0, error: 'other', sentAt: now, firstByteAt: 0, endedAt: now, interrupted: true });
       return;
     }
     const connection = this.idle.pop() ?? (this.all.size < this.maxConnections ? this.open() : undefined);
@@ -356,7 +367,7 @@ class OriginPool {
     this.closed = true;
     for (const connection of [...this.all]) connection.destroy();
     const now = performance.now();
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].resolve({ status: 0, error: 'other', sentAt: now, endedAt: now, interrupted: true });
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].resolve({ status: 0, error: 'other', sentAt: now, firstByteAt: 0, endedAt: now, interrupted: true });
     this.waiting.length = 0;
     this.waitingHead = 0;
   }
@@ -383,15 +394,21 @@ export class Http1Client {
   }
 
   send(origin: string, request: Http1Request, keepBody: boolean): Promise<Http1Outcome> {
-    return new Promise((resolve) => {
-      let pool = this.pools.get(origin);
-      if (!pool) {
-        pool = new OriginPool(parseOrigin(origin), this.connections);
-        if (this.closed) pool.closed = true;
-        this.pools.set(origin, pool);
-      }
-      pool.enqueue({ request, keepBody, resolve, retried: false });
-    });
+    return new Promise((resolve) => this.submit(origin, request, keepBody, resolve));
+  }
+
+  /**
+   * The same as send, with a callback instead of a promise: the endpoint probe's sampler sends the
+   * next request from inside the previous one's callback, with nothing queued in between.
+   */
+  submit(origin: string, request: Http1Request, keepBody: boolean, done: Http1Callback): void {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new OriginPool(parseOrigin(origin), this.connections);
+      if (this.closed) pool.closed = true;
+      this.pools.set(origin, pool);
+    }
+    pool.enqueue({ request, keepBody, resolve: done, retried: false });
   }
 
   destroy(): void {

@@ -6,6 +6,7 @@ import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import type { TickReport } from './tick.js';
+import { estimateLatency } from '../../metrics/latency-estimates.js';
 
 export interface Totals {
   requests: number;
@@ -155,6 +156,7 @@ export function describeTotals(totals: Totals, elapsedMs: number, labels: { name
     errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
+    estimates: estimateLatency(totals.histogram),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

@@ -92,7 +92,7 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
   const maxUsers = model === 'open' ? Math.max(1, config.maxUsers ?? Math.min(10_000, Math.ceil(peak * 2) + 10)) : Math.ceil(peak);
   const workers = Math.max(1, Math.floor(config.workers ?? 1));
   const stepCount = preset?.stepCount;
-  const stepMs = config.profile === 'breakpoint'
+  const stepMs = config.profile === 'breakpoint' || config.profile === 'scalability'
     ? (duration(config.stepDuration, `${where}: stepDuration`) ?? (stepCount ? plannedDuration / stepCount : undefined))
     : undefined;
   if (stepMs !== undefined && stepMs < 1000) {

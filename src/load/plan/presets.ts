@@ -74,6 +74,9 @@ export const PRESETS: Record<PresetName, Preset> = {
   },
   capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
   breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
+  // The seed's horizontal-scaling test: a breakpoint search per replica count (src/probes/load/scalability.ts);
+  // the peak is per replica, so k replicas are searched up to k × peak in the same number of steps.
+  scalability: { peak: 200, durationMs: 2 * MINUTE, model: 'open', flat: false, stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
 };
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

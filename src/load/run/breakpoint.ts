@@ -50,8 +50,11 @@ export class BreakpointTracker {
     const rate = targetAt(this.plan.shape, Math.min((this.step + 1) * stepMs, this.plan.durationMs) - 1);
     const stats = describeTotals(this.window, this.windowSeconds * 1000, { name: '' });
     const judged = judgeThresholds(this.sla, () => stats, this.plan.name);
-    const passed = judged.verdicts.every((v) => v.passed);
-    this.result.steps.push({ rate, passed, p95: percentileMs(this.window.histogram, 95), errorRate: stats.errorRate });
+    // A step breaks the SLA when a threshold is proven broken; an inconclusive one does not stop the search.
+    const passed = judged.verdicts.every((v) => v.outcome !== 'fail');
+    // Throughput of the step: successful requests per second over the seconds it was judged on.
+    const throughput = (stats.requests - stats.errors) / this.windowSeconds;
+    this.result.steps.push({ rate, passed, p95: percentileMs(this.window.histogram, 95), errorRate: stats.errorRate, throughput });
     if (passed) this.result.highestPassingRate = rate;
     else this.result.brokeAtRate = rate;
     this.window = createTotals();

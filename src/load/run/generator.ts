@@ -47,6 +47,8 @@ export class LoadGenerator implements ExecutionContext {
   private readonly collector: TickCollector;
   private readonly flowPicker: WeightedPicker;
   private readonly regionPicker: WeightedPicker;
+  /** Set when regions are chosen per iteration (scalability replicas): a rotation of its own, exact round robin. */
+  private readonly iterationRegionPicker: WeightedPicker | undefined;
   private readonly rowPickers = new Map<string, RowPicker>();
   private readonly sleeps = new Set<Sleep>();
   private readonly random: () => number;
@@ -67,6 +69,7 @@ export class LoadGenerator implements ExecutionContext {
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
     this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
+    this.iterationRegionPicker = options.compiled.regionPerIteration ? createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index) : undefined;
     for (const data of options.compiled.data) {
       this.rowPickers.set(data.name, createRowPicker(data.rows, data.order, options.segment.index, options.segment.count, this.random));
     }
@@ -191,7 +194,8 @@ export class LoadGenerator implements ExecutionContext {
     scope.iteration++;
     for (const source of flow.dataSources) scope.rows[source] = this.rowPickers.get(source)!.next();
     this.collector.iterations.started++;
-    const region = this.compiled.regions[user.region];
+    const regionIndex = this.iterationRegionPicker ? this.iterationRegionPicker.next() : user.region;
+    const region = this.compiled.regions[regionIndex];
     let intended = intendedAt;
     for (const step of flow.steps) {
       if (this.hardStopped) return;
@@ -203,7 +207,7 @@ export class LoadGenerator implements ExecutionContext {
       // Simulated region latency sits before the send and inside the measured latency.
       if (region.latencyMs > 0) await this.sleep(region.latencyMs);
       if (this.hardStopped) return;
-      const target = step.targets[user.region];
+      const target = step.targets[regionIndex];
       const request = target.prebuilt ?? buildDynamicRequest(step, target, scope);
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;

@@ -22,6 +22,8 @@ import type { LoadReport, LoadRuntime, LoadScenarioConfig, RequestStats } from '
 import { formatValue } from '../../units/budget.js';
 import { BreakpointTracker } from './breakpoint.js';
 import { startInThread, startInWorker, type GeneratorHandle } from './generator-handles.js';
+import { generatorSegment } from '../shard/segments.js';
+import { encodeSecond, encodeShardLoad, type EncodedSecond } from '../shard/shard-data.js';
 
 /** Delay between "all ready" and t = 0, so every worker receives the start before it is due. */
 const START_DELAY_MS = 50;
@@ -70,8 +72,10 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   };
   const aborting = thresholds.filter((t) => t.abortOnFail);
 
+  const encodedSeconds: EncodedSecond[] = [];
   const onSecond = (bucket: SecondBucket) => {
     const elapsedMs = bucket.seq * 1000;
+    if (runtime.keepEncoded) encodedSeconds.push(encodeSecond(bucket));
     cumulativeRequests += bucket.totals.requests;
     cumulativeErrors += bucket.totals.errors;
     runtime.onProgress?.({
@@ -117,7 +121,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       stopAll('signal', `a generator failed: ${error.message}`, 0);
     },
   };
-  handles = Array.from({ length: plan.workers }, (_, index) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, index }));
+  // A shard's generators take their segments of the whole plan (worker · shards + shard).
+  handles = Array.from({ length: plan.workers }, (_, worker) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, ...generatorSegment(runtime.shard, worker, plan.workers) }));
 
   const onAbort = () => stopAll('signal', 'interrupted', Date.now() - startedAt);
   let startedAt = Date.now();
@@ -130,7 +135,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   }
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
   const cpuBefore = process.cpuUsage();
-  startedAt = Date.now() + (plan.workers > 1 ? START_DELAY_MS : 0);
+  const readyAt = Date.now();
+  startedAt = Math.max(runtime.startAtEpochMs ?? 0, readyAt + (plan.workers > 1 ? START_DELAY_MS : 0));
   for (const handle of handles) handle.start(startedAt);
   if (runtime.signal?.aborted) onAbort();
   await Promise.all(handles.map((h) => h.done));
@@ -152,7 +158,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   const regions = compiled.regions.length > 1 ? compiled.regions.map((region) => describeTotals(aggregate.totalsWhere((e) => e.region === region.name), measuredMs, { name: '', region: region.name })) : [];
   const health = aggregate.healthFigures();
 
-  return {
+  const report: LoadReport = {
     scenario: plan.name,
     executor: plan.executor,
     profile: plan.profile,
@@ -179,6 +185,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     }),
     breakpoint: breakpoint?.finish(),
   };
+  if (runtime.keepEncoded) report.shardData = encodeShardLoad(aggregate, compiled.entries, encodedSeconds, { ...report, measuredMs, startedAtEpochMs: startedAt, readyAtEpochMs: readyAt });
+  return report;
 }
 
 /** Figures for a threshold scope from a finished report (for judging after the run). */

@@ -2,9 +2,11 @@
  * Judging load thresholds: pure functions of parsed thresholds and measured figures, built on the
  * shared judge so load verdicts read like every other verdict.
  */
-import { judgeBudget } from '../../verdict/judge.js';
+import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
+import { judgeBudget, judgeEstimate, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import type { GeneratorHealth, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import { decideUnderSaturation } from './saturation.js';
 import type { ParsedThreshold, ThresholdScope } from './parse-thresholds.js';
 
 /** The figure a threshold judges, or null when nothing was measured in its scope. */
@@ -33,19 +35,42 @@ export interface ThresholdJudgement {
   outcomes: ThresholdOutcome[];
 }
 
-export function judgeThresholds(thresholds: ParsedThreshold[], lookup: (scope: ThresholdScope) => RequestStats | undefined, check: string): ThresholdJudgement {
+/**
+ * Judge every threshold. With `health` (the finished run's generator health) a failure that a
+ * saturated generator can explain (latencies, throughput) is inconclusive with the reason
+ * (saturation.ts, shared with branch load-safety): a pass stands.
+ */
+export function judgeThresholds(
+  thresholds: ParsedThreshold[],
+  lookup: (scope: ThresholdScope) => RequestStats | undefined,
+  check: string,
+  health?: Pick<GeneratorHealth, 'trustworthy' | 'reasons'>,
+): ThresholdJudgement {
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];
   for (const threshold of thresholds) {
     const actual = measureMetric(lookup(threshold.scope), threshold.metric);
     // The shared judge names the metric by the last dotted segment; give it a plain one and
     // put the scoped label back, so names with dots ("GET /a.json", "p99.9") read correctly.
-    const verdict = judgeBudget({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold.budget, actual);
+    const judged = judgeMeasured({ check, probe: 'load', metric: 'x', level: threshold.level }, threshold, lookup(threshold.scope), actual);
+    const decision = judged.outcome === 'fail' && actual !== null ? decideUnderSaturation(false, threshold.metric, health) : undefined;
+    const verdict: Verdict =
+      decision?.outcome === 'inconclusive' ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` } : judged;
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
     verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
     outcomes.push({ scope: describeScope(threshold.scope), metric: threshold.metric, budget: threshold.budget.text, level: threshold.level, actual, passed: verdict.passed });
   }
   return { verdicts, outcomes };
+}
+
+/**
+ * Percentiles and avg are estimates: judged by their confidence interval when the figures carry
+ * one (pass, fail or inconclusive). Rates, counts and max are exact.
+ */
+function judgeMeasured(input: JudgeInput, threshold: ParsedThreshold, stats: RequestStats | undefined, actual: number | null): Verdict {
+  const key = threshold.metric === 'avg' ? 'mean' : threshold.metric;
+  const estimate = stats && stats.requests > 0 && stats.latency.count > 0 ? stats.estimates?.[key as keyof LatencyEstimates] : undefined;
+  return estimate ? judgeEstimate(input, threshold.budget, estimate) : judgeBudget(input, threshold.budget, actual);
 }
 
 /** The first abortOnFail threshold that fails now (after its grace period), if any. */
@@ -56,11 +81,13 @@ export function findAbortingThreshold(
 ): { threshold: ParsedThreshold; actual: number | null } | undefined {
   for (const threshold of thresholds) {
     if (!threshold.abortOnFail || elapsedMs < threshold.delayAbortEvalMs) continue;
-    const actual = measureMetric(lookup(threshold.scope), threshold.metric);
+    const stats = lookup(threshold.scope);
+    const actual = measureMetric(stats, threshold.metric);
     // Nothing measured yet is not a failure worth stopping for; the final verdict still judges it.
     if (actual === null) continue;
-    const verdict = judgeBudget({ check: '', probe: 'load', metric: 'x' }, threshold.budget, actual);
-    if (!verdict.passed) return { threshold, actual };
+    // Only a proven failure stops the run (an inconclusive percentile may yet come out fine).
+    const verdict = judgeMeasured({ check: '', probe: 'load', metric: 'x' }, threshold, stats, actual);
+    if (verdict.outcome === 'fail') return { threshold, actual };
   }
   return undefined;
 }

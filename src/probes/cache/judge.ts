@@ -6,12 +6,14 @@ import type { LatencySummary } from '../../metrics/latency-histogram.js';
 import type { ReportTable } from '../../report/result.js';
 import type { HitCounterResult } from '../../sources/redis/hit-counter.js';
 import type { HitLatency } from '../../sources/redis/hit-latency.js';
+import type { HostLoad } from '../../metrics/host-monitor.js';
+import { noteSaturation, settleAfterRemeasure } from '../endpoint/saturation.js';
 import type { MemoryEstimate } from '../../sources/redis/keyspace.js';
 import type { TtlSummary } from '../../sources/redis/ttl-stats.js';
 import { formatValue } from '../../units/budget.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatBytes } from '../../units/quantity.js';
-import { judgeBudget, judgeCondition, judgeTolerance, type JudgeInput } from '../../verdict/judge.js';
+import { judgeBudget, judgeCondition, judgeEstimate, judgeTolerance, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
 import type { CacheConfig } from './config.js';
 
@@ -32,6 +34,9 @@ export interface CacheMeasurement {
   ttl: TtlSummary;
   memory: MemoryEstimate;
   hitLatency: HitLatency | null;
+  /** The host while the hit latency was measured (the last attempt), and how many attempts it took. */
+  hitLatencyHost?: HostLoad;
+  hitLatencyAttempts?: Array<{ p95Ms: number; host: HostLoad }>;
   /** Endpoint latency with the pattern's keys absent (cold) and right after (warm); null unless cold.flush. */
   coldWarm: { cold: LatencySummary; warm: LatencySummary } | null;
   notes: string[];
@@ -95,12 +100,17 @@ export function judgeCache(checkName: string, config: CacheConfig, m: CacheMeasu
   }
 
   if (config.hitLatency) {
-    const verdict = judgeBudget(input('cache.hitLatency'), config.hitLatency, m.hitLatency?.p95Ms ?? null);
-    verdicts.push(
-      m.hitLatency
-        ? { ...verdict, message: `${verdict.message} (p95 of ${m.hitLatency.samples} Redis GET round trips)` }
-        : { ...verdict, message: `no key of ${pattern} to time a cache hit on` },
-    );
+    // p95 of the GET round trips, judged by its confidence interval (older measurements without one: the point value).
+    const verdict = m.hitLatency?.p95
+      ? judgeEstimate(input('cache.hitLatency'), config.hitLatency, m.hitLatency.p95)
+      : judgeBudget(input('cache.hitLatency'), config.hitLatency, m.hitLatency?.p95Ms ?? null);
+    const described = m.hitLatency
+      ? { ...verdict, message: `${verdict.message} (p95 of ${m.hitLatency.samples} Redis GET round trips)` }
+      : { ...verdict, message: `no key of ${pattern} to time a cache hit on` };
+    // Measured twice because the first failed on a saturated host: a failure again under saturation is inconclusive.
+    const attempts = m.hitLatencyAttempts ?? [];
+    const settled = attempts.length > 1 && m.hitLatencyHost ? settleAfterRemeasure([described], m.hitLatencyHost, attempts[0].host)[0] : described;
+    verdicts.push(m.hitLatencyHost ? noteSaturation([settled], m.hitLatencyHost)[0] : settled);
   }
 
   if (config.memory) {

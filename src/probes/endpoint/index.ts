@@ -1,111 +1,178 @@
 /**
  * The endpoint probe: latency percentiles, statuses and body expectations of one check.
  *
- * Order of traffic: one cold request (reported apart: it pays for connection set-up and cold
- * caches), then `warmup` requests that no figure includes, then `samples` measured requests with
- * `concurrency` in flight. Percentiles come from an HdrHistogram of the measured responses.
+ * Order of traffic: the instrument's floor first (calibration.ts: the probe's own client against
+ * perfspec's loopback responder, which also warms the client's code), then one cold request
+ * (reported apart: it pays for connection set-up and cold caches), then `warmup` requests that no
+ * figure includes, then `samples` measured requests with `concurrency` in flight (sampler.ts), and
+ * more while adaptive sampling asks for them. Percentiles come from an HdrHistogram of the measured
+ * responses; each span runs from the request's first byte written to the response's last byte
+ * read, on the load engine's lean HTTP/1.1 client with one keep-alive connection per concurrency slot.
  */
-import { LatencyHistogram, type LatencySummary } from '../../metrics/latency-histogram.js';
-import type { ProbeResult } from '../../report/result.js';
+import type { LatencySummary } from '../../metrics/latency-histogram.js';
+import type { LatencyEstimates, PercentileEstimate } from '../../metrics/latency-estimates.js';
+import { formatInterval } from '../../units/budget.js';
+import { sampleUntilConclusive, type AdaptiveOutcome, type AdaptiveStop } from './adaptive-sampling.js';
+import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '../../metrics/host-monitor.js';
+import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
+import { medianRunIndex, rankingKey } from './repeat.js';
+import { unboundedBudgets } from './sample-plan.js';
+import type { ProbeResult, ReportTable } from '../../report/result.js';
+import type { HttpRequest } from '../../sources/http/types.js';
+import { findReferences } from '../../spec/interpolate.js';
 import { parseBudget } from '../../units/budget.js';
 import { formatDuration } from '../../units/duration.js';
-import { judgeBudget, judgeCondition } from '../../verdict/judge.js';
+import { judgeBudget, judgeCondition, judgeEstimate } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
-import { classifyError, formatCounts, increment } from '../request-outcome.js';
-import { checkJsonExpectations, type ExpectationFailure } from './expectations.js';
+import type { CheckProbe, PlannedCheck, ProbeContext, RequestTemplate } from '../types.js';
+import { formatCounts, increment } from '../request-outcome.js';
+import { measureInstrumentFloor, type Calibration } from './calibration.js';
+import type { ExpectationFailure } from './expectations.js';
+import { toLeanRequest } from './lean-request.js';
+import { EndpointSampler } from './sampler.js';
+import { errorOf, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 
 export interface EndpointMeasurement {
   cold: { durationMs: number | null; status: number | null };
   warm: LatencySummary;
+  /** Percentiles and the mean of the warm samples with their 95 % confidence intervals. */
+  estimates: LatencyEstimates;
+  /** What adaptive sampling did after the first `samples` (absent when it was not asked). */
+  adaptive?: AdaptiveOutcome;
+  /** The measured spans as an HdrHistogram (compressed base64; LatencyHistogram.decode reads it), for exact merging and re-analysis. */
+  warmHistogram: string;
+  /** Wall-clock time the measured samples took (ms). */
+  sampledMs: number;
+  /** Time to first byte of the measured responses (empty when undici sent them). */
+  ttfb: LatencySummary;
   statuses: Record<string, number>;
   errors: Record<string, number>;
   unexpected: number;
   expectationFailures: number;
   firstExpectationFailure?: ExpectationFailure;
+  /** Which client timed the requests: "http1" (lean, keep-alive per slot) or "undici" (fallback). */
+  client: 'http1' | 'undici';
+  /** The instrument's floor, measured in this run; null (with calibrationError) when it could not be. */
+  calibration: Calibration | null;
+  calibrationError?: string;
 }
 
-/** Send the check's traffic and measure it; no judging here. */
-export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointMeasurement> {
-  const histogram = new LatencyHistogram();
-  const statuses = new Map<string | number, number>();
-  const errors = new Map<string, number>();
-  let unexpected = 0;
-  let expectationFailures = 0;
-  let firstExpectationFailure: ExpectationFailure | undefined;
+export interface MeasureOptions {
+  /**
+   * Adaptive sampling: given the figures so far, 0 when every latency verdict is conclusive, else
+   * the fewest samples that might settle them. Without it exactly `samples` are taken.
+   */
+  undecided?: (measured: EndpointMeasurement) => number;
+}
+
+/** Namespaces whose values can differ from one request to the next (the rest are fixed for a run). */
+const PER_REQUEST_NAMESPACES = new Set(['params', 'data', 'vu']);
+
+function variesPerRequest(template: RequestTemplate): boolean {
+  const texts = [template.url, ...Object.values(template.headers), ...Object.values(template.query), template.body ?? '', JSON.stringify(template.json ?? null)];
+  return texts.some((text) => findReferences(text).some((ref) => PER_REQUEST_NAMESPACES.has(ref.namespace)));
+}
+
+/**
+ * The transport for a check: the lean client when it can write the request faithfully, else
+ * undici. Templates are resolved once unless they refer to per-request variables.
+ */
+function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean): TimedTransport {
+  const build = (): HttpRequest => ctx.buildRequest(check.request);
+  const first = build();
+  const lean = toLeanRequest(first, check.timeoutMs);
+  if (lean) {
+    const next = variesPerRequest(check.request) ? () => toLeanRequest(build(), check.timeoutMs) ?? lean : () => lean;
+    return leanTransport(next, { concurrency: check.concurrency, keepBody });
+  }
+  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal });
+}
+
+/** Send the check's traffic and measure it; judging is left to the caller (see MeasureOptions). */
+export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, options: MeasureOptions = {}): Promise<EndpointMeasurement> {
   const expectJson = (check.raw.expect as { json?: Record<string, unknown> } | undefined)?.json;
 
-  const sendOnce = async () => {
-    const request = ctx.buildRequest(check.request);
-    return ctx.http.send(request, { timeoutMs: check.timeoutMs, signal: ctx.signal });
-  };
-
-  const cold: EndpointMeasurement['cold'] = { durationMs: null, status: null };
+  let calibration: Calibration | null = null;
+  let calibrationError: string | undefined;
+  ctx.progress.update(`${check.name}: measuring the instrument's floor`);
   try {
-    const response = await sendOnce();
-    cold.durationMs = response.durationMs;
-    cold.status = response.status;
+    calibration = await measureInstrumentFloor(check.concurrency, ctx.signal);
   } catch (error) {
-    increment(errors, `cold: ${classifyError(error)}`);
+    calibrationError = error instanceof Error ? error.message : String(error);
   }
 
-  for (let index = 0; index < check.warmup && !ctx.signal.aborted; index += 1) {
-    ctx.progress.update(`${check.name}: warm-up ${index + 1}/${check.warmup}`);
-    await sendOnce().catch(() => undefined);
-  }
-
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < check.samples && !ctx.signal.aborted) {
-      next += 1;
-      try {
-        const response = await sendOnce();
-        histogram.record(response.durationMs);
-        increment(statuses, response.status);
-        if (!check.expectStatus.includes(response.status)) unexpected += 1;
-        else if (expectJson) {
-          const failure = checkJsonExpectations(response.body, expectJson);
-          if (failure) {
-            expectationFailures += 1;
-            firstExpectationFailure ??= failure;
-          }
-        }
-      } catch (error) {
-        increment(errors, classifyError(error));
-      }
-      done += 1;
-      ctx.progress.update(`${check.name}: ${done}/${check.samples} samples`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(check.concurrency, check.samples) }, worker));
-
-  return {
+  const transport = openTransport(check, ctx, expectJson !== undefined);
+  const stop = () => transport.close();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  const sampler = new EndpointSampler({
+    transport,
+    concurrency: check.concurrency,
+    expectStatus: check.expectStatus,
+    expectJson,
+    signal: ctx.signal,
+    onProgress: (done, of) => ctx.progress.update(`${check.name}: ${done}/${of} samples`),
+  });
+  const cold: EndpointMeasurement['cold'] = { durationMs: null, status: null };
+  const snapshot = (): EndpointMeasurement => ({
     cold,
-    warm: histogram.summary(),
-    statuses: Object.fromEntries([...statuses].map(([key, value]) => [String(key), value])),
-    errors: Object.fromEntries(errors),
-    unexpected,
-    expectationFailures,
-    firstExpectationFailure,
-  };
+    warm: sampler.latency.summary(),
+    estimates: sampler.latency.estimates(),
+    warmHistogram: sampler.latency.encode(),
+    sampledMs: sampler.sampledMs,
+    ttfb: sampler.ttfb.summary(),
+    statuses: Object.fromEntries(sampler.statuses),
+    errors: Object.fromEntries(sampler.errors),
+    unexpected: sampler.unexpected,
+    expectationFailures: sampler.expectationFailures,
+    firstExpectationFailure: sampler.firstExpectationFailure,
+    client: transport.client,
+    calibration,
+    calibrationError,
+  });
+  let adaptive: AdaptiveOutcome | undefined;
+  try {
+    if (!ctx.signal.aborted) {
+      const outcome = await sendOnce(transport);
+      if (outcome.error === undefined && !outcome.interrupted) {
+        cold.durationMs = outcome.endedAt - outcome.sentAt;
+        cold.status = outcome.status;
+      } else increment(sampler.errors, `cold: ${errorOf(outcome)}`);
+    }
+    ctx.progress.update(`${check.name}: warm-up (${check.warmup} requests)`);
+    await sampler.warm(check.warmup);
+    const samplingStarted = ctx.now();
+    await sampler.sample(check.samples);
+    const undecided = options.undecided;
+    if (undecided && check.maxSamples > check.samples) {
+      // "Take N more samples" into the same histogram and counters, until conclusive or capped.
+      adaptive = await sampleUntilConclusive(
+        {
+          sampleMore: (count) => sampler.sample(count),
+          count: () => sampler.latency.count,
+          undecided: () => undecided(snapshot()),
+          maxSamples: check.maxSamples,
+          maxSampleTimeMs: check.maxSampleTimeMs,
+          now: ctx.now,
+          signal: ctx.signal,
+        },
+        samplingStarted,
+      );
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+    transport.close();
+  }
+  return adaptive ? { ...snapshot(), adaptive } : snapshot();
 }
 
 /** Judge a measurement against the check's budgets (pure). */
 export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement): Verdict[] {
   const level = (check.raw.level as 'error' | 'warn' | undefined) ?? 'error';
   const input = (metric: string) => ({ check: check.name, probe: 'endpoint', metric, level });
-  const verdicts: Verdict[] = [];
+  const verdicts: Verdict[] = judgeLatency(check, measured);
   const latency = (check.raw.latency ?? {}) as Record<string, string | undefined>;
-  const measuredAny = measured.warm.count > 0;
-
-  for (const key of LATENCY_KEYS) {
-    const text = latency[key];
-    const budget = text === undefined ? undefined : parseBudget(text, 'duration');
-    if (budget) verdicts.push(judgeBudget(input(`latency.${key}`), budget, measuredAny ? measured.warm[key] : null));
-  }
   const coldBudget = latency.cold === undefined ? undefined : parseBudget(latency.cold, 'duration');
   if (coldBudget) verdicts.push(judgeBudget(input('latency.cold'), coldBudget, measured.cold.durationMs));
 
@@ -149,36 +216,177 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
   return verdicts;
 }
 
+/**
+ * The warm-latency budgets: percentiles and the mean by their confidence interval (pass, fail or
+ * inconclusive), max exactly.
+ */
+function judgeLatency(check: PlannedCheck, measured: EndpointMeasurement): Verdict[] {
+  const level = (check.raw.level as 'error' | 'warn' | undefined) ?? 'error';
+  const latency = (check.raw.latency ?? {}) as Record<string, string | undefined>;
+  const verdicts: Verdict[] = [];
+  for (const key of LATENCY_KEYS) {
+    const text = latency[key];
+    const budget = text === undefined ? undefined : parseBudget(text, 'duration');
+    if (!budget) continue;
+    const input = { check: check.name, probe: 'endpoint', metric: `latency.${key}`, level };
+    if (key === 'max') verdicts.push(judgeBudget(input, budget, measured.warm.count > 0 ? measured.warm.max : null));
+    else verdicts.push(judgeEstimate(input, budget, measured.estimates[key]));
+  }
+  return verdicts;
+}
+
+/** For adaptive sampling: 0 when every latency budget is conclusive, else the samples that might settle it. */
+export function undecidedSamples(check: PlannedCheck, measured: EndpointMeasurement): number {
+  const open = judgeLatency(check, measured).filter((verdict) => verdict.outcome === 'inconclusive');
+  if (open.length === 0) return 0;
+  return Math.max(1, ...open.map((verdict) => (verdict.interval?.upper === null ? verdict.interval.samplesNeeded : 1)));
+}
+
+/** What a reader needs to weigh the figures: the instrument's floor and how the requests were timed (pure). */
+export function describeInstrument(measured: EndpointMeasurement): string[] {
+  const notes: string[] = [];
+  const floor = measured.calibration?.latency;
+  if (floor && floor.count > 0) {
+    notes.push(
+      `Instrument floor: p50 ${formatDuration(floor.p50)}, p99 ${formatDuration(floor.p99)} — perfspec's own client timing ${floor.count} requests ` +
+        `(concurrency ${measured.calibration!.concurrency}) to a loopback responder it runs itself, measured in this run; that much of each figure is the instrument, not the endpoint.`,
+    );
+  } else {
+    notes.push(`Instrument floor not measured${measured.calibrationError ? `: ${measured.calibrationError}` : ''}.`);
+  }
+  if (measured.client === 'undici') {
+    notes.push("Timed through undici: perfspec's lean HTTP/1.1 client does not write this request as given, so the figures include undici's own overhead and no time to first byte.");
+  }
+  return notes;
+}
+
+/** One measurement of the check, watched by the host monitor, with its verdicts. */
+interface EndpointAttempt {
+  measured: EndpointMeasurement;
+  host: HostLoad;
+  verdicts: Verdict[];
+}
+
+async function attempt(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt> {
+  const monitor = startHostMonitor(ctx.now);
+  const measured = await measureEndpoint(check, ctx, { undecided: (m) => undecidedSamples(check, m) });
+  const host = monitor.stop();
+  return { measured, host, verdicts: judgeEndpoint(check, measured) };
+}
+
+/** How long to wait for a saturated host to calm before re-measuring a latency failure. */
+const CALM_WAIT_MS = 5000;
+
+/** Measure; a latency FAIL on a saturated host is measured again before it is believed. */
+async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt & { attempts: EndpointAttempt[] }> {
+  const first = await attempt(check, ctx);
+  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
+  ctx.progress.info(`${check.name}: a latency budget failed while the host was saturated (${first.host.reasons.join('; ')}); measuring again`);
+  await waitForCalm(CALM_WAIT_MS, ctx.signal);
+  const second = await attempt(check, ctx);
+  return { ...second, verdicts: noteSaturation(settleAfterRemeasure(second.verdicts, second.host, first.host), second.host), attempts: [first, second] };
+}
+
 export const endpointProbe: CheckProbe = {
   kind: 'endpoint',
   async run(check, ctx): Promise<ProbeResult> {
-    const measured = await measureEndpoint(check, ctx);
+    const runs: Array<EndpointAttempt & { attempts: EndpointAttempt[] }> = [];
+    for (let index = 0; index < Math.max(1, check.repeat) && !ctx.signal.aborted; index += 1) runs.push(await measureJudged(check, ctx));
+    if (runs.length === 0) runs.push(await measureJudged(check, ctx));
+    const latencyBudgets = check.raw.latency as Record<string, unknown> | undefined;
+    const key = rankingKey(latencyBudgets);
+    const chosenIndex = medianRunIndex(runs.map((run) => figureOf(run.measured, key)));
+    const chosen = runs[chosenIndex];
+    const { measured, host } = chosen;
     const w = measured.warm;
     const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
+    const fmtOf = (summary: LatencySummary, ms: number) => (summary.count ? formatDuration(ms) : 'n/a');
+    const notes: string[] = [];
+    if (Object.keys(measured.errors).length) notes.push(`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`);
+    notes.push(...describeInstrument(measured));
+    if (measured.adaptive && measured.adaptive.rounds > 0) {
+      notes.push(`Adaptive sampling: ${measured.adaptive.samples} samples in all (${check.samples} first, ${measured.adaptive.rounds} more round(s)); stopped: ${describeStop(measured.adaptive.stoppedBy)}.`);
+    }
+    for (const budget of unboundedBudgets(latencyBudgets, w.count)) {
+      notes.push(`${budget.key} rests on ${w.count} samples, fewer than the ${budget.needed} that bound it at 95 % confidence: it can fail but not pass.`);
+    }
+    notes.push(`Host during the measurement: ${describeHostLoad(host)}${host.saturated ? ` — SATURATED (${host.reasons.join('; ')})` : ''}.`);
+    if (chosen.attempts.length > 1) notes.push(`A latency budget failed while the host was saturated, so the check was measured again; the figures are from the second measurement.`);
+    const tables: ReportTable[] = [
+      {
+        title: 'Latency',
+        columns: ['cold', 'samples', 'p50', 'p90', 'p95', 'p99', 'max', 'mean', 'ttfb p50', 'statuses'],
+        rows: [
+          [
+            measured.cold.durationMs === null ? 'n/a' : formatDuration(measured.cold.durationMs),
+            String(w.count),
+            fmt(w.p50),
+            fmt(w.p90),
+            fmt(w.p95),
+            fmt(w.p99),
+            fmt(w.max),
+            fmt(w.mean),
+            fmtOf(measured.ttfb, measured.ttfb.p50),
+            formatCounts(new Map(Object.entries(measured.statuses))),
+          ],
+          // The 95 % confidence interval of each estimated figure, under it.
+          ['95 % interval', '', ...(['p50', 'p90', 'p95', 'p99'] as const).map((key) => intervalCell(measured.estimates[key])), 'exact', intervalCell(measured.estimates.mean), '', ''],
+        ],
+      },
+    ];
+    const floor = measured.calibration?.latency;
+    if (floor && floor.count > 0) {
+      tables.push({
+        title: 'Instrument floor (perfspec against its own loopback responder)',
+        columns: ['samples', 'p50', 'p90', 'p99', 'max', 'mean'],
+        rows: [[String(floor.count), fmtOf(floor, floor.p50), fmtOf(floor, floor.p90), fmtOf(floor, floor.p99), fmtOf(floor, floor.max), fmtOf(floor, floor.mean)]],
+      });
+    }
+    if (runs.length > 1) {
+      notes.push(`Measured ${runs.length} times (repeat); judged on the median run by ${key} (run ${chosenIndex + 1}), as Lighthouse CI does.`);
+      tables.push({
+        title: `Runs (median by ${key} judged)`,
+        columns: ['run', 'samples', 'p50', 'p95', 'p99', 'max', 'host', 'judged'],
+        rows: runs.map((run, index) => {
+          const s = run.measured.warm;
+          const cell = (ms: number) => (s.count ? formatDuration(ms) : 'n/a');
+          return [String(index + 1), String(s.count), cell(s.p50), cell(s.p95), cell(s.p99), cell(s.max), run.host.saturated ? 'saturated' : 'ok', index === chosenIndex ? 'median ✓' : ''];
+        }),
+      });
+    }
     return {
       kind: 'endpoint',
-      verdicts: judgeEndpoint(check, measured),
-      tables: [
-        {
-          title: 'Latency',
-          columns: ['cold', 'samples', 'p50', 'p90', 'p95', 'p99', 'max', 'mean', 'statuses'],
-          rows: [
-            [
-              measured.cold.durationMs === null ? 'n/a' : formatDuration(measured.cold.durationMs),
-              String(w.count),
-              fmt(w.p50),
-              fmt(w.p90),
-              fmt(w.p95),
-              fmt(w.p99),
-              fmt(w.max),
-              fmt(w.mean),
-              formatCounts(new Map(Object.entries(measured.statuses))),
-            ],
-          ],
-        },
-      ],
-      notes: Object.keys(measured.errors).length ? [`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`] : [],
-      data: { ...measured, warmup: check.warmup, concurrency: check.concurrency },
+      verdicts: chosen.verdicts,
+      tables,
+      notes,
+      data: {
+        ...measured,
+        warmup: check.warmup,
+        concurrency: check.concurrency,
+        host,
+        attempts: chosen.attempts.map((a) => ({ samples: a.measured.warm.count, p95: a.measured.warm.p95, host: a.host })),
+        ...(runs.length > 1 ? { runs: runs.map((run) => ({ warm: run.measured.warm, host: run.host })), medianRun: chosenIndex, rankedBy: key } : {}),
+      },
     };
   },
 };
+
+function intervalCell(estimate: PercentileEstimate): string {
+  return estimate.count === 0 ? 'n/a' : formatInterval(estimate.lower, estimate.upper, 'duration');
+}
+
+function figureOf(measured: EndpointMeasurement, key: string): number | null {
+  if (measured.warm.count === 0) return null;
+  const value = (measured.warm as unknown as Record<string, number>)[key];
+  return typeof value === 'number' ? value : null;
+}
+
+function describeStop(stop: AdaptiveStop): string {
+  return {
+    conclusive: 'every latency verdict conclusive',
+    maxSamples: 'maxSamples reached',
+    maxSampleTime: 'maxSampleTime reached',
+    aborted: 'interrupted',
+    noProgress: 'no further sample succeeded',
+  }[stop];
+}

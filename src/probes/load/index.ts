@@ -12,6 +12,8 @@ import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
+import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
+import { presentScalability, runScalability } from './scalability.js';
 
 export const loadProbe: SpecProbe = {
   kind: 'load',
@@ -34,25 +36,38 @@ export const loadProbe: SpecProbe = {
     // Validate every selected scenario before any of them sends a request.
     const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
+    const shard = options.shard;
+    const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);
+
     const results: CheckResult[] = [];
     for (const [i, scenario] of prepared.entries()) {
       if (ctx.signal.aborted) break;
       const name = `Load: ${scenario.plan.name}`;
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
-      const report = await runPrepared(scenario, {
+      if (scenario.plan.profile === 'scalability') {
+        const { points, reports } = await runScalability(scenario, ctx.replicas ?? [], { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) }, ctx.progress);
+        const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
+        if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+        results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
+        continue;
+      }
+      const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
+        ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
         signal: ctx.signal,
         onProgress: (p) => {
           ctx.progress.update(describeProgress(p));
           if (p.point) ctx.progress.metrics?.(name, { ...p.point });
         },
       });
-      if (report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
+      // A shard's share of a small plan may be empty; the merge judges whether anything was sent.
+      if (!shard && report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
+      if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
       results.push({
         name,
@@ -68,6 +83,7 @@ export const loadProbe: SpecProbe = {
 };
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
+  if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
   const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
   return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
 }

@@ -36,7 +36,7 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       ),
     );
   } else {
-    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check).verdicts);
+    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, report.health).verdicts);
   }
 
   // Judged in every run, passing or not, so the set of budgets (CI testcases) never changes with

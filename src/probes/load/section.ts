@@ -10,6 +10,8 @@ import type { LoadScenarioConfig } from '../../load/types.js';
 export interface LoadSection extends Partial<Omit<LoadScenarioConfig, 'name'>> {
   description?: string;
   default?: string | string[];
+  /** Distributed runs: shard count when the index comes from the environment (src/load/shard). */
+  shards?: number;
   scenarios?: Record<string, Partial<Omit<LoadScenarioConfig, 'name'>> & { description?: string }>;
 }
 
@@ -19,7 +21,8 @@ export interface SelectedScenario {
 }
 
 export function selectScenarios(section: LoadSection, select: Record<string, string>): SelectedScenario[] {
-  const { scenarios, default: defaults, description, ...shared } = section;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- shards is the run's, not a scenario's
+  const { scenarios, default: defaults, description, shards, ...shared } = section;
   if (!scenarios) {
     if (select.profile && select.profile !== 'load') {
       throw new PerfspecError('PS_USAGE', `--profile ${select.profile}: this spec's load section has no named scenarios`, {

@@ -129,7 +129,7 @@ export function judgeQueries(checkName: string, config: QueriesConfig, measureme
   if (config.maxDbTime) {
     const dbTime = maxOf(measurement, (a) => a.dbTimeMs);
     const verdict = judgeBudget(input('queries.maxDbTime'), config.maxDbTime, dbTime);
-    if (dbTime !== null) verdict.message = `statements took ${formatDuration(dbTime)} per request, ${verdict.passed ? 'within' : 'over'} the budget ${config.maxDbTime.text}`;
+    if (dbTime !== null) verdict.message = `statements took ${verdict.actual} per request, ${verdict.passed ? 'within' : 'over'} the budget ${config.maxDbTime.text}`;
     verdicts.push(verdict);
   }
 

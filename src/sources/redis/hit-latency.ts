@@ -3,8 +3,8 @@
  * to an application. Recorded in an HdrHistogram at microsecond resolution. Every GET here is a
  * keyspace hit for Redis, so this runs outside the hit-counting window.
  */
-import * as hdr from 'hdr-histogram-js';
 import type { Redis } from 'ioredis';
+import { createHistogram, estimatePercentile, summariseHistogram, type PercentileEstimate } from '../../metrics/histogram.js';
 
 export interface HitLatency {
   samples: number;
@@ -16,6 +16,8 @@ export interface HitLatency {
   meanMs: number;
   /** GETs answered with an error (WRONGTYPE on a hash cache, ...): still timed round trips. */
   errors: number;
+  /** p95 with its 95 % confidence interval (what `hitLatency` judges). */
+  p95: PercentileEstimate;
 }
 
 export interface HitLatencyOptions {
@@ -31,31 +33,29 @@ export async function measureHitLatency(client: Redis, keys: readonly string[], 
   const samples = options.samples ?? 200;
   const warmup = options.warmup ?? 10;
   const buffers = keys.map((key) => Buffer.from(key, 'latin1'));
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  // The shared histogram module: one rounding rule (no percentile above max) and the same intervals as every probe.
+  const histogram = createHistogram();
   let errors = 0;
-  try {
-    for (let i = 0; i < warmup + samples; i++) {
-      const key = buffers[i % buffers.length];
-      const started = process.hrtime.bigint();
-      try {
-        await client.getBuffer(key);
-      } catch {
-        errors += i >= warmup ? 1 : 0;
-      }
-      const micros = Number((process.hrtime.bigint() - started) / 1000n);
-      if (i >= warmup) histogram.recordValue(Math.max(1, micros));
+  for (let i = 0; i < warmup + samples; i++) {
+    const key = buffers[i % buffers.length];
+    const started = process.hrtime.bigint();
+    try {
+      await client.getBuffer(key);
+    } catch {
+      errors += i >= warmup ? 1 : 0;
     }
-    const ms = (micros: number) => micros / 1000;
-    return {
-      samples,
-      p50Ms: ms(histogram.getValueAtPercentile(50)),
-      p95Ms: ms(histogram.getValueAtPercentile(95)),
-      p99Ms: ms(histogram.getValueAtPercentile(99)),
-      maxMs: ms(histogram.maxValue),
-      meanMs: ms(histogram.mean),
-      errors,
-    };
-  } finally {
-    histogram.destroy();
+    const micros = Number((process.hrtime.bigint() - started) / 1000n);
+    if (i >= warmup) histogram.recordValue(Math.max(1, micros));
   }
+  const summary = summariseHistogram(histogram);
+  return {
+    samples,
+    p50Ms: summary.p50,
+    p95Ms: summary.p95,
+    p99Ms: summary.p99,
+    maxMs: summary.max,
+    meanMs: summary.mean,
+    errors,
+    p95: estimatePercentile(histogram, 95),
+  };
 }

@@ -1,0 +1,89 @@
+/**
+ * How the endpoint probe sends one request and learns when its bytes left and its last byte came
+ * back. Two ways, one outcome shape (the load engine's Http1Outcome):
+ *
+ * - the load engine's lean HTTP/1.1 client (http and https): one keep-alive connection per
+ *   concurrency slot, the request encoded once, the timestamps taken by the client right before
+ *   the socket write and right after the response's last byte is parsed — nothing of the probe's
+ *   own work falls inside the span;
+ * - undici (ctx.http), kept for requests the lean client refuses to encode (see lean-request.ts),
+ *   so they behave exactly as before. Its span is undici's own and it reports no time to first byte.
+ */
+import { performance } from 'node:perf_hooks';
+import { Http1Client, type Http1Callback, type Http1Outcome } from '../../load/http/http1-client.js';
+import type { ErrorKind as LoadErrorKind } from '../../load/types.js';
+import type { HttpClient, HttpRequest } from '../../sources/http/types.js';
+import { classifyError, type ErrorKind } from '../request-outcome.js';
+import type { LeanRequest } from './lean-request.js';
+
+export interface TimedTransport {
+  /** "http1" (the lean client) or "undici" (the fallback): shown in the result data. */
+  readonly client: 'http1' | 'undici';
+  /** Send one request; `done` is called exactly once, possibly synchronously. */
+  send(done: Http1Callback): void;
+  /** Stop: requests in flight complete as interrupted. Idempotent. */
+  close(): void;
+}
+
+/** The lean client; `next` gives the request to send (the same object when nothing varies per request). */
+export function leanTransport(next: () => LeanRequest, options: { concurrency: number; keepBody: boolean }): TimedTransport {
+  const client = new Http1Client(Math.max(1, options.concurrency));
+  return {
+    client: 'http1',
+    send(done) {
+      const { origin, request } = next();
+      client.submit(origin, request, options.keepBody, done);
+    },
+    close: () => client.destroy(),
+  };
+}
+
+/** undici, for requests the lean client will not write; `signal` aborts requests in flight. */
+export function undiciTransport(http: HttpClient, next: () => HttpRequest, options: { timeoutMs: number; signal: AbortSignal }): TimedTransport {
+  let closed = false;
+  return {
+    client: 'undici',
+    send(done) {
+      const sentAt = performance.now();
+      http.send(next(), { timeoutMs: options.timeoutMs, signal: options.signal }).then(
+        (response) => done({ status: response.status, body: response.body, sentAt, firstByteAt: 0, endedAt: sentAt + response.durationMs, interrupted: false }),
+        (error: unknown) => {
+          const kind = classifyError(error);
+          const now = performance.now();
+          done({ status: 0, error: PROBE_TO_LOAD[kind], sentAt, firstByteAt: 0, endedAt: now, interrupted: kind === 'aborted' || closed });
+        },
+      );
+    },
+    close() {
+      closed = true;
+    },
+  };
+}
+
+const PROBE_TO_LOAD: Record<ErrorKind, LoadErrorKind> = {
+  timeout: 'timeout',
+  'connection refused': 'connection_refused',
+  'connection reset': 'connection_reset',
+  aborted: 'other',
+  other: 'other',
+};
+
+const LOAD_TO_PROBE: Record<LoadErrorKind, ErrorKind> = {
+  timeout: 'timeout',
+  connection_refused: 'connection refused',
+  connection_reset: 'connection reset',
+  expect_failed: 'other',
+  capture_failed: 'other',
+  other: 'other',
+};
+
+/** The probe's name for what went wrong with a request (the keys of `errors` in results). */
+export function errorOf(outcome: Http1Outcome): ErrorKind {
+  if (outcome.interrupted) return 'aborted';
+  return LOAD_TO_PROBE[outcome.error ?? 'other'];
+}
+
+/** One request as a promise (the cold request; not used per sample). */
+export function sendOnce(transport: TimedTransport): Promise<Http1Outcome> {
+  return new Promise((resolve) => transport.send(resolve));
+}
