@@ -5,9 +5,12 @@
  */
 import type { ProbeResult } from '../report/result.js';
 
+/** Budgets whose metric name is not their path in the check (the expected status is `expect.status`). */
+const CHECK_METRIC_PATHS: Record<string, string[]> = { status: ['expect', 'status'] };
+
 /** `latency.p95` of the 3rd check → ['checks', 2, 'latency', 'p95']. */
 export function checkBudgetPath(checkIndex: number, metric: string): Array<string | number> {
-  return ['checks', checkIndex, ...metric.split('.')];
+  return ['checks', checkIndex, ...(CHECK_METRIC_PATHS[metric] ?? metric.split('.'))];
 }
 
 /** `load.p95` of the load section → ['load', 'thresholds', 'p95'] (the metric's first segment is the section). */
