@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import type { CliProcess } from './process.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { initCommand } from './commands/init.js';
-import { reportCommand } from './commands/report.js';
-import { DEFAULT_REPORTERS, REPORTERS } from '../report/reporters.js';
+
+import { DEFAULT_REPORTERS, REPORTER_NAMES } from '../report/reporter-names.js';
+
+// Commands are imported when they are chosen, so `--version` and `--help` load neither the
+// engine nor any probe (a command line starts like a small tool, not like the whole runner).
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,7 +32,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .description('Run specs (files or directories) and write reports.')
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
     .option('--base-url <url>', 'override target.baseUrl of every spec')
     .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
     .option('--only <name>', 'run only checks whose name contains this text (repeatable)', collect, [])
@@ -45,6 +45,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .option('--only-setup', 'run setup only and write its captured variables to perfspec-setup.json for the shards')
     .option('--setup-from <file>', 'skip setup and teardown; use the variables that --only-setup wrote')
     .action(async (specs: string[], options) => {
+      const { runCommand } = await import('./commands/run.js');
       exitCode = await runCommand(proc, specs, options);
     });
 
@@ -53,8 +54,9 @@ export async function main(proc: CliProcess): Promise<number> {
     .description('Render reports from a saved result (perfspec-report.json) without measuring anything; exits with that run\'s code.')
     .argument('<result.json>', 'the perfspec-report.json of a run')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
     .action(async (file: string, options) => {
+      const { reportCommand } = await import('./commands/report.js');
       exitCode = await reportCommand(proc, file, options);
     });
 
@@ -63,7 +65,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .description('Merge the shard files of a distributed run into one judged report (exact: histograms are added, never averaged).')
     .argument('<inputs...>', 'shard files (perfspec-shard-*.json) or directories holding them')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', `comma-separated reporters: ${Object.keys(REPORTERS).join(',')}`, DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
     .action(async (inputs: string[], options) => {
       const { mergeCommand } = await import('./commands/merge.js');
       exitCode = await mergeCommand(proc, inputs, options);
@@ -75,6 +77,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('--set <name=value>', 'variables that will be given with --set at run time (repeatable)', collect, [])
     .action(async (specs: string[], options) => {
+      const { validateCommand } = await import('./commands/validate.js');
       exitCode = await validateCommand(proc, specs, options);
     });
 
@@ -84,6 +87,7 @@ export async function main(proc: CliProcess): Promise<number> {
     .argument('[path]', 'where to write it', 'perfspec.yaml')
     .option('-f, --force', 'overwrite an existing file')
     .action(async (file: string, options) => {
+      const { initCommand } = await import('./commands/init.js');
       exitCode = await initCommand(proc, file, options);
     });
 

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { request } from 'undici';
 import { PerfspecError } from '../errors.js';
 import { redactUrl } from '../report/redact.js';
 import { joinUrl } from './request-builder.js';
@@ -31,15 +30,39 @@ export interface TargetHandle {
   replicas?: string[];
 }
 
-/** Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) */
+/**
+ * Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) Node's own
+ * http client, not undici: one request per run does not justify loading undici at start-up.
+ */
 export async function probeUrl(url: string, timeoutMs = 1000, anyStatus = false): Promise<boolean> {
+  let request: typeof import('node:http').request;
   try {
-    const response = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
-    await response.body.dump();
-    return anyStatus || (response.statusCode >= 200 && response.statusCode < 400);
+    request = new URL(url).protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   } catch {
     return false;
   }
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (answer: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const req = request(url, { method: 'GET', agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      response.on('error', () => settle(false));
+      response.on('end', () => settle(anyStatus || (status >= 200 && status < 400)));
+      response.resume();
+    });
+    // One bound on the whole exchange (headers and body), like a request timeout.
+    const timer = setTimeout(() => {
+      req.destroy();
+      settle(false);
+    }, timeoutMs);
+    req.on('error', () => settle(false));
+    req.end();
+  });
 }
 
 export async function startTarget(options: StartOptions): Promise<TargetHandle> {

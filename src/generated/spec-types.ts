@@ -713,6 +713,14 @@ export interface Load {
   /**
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
   stepDuration?: string | number;
   /**
    * scalability: the replica counts to search, e.g. [1, 2, 4] (default 1, 2, … every replica). 1 is always searched: efficiency is relative to one replica.
@@ -902,6 +910,14 @@ export interface LoadScenario {
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */
   gracefulStop?: string | number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
+   */
+  startSpread?: string | number;
+  /**
+   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
+   */
+  randomFirstThink?: boolean;
   /**
    * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds).
    */

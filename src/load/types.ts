@@ -4,6 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { ErrorKind } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
@@ -105,6 +106,10 @@ export interface LoadScenarioConfig {
   maxUsers?: number;
   /** How long running iterations may finish after the last stage (default 2s, capped so Ctrl-C stops within 2 s). */
   gracefulStop?: DurationInput;
+  /** Closed model: users present at the start begin evenly over this window (default 10 % of the first stage, at most 10 s). */
+  startSpread?: DurationInput;
+  /** Each user's first think step waits uniformly between 0 and the step's maximum. */
+  randomFirstThink?: boolean;
   flows: FlowConfig[];
   thresholds?: ThresholdsConfig;
   regions?: RegionConfig[];
@@ -136,6 +141,8 @@ export interface LoadRuntime {
   /** Variables from setup and --set: `${vars.NAME}`. */
   vars?: Record<string, string>;
   runId?: string;
+  /** `${run.startedAt}` (ISO 8601); defaults to when the load starts. */
+  runStartedAt?: string;
   /** Directory that CSV paths are relative to. */
   baseDir?: string;
   signal?: AbortSignal;
@@ -161,15 +168,26 @@ export interface LoadProgress {
   point?: TimelinePoint;
 }
 
-export type ErrorKind =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'expect_failed'
-  | 'capture_failed'
-  | 'other';
+export type { ErrorKind };
 
 export type { LatencySummary };
+
+/**
+ * Percentiles over the measured requests plus the requests that dropped arrivals never sent, the
+ * drops ranked above every measured latency (a dropped arrival is a request the system failed to
+ * serve in time). A percentile whose rank falls among the drops is null: worse than anything
+ * measured, so no latency budget can pass on it.
+ */
+export interface LatencyCountingDrops {
+  /** Measured requests + dropped ones. */
+  count: number;
+  dropped: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  'p99.9': number | null;
+}
 
 export interface RequestStats {
   /** Request name; "" for the overall or a flow row. */
@@ -178,12 +196,22 @@ export interface RequestStats {
   region?: string;
   requests: number;
   errors: number;
+  /** Open model: requests never sent because their arrival was dropped (every allowed user busy); absent = 0. */
+  dropped?: number;
+  /** Share of requests served without error, dropped requests counted as failures. */
   successRate: number;
+  /** Share of requests that failed or were dropped. */
   errorRate: number;
   throughput: number;
+  /** Latency of the measured requests only. */
   latency: LatencySummary;
-  /** Percentiles and the mean with their 95 % confidence intervals (what thresholds judge). */
+  /**
+   * Percentiles and the mean with their 95 % confidence intervals (what thresholds judge). Absent
+   * when requests were dropped: then `latencyCountingDrops` is judged (as points, no interval yet).
+   */
   estimates?: LatencyEstimates;
+  /** Set when requests were dropped: the percentiles thresholds judge, drops ranked above every latency. */
+  latencyCountingDrops?: LatencyCountingDrops;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
@@ -201,6 +229,10 @@ export interface TimelinePoint {
   dropped: number;
   /** The same second per request name: for the report's per-request charts. */
   byName: Record<string, { requests: number; errors: number; p95: number | null }>;
+  /** Arrivals started more than 10 ms behind schedule in this second (open model). */
+  late: number;
+  /** How far behind schedule the generator released arrivals at worst in this second, ms (open model; 0 = on time). */
+  lagMs: number;
 }
 
 export interface GeneratorHealth {
@@ -219,8 +251,12 @@ export interface ThresholdOutcome {
   metric: ThresholdMetric;
   budget: string;
   level: 'warn' | 'error';
+  /** null when unmeasured, or when the figure fell among dropped requests (worse than any measured). */
   actual: number | null;
   passed: boolean;
+  /** pass / fail, or inconclusive: failed while the generator was saturated (see `reason`). */
+  outcome: 'pass' | 'fail' | 'inconclusive';
+  reason?: string;
 }
 
 export interface LoadReport {
@@ -232,8 +268,11 @@ export interface LoadReport {
   elapsedMs: number;
   /** Interrupted from outside (AbortSignal, Ctrl-C): the figures cover what ran until then. */
   aborted: boolean;
-  /** Set when the run ended before its plan: by the signal, an abortOnFail threshold, or a breakpoint found. */
-  stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint'; reason: string; atMs: number };
+  /**
+   * Set when the run ended before its plan: by the signal, an abortOnFail threshold, a breakpoint
+   * found, or the generator's own resource errors (EMFILE, no local port) persisting.
+   */
+  stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint' | 'resources'; reason: string; atMs: number };
   overall: RequestStats;
   /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
   uncorrected: LatencySummary;
@@ -242,6 +281,8 @@ export interface LoadReport {
   regions: RequestStats[];
   iterations: { started: number; completed: number; dropped: number; late: number };
   peakUsers: number;
+  /** Closed model: how the users present at the start began (startSpread), and whether the first think was randomised. */
+  start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };
   timeline: TimelinePoint[];
   health: GeneratorHealth;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */

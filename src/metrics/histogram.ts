@@ -3,10 +3,28 @@
  * microseconds. Memory is fixed per histogram whatever the number of requests (unlike k6's Trend,
  * which keeps every sample), and encoded histograms merge exactly across worker threads.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
 import { minSamplesForUpperBound, quantileRank, quantileRankInterval } from './quantile-interval.js';
 
-export type Histogram = hdr.Histogram;
+/**
+ * hdr-histogram-js is required on first use, so commands that record nothing (`--version`,
+ * `validate`) never load it; and only the two modules used (building, encoding), not its index,
+ * which also loads a log writer whose module-level Intl.NumberFormat costs ~30–60 ms of start-up.
+ */
+const requireModule = createRequire(import.meta.url);
+type HdrSubset = Pick<typeof Hdr, 'build' | 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'>;
+let hdrModule: HdrSubset | undefined;
+export function hdrLibrary(): HdrSubset {
+  if (!hdrModule) {
+    const { build } = requireModule('hdr-histogram-js/dist/HistogramBuilder') as Pick<typeof Hdr, 'build'>;
+    const encoding = requireModule('hdr-histogram-js/dist/encoding') as Pick<typeof Hdr, 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'>;
+    hdrModule = { build, encodeIntoCompressedBase64: encoding.encodeIntoCompressedBase64, decodeFromCompressedBase64: encoding.decodeFromCompressedBase64 };
+  }
+  return hdrModule;
+}
+
+export type Histogram = Hdr.Histogram;
 
 /** Latency percentiles in milliseconds. */
 export interface LatencySummary {
@@ -27,7 +45,7 @@ export const HIGHEST_US = 3_600_000_000;
 export function createHistogram(): Histogram {
   // Int32 counts (2^31 samples per bucket) and the pure-JS build: WASM would add per-call crossings
   // and must be freed by hand.
-  return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdrLibrary().build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
 }
 
 /** Record a latency given in milliseconds. */
@@ -37,15 +55,98 @@ export function recordMs(histogram: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+  return hdrLibrary().encodeIntoCompressedBase64(histogram);
 }
 
 /** Add an encoded histogram into `into` (exact: bucket counts are summed). */
 export function mergeEncoded(into: Histogram, encoded: string): void {
   // Int32 counts: a packed histogram would allocate less but reads each count ~5× slower, and
   // add() walks every bucket.
-  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  const decoded = hdrLibrary().decodeFromCompressedBase64(encoded, 32, false);
   into.add(decoded);
+}
+
+/**
+ * A histogram as plain data for the per-second reports: its bucket counts up to the highest
+ * recorded value, plus the extremes. Worker threads pass it by structured clone; the main thread
+ * merges it by adding counts. Measured against the compressed encoding (varint walk, deflate,
+ * base64, then the reverse and a new histogram per merge) it takes a copy and a sum, so the
+ * generator's event loop is not held up every second while arrivals are due.
+ */
+export interface HistogramSnapshot {
+  counts: Uint32Array;
+  totalCount: number;
+  maxValue: number;
+  minNonZeroValue: number;
+}
+
+/** hdr-histogram-js's JS histograms expose these (JsHistogram), though its Histogram interface does not. */
+interface CountsAccess {
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  addToCountAtIndex(index: number, count: number): void;
+  setTotalCount(total: number): void;
+  updatedMaxValue(value: number): void;
+  updateMinNonZeroValue(value: number): void;
+  readonly totalCount: number;
+  readonly maxValue: number;
+  readonly minNonZeroValue: number;
+}
+
+/**
+ * The Int32 histograms of createHistogram keep their counts in a Uint32Array: copied and summed
+ * directly, a snapshot costs a memcpy and a merge a tight loop even before the JIT has warmed up
+ * (per-element method calls cost a few ms per second in short runs, inside the latencies).
+ */
+function rawCounts(histogram: Histogram): Uint32Array | undefined {
+  const raw = (histogram as unknown as { _counts?: unknown })._counts;
+  return raw instanceof Uint32Array ? raw : undefined;
+}
+
+export function snapshotHistogram(histogram: Histogram): HistogramSnapshot {
+  const h = histogram as unknown as CountsAccess;
+  const length = h.totalCount === 0 ? 0 : h.countsArrayIndex(h.maxValue) + 1;
+  const raw = rawCounts(histogram);
+  let counts: Uint32Array;
+  if (raw) counts = raw.slice(0, length);
+  else {
+    counts = new Uint32Array(length);
+    for (let i = 0; i < length; i++) counts[i] = h.getCountAtIndex(i);
+  }
+  return { counts, totalCount: h.totalCount, maxValue: h.maxValue, minNonZeroValue: h.minNonZeroValue };
+}
+
+/** One snapshot holding the sum of several (exact: bucket counts add). */
+export function sumSnapshots(snapshots: readonly HistogramSnapshot[]): HistogramSnapshot {
+  let length = 0;
+  for (const snapshot of snapshots) length = Math.max(length, snapshot.counts.length);
+  const counts = new Uint32Array(length);
+  let totalCount = 0;
+  let maxValue = 0;
+  let minNonZeroValue = Number.MAX_VALUE;
+  for (const snapshot of snapshots) {
+    const from = snapshot.counts;
+    for (let i = 0; i < from.length; i++) counts[i] += from[i];
+    totalCount += snapshot.totalCount;
+    if (snapshot.totalCount > 0) {
+      maxValue = Math.max(maxValue, snapshot.maxValue);
+      minNonZeroValue = Math.min(minNonZeroValue, snapshot.minNonZeroValue);
+    }
+  }
+  return { counts, totalCount, maxValue, minNonZeroValue };
+}
+
+/** Add a snapshot into a histogram of the same layout (createHistogram): exact, as JsHistogram.add is. */
+export function mergeSnapshot(into: Histogram, snapshot: HistogramSnapshot): void {
+  if (snapshot.totalCount === 0) return;
+  const h = into as unknown as CountsAccess;
+  const { counts } = snapshot;
+  const raw = rawCounts(into);
+  if (raw && raw.length >= counts.length) for (let i = 0; i < counts.length; i++) raw[i] += counts[i];
+  else for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) h.addToCountAtIndex(i, counts[i]);
+  h.setTotalCount(h.totalCount + snapshot.totalCount);
+  h.updatedMaxValue(Math.max(h.maxValue, snapshot.maxValue));
+  h.updateMinNonZeroValue(Math.min(h.minNonZeroValue, snapshot.minNonZeroValue));
 }
 
 /**

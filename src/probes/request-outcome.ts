@@ -2,18 +2,17 @@
  * What happened to one request, classified for reports: a response (with its status) or an error
  * of a named kind. Shared by every probe that sends traffic.
  */
-import { RequestTimeoutError } from '../sources/http/undici-client.js';
+import { errorKindOfCode, type ErrorKind } from '../sources/http/error-kind.js';
+import { RequestTimeoutError } from '../sources/http/request-timeout.js';
 
-export type ErrorKind = 'timeout' | 'connection refused' | 'connection reset' | 'aborted' | 'other';
+export type { ErrorKind };
 
 export function classifyError(error: unknown): ErrorKind {
   if (error instanceof RequestTimeoutError) return 'timeout';
-  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const code = (error as { code?: string } | undefined)?.code;
   const name = (error as { name?: string } | undefined)?.name ?? '';
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'connection reset';
-  if (name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
-  return 'other';
+  if (name === 'AbortError') return 'aborted';
+  return errorKindOfCode(code);
 }
 
 /** Counts by key, printed as "48× 200, 2× 500". */

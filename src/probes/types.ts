@@ -109,7 +109,24 @@ export interface SpecProbe {
   key: string;
   run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
-  validate?(section: unknown, ctx: { specDir: string; varNames: string[] }): string[];
+  validate?(section: unknown, ctx: SectionValidationContext): string[];
+}
+
+/** What a spec probe's validate may consult: the spec around its section and the host it will run on. */
+export interface SectionValidationContext {
+  specDir: string;
+  varNames: string[];
+  /** The whole spec (e.g. whether perfspec starts the target or proxies its database). */
+  spec?: Record<string, unknown>;
+  /** Command-line selections (`--profile`) when known: the parts that will run. */
+  select?: Record<string, string>;
+  /** Limits of the machine and process that will run the spec (absent when unknown, e.g. not Linux). */
+  host?: HostLimits;
+}
+
+export interface HostLimits {
+  /** The process's open-file limit and the descriptors it holds now. */
+  openFiles?: { soft: number; hard: number; inUse: number };
 }
 
 export interface SpecProbeOptions {

@@ -7,7 +7,7 @@ import { isPerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import { planChecks } from '../engine/plan.js';
 import { formatPath } from '../spec/yaml-source.js';
-import type { CheckProbe, SpecProbe } from './types.js';
+import type { CheckProbe, HostLimits, SpecProbe } from './types.js';
 import { describeUnbounded, unboundedBudgets } from './endpoint/sample-plan.js';
 
 export interface SectionProblem {
@@ -30,6 +30,7 @@ export function validateProbeSections(
   spec: PerfspecSpec,
   specDir: string,
   tables: { checkProbes: readonly CheckProbe[]; specProbes: readonly SpecProbe[] },
+  run: { select?: Record<string, string>; host?: HostLimits } = {},
 ): SectionProblem[] {
   const problems: SectionProblem[] = [];
   for (const check of planChecks(spec)) {
@@ -45,7 +46,8 @@ export function validateProbeSections(
   for (const probe of tables.specProbes) {
     const section = (spec as unknown as Record<string, unknown>)[probe.key];
     if (section === undefined || !probe.validate) continue;
-    for (const message of probe.validate(section, { specDir, varNames })) problems.push(pointAt([probe.key], message));
+    const ctx = { specDir, varNames, spec: spec as unknown as Record<string, unknown>, select: run.select, host: run.host };
+    for (const message of probe.validate(section, ctx)) problems.push(pointAt([probe.key], message));
   }
   return problems;
 }

@@ -5,12 +5,12 @@
  */
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import ejs from 'ejs';
 import type { CheckResult, RunResult } from './result.js';
 import { redactDeep, type Redactor } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 import { githubAnnotations, githubSummary } from './github.js';
+import { DEFAULT_REPORTERS, REPORTER_NAMES, type ReporterName } from './reporter-names.js';
 import { renderJunit } from './junit.js';
 import { createNdjsonReporter } from './ndjson-reporter.js';
 import { inlineMarkdown } from './inline-markdown.js';
@@ -47,6 +47,8 @@ const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
 async function renderTemplate(name: string, data: Record<string, unknown>): Promise<string> {
   const template = await readFile(new URL(name, TEMPLATE_DIR), 'utf8');
+  // ejs is imported by the first file report rendered, not by every command.
+  const { default: ejs } = await import('ejs');
   return ejs.render(template, data, { filename: new URL(name, TEMPLATE_DIR).pathname });
 }
 
@@ -75,7 +77,7 @@ function fileReporter(name: string, fileName: string, render: (result: RunResult
   });
 }
 
-export const REPORTERS: Record<string, ReporterFactory> = {
+export const REPORTERS: Record<ReporterName, ReporterFactory> & Record<string, ReporterFactory> = {
   console: createConsoleReporter,
   markdown: fileReporter('markdown', 'perfspec-report.md', (result) =>
     renderTemplate('markdown.md.ejs', { view: buildReportView(result), cell: markdownCell }),
@@ -87,8 +89,7 @@ export const REPORTERS: Record<string, ReporterFactory> = {
   ndjson: createNdjsonReporter,
 };
 
-/** The reporters `run` uses when --reporter is not given (github is for CI, chosen explicitly). */
-export const DEFAULT_REPORTERS = ['console', 'markdown', 'html', 'json', 'junit'];
+export { DEFAULT_REPORTERS, REPORTER_NAMES };
 
 /**
  * `"console, junit"` → `[['console'], ['junit']]`; unknown names are a usage error naming the

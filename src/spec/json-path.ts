@@ -1,18 +1,22 @@
 /**
- * The JSONPath subset perfspec understands for captures and expectations: `$`, `.name`,
- * `['name']`, `[0]`, `[-1]` and `.length`. Small on purpose: it is what specs need, and every
- * path is checked when the spec is validated.
+ * The one JSONPath subset perfspec understands, for setup captures, expectations and load-flow
+ * captures alike: `$`, `.name`, `['name']` / `["name"]`, `[0]`, `[-1]` (from the end) and
+ * `.length` of an array or string. Small on purpose: it is what specs need, and every path is
+ * checked when the spec is validated and parsed once before anything is sent.
  */
 
 export type PathSegment = string | number;
+/** A parsed path: the keys to follow from the document's root. */
+export type JsonPath = PathSegment[];
 
-const SEGMENT = /^(?:\.([A-Za-z_$][\w$-]*)|\[(-?\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+const SEGMENT = /^(?:\.([A-Za-z_$][\w$-]*)|\[(-?\d+)\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\])/;
 
 /** The segments of a path like `$.items[0].id`, or undefined when it is not a supported path. */
-export function parseJsonPath(path: string): PathSegment[] | undefined {
-  if (!path.startsWith('$')) return undefined;
-  const segments: PathSegment[] = [];
-  let rest = path.slice(1);
+export function parseJsonPath(path: string): JsonPath | undefined {
+  const source = path.trim();
+  if (!source.startsWith('$')) return undefined;
+  const segments: JsonPath = [];
+  let rest = source.slice(1);
   while (rest.length > 0) {
     const match = SEGMENT.exec(rest);
     if (!match) return undefined;
@@ -24,8 +28,11 @@ export function parseJsonPath(path: string): PathSegment[] | undefined {
   return segments;
 }
 
-/** The value at a parsed path, or undefined when any step is missing. */
-export function readJsonPath(value: unknown, segments: PathSegment[]): unknown {
+/**
+ * The value at a parsed path, or undefined when any step is missing. Only own properties are
+ * followed (`$.constructor` is missing, not a function); `length` of an array or string is its length.
+ */
+export function readJsonPath(value: unknown, segments: JsonPath): unknown {
   let current: unknown = value;
   for (const segment of segments) {
     if (current === null || current === undefined) return undefined;
@@ -34,7 +41,7 @@ export function readJsonPath(value: unknown, segments: PathSegment[]): unknown {
       current = current[segment < 0 ? current.length + segment : segment];
     } else if (segment === 'length' && (Array.isArray(current) || typeof current === 'string')) {
       current = current.length;
-    } else if (typeof current === 'object') {
+    } else if (typeof current === 'object' && Object.prototype.hasOwnProperty.call(current, segment)) {
       current = (current as Record<string, unknown>)[segment];
     } else {
       return undefined;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PerfspecSpec } from '../generated/spec-types.js';
-import { findReferences, mapStrings, NAMESPACES, replaceReferences, visitStrings } from './interpolate.js';
+import { findReferences, mapStrings, referenceProblem, replaceReferences, visitStrings, type TemplatePlace } from './interpolate.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { formatPath, parseYamlSource, type SpecProblem, type YamlSource } from './yaml-source.js';
 
@@ -37,8 +37,6 @@ export interface LoadOutcome {
   problems: SpecProblem[];
 }
 
-/** `${run.*}` names known when requests are sent. */
-export const RUN_FIELDS = ['id', 'startedAt'];
 
 export async function loadSpecFile(file: string, options: LoadOptions): Promise<LoadOutcome> {
   let text: string;
@@ -80,7 +78,10 @@ export function loadSpecText(file: string, text: string, options: LoadOptions): 
   return { loaded: { file, dir: path.dirname(path.resolve(file)), spec: data as PerfspecSpec, source, warnings }, problems };
 }
 
-/** Replace `${env.NAME}` everywhere; report unknown namespaces and unset variables without default. */
+/**
+ * Replace `${env.NAME}` everywhere; report every reference that cannot resolve where it stands
+ * (the table in interpolate.ts) and unset variables without default.
+ */
 function resolveEnvironment(
   data: unknown,
   env: Record<string, string | undefined>,
@@ -88,19 +89,34 @@ function resolveEnvironment(
 ): unknown {
   return mapStrings(data, (text, segments) => {
     if (!text.includes('${')) return text;
+    const place = placeOf(data, segments);
     for (const ref of findReferences(text)) {
-      if (!ref.namespace || !ref.name) {
-        report(segments, `${ref.raw} is not a valid reference; write \${env.NAME}, \${vars.NAME} or \${run.id}`);
-      } else if (!(NAMESPACES as readonly string[]).includes(ref.namespace)) {
-        report(segments, `unknown variable namespace "${ref.namespace}" in ${ref.raw}; use one of: ${NAMESPACES.join(', ')}`);
-      } else if (ref.namespace === 'env' && env[ref.name] === undefined && ref.fallback === undefined) {
+      const problem = referenceProblem(ref, place);
+      if (problem) report(segments, problem);
+      else if (ref.namespace === 'env' && env[ref.name] === undefined && ref.fallback === undefined) {
         report(segments, `environment variable ${ref.name} is not set and ${ref.raw} has no default; set it or write \${env.${ref.name}:-default}`);
-      } else if (ref.namespace === 'run' && !RUN_FIELDS.includes(ref.name)) {
-        report(segments, `unknown run field "${ref.name}" in ${ref.raw}; use one of: ${RUN_FIELDS.map((f) => `\${run.${f}}`).join(', ')}`);
+      } else if (ref.namespace === 'params' && ref.fallback === undefined) {
+        const missing = checkParams(data, segments).findIndex((entry) => !Object.hasOwn(entry, ref.name));
+        if (missing >= 0) report(segments, `${ref.raw}: params entry ${missing} has no "${ref.name}"; add it to every entry or write \${params.${ref.name}:-default}`);
       }
     }
     return replaceReferences(text, (ref) => (ref.namespace === 'env' ? env[ref.name] : undefined));
   });
+}
+
+/** Where a string stands, for the table of namespaces: the load section, a check (with or without params), or elsewhere. */
+function placeOf(data: unknown, segments: Array<string | number>): TemplatePlace {
+  if (segments[0] === 'load') return 'load';
+  if (segments[0] !== 'checks' || typeof segments[1] !== 'number') return 'spec';
+  return checkParams(data, segments).length > 0 ? 'check-with-params' : 'check';
+}
+
+/** The `cache.params` entries of the check a path is in (the only check feature that fills `${params.*}`). */
+function checkParams(data: unknown, segments: Array<string | number>): Array<Record<string, unknown>> {
+  const checks = (data as { checks?: unknown }).checks;
+  const check = Array.isArray(checks) ? (checks[segments[1] as number] as { cache?: { params?: unknown } } | undefined) : undefined;
+  const params = check?.cache?.params;
+  return Array.isArray(params) ? params.filter((entry): entry is Record<string, unknown> => Boolean(entry) && typeof entry === 'object') : [];
 }
 
 interface VariableProblem {
@@ -160,4 +176,14 @@ function collectCaptureNames(value: unknown, into: Set<string>): void {
       collectCaptureNames(item, into);
     }
   }
+}
+
+/**
+ * Place problems found after loading (the probes' own sections, whose modules are imported only
+ * once the spec says which it uses) at their YAML positions, in file order.
+ */
+export function locateProblems(loaded: LoadedSpec, found: Array<{ path: Array<string | number>; message: string }>): SpecProblem[] {
+  return found
+    .map((problem): SpecProblem => ({ file: loaded.file, position: loaded.source.locate(problem.path, { key: false }), path: formatPath(problem.path), message: problem.message }))
+    .sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
 }

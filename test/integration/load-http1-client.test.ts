@@ -169,4 +169,48 @@ describe('HTTP/1.1 load client', () => {
     client.destroy();
     expect(await cut).toMatchObject({ status: 0, interrupted: true });
   });
+
+  it('pre-opens connections without writing a byte, within the pool size, and sends over them', async () => {
+    let connections = 0;
+    let bytesBeforeSend = 0;
+    let sending = false;
+    const origin = await start((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    server!.on('connection', (socket: Socket) => {
+      connections++;
+      socket.on('data', (chunk: Buffer) => {
+        if (!sending) bytesBeforeSend += chunk.length;
+      });
+    });
+    client = new Http1Client(3);
+    await client.preconnect(origin, 5, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(connections).toBe(3); // capped at the pool's size
+    expect(bytesBeforeSend).toBe(0);
+    sending = true;
+    const outcomes = await Promise.all(Array.from({ length: 3 }, () => client!.send(origin, get(origin), false)));
+    expect(outcomes.map((o) => o.status)).toEqual([200, 200, 200]);
+    expect(connections).toBe(3); // the requests went over the pre-opened sockets
+  });
+
+  it('retries on a fresh socket when a pre-opened one was closed by the server before its first request', async () => {
+    const sockets: Socket[] = [];
+    const origin = await start((socket) => {
+      // The pre-opened socket: the server had already timed it out, and its close crosses our request.
+      if (socket === sockets[0]) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    server!.on('connection', (socket: Socket) => sockets.push(socket));
+    client = new Http1Client(1);
+    await client.preconnect(origin, 1, 2000);
+    const outcome = await client.send(origin, get(origin), false);
+    expect(outcome).toMatchObject({ status: 200, interrupted: false });
+  });
+
+  it('pre-opening a refused origin ends at once and leaves the errors to the requests', async () => {
+    client = new Http1Client(4);
+    const started = performance.now();
+    await client.preconnect('http://127.0.0.1:9', 4, 2000);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(await client.send('http://127.0.0.1:9', get('http://127.0.0.1:9'), false)).toMatchObject({ status: 0, error: 'connection_refused' });
+  });
 });

@@ -65,12 +65,16 @@ describe('load probe', () => {
     const [result] = await loadProbe.run(section, context(updates), { select: {} });
     expect(result.name).toBe('Load: quick');
     expect(result.section).toBe('load');
-    expect(result.status).toBe('failed');
     const probe = result.probes[0];
+    // On a machine loaded by others the generator may report itself saturated: then the p95 failure
+    // is not believed (inconclusive, a warning), otherwise it fails the check.
+    const saturated = !(probe.data as { health: { trustworthy: boolean } }).health.trustworthy;
+    expect(result.status).toBe(saturated ? 'warned' : 'failed');
     const p95 = probe.verdicts.find((v) => v.metric === 'load.p95')!;
-    expect(p95).toMatchObject({ passed: false, target: '< 100ms', level: 'error' });
-    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms \((≥ )?1\d\d(\.\d+)?(–1\d\d(\.\d+)?)?ms, n=\d+\) is not below 100ms \(the whole 95 % interval\)$/);
-    expect(probe.verdicts.find((v) => v.metric === 'load.flows.Browse.p95')!.passed).toBe(true);
+    expect(p95).toMatchObject({ passed: false, outcome: saturated ? 'inconclusive' : 'fail', target: '< 100ms', level: 'error' });
+    expect(p95.message).toMatch(/^p95 1\d\d(\.\d+)?ms \((≥ )?\d+(\.\d+)?(m?s)?(–\d+(\.\d+)?m?s)?, n=\d+\) is not below 100ms \(the whole 95 % interval\)/);
+    if (saturated) expect(p95.message).toContain('the load generator reported itself saturated');
+    expect(probe.verdicts.find((v) => v.metric === 'load.flows.Browse.p95')!.outcome).not.toBe('fail');
     expect(probe.verdicts.find((v) => v.metric === 'load.error_rate')!.passed).toBe(true);
     const requests = probe.tables.find((t) => t.title === 'Requests')!;
     expect(requests.columns).toEqual(['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput']);
@@ -85,10 +89,10 @@ describe('load probe', () => {
   it('runs the scenario chosen with --profile, with its own thresholds', async () => {
     const results = await loadProbe.run(section, context(), { select: { profile: 'other' } });
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
-    // Dropped iterations and generator saturation are judged in every run (warnings), so the budgets listed never change.
-    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator']);
-    const notPassed = results[0].probes[0].verdicts.filter((v) => !v.passed);
-    // On a loaded machine the generator may report itself saturated: a warning, never a failure.
+    // Dropped iterations, the generator's own limits and its saturation are judged in every run (warnings),
+    // so the budgets listed never change; a generator saturated by the machine's other load fails only its own.
+    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator_resources', 'load.generator']);
+    const notPassed = results[0].probes[0].verdicts.filter((v) => v.outcome !== 'pass');
     expect(notPassed.every((v) => v.metric === 'load.generator' && v.level === 'warn')).toBe(true);
     expect(results[0].status).toBe(notPassed.length ? 'warned' : 'passed');
   });

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardFile } from '../../src/load/shard/shard-file.js';
 import type { LoadReport } from '../../src/load/types.js';
 import type { RunResult } from '../../src/report/result.js';
+import type { Verdict } from '../../src/verdict/types.js';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -79,9 +80,9 @@ function runShard(index: number, startAt: number, lane: string): Promise<{ code:
 }
 
 const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(file, 'utf8')) as T;
-const loadOf = (result: RunResult): { report: LoadReport; verdicts: Array<{ metric: string; passed: boolean }> } => {
+const loadOf = (result: RunResult): { report: LoadReport; verdicts: Verdict[] } => {
   const probe = result.specs[0].checks.find((c) => c.section === 'load')!.probes[0];
-  return { report: probe.data as unknown as LoadReport, verdicts: probe.verdicts as Array<{ metric: string; passed: boolean }> };
+  return { report: probe.data as unknown as LoadReport, verdicts: probe.verdicts };
 };
 
 /** Every recorded value of an encoded histogram, one entry per sample (at the histogram's resolution). */
@@ -152,7 +153,6 @@ describe('four shard processes against one target, merged', () => {
   it('merges exactly: counts match the target, percentiles match all raw values sorted together, and p99 fails where averaging shard p99s would pass', async () => {
     const merged = await runCli(['merge', dir, '--out', path.join(dir, 'merged'), '--reporter', 'json,console']);
     expect(merged.stderr).toBe('');
-    expect(merged.exitCode).toBe(1);
     const result = await readJson<RunResult>(path.join(dir, 'merged', 'perfspec-report.json'));
     expect(reportSchemaProblems(result)).toEqual([]);
     const { report, verdicts } = loadOf(result);
@@ -181,15 +181,28 @@ describe('four shard processes against one target, merged', () => {
 
     // The slow shard's requests really took SLOW_MS at the target: the merged p99 shows them.
     expect(report.overall.latency.p99).toBeGreaterThanOrEqual(SLOW_MS);
-    expect(verdicts.find((v) => v.metric === 'load.p99')?.passed).toBe(false);
-    expect(merged.stdout).toMatch(/load\.p99.*FAIL/);
+    // The merged data prove the budget broken: the whole 95 % interval of p99 lies above it. The
+    // verdict is FAIL (exit 1) — or, when the generators reported themselves saturated on a loaded
+    // machine, inconclusive naming that (a saturated generator's failures are not believed).
+    const p99 = verdicts.find((v) => v.metric === 'load.p99')!;
+    expect(p99.interval!.lower).toBeGreaterThan(P99_BUDGET_MS);
+    if (p99.outcome === 'fail') {
+      expect(merged.exitCode).toBe(1);
+      expect(merged.stdout).toMatch(/load\.p99.*FAIL/);
+    } else {
+      expect(p99.outcome).toBe('inconclusive');
+      expect(p99.message).toContain('saturated');
+      expect(merged.exitCode).toBe(0);
+    }
     // What peers do — averaging the shards' p99s — would have passed the budget.
     const shardReports = await Promise.all(Array.from({ length: SHARDS }, (_, i) => readJson<RunResult>(path.join(dir, `out${i}`, 'perfspec-report.json'))));
     const shardP99s = shardReports.map((r) => loadOf(r).report.overall.latency.p99);
     expect(shardP99s.reduce((a, b) => a + b, 0) / SHARDS).toBeLessThan(P99_BUDGET_MS);
     // The fast shards pass the budget alone; a quantile budget that every shard met is met by the
     // merge too (a mixture's quantile is at most the largest shard's), so the slow shard fails alone.
-    shardReports.slice(0, SHARDS - 1).forEach((r) => expect(loadOf(r).verdicts.find((v) => v.metric === 'load.p99')?.passed).toBe(true));
+    // (With 30 requests a shard cannot bound its p99 from above, so alone it can only be
+    // inconclusive or fail: the fast shards never fail it.)
+    shardReports.slice(0, SHARDS - 1).forEach((r) => expect(loadOf(r).verdicts.find((v) => v.metric === 'load.p99')?.outcome).not.toBe('fail'));
     // The check that ran on shard 0 is in the merged report once.
     expect(result.specs[0].checks.filter((c) => c.section === 'check').map((c) => c.name)).toEqual(['Items once']);
   }, 60_000);

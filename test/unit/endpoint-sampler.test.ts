@@ -80,7 +80,7 @@ describe('EndpointSampler', () => {
     const kinds: Partial<Http1Outcome>[] = [{ status: 0, error: 'timeout' }, { status: 0, error: 'connection_refused' }, { status: 0, error: 'other', interrupted: true }, {}];
     const sampler = new EndpointSampler({ ...base, transport: scripted((n) => kinds[n]) });
     await sampler.sample(4);
-    expect(Object.fromEntries(sampler.errors)).toEqual({ timeout: 1, 'connection refused': 1, aborted: 1 });
+    expect(Object.fromEntries(sampler.errors)).toEqual({ timeout: 1, connection_refused: 1, aborted: 1 });
     expect(sampler.latency.count).toBe(1);
   });
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileScenario } from '../../src/load/flows/compile-flows.js';
 import { createRowPicker, parseCsv } from '../../src/load/flows/data-source.js';
-import { parseJsonPath, readJsonPath } from '../../src/load/flows/json-path.js';
-import { compileJson, compileTemplate, renderTemplate, type TemplateScope } from '../../src/load/flows/template.js';
+import { parseJsonPath, readJsonPath } from '../../src/spec/json-path.js';
+import { compileJson, compileTemplate, renderTemplate, type TemplateScope } from '../../src/spec/interpolate.js';
 import { createWeightedPicker } from '../../src/load/flows/weighted-pick.js';
 import type { LoadScenarioConfig } from '../../src/load/types.js';
 
@@ -42,9 +42,15 @@ describe('JSONPath subset', () => {
     expect(readJsonPath(doc, parseJsonPath('$')!)).toBe(doc);
   });
 
+  // Issue 9: `$.name.length` was 5 in a setup capture and null in a flow capture; one module now serves both.
+  it('reads .length of a string or array the same way a setup capture does', () => {
+    expect(readJsonPath(doc, parseJsonPath('$.token.length')!)).toBe(3);
+    expect(readJsonPath(doc, parseJsonPath('$.data.items.length')!)).toBe(2);
+    expect(readJsonPath({ length: 9 }, parseJsonPath('$.length')!)).toBe(9);
+  });
+
   it('returns undefined for missing steps and rejects paths outside the subset', () => {
     expect(readJsonPath(doc, parseJsonPath('$.data.items[5].id')!)).toBeUndefined();
-    expect(readJsonPath(doc, parseJsonPath('$.token.length')!)).toBeUndefined();
     expect(readJsonPath(doc, parseJsonPath('$.constructor')!)).toBeUndefined();
     expect(parseJsonPath('token')).toBeUndefined();
     expect(parseJsonPath('$..id')).toBeUndefined();
@@ -53,7 +59,7 @@ describe('JSONPath subset', () => {
 });
 
 describe('templates', () => {
-  const scope: TemplateScope = { own: { token: 'mine' }, globals: { token: 'global', org: 'acme' }, vuId: 3, iteration: 9, rows: { users: { email: 'a@b.c' }, colors: 'red' }, runId: 'r1' };
+  const scope: TemplateScope = { own: { token: 'mine' }, globals: { token: 'global', org: 'acme' }, vuId: 3, iteration: 9, rows: { users: { email: 'a@b.c' }, colors: 'red' }, runId: 'r1', runStartedAt: '2026-01-02T03:04:05.000Z' };
 
   it('resolves every namespace, own captures before globals, and defaults', () => {
     const t = compileTemplate('${vars.token}/${vars.org}/${vu.id}/${vu.iteration}/${data.users.email}/${data.colors}/${run.id}/${vars.none:-dflt}');
@@ -64,8 +70,16 @@ describe('templates', () => {
   });
 
   it('rejects unknown namespaces at compile time', () => {
-    expect(() => compileTemplate('${env.HOME}')).toThrow(/not a known variable/);
-    expect(() => compileTemplate('${vu.name}')).toThrow(/vu has only id and iteration/);
+    expect(() => compileTemplate('${env.HOME}')).toThrow(/resolved when the spec is loaded/);
+    expect(() => compileTemplate('${vu.name}')).toThrow(/unknown vu field "name".*\$\{vu.id\}, \$\{vu.iteration\}/);
+    expect(() => compileTemplate('${params.id}')).toThrow(/cannot be resolved in load flows/);
+    expect(() => compileTemplate('${nope.x}')).toThrow(/unknown variable namespace "nope"/);
+  });
+
+  // Issue 9: `${run.startedAt}` was documented but rejected inside load flows.
+  it('resolves ${run.startedAt} in load flows', () => {
+    expect(renderTemplate(compileTemplate('/r?at=${run.startedAt}&id=${run.id}'), scope)).toBe('/r?at=2026-01-02T03:04:05.000Z&id=r1');
+    expect(() => compileTemplate('${run.nope}')).toThrow(/unknown run field "nope"/);
   });
 
   it('serialises constant JSON bodies once and renders dynamic ones', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StatEntry } from '../../src/load/flows/compile-flows.js';
 import { describeTotals, LoadAggregate } from '../../src/load/metrics/aggregate.js';
-import { createHistogram, encodeHistogram, mergeEncoded, recordMs, summariseHistogram } from '../../src/metrics/histogram.js';
+import { createHistogram, encodeHistogram, mergeEncoded, mergeSnapshot, recordMs, snapshotHistogram, summariseHistogram } from '../../src/metrics/histogram.js';
 import { TickCollector, type TickReport } from '../../src/load/metrics/tick.js';
 import { judgeGeneratorHealth } from '../../src/load/monitor/generator-health.js';
 import { BreakpointTracker } from '../../src/load/run/breakpoint.js';
@@ -59,6 +59,54 @@ function tick(collector: TickCollector, generator: number, seq: number): TickRep
   return { generator, seq, final: false, ...drained, users: 3, health: { elu: 0.2, delayP99Ms: 1 } };
 }
 
+describe('histogram snapshots (how generators hand a second to the coordinator)', () => {
+  it('merge exactly like adding the histogram itself, after crossing a thread (structured clone)', () => {
+    const a = createHistogram();
+    const b = createHistogram();
+    latencies(5000, 3).forEach((v, i) => recordMs(i % 4 === 0 ? a : b, v));
+    const viaSnapshots = createHistogram();
+    mergeSnapshot(viaSnapshots, structuredClone(snapshotHistogram(a)));
+    mergeSnapshot(viaSnapshots, structuredClone(snapshotHistogram(b)));
+    const direct = createHistogram();
+    direct.add(a);
+    direct.add(b);
+    expect(viaSnapshots.totalCount).toBe(5000);
+    expect(summariseHistogram(viaSnapshots)).toEqual(summariseHistogram(direct));
+    expect([viaSnapshots.minNonZeroValue, viaSnapshots.maxValue]).toEqual([direct.minNonZeroValue, direct.maxValue]);
+  });
+
+  it('an empty histogram gives an empty snapshot that changes nothing', () => {
+    const empty = snapshotHistogram(createHistogram());
+    expect([empty.counts.length, empty.totalCount]).toEqual([0, 0]);
+    const into = createHistogram();
+    recordMs(into, 7);
+    mergeSnapshot(into, empty);
+    expect(summariseHistogram(into)).toMatchObject({ count: 1, min: 7, max: 7 });
+  });
+});
+
+describe('the per-second histogram of all entries', () => {
+  it('equals every response recorded into one histogram, and starts empty the next second', () => {
+    const values = latencies(3000, 11);
+    const collector = new TickCollector(3);
+    const direct = createHistogram();
+    values.forEach((v, i) => {
+      collector.recordResponse(i % 3, v, v, 200, undefined);
+      recordMs(direct, v);
+    });
+    collector.recordFailure(2, 'timeout'); // no latency: in no histogram
+    const drained = collector.drain();
+    const all = createHistogram();
+    mergeSnapshot(all, drained.all!);
+    expect(all.totalCount).toBe(3000);
+    expect(summariseHistogram(all)).toEqual(summariseHistogram(direct));
+    collector.recordResponse(0, 5, 5, 200, undefined);
+    const next = createHistogram();
+    mergeSnapshot(next, collector.drain().all!);
+    expect(next.totalCount).toBe(1);
+  });
+});
+
 describe('aggregating generator reports', () => {
   it('gives the same figures whether samples came from one generator or were split over two', () => {
     const samples = latencies(4000, 7).map((v, i) => ({ entry: i % 2, v, status: i % 50 === 0 ? 500 : 200 }));
@@ -88,11 +136,33 @@ describe('aggregating generator reports', () => {
     c.recordFailure(1, 'timeout');
     const done = agg.add(tick(c, 1, 1));
     expect(done.map((b) => b.seq)).toEqual([1]);
-    // Entry 0 answered in 10 ms; entry 1 timed out (an error with no latency).
+    // Entry 0 answered in 10 ms (the bucket reads 10.007 ms, clamped to the recorded max); entry 1 timed out (an error with no latency).
     expect(agg.timeline).toEqual([
-      { second: 1, requests: 2, errors: 1, p50: 10.007, p95: 10.007, p99: 10.007, users: 6, dropped: 0, byName: { 'GET /a': { requests: 1, errors: 0, p95: 10.007 }, 'GET /b': { requests: 1, errors: 1, p95: null } } },
+      {
+        second: 1, requests: 2, errors: 1, p50: 10, p95: 10, p99: 10, users: 6, dropped: 0, late: 0, lagMs: 0,
+        byName: { 'GET /a': { requests: 1, errors: 0, p95: 10 }, 'GET /b': { requests: 1, errors: 1, p95: null } },
+      },
     ]);
     expect(agg.perEntry[1].errorKinds).toEqual({ timeout: 1 });
+  });
+
+  it('per second: late arrivals summed over generators, schedule lag the worst of them; the collector starts each second afresh', () => {
+    const agg = new LoadAggregate(entries, 2);
+    const a = new TickCollector(2);
+    const b = new TickCollector(2);
+    a.iterations.late = 3;
+    a.lagMaxMs = 12.34;
+    b.iterations.late = 2;
+    b.lagMaxMs = 40.06;
+    agg.add(tick(a, 0, 1));
+    agg.add(tick(b, 1, 1));
+    agg.add(tick(a, 0, 2));
+    agg.add(tick(b, 1, 2));
+    expect(agg.timeline.map((p) => [p.second, p.late, p.lagMs])).toEqual([
+      [1, 5, 40.1],
+      [2, 0, 0],
+    ]);
+    expect(agg.iterations.late).toBe(5);
   });
 });
 

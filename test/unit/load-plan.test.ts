@@ -3,6 +3,7 @@ import { planScenario } from '../../src/load/plan/plan-scenario.js';
 import { expandPreset } from '../../src/load/plan/presets.js';
 import { ArrivalSchedule, peakTarget, shareOf, sumDurations, targetAt } from '../../src/load/plan/stages.js';
 import type { LoadScenarioConfig } from '../../src/load/types.js';
+import { arrivalsWithin, PRECONNECT_WINDOW_MS } from '../../src/load/executors/run-open-model.js';
 
 const flows = [{ name: 'f', steps: ['GET /'] }];
 const plan = (config: Partial<LoadScenarioConfig>) => planScenario({ name: 's', flows, ...config });
@@ -125,5 +126,40 @@ describe('stages', () => {
         expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
       }
     }
+  });
+});
+
+describe('start spread of the closed model', () => {
+  const flows = [{ name: 'f', steps: ['GET /'] }];
+  it('defaults to 10 % of the first stage, at most 10 s; open model none; a given value wins', async () => {
+    const { planScenario: plan } = await import('../../src/load/plan/plan-scenario.js');
+    expect(plan({ name: 'a', users: 10, duration: '30s', flows })).toMatchObject({ startSpreadMs: 3000, startSpreadDefaulted: true, randomFirstThink: false });
+    expect(plan({ name: 'b', users: 10, duration: '10m', flows }).startSpreadMs).toBe(10_000);
+    expect(plan({ name: 'c', users: 10, stages: [{ duration: '20s', target: 10 }, { duration: '10m', target: 10 }], flows }).startSpreadMs).toBe(2000);
+    expect(plan({ name: 'd', rate: 10, duration: '30s', flows }).startSpreadMs).toBe(0);
+    expect(plan({ name: 'e', users: 10, duration: '30s', startSpread: '2s', randomFirstThink: true, flows })).toMatchObject({ startSpreadMs: 2000, startSpreadDefaulted: false, randomFirstThink: true });
+    expect(plan({ name: 'f', users: 10, duration: '30s', startSpread: 0, flows }).startSpreadMs).toBe(0);
+    expect(() => plan({ name: 'g', users: 10, duration: '5s', startSpread: '10s', flows })).toThrow('load scenario "g": startSpread 10s is longer than the run (5s)');
+  });
+
+  it('spaces the users present at the start evenly over the window', async () => {
+    const { startOffsetMs } = await import('../../src/load/executors/run-closed-model.js');
+    expect([0, 1, 2, 3].map((i) => startOffsetMs(i, 4, 2000))).toEqual([0, 500, 1000, 1500]);
+    expect(startOffsetMs(5, 10, 0)).toBe(0);
+    expect(startOffsetMs(0, 0, 2000)).toBe(0);
+  });
+});
+
+describe('connections pre-opened for the open model', () => {
+  it('counts the arrivals of a generator share in the first window of the schedule', () => {
+    const flat = (rate: number) => new ArrivalSchedule({ start: rate, stages: [{ durationMs: 10_000, target: rate }] });
+    // 5,000/s: one arrival every 0.2 ms, so 250 in [0, 50 ms).
+    expect(arrivalsWithin(flat(5000), { index: 0, count: 1 }, PRECONNECT_WINDOW_MS)).toBe(250);
+    // Two generators take alternate arrivals.
+    expect(arrivalsWithin(flat(5000), { index: 1, count: 2 }, 50)).toBe(125);
+    expect(arrivalsWithin(flat(10), { index: 0, count: 1 }, 50)).toBe(1);
+    // A ramp from zero: arrivals are sparse at first, and a schedule that ends early stops the count.
+    expect(arrivalsWithin(new ArrivalSchedule({ start: 0, stages: [{ durationMs: 10_000, target: 100 }] }), { index: 0, count: 1 }, 50)).toBe(1);
+    expect(arrivalsWithin(new ArrivalSchedule({ start: 1000, stages: [{ durationMs: 10, target: 1000 }] }), { index: 0, count: 1 }, 50)).toBe(10);
   });
 });

@@ -31,7 +31,7 @@ function shard(values: number[][], errorsEvery = 0): ShardLoadData {
         all.errors++;
       }
     }
-    return { seq: i + 1, users: 3, dropped: 0, totals: encodeTotals(t) };
+    return { seq: i + 1, users: 3, dropped: 0, late: 0, lagMs: 0, totals: encodeTotals(t) };
   });
   return {
     entries: [{ name: 'a', flow: 'f', region: 'default', ...encodeTotals(all) }],

@@ -7,6 +7,7 @@ const stats = (overrides: Partial<RequestStats> & { p95?: number } = {}): Reques
   name: '',
   requests: 1000,
   errors: 5,
+  dropped: 0,
   successRate: 99.5,
   errorRate: 0.5,
   throughput: 145,
@@ -87,5 +88,40 @@ describe('judging thresholds', () => {
     expect(findAbortingThreshold(parsed, () => stats(), 4000)).toBeUndefined();
     expect(findAbortingThreshold(parsed, () => stats(), 5000)).toMatchObject({ threshold: { metric: 'p95' }, actual: 89.5 });
     expect(findAbortingThreshold(parsed, () => stats({ p95: 10 }), 5000)).toBeUndefined();
+  });
+});
+
+describe('thresholds judged while the generator was saturated', () => {
+  const saturated = { trustworthy: false, reasons: ['the generator\'s event loop was delayed up to 120ms (p99)'] };
+  const healthy = { trustworthy: true, reasons: [] };
+
+  it('decides pass / fail / inconclusive: a pass stands, a latency or throughput failure under saturation is not believed', async () => {
+    const { decideUnderSaturation } = await import('../../src/load/thresholds/saturation.js');
+    expect(decideUnderSaturation(true, 'p99', saturated)).toEqual({ outcome: 'pass' });
+    expect(decideUnderSaturation(false, 'p99', healthy)).toEqual({ outcome: 'fail' });
+    expect(decideUnderSaturation(false, 'p99', undefined)).toEqual({ outcome: 'fail' });
+    for (const metric of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'avg', 'throughput'] as const) {
+      const decision = decideUnderSaturation(false, metric, saturated);
+      expect(decision.outcome).toBe('inconclusive');
+      expect(decision.reason).toContain('delayed up to 120ms');
+    }
+    // Error and success rates count what the server answered: a saturated generator does not excuse them.
+    expect(decideUnderSaturation(false, 'error_rate', saturated)).toEqual({ outcome: 'fail' });
+    expect(decideUnderSaturation(false, 'success_rate', saturated)).toEqual({ outcome: 'fail' });
+    // A failure resting on dropped requests stands: those requests were never sent at all.
+    expect(decideUnderSaturation(false, 'p99', saturated, true)).toEqual({ outcome: 'fail' });
+  });
+
+  it('marks a failure under saturation inconclusive with the reason; the outcome records it', () => {
+    const parsed = parseThresholds({ p95: '< 50ms', p50: '< 50ms', error_rate: '< 0.1%' });
+    const { verdicts, outcomes } = judgeThresholds(parsed, () => stats(), 'Load: busy', saturated);
+    const p95 = verdicts.find((v) => v.metric === 'load.p95')!;
+    expect(p95).toMatchObject({ outcome: 'inconclusive', passed: false });
+    expect(p95.message).toMatch(/^p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/);
+    expect(verdicts.find((v) => v.metric === 'load.p50')).toMatchObject({ outcome: 'pass', level: 'error' });
+    expect(verdicts.find((v) => v.metric === 'load.error_rate')).toMatchObject({ outcome: 'fail', level: 'error' });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['inconclusive', 'pass', 'fail']);
+    // The same figures from a healthy generator fail outright.
+    expect(judgeThresholds(parsed, () => stats(), 'Load: quiet', healthy).verdicts[0]).toMatchObject({ outcome: 'fail', level: 'error' });
   });
 });

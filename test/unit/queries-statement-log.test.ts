@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLoggedParameters, readStatementLog } from '../../src/sources/postgres/statement-log.js';
+import { parseLoggedParameters, readDurationLog, readStatementLog } from '../../src/sources/postgres/statement-log.js';
 
 // Lines as PG15 on Debian writes them (log_statement = 'all', prefix '%m [%p] %q%u@%d ').
 const LOG = [
@@ -55,5 +55,33 @@ describe('readStatementLog', () => {
 describe('parseLoggedParameters', () => {
   it('reads quoted values, doubled quotes and NULL', () => {
     expect(parseLoggedParameters("$1 = 'a, b', $2 = NULL, $3 = 'it''s'")).toEqual(['a, b', null, "it's"]);
+  });
+});
+
+describe('readDurationLog', () => {
+  // Lines as PG15 on Debian writes them with log_min_duration_statement = 0 (and log_statement = 'none').
+  const DURATIONS = [
+    '2026-12-01 15:59:26.262 UTC [6207] postgres@db LOG:  duration: 1.278 ms  statement: SELECT count(*)',
+    '\tFROM t',
+    '2026-12-01 15:59:26.268 UTC [6207] postgres@db LOG:  duration: 0.986 ms  parse <unnamed>: SELECT $1::int + 1 AS n',
+    '2026-12-01 15:59:26.268 UTC [6300] postgres@db LOG:  duration: 9.5 ms  statement: SELECT 2',
+    '2026-12-01 15:59:26.268 UTC [6207] postgres@db LOG:  duration: 0.035 ms  bind <unnamed>: SELECT $1::int + 1 AS n',
+    "2026-12-01 15:59:26.268 UTC [6207] postgres@db DETAIL:  parameters: $1 = '5'",
+    '2026-12-01 15:59:26.268 UTC [6207] postgres@db LOG:  duration: 0.005 ms  execute <unnamed>: SELECT $1::int + 1 AS n',
+    '2026-12-01 15:59:26.269 UTC [6207] postgres@db LOG:  duration: 0.004 ms  bind s1/p1: SELECT 1',
+    '2026-12-01 15:59:26.270 UTC [6207] postgres@db LOG:  statement: SELECT 3',
+    '2026-12-01 15:59:26.271 UTC [5431] LOG:  checkpoint complete: wrote 3591 buffers',
+    '',
+  ].join('\n');
+
+  it('reads every duration line of the given processes, in order, with its kind and text', () => {
+    expect(readDurationLog(DURATIONS, new Set([6207]))).toEqual([
+      { pid: 6207, kind: 'statement', durationMs: 1.278, sql: 'SELECT count(*)\nFROM t' },
+      { pid: 6207, kind: 'parse', durationMs: 0.986, sql: 'SELECT $1::int + 1 AS n' },
+      { pid: 6207, kind: 'bind', durationMs: 0.035, sql: 'SELECT $1::int + 1 AS n' },
+      { pid: 6207, kind: 'execute', durationMs: 0.005, sql: 'SELECT $1::int + 1 AS n' },
+      { pid: 6207, kind: 'bind', durationMs: 0.004, sql: 'SELECT 1' },
+    ]);
+    expect(readDurationLog(DURATIONS).map((line) => line.pid)).toEqual([6207, 6207, 6300, 6207, 6207, 6207]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StatementAggregates } from '../../src/sources/postgres/statement-aggregates.js';
 import { FrameScanner, WireTracker, describeErrorResponse, type WireStatement } from '../../src/sources/postgres/wire-tracker.js';
 
 // --- message builders (the byte layouts of the PostgreSQL v3 protocol) ---
@@ -280,6 +281,39 @@ describe('WireTracker', () => {
       [10, 2.5],
       [12.5, 1.5],
     ]);
+  });
+
+  it('counts statements outside windows per shape, with their times, and keeps no statement', () => {
+    const aggregates = new StatementAggregates();
+    const sink = Object.assign(recorder(false), { aggregates });
+    const t = new WireTracker(1, sink);
+    t.frontend(F.query('SELECT * FROM t WHERE id = 1'), 10);
+    t.backend(Buffer.concat([B.complete('SELECT 1'), B.ready()]), 11);
+    t.frontend(F.query('SELECT * FROM t WHERE id = 2'), 20);
+    t.backend(Buffer.concat([B.complete('SELECT 1'), B.ready()]), 23);
+    t.frontend(Buffer.concat([F.parse('UPDATE t SET x = $1'), F.bind(['1']), F.execute(), F.sync()]), 30);
+    t.backend(Buffer.concat([B.parseComplete(), B.bindComplete(), B.error('23505', 'duplicate key'), B.ready()]), 34);
+    expect(sink.statements).toEqual([]);
+    const groups = aggregates.summary().shapes.map((g) => [g.text, g.count, g.errors, g.totalMs, g.maxMs]);
+    expect(groups).toEqual([
+      ['SELECT * FROM t WHERE id = 1', 2, 0, 4, 3],
+      ['UPDATE t SET x = $1', 1, 1, 4, 4],
+    ]);
+  });
+
+  it('reads only the first bytes of a message longer than its cap, and still counts it in step', () => {
+    const sink = recorder();
+    const t = new WireTracker(1, sink, 64);
+    const long = `SELECT '${'x'.repeat(500)}'`;
+    const bytes = Buffer.concat([F.query(long), F.parse('SELECT $1'), F.bind(['y'.repeat(200)]), F.execute(), F.sync()]);
+    for (let i = 0; i < bytes.length; i += 37) t.frontend(bytes.subarray(i, i + 37), 1);
+    t.backend(Buffer.concat([B.complete('SELECT 1'), B.ready(), B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]), 2);
+    expect(sink.statements.map((s) => s.text.slice(0, 20))).toEqual([long.slice(0, 20), 'SELECT $1']);
+    expect(sink.statements[0].text).toMatch(/… \(message of 510 bytes; the proxy read only its first bytes\)$/);
+    expect(sink.statements[0].text.length).toBeLessThan(200);
+    expect(sink.statements[1].params).toBeUndefined(); // the Bind was cut: its parameters are not guessed
+    expect(t.oversized).toBe(2);
+    expect(t.desyncs).toBe(0);
   });
 
   it('survives garbage without throwing and reports itself broken', () => {

@@ -111,8 +111,37 @@ setup:
   it('rejects unknown namespaces and run fields', () => {
     const text = `${base}checks:\n  - name: c\n    request: GET /\${secret.x}/\${run.nope}\n`;
     expect(loadSpecText('x.yaml', text, { env: {} }).problems.map((problem) => problem.message)).toEqual([
-      'unknown variable namespace "secret" in ${secret.x}; use one of: env, vars, run, params, data, vu',
+      'unknown variable namespace "secret" in ${secret.x}; use one of: env, vars, run',
       'unknown run field "nope" in ${run.nope}; use one of: ${run.id}, ${run.startedAt}',
+    ]);
+  });
+
+  // Issue 9: a check using ${params.id}, ${vu.id} or ${data.…} validated and was sent with the literal text.
+  it('reports a reference that cannot resolve where it stands, with its position', () => {
+    const text = `${base}checks:
+  - name: c
+    request: GET /products/\${params.id}?u=\${vu.id}&e=\${data.users.email}
+setup:
+  - request: GET /s/\${params.id}
+`;
+    expect(loadSpecText('x.yaml', text, { env: {} }).problems.map(formatProblem)).toEqual([
+      'x.yaml:7:14 checks[0].request: ${params.id} cannot be resolved in a check (${params.*} exists only in a check whose cache section cycles params); use one of: ${env.…}, ${vars.…}, ${run.…}',
+      'x.yaml:7:14 checks[0].request: ${vu.id} cannot be resolved in a check (${data.*} and ${vu.*} exist only in load flows); use one of: ${env.…}, ${vars.…}, ${run.…}',
+      'x.yaml:7:14 checks[0].request: ${data.users.email} cannot be resolved in a check (${data.*} and ${vu.*} exist only in load flows); use one of: ${env.…}, ${vars.…}, ${run.…}',
+      'x.yaml:9:14 setup[0].request: ${params.id} cannot be resolved in setup, teardown, target and defaults (${params.*} exists only in checks with cache params); use one of: ${env.…}, ${vars.…}, ${run.…}',
+    ]);
+  });
+
+  it('accepts ${params.NAME} in a check whose cache section cycles params that all name it', () => {
+    const check = (params: string) => `${base}services: { redis: { url: "redis://127.0.0.1:6379" } }
+checks:
+  - name: c
+    request: GET /products/\${params.id}
+    cache: { keys: "p:*", hitRate: ">= 50%", params: ${params} }
+`;
+    expect(loadSpecText('x.yaml', check('[{ id: 1 }, { id: 2 }]'), { env: {} }).problems).toEqual([]);
+    expect(loadSpecText('x.yaml', check('[{ id: 1 }, { other: 2 }]'), { env: {} }).problems.map(formatProblem)).toEqual([
+      'x.yaml:8:14 checks[0].request: ${params.id}: params entry 1 has no "id"; add it to every entry or write ${params.id:-default}',
     ]);
   });
 

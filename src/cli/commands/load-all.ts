@@ -1,15 +1,18 @@
 /** Discover and load every spec named on the command line, collecting all problems of all files. */
 import { discoverSpecFiles } from '../../spec/discover.js';
-import { loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
+import { loadSpecFile, locateProblems, type LoadedSpec } from '../../spec/load-spec.js';
 import { formatProblem, type SpecProblem } from '../../spec/yaml-source.js';
 import { PerfspecError } from '../../errors.js';
-import { CHECK_PROBES, SPEC_PROBES } from '../../probes/registry.js';
+import { loadTablesFor } from '../../probes/registry.js';
+import type { HostLimits } from '../../probes/types.js';
 import { validateProbeSections, warnAboutSections } from '../../probes/validate-sections.js';
 
 export async function loadAllSpecs(
   inputs: string[],
   env: Record<string, string | undefined>,
   setVars: Record<string, string>,
+  /** What will run and where, for checks against the machine's limits (see SectionValidationContext). */
+  run: { select?: Record<string, string>; host?: HostLimits } = {},
 ): Promise<{ specs: LoadedSpec[]; problems: SpecProblem[] }> {
   const { files, missing } = await discoverSpecFiles(inputs);
   if (missing.length > 0) {
@@ -23,14 +26,15 @@ export async function loadAllSpecs(
   const specs: LoadedSpec[] = [];
   const problems: SpecProblem[] = [];
   for (const file of files) {
-    const outcome = await loadSpecFile(file, {
-      env,
-      setVars,
-      semanticChecks: (spec, specDir) => validateProbeSections(spec, specDir, { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES }),
-      semanticWarnings: warnAboutSections,
-    });
+    const outcome = await loadSpecFile(file, { env, setVars, semanticWarnings: warnAboutSections });
     problems.push(...outcome.problems);
-    if (outcome.loaded) specs.push(outcome.loaded);
+    if (!outcome.loaded) continue;
+    // The probes' own sections, checked once the schema accepted the spec; only the probes this
+    // spec uses are imported for it.
+    const loaded = outcome.loaded;
+    const sectionProblems = locateProblems(loaded, validateProbeSections(loaded.spec, loaded.dir, await loadTablesFor([loaded.spec], { services: false }), run));
+    problems.push(...sectionProblems);
+    if (sectionProblems.length === 0) specs.push(loaded);
   }
   return { specs, problems };
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, PerfspecError } from '../../errors.js';
 import { runSpecs } from '../../engine/run.js';
-import { CHECK_PROBES, SERVICE_KINDS, SPEC_PROBES } from '../../probes/registry.js';
+import { loadTablesFor } from '../../probes/registry.js';
 import { readGitCommit } from '../../report/environment.js';
 import { createRedactor, isSecretName } from '../../report/redact.js';
 import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
@@ -15,6 +15,7 @@ import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../main.js';
+import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 
@@ -49,7 +50,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const setVars = parseSetOptions(options.set);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
 
-  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars);
+  // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
+  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
+  const { specs, problems } = await loadAllSpecs(inputs, proc.env, setVars, { select, host: { openFiles: readOpenFileLimit() } });
   if (problems.length > 0) {
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
@@ -57,7 +60,6 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   if (baseline) refuseBaselineOfOtherSpecs(baseline, specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })), options.baseline!);
   printWarnings((text) => proc.stderr.write(text), specs);
 
-  const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
   const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
@@ -89,12 +91,13 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
 
+  const tables = await loadTablesFor(specs.map((loaded) => loaded.spec));
   const http = createHttpClient();
   let result: RunResult;
   try {
     result = await runSpecs(specs, {
       http,
-      tables: { checkProbes: CHECK_PROBES, specProbes: SPEC_PROBES, serviceKinds: SERVICE_KINDS },
+      tables,
       signal: controller.signal,
       progress: { update: progress.update, info: progress.info, metrics: (check, second) => multiplexer.onMetrics(check, second) },
       now: () => performance.now(),

@@ -1,7 +1,7 @@
 /** Open model executor `constant-arrival-rate` (k6's constant-arrival-rate). */
 import { PerfspecError } from '../../errors.js';
 import type { Executor } from './context.js';
-import { runOpenModel } from './run-open-model.js';
+import { prepareOpenModel, runOpenModel } from './run-open-model.js';
 
 export const constantArrivalRate: Executor = {
   name: 'constant-arrival-rate',
@@ -14,5 +14,6 @@ export const constantArrivalRate: Executor = {
       });
     }
   },
+  prepare: prepareOpenModel,
   run: runOpenModel,
 };

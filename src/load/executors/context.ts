@@ -30,6 +30,13 @@ export interface ExecutionContext {
   setBusyUsers(count: number): void;
   countDropped(): void;
   countLate(): void;
+  /** How far behind schedule a batch of arrivals was released (ms): the second's worst is reported. */
+  recordLag(ms: number): void;
+  /**
+   * Before t = 0: open up to `perOrigin` connections to every origin the flows send to and wait
+   * until they are connected (bounded in time, never rejects). Opens sockets only, sends nothing.
+   */
+  preconnect(perOrigin: number): Promise<void>;
   /** Stop starting iterations (the executor's schedule is over). */
   endScheduling(): void;
   /** Wait for running iterations, at most the plan's graceful stop (less when stopped hard). */
@@ -41,5 +48,7 @@ export interface Executor {
   model: 'closed' | 'open';
   /** Reject plans this executor cannot run (with a message for people). */
   validate(plan: ScenarioPlan): void;
+  /** Optional work before t = 0 (the generator is not ready until it resolves), e.g. pre-opening connections. */
+  prepare?(context: ExecutionContext): Promise<void>;
   run(context: ExecutionContext): Promise<void>;
 }

@@ -8,8 +8,8 @@ import { PerfspecError } from '../../errors.js';
 import { toMilliseconds } from '../../units/duration.js';
 import type { DataOrder, FlowConfig, LoadScenarioConfig, RegionConfig, RequestStepConfig, StepConfig, ThinkStepConfig } from '../types.js';
 import { loadRows } from './data-source.js';
-import { parseJsonPath, type JsonPath } from './json-path.js';
-import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from './template.js';
+import { parseJsonPath, type JsonPath } from '../../spec/json-path.js';
+import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from '../../spec/interpolate.js';
 
 import { encodeRequest, type Http1Request } from '../http/http1-client.js';
 

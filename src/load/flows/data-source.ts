@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DataOrder, DataSourceConfig } from '../types.js';
-import type { Row } from './template.js';
+import type { Row } from '../../spec/interpolate.js';
 
 /** RFC 4180 CSV (quotes, doubled quotes, CRLF); the first line names the columns. */
 export function parseCsv(text: string): Array<Record<string, string>> {

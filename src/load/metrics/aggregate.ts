@@ -4,25 +4,29 @@
  */
 import type { StatEntry } from '../flows/compile-flows.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
-import { createHistogram, mergeEncoded, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, mergeSnapshot, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
+import { summariseCountingDrops } from './drops.js';
 import type { TickReport } from './tick.js';
 import { estimateLatency } from '../../metrics/latency-estimates.js';
 
 export interface Totals {
   requests: number;
   errors: number;
+  /** Requests never sent because their arrival was dropped. */
+  dropped: number;
   histogram: Histogram;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
 
 export function createTotals(): Totals {
-  return { requests: 0, errors: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
+  return { requests: 0, errors: 0, dropped: 0, histogram: createHistogram(), statusCodes: {}, errorKinds: {} };
 }
 
 export function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
+  into.dropped += from.dropped;
   if (from.histogram.totalCount > 0) into.histogram.add(from.histogram);
   addCounts(into.statusCodes, from.statusCodes);
   addCounts(into.errorKinds, from.errorKinds);
@@ -41,6 +45,8 @@ export interface SecondBucket {
   byName: Map<string, { requests: number; errors: number; histogram: Histogram }>;
   users: number;
   dropped: number;
+  late: number;
+  lagMs: number;
 }
 
 export class LoadAggregate {
@@ -63,30 +69,35 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), byName: new Map(), users: 0, dropped: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), byName: new Map(), users: 0, dropped: 0, late: 0, lagMs: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
     bucket.users += report.users;
     bucket.dropped += report.iterations.dropped;
+    bucket.late += report.iterations.late;
+    bucket.lagMs = Math.max(bucket.lagMs, report.lagMaxMs ?? 0);
     for (const tick of report.entries) {
       const total = this.perEntry[tick.id];
       total.requests += tick.requests;
       total.errors += tick.errors;
+      total.dropped += tick.dropped ?? 0;
       bucket.totals.requests += tick.requests;
       bucket.totals.errors += tick.errors;
+      bucket.totals.dropped += tick.dropped ?? 0;
+      addCounts(bucket.totals.errorKinds, tick.errorKinds);
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
-      if (tick.histogram) mergeEncoded(total.histogram, tick.histogram);
+      if (tick.histogram) mergeSnapshot(total.histogram, tick.histogram);
       const name = this.entries[tick.id]?.name ?? String(tick.id);
       let named = bucket.byName.get(name);
       if (!named) bucket.byName.set(name, (named = { requests: 0, errors: 0, histogram: createHistogram() }));
       named.requests += tick.requests;
       named.errors += tick.errors;
-      if (tick.histogram) mergeEncoded(named.histogram, tick.histogram);
+      if (tick.histogram) mergeSnapshot(named.histogram, tick.histogram);
     }
-    if (report.all) mergeEncoded(bucket.totals.histogram, report.all);
-    if (report.uncorrected) mergeEncoded(this.uncorrected, report.uncorrected);
+    if (report.all) mergeSnapshot(bucket.totals.histogram, report.all);
+    if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
     return this.completeSeconds(false);
@@ -114,6 +125,8 @@ export class LoadAggregate {
         p99: percentileMs(bucket.totals.histogram, 99),
         users: bucket.users,
         dropped: bucket.dropped,
+        late: bucket.late,
+        lagMs: Math.round(bucket.lagMs * 10) / 10,
         byName: Object.fromEntries(
           [...bucket.byName].map(([name, named]) => [name, { requests: named.requests, errors: named.errors, p95: percentileMs(named.histogram, 95) }]),
         ),
@@ -144,19 +157,26 @@ export class LoadAggregate {
   }
 }
 
-/** A row of figures from totals over a span of elapsed time. */
+/**
+ * A row of figures from totals over a span of elapsed time. Dropped requests count as failures in
+ * the success and error rates and rank above every latency in `latencyCountingDrops` (drops.ts);
+ * throughput and `latency` cover what was really sent.
+ */
 export function describeTotals(totals: Totals, elapsedMs: number, labels: { name: string; flow?: string; region?: string }): RequestStats {
   const seconds = elapsedMs / 1000;
-  const successRate = totals.requests === 0 ? 0 : ((totals.requests - totals.errors) / totals.requests) * 100;
+  const wanted = totals.requests + totals.dropped;
+  const successRate = wanted === 0 ? 0 : ((totals.requests - totals.errors) / wanted) * 100;
   return {
     ...labels,
     requests: totals.requests,
     errors: totals.errors,
+    dropped: totals.dropped,
     successRate,
-    errorRate: totals.requests === 0 ? 0 : (totals.errors / totals.requests) * 100,
+    errorRate: wanted === 0 ? 0 : ((totals.errors + totals.dropped) / wanted) * 100,
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
-    estimates: estimateLatency(totals.histogram),
+    // With drops the measured-only intervals would leave the victims out: judge the drop-aware points.
+    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : { estimates: estimateLatency(totals.histogram) }),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

@@ -1,18 +1,20 @@
 /**
  * What a generator (the main thread or a worker) reports once a second: everything measured in
- * that second, with histograms encoded. The coordinator builds every figure of the run — totals,
+ * that second, with histograms as plain snapshots. The coordinator builds every figure of the run — totals,
  * per-request tables, timeline, live thresholds — from these reports alone, so one thread and
  * many threads take exactly the same path.
  */
 import type { ErrorKind } from '../types.js';
-import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../../metrics/histogram.js';
+import { createHistogram, recordMs, snapshotHistogram, sumSnapshots, type Histogram, type HistogramSnapshot } from '../../metrics/histogram.js';
 
 export interface EntryTick {
   id: number;
   requests: number;
   errors: number;
-  /** Encoded histogram of latencies from the intended send time; absent when no response arrived. */
-  histogram?: string;
+  /** Requests never sent because their arrival was dropped (absent when none). */
+  dropped?: number;
+  /** Histogram of latencies from the intended send time; absent when no response arrived. */
+  histogram?: HistogramSnapshot;
   statusCodes: Record<string, number>;
   errorKinds: Partial<Record<ErrorKind, number>>;
 }
@@ -23,13 +25,15 @@ export interface TickReport {
   seq: number;
   final: boolean;
   entries: EntryTick[];
-  /** Encoded histogram of all entries' latencies in this second (the timeline's p95: one merge, not one per entry). */
-  all?: string;
-  /** Encoded histogram of latencies from the actual send time (all entries). */
-  uncorrected?: string;
+  /** Histogram of all entries' latencies in this second (the timeline's p95: one merge, not one per entry). */
+  all?: HistogramSnapshot;
+  /** Histogram of latencies from the actual send time (all entries). */
+  uncorrected?: HistogramSnapshot;
   /** Virtual users busy at the end of the second. */
   users: number;
   iterations: { started: number; completed: number; dropped: number; late: number };
+  /** Open model: how far behind schedule the latest-released batch of arrivals of this second was (ms); 0 when on time or closed model. */
+  lagMaxMs: number;
   /** Since the generator started: event-loop utilisation (0..1) and event-loop delay p99 (ms). */
   health: { elu: number; delayP99Ms: number };
 }
@@ -37,6 +41,7 @@ export interface TickReport {
 class EntrySlot {
   requests = 0;
   errors = 0;
+  dropped = 0;
   histogram: Histogram | undefined;
   statusCodes: Record<string, number> = {};
   errorKinds: Partial<Record<ErrorKind, number>> = {};
@@ -45,10 +50,11 @@ class EntrySlot {
 /** Per-second counters of one generator; `drain` hands them over and starts the next second. */
 export class TickCollector {
   private slots: Array<EntrySlot | undefined>;
-  private readonly all = createHistogram();
   private readonly uncorrected = createHistogram();
   private readonly histograms: Histogram[] = [];
   iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+  /** Worst schedule lag of this second (ms). */
+  lagMaxMs = 0;
 
   constructor(entryCount: number) {
     this.slots = new Array(entryCount);
@@ -69,7 +75,6 @@ export class TickCollector {
     slot.requests++;
     if (!slot.histogram) slot.histogram = this.histograms.pop() ?? createHistogram();
     recordMs(slot.histogram, latencyMs);
-    recordMs(this.all, latencyMs);
     recordMs(this.uncorrected, uncorrectedMs);
     slot.statusCodes[status] = (slot.statusCodes[status] ?? 0) + 1;
     if (error) {
@@ -86,11 +91,19 @@ export class TickCollector {
     slot.errorKinds[error] = (slot.errorKinds[error] ?? 0) + 1;
   }
 
-  drain(): { entries: EntryTick[]; all?: string; uncorrected?: string; iterations: TickReport['iterations'] } {
+  /** A dropped arrival: the request this entry would have sent was never sent. */
+  recordDropped(id: number): void {
+    this.slot(id).dropped++;
+  }
+
+  drain(): { entries: EntryTick[]; all?: HistogramSnapshot; uncorrected?: HistogramSnapshot; iterations: TickReport['iterations']; lagMaxMs: number } {
     const entries: EntryTick[] = [];
+    const perEntry: HistogramSnapshot[] = [];
     this.slots.forEach((slot, id) => {
-      if (!slot || slot.requests === 0) return;
-      entries.push({ id, requests: slot.requests, errors: slot.errors, histogram: slot.histogram ? encodeHistogram(slot.histogram) : undefined, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      if (!slot || (slot.requests === 0 && slot.dropped === 0)) return;
+      const histogram = slot.histogram ? snapshotHistogram(slot.histogram) : undefined;
+      if (histogram) perEntry.push(histogram);
+      entries.push({ id, requests: slot.requests, errors: slot.errors, ...(slot.dropped > 0 ? { dropped: slot.dropped } : {}), histogram, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
       if (slot.histogram) {
         // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
         slot.histogram.reset();
@@ -98,12 +111,15 @@ export class TickCollector {
       }
     });
     this.slots = new Array(this.slots.length);
-    const all = this.all.totalCount > 0 ? encodeHistogram(this.all) : undefined;
-    const uncorrected = this.uncorrected.totalCount > 0 ? encodeHistogram(this.uncorrected) : undefined;
-    this.all.reset();
+    // The second's histogram of all entries is the sum of theirs, built here rather than recorded
+    // a second time per response (exact: bucket counts add).
+    const all = perEntry.length > 0 ? sumSnapshots(perEntry) : undefined;
+    const uncorrected = this.uncorrected.totalCount > 0 ? snapshotHistogram(this.uncorrected) : undefined;
     this.uncorrected.reset();
     const iterations = this.iterations;
     this.iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
-    return { entries, all, uncorrected, iterations };
+    const lagMaxMs = this.lagMaxMs;
+    this.lagMaxMs = 0;
+    return { entries, all, uncorrected, iterations, lagMaxMs };
   }
 }

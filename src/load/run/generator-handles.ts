@@ -30,6 +30,7 @@ export interface HandleOptions {
   baseUrl: string;
   vars: Record<string, string>;
   runId: string;
+  runStartedAt: string;
   baseDir: string;
   onTick(report: TickReport): void;
   onError(error: Error): void;
@@ -42,12 +43,13 @@ export function startInThread(options: HandleOptions): GeneratorHandle {
     segment: { index: options.index, count: options.count },
     vars: options.vars,
     runId: options.runId,
+    runStartedAt: options.runStartedAt,
     onTick: options.onTick,
   });
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   return {
-    ready: Promise.resolve(),
+    ready: generator.prepare(),
     start(epochMs) {
       generator.run(performance.now() + (epochMs - Date.now())).catch(options.onError).finally(resolveDone);
     },
@@ -67,6 +69,7 @@ export function startInWorker(options: HandleOptions): GeneratorHandle {
     baseUrl: options.baseUrl,
     vars: options.vars,
     runId: options.runId,
+    runStartedAt: options.runStartedAt,
     baseDir: options.baseDir,
   };
   const worker = new Worker(entry.entry, { workerData: data, eval: entry.eval });

@@ -10,14 +10,15 @@ import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/
 import { buildHttpRequest } from '../flows/compile-flows.js';
 import type { Http1Request } from '../http/http1-client.js';
 import { createRowPicker, type RowPicker } from '../flows/data-source.js';
-import { readJsonPath } from '../flows/json-path.js';
-import { renderTemplate, type TemplateScope } from '../flows/template.js';
+import { readJsonPath } from '../../spec/json-path.js';
+import { renderTemplate, type TemplateScope } from '../../spec/interpolate.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
 import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { EXECUTORS } from '../executors/registry.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
+import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
 
 export interface GeneratorOptions {
@@ -26,12 +27,16 @@ export interface GeneratorOptions {
   segment: Segment;
   vars: Record<string, string>;
   runId: string;
+  /** `${run.startedAt}`: when the run started (ISO 8601). */
+  runStartedAt: string;
   onTick(report: TickReport): void;
   /** Random source for think times and random data order (tests pass a seeded one). */
   random?: () => number;
 }
 
 const DELAY_RESOLUTION_MS = 10;
+/** The longest the start waits for pre-opened connections. */
+const PRECONNECT_TIMEOUT_MS = 2000;
 
 interface Sleep {
   timer: NodeJS.Timeout;
@@ -105,6 +110,25 @@ export class LoadGenerator implements ExecutionContext {
     }
   }
 
+  /**
+   * Work before t = 0 that must not count against the schedule (the executor's own, e.g. the open
+   * model pre-opening connections). The coordinator starts the clock only after every generator
+   * is prepared. Never rejects.
+   */
+  async prepare(): Promise<void> {
+    await EXECUTORS[this.plan.executor].prepare?.(this);
+  }
+
+  async preconnect(perOrigin: number): Promise<void> {
+    const origins = new Set<string>();
+    for (const flow of this.compiled.flows) {
+      for (const step of flow.steps) if (step.kind !== 'think') for (const target of step.targets) origins.add(target.origin);
+    }
+    // Bounded: an unreachable target must not hold the start longer than one request would.
+    const timeoutMs = Math.min(this.plan.timeoutMs, PRECONNECT_TIMEOUT_MS);
+    await Promise.all([...origins].map((origin) => this.transport.preconnect(origin, perOrigin, timeoutMs)));
+  }
+
   /** Stop now: no new iterations, sleeps cancelled, in-flight requests cut. */
   stop(): void {
     this.hardStopped = true;
@@ -137,6 +161,7 @@ export class LoadGenerator implements ExecutionContext {
       uncorrected: drained.uncorrected,
       users: this.busyUsers,
       iterations: drained.iterations,
+      lagMaxMs: drained.lagMaxMs,
       health: { elu, delayP99Ms },
     });
   }
@@ -164,19 +189,33 @@ export class LoadGenerator implements ExecutionContext {
   }
 
   createUser(id: number): VirtualUser {
-    return new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId);
+    const user = new VirtualUser(id, this.regionPicker.next(), this.options.vars, this.options.runId, this.options.runStartedAt);
+    user.firstThinkPending = this.plan.randomFirstThink;
+    return user;
   }
 
   setBusyUsers(count: number): void {
     this.busyUsers = count;
   }
 
+  /**
+   * A dropped arrival is an iteration the system failed to serve: each request its flow would have
+   * sent counts as dropped (the flow and region picked as a started iteration's would be), so
+   * percentiles and success rates of those requests see the victims (drops.ts).
+   */
   countDropped(): void {
     this.collector.iterations.dropped++;
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const region = this.regionPicker.next();
+    for (const step of flow.steps) if (step.kind !== 'think') this.collector.recordDropped(step.targets[region].entry);
   }
 
   countLate(): void {
     this.collector.iterations.late++;
+  }
+
+  recordLag(ms: number): void {
+    if (ms > this.collector.lagMaxMs) this.collector.lagMaxMs = ms;
   }
 
   endScheduling(): void {
@@ -200,7 +239,10 @@ export class LoadGenerator implements ExecutionContext {
     for (const step of flow.steps) {
       if (this.hardStopped) return;
       if (step.kind === 'think') {
-        await this.sleep(step.minMs + (step.maxMs - step.minMs) * this.random());
+        // randomFirstThink: users that started together drift apart, as in a steady state.
+        const first = user.firstThinkPending;
+        user.firstThinkPending = false;
+        await this.sleep(first ? step.maxMs * this.random() : step.minMs + (step.maxMs - step.minMs) * this.random());
         intended = performance.now();
         continue;
       }
@@ -213,9 +255,18 @@ export class LoadGenerator implements ExecutionContext {
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
         this.collector.recordFailure(target.entry, outcome.error);
+        // A failure can resolve without the event loop turning (a connect refused by the kernel is
+        // reported through process.nextTick): wait for the loop, or back off after the generator's
+        // own resource errors, so a user never spins and the timers that end the run always fire.
+        if (isResourceError(outcome.error)) {
+          const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
+          user.resourceBackoffMs = backoff.nextMs;
+          await this.sleep(backoff.waitMs);
+        } else await yieldToEventLoop();
         // Later steps usually depend on this one (captures, session state): end the iteration here.
         return;
       }
+      user.resourceBackoffMs = 0;
       const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
       const captureFailed = ok && step.captures.length > 0 && !applyCaptures(step, outcome.body, scope);
       const error = !ok ? 'expect_failed' : captureFailed ? 'capture_failed' : undefined;
@@ -225,6 +276,10 @@ export class LoadGenerator implements ExecutionContext {
     }
     this.collector.iterations.completed++;
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function buildDynamicRequest(step: CompiledRequest, target: RequestTarget, scope: TemplateScope): Http1Request {

@@ -22,6 +22,7 @@ try {
     segment: data.segment,
     vars: data.vars,
     runId: data.runId,
+    runStartedAt: data.runStartedAt,
     onTick: (report) => port.postMessage({ type: 'tick', report } satisfies WorkerReply),
   });
   port.on('message', (command: WorkerCommand) => {
@@ -34,7 +35,10 @@ try {
       ).finally(() => port.close());
     } else if (command.type === 'stop') generator.stop();
   });
-  port.postMessage({ type: 'ready' } satisfies WorkerReply);
+  // Ready only once prepared (connections pre-opened), so t = 0 is not spent on set-up.
+  // (prepare never rejects; were it to, the worker still reports ready rather than hang the start).
+  const ready = () => port.postMessage({ type: 'ready' } satisfies WorkerReply);
+  void generator.prepare().then(ready, ready);
 } catch (error) {
   port.postMessage({ type: 'error', message: String((error as Error)?.message ?? error) } satisfies WorkerReply);
   port.close();

@@ -21,6 +21,7 @@ import { findUnknownScopes, parseThresholds, type ParsedThreshold, type Threshol
 import type { LoadReport, LoadRuntime, LoadScenarioConfig, RequestStats } from '../types.js';
 import { formatValue } from '../../units/budget.js';
 import { BreakpointTracker } from './breakpoint.js';
+import { ResourceErrorWatch } from './resource-errors.js';
 import { startInThread, startInWorker, type GeneratorHandle } from './generator-handles.js';
 import { generatorSegment } from '../shard/segments.js';
 import { encodeSecond, encodeShardLoad, type EncodedSecond } from '../shard/shard-data.js';
@@ -71,6 +72,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     return describeTotals(aggregate.totalsWhere(match), elapsedMs, { name: scope.kind === 'overall' ? '' : scope.name });
   };
   const aborting = thresholds.filter((t) => t.abortOnFail);
+  const resources = new ResourceErrorWatch();
 
   const encodedSeconds: EncodedSecond[] = [];
   const onSecond = (bucket: SecondBucket) => {
@@ -89,6 +91,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       requests: cumulativeRequests,
       point: aggregate.timeline[aggregate.timeline.length - 1],
     });
+    const exhausted = resources.add(bucket.totals.errorKinds);
+    if (exhausted) stopAll('resources', exhausted, elapsedMs);
     if (breakpoint?.addSecond(bucket)) {
       const rate = breakpoint.result.brokeAtRate ?? 0;
       stopAll('breakpoint', `the SLA broke at ${formatValue(rate, 'rate')}`, elapsedMs);
@@ -97,7 +101,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       const failing = findAbortingThreshold(aborting, lookup(elapsedMs), elapsedMs);
       if (failing) {
         const { threshold, actual } = failing;
-        const shown = actual === null ? 'n/a' : formatValue(actual, threshold.budget.unit);
+        const shown = actual === null ? 'n/a' : actual === Number.POSITIVE_INFINITY ? 'beyond every measured latency (requests were dropped)' : formatValue(actual, threshold.budget.unit);
         stopAll('threshold', `abortOnFail: ${threshold.metric} of ${describeScope(threshold.scope)} was ${shown}, budget ${threshold.budget.text}`, elapsedMs);
       }
     }
@@ -114,6 +118,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     baseUrl: runtime.baseUrl,
     vars: runtime.vars ?? {},
     runId: runtime.runId ?? 'run',
+    runStartedAt: runtime.runStartedAt ?? new Date().toISOString(),
     baseDir: runtime.baseDir ?? '.',
     onTick,
     onError: (error: Error) => {
@@ -174,6 +179,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     regions,
     iterations: { ...aggregate.iterations },
     peakUsers: aggregate.peakUsers,
+    ...(plan.model === 'closed' ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } } : {}),
     timeline: aggregate.timeline,
     health: judgeGeneratorHealth({
       elu: health.elu,

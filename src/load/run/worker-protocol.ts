@@ -13,6 +13,7 @@ export interface WorkerData {
   baseUrl: string;
   vars: Record<string, string>;
   runId: string;
+  runStartedAt: string;
   baseDir: string;
 }
 

@@ -145,17 +145,19 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
 
 /** Seconds of all shards added together, second by second (the same instants with --start-at). */
 function mergeTimeline(parts: ShardLoadData[]): TimelinePoint[] {
-  const bySecond = new Map<number, { totals: Totals; users: number; dropped: number }>();
+  const bySecond = new Map<number, { totals: Totals; users: number; dropped: number; late: number; lagMs: number }>();
   for (const part of parts) {
     for (const second of part.seconds) {
       let slot = bySecond.get(second.seq);
       if (!slot) {
-        slot = { totals: decodeTotals([]), users: 0, dropped: 0 };
+        slot = { totals: decodeTotals([]), users: 0, dropped: 0, late: 0, lagMs: 0 };
         bySecond.set(second.seq, slot);
       }
       addEncoded(slot.totals, second.totals);
       slot.users += second.users;
       slot.dropped += second.dropped;
+      slot.late += second.late ?? 0;
+      slot.lagMs = Math.max(slot.lagMs, second.lagMs ?? 0);
     }
   }
   return [...bySecond.entries()]
@@ -169,6 +171,8 @@ function mergeTimeline(parts: ShardLoadData[]): TimelinePoint[] {
       p99: percentileMs(slot.totals.histogram, 99),
       users: slot.users,
       dropped: slot.dropped,
+      late: slot.late,
+      lagMs: Math.round(slot.lagMs * 10) / 10,
       // Shard files carry each second's totals, not per request name.
       byName: {},
     }));

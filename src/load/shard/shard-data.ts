@@ -30,6 +30,9 @@ export interface EncodedSecond {
   seq: number;
   users: number;
   dropped: number;
+  /** Arrivals started behind schedule, and the worst lag (ms), in this second (open model). */
+  late: number;
+  lagMs: number;
   totals: EncodedTotals;
 }
 
@@ -69,7 +72,7 @@ export function encodeTotals(totals: Totals): EncodedTotals {
 }
 
 export function encodeSecond(bucket: SecondBucket): EncodedSecond {
-  return { seq: bucket.seq, users: bucket.users, dropped: bucket.dropped, totals: encodeTotals(bucket.totals) };
+  return { seq: bucket.seq, users: bucket.users, dropped: bucket.dropped, late: bucket.late, lagMs: bucket.lagMs, totals: encodeTotals(bucket.totals) };
 }
 
 /** Add encoded totals into decoded ones (counters summed, histogram buckets summed). */

@@ -5,9 +5,8 @@
  * believed — it is inconclusive, with the reason. Error and success rates count what the server
  * answered and stay as judged. Pure.
  *
- * The verdict model has no 'inconclusive' outcome yet; judgeThresholds (judge-thresholds.ts) maps
- * it onto a verdict at level warn whose message starts "inconclusive:" and names the saturation —
- * the one place to change when Verdict gains an outcome.
+ * judgeThresholds (judge-thresholds.ts) gives such a verdict the outcome 'inconclusive' and adds
+ * the reason to its message.
  */
 import type { GeneratorHealth, ThresholdMetric } from '../types.js';
 import { METRIC_UNITS } from './parse-thresholds.js';
@@ -25,9 +24,21 @@ export function saturationCanExplainFailure(metric: ThresholdMetric): boolean {
   return METRIC_UNITS[metric] === 'duration' || metric === 'throughput';
 }
 
-export function decideUnderSaturation(passed: boolean, metric: ThresholdMetric, health: Pick<GeneratorHealth, 'trustworthy' | 'reasons'> | undefined): ThresholdDecision {
+/**
+ * `amongDrops`: the failing figure rests on dropped requests (a percentile whose rank falls among
+ * them, or max/avg with drops). Such a failure stands even under saturation: each drop is an
+ * arrival that found every allowed user busy — a request that was never sent, whatever the
+ * generator's lag in reading other responses — and excusing it would let a stall pass on a busy
+ * machine again (the very case of issue #8.6).
+ */
+export function decideUnderSaturation(
+  passed: boolean,
+  metric: ThresholdMetric,
+  health: Pick<GeneratorHealth, 'trustworthy' | 'reasons'> | undefined,
+  amongDrops = false,
+): ThresholdDecision {
   if (passed) return { outcome: 'pass' };
-  if (!health || health.trustworthy || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
+  if (!health || health.trustworthy || amongDrops || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
   const what = metric === 'throughput' ? 'lowers the throughput it can drive' : 'inflates the latencies it measures';
   return {
     outcome: 'inconclusive',

@@ -31,6 +31,7 @@ import type { ExpectationFailure } from './expectations.js';
 import { toLeanRequest } from './lean-request.js';
 import { EndpointSampler } from './sampler.js';
 import { errorOf, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
+import { watchProxyShare } from './proxy-cost-note.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 
@@ -290,6 +291,7 @@ async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<En
 export const endpointProbe: CheckProbe = {
   kind: 'endpoint',
   async run(check, ctx): Promise<ProbeResult> {
+    const proxyShare = watchProxyShare(ctx);
     const runs: Array<EndpointAttempt & { attempts: EndpointAttempt[] }> = [];
     for (let index = 0; index < Math.max(1, check.repeat) && !ctx.signal.aborted; index += 1) runs.push(await measureJudged(check, ctx));
     if (runs.length === 0) runs.push(await measureJudged(check, ctx));
@@ -298,6 +300,10 @@ export const endpointProbe: CheckProbe = {
     const chosenIndex = medianRunIndex(runs.map((run) => figureOf(run.measured, key)));
     const chosen = runs[chosenIndex];
     const { measured, host } = chosen;
+    // Every request the check sent to the API (cold, warm-up, samples and errors, over every run
+    // and re-measurement): the statements the proxy saw during the check are shared among them.
+    const requestsSent = runs.flatMap((run) => run.attempts).reduce((sum, attempt) => sum + 1 + check.warmup + attempt.measured.warm.count + Object.values(attempt.measured.errors).reduce((n, c) => n + c, 0), 0);
+    const proxy = await proxyShare(requestsSent);
     const w = measured.warm;
     const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
     const fmtOf = (summary: LatencySummary, ms: number) => (summary.count ? formatDuration(ms) : 'n/a');
@@ -358,7 +364,7 @@ export const endpointProbe: CheckProbe = {
       kind: 'endpoint',
       verdicts: chosen.verdicts,
       tables,
-      notes,
+      notes: proxy ? [...notes, proxy.note] : notes,
       data: {
         ...measured,
         warmup: check.warmup,
@@ -366,6 +372,7 @@ export const endpointProbe: CheckProbe = {
         host,
         attempts: chosen.attempts.map((a) => ({ samples: a.measured.warm.count, p95: a.measured.warm.p95, host: a.host })),
         ...(runs.length > 1 ? { runs: runs.map((run) => ({ warm: run.measured.warm, host: run.host })), medianRun: chosenIndex, rankedBy: key } : {}),
+        ...(proxy ? { proxy: { statementsPerRequest: proxy.statementsPerRequest, addedMsPerStatement: proxy.cost.addedMsPerStatement, estimatedMsPerRequest: proxy.estimatedMsPerRequest } } : {}),
       },
     };
   },

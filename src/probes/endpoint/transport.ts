@@ -11,7 +11,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Http1Client, type Http1Callback, type Http1Outcome } from '../../load/http/http1-client.js';
-import type { ErrorKind as LoadErrorKind } from '../../load/types.js';
 import type { HttpClient, HttpRequest } from '../../sources/http/types.js';
 import { classifyError, type ErrorKind } from '../request-outcome.js';
 import type { LeanRequest } from './lean-request.js';
@@ -50,7 +49,7 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
         (error: unknown) => {
           const kind = classifyError(error);
           const now = performance.now();
-          done({ status: 0, error: PROBE_TO_LOAD[kind], sentAt, firstByteAt: 0, endedAt: now, interrupted: kind === 'aborted' || closed });
+          done({ status: 0, error: kind, sentAt, firstByteAt: 0, endedAt: now, interrupted: kind === 'aborted' || closed });
         },
       );
     },
@@ -60,27 +59,10 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
   };
 }
 
-const PROBE_TO_LOAD: Record<ErrorKind, LoadErrorKind> = {
-  timeout: 'timeout',
-  'connection refused': 'connection_refused',
-  'connection reset': 'connection_reset',
-  aborted: 'other',
-  other: 'other',
-};
-
-const LOAD_TO_PROBE: Record<LoadErrorKind, ErrorKind> = {
-  timeout: 'timeout',
-  connection_refused: 'connection refused',
-  connection_reset: 'connection reset',
-  expect_failed: 'other',
-  capture_failed: 'other',
-  other: 'other',
-};
-
 /** The probe's name for what went wrong with a request (the keys of `errors` in results). */
 export function errorOf(outcome: Http1Outcome): ErrorKind {
   if (outcome.interrupted) return 'aborted';
-  return LOAD_TO_PROBE[outcome.error ?? 'other'];
+  return outcome.error ?? 'other';
 }
 
 /** One request as a promise (the cold request; not used per sample). */

@@ -10,6 +10,7 @@ import { statusOfProbes } from '../../report/status.js';
 import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
+import { checkSocketBudget } from '../../load/plan/socket-budget.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
@@ -18,21 +19,34 @@ import { presentScalability, runScalability } from './scalability.js';
 export const loadProbe: SpecProbe = {
   kind: 'load',
   key: 'load',
-  validate(section, { specDir, varNames }) {
+  validate(section, { specDir, varNames, spec, select, host }) {
     // Every scenario, not only the default ones: --profile may pick any of them later.
     const names = Object.keys((section as LoadSection).scenarios ?? {});
     const vars = Object.fromEntries(varNames.map((name) => [name, 'x']));
-    return collectProblems(() =>
-      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) =>
-        prepareScenario(config, { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir }),
-      ),
+    const runtime = { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir };
+    const problems = collectProblems(() =>
+      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) => prepareScenario(config, runtime)),
     );
+    // The scenarios that will run must fit under this machine's open-file limit. (An unknown
+    // --profile is reported when the scenarios are chosen to run.)
+    const limit = host?.openFiles;
+    if (problems.length > 0 || !limit) return problems;
+    let selected: ReturnType<typeof selectScenarios>;
+    try {
+      selected = selectScenarios(section as LoadSection, select ?? {});
+    } catch {
+      return problems;
+    }
+    return selected.flatMap(({ config }) => {
+      const { plan, compiled } = prepareScenario(config, runtime);
+      return checkSocketBudget({ plan, origins: countOrigins(compiled), proxy: usesDatabaseProxy(spec), startsTarget: startsTarget(spec), limit });
+    });
   },
   async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
     const selected = selectScenarios(section as LoadSection, options.select);
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
-    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), baseDir: ctx.specDir };
+    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
     const prepared = selected.map(({ config }) => prepareScenario({ ...config, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
@@ -69,6 +83,9 @@ export const loadProbe: SpecProbe = {
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
       if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
+      // The generator ran out of its own resources: the figures stay in the report, but the run
+      // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
+      if (report.stoppedEarly?.by === 'resources') probe.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
       results.push({
         name,
         section: 'load',
@@ -81,6 +98,22 @@ export const loadProbe: SpecProbe = {
     return results;
   },
 };
+
+function countOrigins(compiled: ReturnType<typeof prepareScenario>['compiled']): number {
+  const origins = new Set<string>();
+  for (const flow of compiled.flows) for (const step of flow.steps) if (step.kind === 'request') for (const target of step.targets) origins.add(target.origin);
+  return Math.max(1, origins.size);
+}
+
+/** The spec's PostgreSQL service records through perfspec's proxy (the default source). */
+function usesDatabaseProxy(spec: Record<string, unknown> | undefined): boolean {
+  const postgres = (spec?.services as { postgres?: { source?: string } } | undefined)?.postgres;
+  return postgres !== undefined && (postgres.source ?? 'proxy') === 'proxy';
+}
+
+function startsTarget(spec: Record<string, unknown> | undefined): boolean {
+  return (spec?.target as { start?: unknown } | undefined)?.start !== undefined;
+}
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
   if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;

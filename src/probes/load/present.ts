@@ -5,7 +5,8 @@
 import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
 import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
 import { statsForScope } from '../../load/run/run-load.js';
-import type { LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
+import { isResourceError } from '../../load/run/resource-errors.js';
+import type { ErrorKind, LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
 import type { ProbeResult, ReportTable, ReportSeries } from '../../report/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
@@ -39,9 +40,9 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
     verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, report.health).verdicts);
   }
 
+  const { dropped, started } = report.iterations;
   // Judged in every run, passing or not, so the set of budgets (CI testcases) never changes with
   // the machine's load or the target's speed.
-  const { dropped, started } = report.iterations;
   verdicts.push(
     judgeCondition(
       { check, probe: 'load', metric: 'load.dropped_iterations', level: 'warn' },
@@ -49,11 +50,27 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       String(dropped),
       dropped === 0,
       dropped === 0
-        ? `no planned iteration was dropped`
-        : `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate)`,
+        ? 'no planned iteration was dropped'
+        : `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate). Their requests count as failed in success_rate and as slower than any measured latency in latency thresholds; see "Dropped arrivals per second"`,
       dropped,
     ),
   );
+  const resourceErrors = Object.entries(report.overall.errorKinds).filter(([kind, n]) => isResourceError(kind as ErrorKind) && (n ?? 0) > 0);
+  if (report.stoppedEarly?.by !== 'resources') {
+    const total = resourceErrors.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.generator_resources', level: 'warn' },
+        '0',
+        String(total),
+        total === 0,
+        total === 0
+          ? "no request failed on the generator's own limits"
+          : `${total} requests failed on the generator's own limits (${resourceErrors.map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`).join(', ')}) before reaching the target; they count as errors: raise the open-file limit or lower connections`,
+        total,
+      ),
+    );
+  }
   verdicts.push(
     judgeCondition(
       { check, probe: 'load', metric: 'load.generator', level: 'warn' },
@@ -84,17 +101,22 @@ function latencyCells(latency: LatencySummary): string[] {
   return latency.count === 0 ? ['–', '–', '–', '–'] : [ms(latency.p50), ms(latency.p95), ms(latency.p99), ms(latency.max)];
 }
 
-function requestRow(label: string, stats: RequestStats): string[] {
-  return [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+function requestRow(label: string, stats: RequestStats, withDrops = false): string[] {
+  const row = [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+  if (withDrops) row.splice(2, 0, String(stats.dropped ?? 0));
+  return row;
 }
 
 function buildTables(report: LoadReport, weights: Map<string, number>): ReportTable[] {
-  const requestColumns = ['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'];
+  // With drops the latency columns stay the measured ones and a Dropped column sits beside the count;
+  // the error rate counts the drops (see the thresholds for percentiles that do).
+  const drops = report.iterations.dropped > 0;
+  const requestColumns = ['Request', 'Count', ...(drops ? ['Dropped'] : []), 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'];
   const tables: ReportTable[] = [
     {
-      title: 'Requests',
+      title: drops ? 'Requests (latencies of the requests sent; dropped ones count in the error rate)' : 'Requests',
       columns: requestColumns,
-      rows: [...report.requests.map((r) => requestRow(r.name, r)), requestRow('All requests', report.overall)],
+      rows: [...report.requests.map((r) => requestRow(r.name, r, drops)), requestRow('All requests', report.overall, drops)],
     },
   ];
   const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
@@ -121,6 +143,14 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
       ['actual send time', ...(naive.count ? [ms(naive.p50), ms(naive.p95), ms(naive.p99), ms(naive['p99.9']), ms(naive.max)] : ['–', '–', '–', '–', '–'])],
     ],
   });
+  if (report.iterations.dropped > 0) {
+    // Only the seconds that dropped something: a stall shows as a short run of rows.
+    tables.push({
+      title: 'Dropped arrivals per second',
+      columns: ['Second', 'Dropped', 'Requests', 'p95 (measured)'],
+      rows: report.timeline.filter((p) => p.dropped > 0).map((p) => [`${p.second}s`, String(p.dropped), String(p.requests), p.p95 === null ? '–' : ms(p.p95)]),
+    });
+  }
   if (report.breakpoint) {
     tables.push({
       title: 'Breakpoint steps',
@@ -136,6 +166,7 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
       ['Executor', `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`],
       ['Duration', `${ms(report.elapsedMs)} (planned ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
       ['Peak users', String(report.peakUsers)],
+      ...(report.start ? [['Start', describeStart(report.start)]] : []),
       ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
       ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
     ],
@@ -150,7 +181,14 @@ function buildSeries(report: LoadReport): ReportSeries[] {
     { title: 'p95 latency', unit: 'ms', points: points.filter((p) => p.p95 !== null).map((p) => [p.second, p.p95 as number]) },
     { title: 'Errors', unit: 'errors/s', points: points.map((p) => [p.second, p.errors]) },
     { title: 'Users', unit: 'users', points: points.map((p) => [p.second, p.users]) },
+    ...(report.iterations.dropped > 0 ? [{ title: 'Dropped arrivals', unit: 'arrivals/s', points: points.map((p): [number, number] => [p.second, p.dropped]) }] : []),
   ];
+}
+
+function describeStart(start: NonNullable<LoadReport['start']>): string {
+  const spread = start.spreadMs > 0 ? `users present at the start began evenly over the first ${ms(start.spreadMs)}` : 'all users began at once';
+  const why = start.defaulted ? ' (startSpread default: 10 % of the first stage, at most 10s)' : ' (startSpread)';
+  return `${spread}${why}${start.randomFirstThink ? '; first think time randomised' : ''}`;
 }
 
 function round(value: number): number {

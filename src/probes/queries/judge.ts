@@ -215,6 +215,14 @@ export function buildQueryTables(config: QueriesConfig, measurement: QueryMeasur
   return tables;
 }
 
+/** What "DB time" is, per source: the two measure different things, and the report says which. */
+export const DB_TIME_MEANING: Record<QueryMeasurement['source'], string> = {
+  proxy:
+    'DB time (proxy): per statement, from the message that starts it (or the end of the statement before it, when pipelined) to its CommandComplete/ErrorResponse, as the proxy sees them: the server\'s parse, plan and execution plus the loopback hop to the server and back, never the client\'s time between messages.',
+  pg_stat_statements:
+    'DB time (pg_stat_statements): the server\'s planning + execution time of each statement (planning only when pg_stat_statements.track_planning is on), without any network time.',
+};
+
 export function queryNotes(config: QueriesConfig, measurement: QueryMeasurement): string[] {
   const notes = [...measurement.sourceNotes];
   const totals = measurement.requests.map((request) => request.analysis.total);
@@ -226,6 +234,7 @@ export function queryNotes(config: QueriesConfig, measurement: QueryMeasurement)
   if (measurement.source === 'pg_stat_statements') {
     notes.push('Source pg_stat_statements: failed statements are not counted, statement text is normalised ($1), and any other traffic of the same role and database during a request is counted too.');
   }
+  if (config.maxDbTime) notes.push(DB_TIME_MEANING[measurement.source]);
   const worst = worstRequest(measurement);
   if (worst && worst.analysis.groups.length > MAX_GROUP_ROWS) notes.push(`${worst.analysis.groups.length - MAX_GROUP_ROWS} more statement shapes are in the JSON report.`);
   return notes;

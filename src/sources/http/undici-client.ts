@@ -4,8 +4,17 @@
  * that covers headers and body.
  */
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { RequestTimeoutError } from './request-timeout.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
+
+export { RequestTimeoutError };
+
+/** undici (~20 % of the CLI's start-up) is imported by the first request, not by the command line. */
+let PoolClass: typeof Pool | undefined;
+async function loadPool(): Promise<typeof Pool> {
+  return (PoolClass ??= (await import('undici')).Pool);
+}
 
 export interface HttpClientOptions {
   /** Connections per origin (default 16). */
@@ -14,20 +23,12 @@ export interface HttpClientOptions {
   timeoutMs?: number;
 }
 
-/** Thrown when a request exceeds its timeout; probes count it as an error of kind "timeout". */
-export class RequestTimeoutError extends Error {
-  constructor(readonly timeoutMs: number, url: string) {
-    super(`no complete response within ${timeoutMs}ms from ${url}`);
-    this.name = 'RequestTimeoutError';
-  }
-}
-
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const pools = new Map<string, Pool>();
-  const poolFor = (origin: string): Pool => {
+  const poolFor = (PoolCtor: typeof Pool, origin: string): Pool => {
     let pool = pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: options.connections ?? 16, pipelining: 1 });
+      pool = new PoolCtor(origin, { connections: options.connections ?? 16, pipelining: 1 });
       pools.set(origin, pool);
     }
     return pool;
@@ -35,13 +36,15 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 
   return {
     async send(request: HttpRequest, sendOptions = {}): Promise<HttpResponse> {
+      // Awaited only until undici is loaded, so later requests pay no extra tick.
+      const PoolCtor = PoolClass ?? (await loadPool());
       const url = new URL(request.url);
       const timeoutMs = sendOptions.timeoutMs ?? options.timeoutMs ?? 10_000;
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = sendOptions.signal ? AbortSignal.any([timeout, sendOptions.signal]) : timeout;
       const started = performance.now();
       try {
-        const response = await poolFor(url.origin).request({
+        const response = await poolFor(PoolCtor, url.origin).request({
           path: url.pathname + url.search,
           method: request.method as 'GET',
           headers: request.headers,

@@ -3,7 +3,7 @@
  * PerfspecError('PS_PG_UNREACHABLE') whose message names the address (never the password) and whose
  * hint says what to do. The mapping is a pure function so each case is unit-tested.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { PerfspecError, describeError } from '../../errors.js';
 
 export interface PgTarget {
@@ -189,7 +189,9 @@ export async function connectPostgres(
   options: { applicationName?: string; timeoutMs?: number; where?: string } = {},
 ): Promise<pg.Client> {
   const target = parsePostgresUrl(url);
-  const client = new pg.Client(toClientConfig(target, options.applicationName ?? 'perfspec', options.timeoutMs ?? 5000));
+  // pg is imported by the first connection: specs without a postgres service never load it.
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client(toClientConfig(target, options.applicationName ?? 'perfspec', options.timeoutMs ?? 5000));
   // An idle connection killed later (server restart) emits 'error'; without a listener that would crash the run.
   client.on('error', () => undefined);
   try {

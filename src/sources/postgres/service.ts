@@ -17,6 +17,7 @@
 import { PerfspecError } from '../../errors.js';
 import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
 import { connectPostgres, describeAddress, parsePostgresUrl, redactUrl, toProxyUrl } from './connect.js';
+import { measureProxyCost, type ProxyCost } from './proxy-cost.js';
 import { StatStatementsSource } from './stat-statements.js';
 import type { QueryWindowSource } from './types.js';
 import { PgWireProxy } from './wire-proxy.js';
@@ -42,6 +43,10 @@ export interface PostgresServiceHandle extends ServiceHandle {
    * requests means the target does not use the proxy, so a count of zero would prove nothing.
    */
   proxyConnections(): number | undefined;
+  /** Statements the proxy has seen so far, in or out of windows (proxy only). */
+  proxyStatements(): number | undefined;
+  /** Measure now what the proxy adds per statement (proxy only; undefined when it cannot be measured). */
+  measureProxyCost(): Promise<ProxyCost | undefined>;
   /** Caveats of the last window (pg_stat_statements evictions, a proxy that lost step in the protocol). */
   windowNotes(): string[];
 }
@@ -96,6 +101,8 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
       source,
       displayUrl,
       proxyConnections: () => undefined,
+      proxyStatements: () => undefined,
+      measureProxyCost: async () => undefined,
       windowNotes: () => source.lastWindowNotes,
       close: () => (closing ??= source.close()),
     };
@@ -123,11 +130,16 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
     proxyUrl,
     targetEnv: () => ({ [config.env]: proxyUrl }),
     proxyConnections: () => proxy.stats().connections,
+    proxyStatements: () => proxy.stats().statements,
+    measureProxyCost: () => measureProxyCost(config.url, proxyUrl),
     windowNotes: () => {
-      const { desyncs, broken } = proxy.stats();
-      return desyncs > 0 || broken > 0
-        ? [`The proxy lost step in the PostgreSQL protocol (${desyncs} unmatched answers, ${broken} connections no longer followed): some statements may be missing or misattributed.`]
-        : [];
+      const { desyncs, broken, oversized } = proxy.stats();
+      const notes: string[] = [];
+      if (desyncs > 0 || broken > 0) {
+        notes.push(`The proxy lost step in the PostgreSQL protocol (${desyncs} unmatched answers, ${broken} connections no longer followed): some statements may be missing or misattributed.`);
+      }
+      if (oversized > 0) notes.push(`${oversized} message(s) were longer than the proxy reads (1 MiB): forwarded whole, but their statement text is cut and their parameters are not shown.`);
+      return notes;
     },
     close: () => (closing ??= proxy.close()),
   };

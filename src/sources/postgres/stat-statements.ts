@@ -188,7 +188,8 @@ export class StatStatementsSource implements QueryWindowSource {
     if (ids.userid === null) throw statementsError(`PostgreSQL at ${address} has no role "${role}" to watch`, 'Name the role the app connects as in services.postgres.role.');
 
     const view = `${quoteIdent(server.schema)}.pg_stat_statements`;
-    const time = server.version >= 130000 ? 'total_exec_time' : 'total_time';
+    // DB time is planning + execution (planning is non-zero only with pg_stat_statements.track_planning).
+    const time = server.version >= 130000 ? '(s.total_plan_time + s.total_exec_time)' : 's.total_time';
     const toplevel = server.version >= 140000 ? 's.toplevel' : 'true';
     // One statement per snapshot, so perfspec adds exactly one row of its own to the view. It learns
     // that row's queryid from pg_stat_activity (PG14+) and drops it; matching the marker comment alone
@@ -197,7 +198,7 @@ export class StatStatementsSource implements QueryWindowSource {
     const dealloc = server.version >= 140000 ? `(SELECT dealloc::float8 FROM ${quoteIdent(server.schema)}.pg_stat_statements_info)` : 'NULL::float8';
     const snapshotSql =
       `/* ${MARKER} */ SELECT me.self_id, me.dealloc, s.queryid::text AS queryid, ${toplevel} AS toplevel, s.calls::float8 AS calls, ` +
-      `s.${time} AS total_ms, s.query FROM (SELECT ${self} AS self_id, ${dealloc} AS dealloc) me ` +
+      `${time} AS total_ms, s.query FROM (SELECT ${self} AS self_id, ${dealloc} AS dealloc) me ` +
       `LEFT JOIN ${view} s ON s.dbid = $1 AND s.userid = $2 AND s.queryid IS NOT NULL AND ${toplevel}`;
     const source = new StatStatementsSource(client, snapshotSql, [Number(ids.dbid), Number(ids.userid)]);
     try {

@@ -11,6 +11,10 @@
  *   (syntax error, error at Bind) appears only as ERROR/STATEMENT.
  * One ambiguity: a multi-statement simple Query that fails part-way is logged as its whole text plus an
  * ERROR, without saying which statement failed; such entries are flagged `ambiguous`.
+ *
+ * With `log_min_duration_statement = 0` the server also says how long it worked on each message:
+ * `duration: 1.278 ms  statement: <text>` (a whole simple Query), and `parse`, `bind` and `execute`
+ * lines for the extended protocol; readDurationLog reads those (the ground truth for DB time).
  */
 import { splitStatements } from './sql-lexer.js';
 
@@ -111,6 +115,28 @@ function readProcessLog(pid: number, entries: LogEntry[]): LoggedStatement[] {
         out.push({ pid, sql: sql.trim(), error: entry.text });
       }
     }
+  }
+  return out;
+}
+
+/** One `duration:` line: how long the server worked on one message (a Query, or a Parse, Bind or Execute). */
+export interface LoggedDuration {
+  pid: number;
+  /** statement (simple Query), parse, bind or execute. */
+  kind: 'statement' | 'parse' | 'bind' | 'execute';
+  durationMs: number;
+  sql: string;
+}
+
+const DURATION = /^duration: ([\d.]+) ms {2}(statement|parse|bind|execute)(?: [^:]*)?: ([\s\S]*)$/;
+
+/** The `duration:` lines of the given server processes (all when omitted), in the order logged. */
+export function readDurationLog(text: string, pids?: ReadonlySet<number>): LoggedDuration[] {
+  const out: LoggedDuration[] = [];
+  for (const entry of parseLogEntries(text)) {
+    if (entry.level !== 'LOG' || (pids && !pids.has(entry.pid))) continue;
+    const match = DURATION.exec(entry.text);
+    if (match) out.push({ pid: entry.pid, kind: match[2] as LoggedDuration['kind'], durationMs: Number(match[1]), sql: match[3] });
   }
   return out;
 }

@@ -11,7 +11,11 @@ export interface ExecutedStatement {
    * multi-statement simple Query). pg_stat_statements: the server's normalised text ($1 for constants).
    */
   sql: string;
-  /** From the frontend message that started it to its CommandComplete/ErrorResponse (proxy), or the server's mean execution time (pg_stat_statements). */
+  /**
+   * Proxy: from the message that started it (or, pipelined, the end of the statement before it) to its
+   * CommandComplete/ErrorResponse, the loopback hop included. pg_stat_statements: the server's mean
+   * planning + execution time.
+   */
   durationMs: number;
   /** Bind parameters as text (binary ones as \x hex, NULL as null); absent for simple queries and for pg_stat_statements. */
   params?: Array<string | null>;

@@ -7,8 +7,16 @@
  *  - before startup, SSLRequest and GSSENCRequest are answered 'N' (the client continues in plain
  *    text; a client that insists on TLS fails with its own clear message), a TLS ClientHello (PG17
  *    direct SSL) is refused, a CancelRequest is forwarded on its own upstream connection;
- *  - after the StartupMessage, bytes are piped both ways with backpressure, and each direction is fed
- *    to the tracker after it is written, in the same tick.
+ *  - after the StartupMessage, bytes are forwarded both ways as they arrive (no copy, no re-framing:
+ *    each read goes into a buffer reused from read to read and is written on as it is), with
+ *    backpressure; the tracker then reads the same bytes, in the same tick, decoding only the messages
+ *    it needs and skipping the rest (DataRow above all) by length;
+ *  - messages longer than `maxMessageBytes` are forwarded whole but read only in part (counted in
+ *    stats().oversized); a client that never completes its startup, and a connection left half-open
+ *    after one side closed, are closed after `idleTimeoutMs`.
+ *
+ * Memory: inside query windows every statement is kept (a window is one request); outside windows
+ * only counters per statement shape with fixed-size time histograms (statement-aggregates.ts).
  *
  * Why endWindow after the HTTP response is exact: the app answers its HTTP request only after it has
  * read its query results, and the proxy records a statement in the same event-loop task in which it
@@ -17,9 +25,12 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { PROXY_CALIBRATION_APPLICATION } from './proxy-cost.js';
+import { onreadOption, readAcceptedInto, ReusedReadBuffer } from './reused-read-buffer.js';
 import { isUtilityStatement, splitStatements } from './sql-lexer.js';
+import { StatementAggregates, type AggregateSummary } from './statement-aggregates.js';
 import type { ExecutedStatement, QueryWindowSource } from './types.js';
-import { WireTracker, type WireStatement, type WireStatementSink } from './wire-tracker.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, WireTracker, type WireStatement, type WireStatementSink } from './wire-tracker.js';
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -28,6 +39,9 @@ const PROTOCOL_3 = 196608;
 /** Startup packets are small; anything claiming more is not PostgreSQL (or is hostile). */
 const MAX_STARTUP_LENGTH = 10_000;
 const TLS_HANDSHAKE = 0x16;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Probes a silent peer (a vanished host) so a dead connection does not stay open forever. */
+const KEEPALIVE_MS = 60_000;
 
 export interface UpstreamAddress {
   host: string;
@@ -43,6 +57,12 @@ export interface WireProxyOptions {
   listenPort?: number;
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number;
+  /** Longest message body the tracker buffers (longer ones are forwarded whole, read only in part). Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Closes a client that sends no StartupMessage, and a connection half-open after one side closed, after this long. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Statement shapes counted outside windows before the rest go to one "other" group. Default 1000. */
+  maxShapes?: number;
 }
 
 export interface WireProxyStats {
@@ -56,6 +76,10 @@ export interface WireProxyStats {
   desyncs: number;
   /** Connections whose stream the tracker stopped understanding (bytes kept flowing). */
   broken: number;
+  /** Messages longer than maxMessageBytes: forwarded whole, read only in part (their text is cut). */
+  oversized: number;
+  /** Connections closed because they stayed idle before startup or half-open. */
+  timedOut: number;
 }
 
 /** A statement as recorded, plus the connection and the startup parameters it came from. */
@@ -67,6 +91,17 @@ export interface ProxyStatement extends ExecutedStatement {
   application?: string;
   startedAt: number;
 }
+
+interface ProxySession {
+  /** Bytes the client sent after its StartupMessage. */
+  fromClient(chunk: Buffer): void;
+  clientClosed(): void;
+}
+
+const ignore = (): void => undefined;
+
+/** The sink of connections that are forwarded but not counted. */
+const UNCOUNTED: WireStatementSink = { recording: false, record: ignore };
 
 interface ClientInfo {
   application?: string;
@@ -86,11 +121,16 @@ export class PgWireProxy implements QueryWindowSource {
   /** Statements recorded while at least one window is open; windows keep their start offset into it. */
   private log: WireStatement[] = [];
   private readonly windows = new Map<number, number>();
-  private totals = { connections: 0, open: 0, statements: 0, broken: 0, desyncs: 0 };
+  private totals = { connections: 0, open: 0, statements: 0, broken: 0, desyncs: 0, oversized: 0, timedOut: 0 };
   private readonly sink: WireStatementSink;
+  /** Counters per statement shape for everything that ran outside windows. */
+  readonly aggregates: StatementAggregates;
+  private readonly idleTimeoutMs: number;
 
   constructor(private readonly options: WireProxyOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.aggregates = new StatementAggregates(options.maxShapes);
     const windows = this.windows;
     this.sink = {
       get recording() {
@@ -99,12 +139,19 @@ export class PgWireProxy implements QueryWindowSource {
       record: (statement) => {
         this.log.push(statement);
       },
+      aggregates: this.aggregates,
     };
+  }
+
+  /** Counts and time histograms per statement shape of the statements run outside windows. */
+  aggregateSummary(): AggregateSummary {
+    return this.aggregates.summary();
   }
 
   /** Start listening; resolves with the port (the OS picks one when listenPort is 0 or absent). */
   async listen(): Promise<number> {
-    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Paused on connect so the reused read buffer is in place before the first read.
+    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -127,13 +174,14 @@ export class PgWireProxy implements QueryWindowSource {
   }
 
   stats(): WireProxyStats {
-    let { desyncs, statements, broken } = this.totals;
+    let { desyncs, statements, broken, oversized } = this.totals;
     for (const tracker of this.trackers) {
       desyncs += tracker.desyncs;
       statements += tracker.finished;
+      oversized += tracker.oversized;
       if (tracker.broken) broken++;
     }
-    return { connections: this.totals.connections, open: this.totals.open, statements, desyncs, broken };
+    return { connections: this.totals.connections, open: this.totals.open, statements, desyncs, broken, oversized, timedOut: this.totals.timedOut };
   }
 
   /** Start recording statements; windows may overlap (each sees everything from its start). */
@@ -210,24 +258,34 @@ export class PgWireProxy implements QueryWindowSource {
     this.totals.open++;
     const connection = this.nextConnection++;
     client.setNoDelay(true);
+    client.setKeepAlive(true, KEEPALIVE_MS);
     this.sockets.add(client);
     let buffered: Buffer = Buffer.alloc(0);
-    let upstream: net.Socket | undefined;
+    let session: ProxySession | undefined;
+    // A client that connects and never completes its startup holds a socket: close it after a while.
+    const startupTimer = setTimeout(() => {
+      this.totals.timedOut++;
+      dropClient();
+    }, this.idleTimeoutMs);
+    startupTimer.unref();
 
     const dropClient = () => {
+      clearTimeout(startupTimer);
       this.sockets.delete(client);
       client.destroy();
     };
     client.on('error', () => undefined); // ECONNRESET from a vanished client: 'close' cleans up
     client.on('close', () => {
+      clearTimeout(startupTimer);
       this.totals.open--;
       this.sockets.delete(client);
-      upstream?.destroy();
+      session?.clientClosed();
     });
 
     // Startup phase: length-prefixed packets without a type byte, read until the StartupMessage.
     const onStartupData = (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      // Copy: the read buffer is reused for the next read.
+      buffered = buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([buffered, chunk]);
       while (buffered.length > 0) {
         if (buffered[0] === TLS_HANDSHAKE) {
           // PG17 direct SSL starts with a TLS ClientHello; the proxy does not terminate TLS.
@@ -248,9 +306,10 @@ export class PgWireProxy implements QueryWindowSource {
           client.write('N');
           continue;
         }
-        client.off('data', onStartupData);
+        clearTimeout(startupTimer);
         if (code === CANCEL_REQUEST) {
           // A CancelRequest comes on its own connection; the server reads it and closes.
+          onClientBytes = ignore;
           this.forwardCancel(packet, client);
           return;
         }
@@ -258,41 +317,69 @@ export class PgWireProxy implements QueryWindowSource {
           dropClient();
           return;
         }
-        this.clientInfo.set(connection, parseStartupParameters(packet));
-        upstream = this.startSession(connection, client, packet, buffered);
+        const info = parseStartupParameters(packet);
+        this.clientInfo.set(connection, info);
+        // perfspec's own calibration connections (proxy-cost.ts) are forwarded, never counted.
+        const counted = info.application !== PROXY_CALIBRATION_APPLICATION;
+        session = this.startSession(connection, client, clientReader, packet, buffered, counted);
+        onClientBytes = session.fromClient;
         return;
       }
     };
-    client.on('data', onStartupData);
+    let onClientBytes: (chunk: Buffer) => void = onStartupData;
+    const clientReader = new ReusedReadBuffer();
+    const reused = readAcceptedInto(client, clientReader, (chunk) => onClientBytes(chunk));
+    if (!reused) clientReader.retire = () => undefined; // 'data' chunks are fresh buffers
+    client.resume();
   }
 
-  /** Connect upstream, send the StartupMessage, then pipe and track both directions. */
-  private startSession(connection: number, client: net.Socket, startup: Buffer, rest: Buffer): net.Socket {
-    const tracker = new WireTracker(connection, this.sink);
-    const upstream = this.connectUpstream();
-    upstream.setNoDelay(true);
-    this.sockets.add(upstream);
-    this.trackers.add(tracker);
+  /** Connect upstream, send the StartupMessage, then forward and track both directions. */
+  private startSession(connection: number, client: net.Socket, clientReader: ReusedReadBuffer, startup: Buffer, rest: Buffer, counted: boolean): ProxySession {
+    const tracker = new WireTracker(connection, counted ? this.sink : UNCOUNTED, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    const now = this.now;
+    const upstreamReader = new ReusedReadBuffer();
     let answered = false;
+    let halfOpenTimer: NodeJS.Timeout | undefined;
+
+    const fromServer = (chunk: Buffer) => {
+      answered = true;
+      // The answer's arrival time is read before forwarding it, so the client write is not DB time.
+      const at = now();
+      const flowing = client.write(chunk);
+      if (client.writableLength > 0) upstreamReader.retire();
+      tracker.backend(chunk, at);
+      if (!flowing) upstream.pause();
+    };
+    const upstream = this.connectUpstream(onreadOption(upstreamReader, fromServer));
+    upstream.setNoDelay(true);
+    upstream.setKeepAlive(true, KEEPALIVE_MS);
+    this.sockets.add(upstream);
+    if (counted) this.trackers.add(tracker);
+
+    const fromClient = (chunk: Buffer) => {
+      // The clock is read before the write: the write wakes the server process, which may run (and
+      // finish the statement) on this CPU before the write returns.
+      const at = now();
+      const flowing = upstream.write(chunk);
+      if (upstream.writableLength > 0) clientReader.retire();
+      tracker.frontend(chunk, at);
+      if (!flowing) client.pause();
+    };
 
     upstream.write(startup);
-    if (rest.length > 0) {
-      upstream.write(rest);
-      tracker.frontend(rest, this.now());
-    }
-
-    client.on('data', (chunk: Buffer) => {
-      if (!upstream.write(chunk)) client.pause();
-      tracker.frontend(chunk, this.now());
-    });
+    if (rest.length > 0) fromClient(rest);
     upstream.on('drain', () => client.resume());
-
-    upstream.on('data', (chunk: Buffer) => {
-      answered = true;
-      if (!client.write(chunk)) upstream.pause();
-      tracker.backend(chunk, this.now());
-    });
     client.on('drain', () => upstream.resume());
+
+    const closeLater = (socket: net.Socket) => {
+      // One side is gone; the other gets its end, and is closed if it stays half-open.
+      socket.end();
+      halfOpenTimer ??= setTimeout(() => {
+        this.totals.timedOut++;
+        socket.destroy();
+      }, this.idleTimeoutMs);
+      halfOpenTimer.unref();
+    };
 
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       // The server is down or went away. Before it said anything, tell the client why in its own
@@ -303,19 +390,29 @@ export class PgWireProxy implements QueryWindowSource {
     });
     upstream.on('close', () => {
       this.sockets.delete(upstream);
-      this.trackers.delete(tracker);
-      this.totals.desyncs += tracker.desyncs;
-      this.totals.statements += tracker.finished;
-      if (tracker.broken) this.totals.broken++;
+      if (this.trackers.delete(tracker)) {
+        this.totals.desyncs += tracker.desyncs;
+        this.totals.statements += tracker.finished;
+        this.totals.oversized += tracker.oversized;
+        if (tracker.broken) this.totals.broken++;
+      }
       this.clientInfo.delete(connection);
-      client.end();
+      if (client.destroyed) clearTimeout(halfOpenTimer);
+      else closeLater(client);
     });
-    return upstream;
+    return {
+      fromClient,
+      clientClosed: () => {
+        clearTimeout(halfOpenTimer);
+        if (!upstream.destroyed) upstream.destroy();
+      },
+    };
   }
 
-  private connectUpstream(): net.Socket {
+  private connectUpstream(onread?: net.OnReadOpts): net.Socket {
     const { host, port, path } = this.options.upstream;
-    return path ? net.connect({ path }) : net.connect({ host, port });
+    const read = onread ? { onread } : {};
+    return path ? net.connect({ path, ...read }) : net.connect({ host, port, ...read });
   }
 
   /** The upstream address for messages. */

@@ -17,6 +17,7 @@
  * Hot path: the scanner reads headers in place and skips DataRow bodies without copying; only the
  * messages that carry SQL, parameters or a result tag are decoded.
  */
+import { shapeHash } from './statement-shape.js';
 
 /** What the tracker reports for one finished statement. */
 export interface WireStatement {
@@ -39,7 +40,19 @@ export interface WireStatementSink {
   /** Whether a window is open: parameters are decoded and statements reported only then. */
   readonly recording: boolean;
   record(statement: WireStatement): void;
+  /** Counters per statement shape for statements outside windows (optional: tests may leave it out). */
+  readonly aggregates?: StatementAggregateSink;
 }
+
+/** The part of statement-aggregates.ts the tracker uses (kept narrow so tests can fake it). */
+export interface StatementAggregateSink {
+  has(shape: number): boolean;
+  describe(shape: number, text: string): void;
+  add(shape: number, durationMs: number, failed: boolean): void;
+}
+
+/** Bodies longer than this are not buffered whole by default: their first bytes are read, the rest only forwarded. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 // Message type bytes.
 const F_PARSE = 0x50; // 'P'
@@ -82,6 +95,8 @@ BACKEND_WANTS[B_READY] = NOTIFY;
 BACKEND_WANTS[B_KEY_DATA] = BODY;
 
 const EMPTY = Buffer.alloc(0);
+/** Shape of statements whose text the tracker never saw (an Execute of an unknown portal). */
+const UNKNOWN_SHAPE = 0;
 
 /**
  * Splits a byte stream into protocol messages (1-byte type, int32 length including itself, body)
@@ -95,12 +110,22 @@ export class FrameScanner {
   /** Body bytes still to come for the current message; -1 while reading a header. */
   private remaining = -1;
   private parts: Buffer[] | null = null;
+  /** Bytes kept of the current body (at most maxBody). */
+  private kept = 0;
+  private bodyLength = 0;
   /** Set when a length is impossible: the stream is no longer understood (bytes still flow). */
   broken = false;
+  /** Wanted messages longer than maxBody: only their first maxBody bytes were read. */
+  oversized = 0;
 
+  /**
+   * onMessage gets the body, or its first maxBody bytes when it is longer, and the full body length
+   * (body.length < length means the message was cut; it was forwarded whole all the same).
+   */
   constructor(
     private readonly wants: Uint8Array,
-    private readonly onMessage: (type: number, body: Buffer) => void,
+    private readonly onMessage: (type: number, body: Buffer, length: number) => void,
+    private readonly maxBody = DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
   push(chunk: Buffer): void {
@@ -132,20 +157,27 @@ export class FrameScanner {
         const want = this.wants[this.type];
         if (want === BODY && n - i >= bodyLength) {
           // Fast path: the whole body is in this chunk.
-          this.onMessage(this.type, bodyLength === 0 ? EMPTY : chunk.subarray(i, i + bodyLength));
+          if (bodyLength > this.maxBody) this.oversized++;
+          this.onMessage(this.type, bodyLength === 0 ? EMPTY : chunk.subarray(i, i + Math.min(bodyLength, this.maxBody)), bodyLength);
           i += bodyLength;
           continue;
         }
         if (bodyLength === 0) {
-          if (want !== IGNORE) this.onMessage(this.type, EMPTY);
+          if (want !== IGNORE) this.onMessage(this.type, EMPTY, 0);
           continue;
         }
         this.remaining = bodyLength;
+        this.bodyLength = bodyLength;
+        this.kept = 0;
         if (want === BODY) this.parts = [];
       }
       const take = Math.min(this.remaining, n - i);
-      // Copy: the chunk's memory must not be kept alive (or mutated) beyond this call.
-      if (this.parts) this.parts.push(Buffer.from(chunk.subarray(i, i + take)));
+      if (this.parts && this.kept < this.maxBody) {
+        // Copy: the chunk's memory is reused for the next read. Past maxBody, bytes are only skipped.
+        const keep = Math.min(take, this.maxBody - this.kept);
+        this.parts.push(Buffer.from(chunk.subarray(i, i + keep)));
+        this.kept += keep;
+      }
       i += take;
       this.remaining -= take;
       if (this.remaining === 0) {
@@ -154,9 +186,10 @@ export class FrameScanner {
         if (want === BODY) {
           const body = Buffer.concat(this.parts ?? []);
           this.parts = null;
-          this.onMessage(this.type, body);
+          if (this.bodyLength > this.maxBody) this.oversized++;
+          this.onMessage(this.type, body, this.bodyLength);
         } else if (want === NOTIFY) {
-          this.onMessage(this.type, EMPTY);
+          this.onMessage(this.type, EMPTY, 0);
         }
       }
     }
@@ -165,6 +198,7 @@ export class FrameScanner {
 
 interface Portal {
   sql: string;
+  shape: number;
   params?: Array<string | null>;
   /** When the first Execute of a portal that the server suspended (row limit) started. */
   suspendedSince?: number;
@@ -184,9 +218,16 @@ interface PendingOp {
   receivedAt: number;
   /** Parse text or Query text. */
   sql?: string;
+  /** Shape of the Parse or Query text (statement-shape.ts), for the counters outside windows. */
+  shape?: number;
   portal?: Portal;
   /** Query: index of the next statement of the text to complete. */
   piece?: number;
+}
+
+/** A text the proxy read only the start of (its message was longer than the proxy's cap). */
+function cutText(text: string, length: number): string {
+  return `${text}… (message of ${length} bytes; the proxy read only its first bytes)`;
 }
 
 /** Reads a NUL-terminated string at `offset`; returns the text and the offset after the NUL. */
@@ -235,8 +276,14 @@ export function describeErrorResponse(body: Buffer): string {
   return code ? `${code}: ${message}` : message;
 }
 
+interface PreparedStatement {
+  /** Undefined when parsed outside windows without a name (the text is needed only for windows). */
+  sql: string | undefined;
+  shape: number;
+}
+
 export class WireTracker {
-  private readonly statements = new Map<string, string>();
+  private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
   private readonly pending: PendingOp[] = [];
   private head = 0;
@@ -258,9 +305,15 @@ export class WireTracker {
   constructor(
     readonly connection: number,
     private readonly sink: WireStatementSink,
+    maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
-    this.frontendScanner = new FrameScanner(FRONTEND_WANTS, (type, body) => this.onFrontend(type, body));
-    this.backendScanner = new FrameScanner(BACKEND_WANTS, (type, body) => this.onBackend(type, body));
+    this.frontendScanner = new FrameScanner(FRONTEND_WANTS, (type, body, length) => this.onFrontend(type, body, length), maxMessageBytes);
+    this.backendScanner = new FrameScanner(BACKEND_WANTS, (type, body, length) => this.onBackend(type, body, length), maxMessageBytes);
+  }
+
+  /** Messages longer than the cap, read only in part (forwarded whole). */
+  get oversized(): number {
+    return this.frontendScanner.oversized + this.backendScanner.oversized;
   }
 
   /** Bytes the client sent after its StartupMessage. */
@@ -312,7 +365,19 @@ export class WireTracker {
     }
   }
 
-  private onFrontend(type: number, body: Buffer): void {
+  /** The statement text at `offset` of a Query or Parse body, and its shape; text only when needed. */
+  private readText(body: Buffer, offset: number, length: number, needText: boolean): { sql: string | undefined; shape: number } {
+    const shape = shapeHash(body, offset, body.length);
+    const aggregates = this.sink.aggregates;
+    const describe = !this.sink.recording && aggregates !== undefined && !aggregates.has(shape);
+    if (!needText && !describe) return { sql: undefined, shape };
+    let [sql] = readCString(body, offset);
+    if (body.length < length) sql = cutText(sql, length);
+    if (describe) aggregates?.describe(shape, sql);
+    return { sql, shape };
+  }
+
+  private onFrontend(type: number, body: Buffer, length: number): void {
     if (type === F_SYNC) {
       this.skipUntilSync = false;
       this.push({ op: Op.Sync, receivedAt: this.now });
@@ -321,30 +386,32 @@ export class WireTracker {
     if (this.skipUntilSync) return; // the server discards these, so they never get an answer
     switch (type) {
       case F_QUERY: {
-        const [sql] = readCString(body, 0);
-        this.push({ op: Op.Query, receivedAt: this.now, sql, piece: 0 });
+        const { sql, shape } = this.readText(body, 0, length, this.sink.recording);
+        this.push({ op: Op.Query, receivedAt: this.now, sql, shape, piece: 0 });
         return;
       }
       case F_PARSE: {
         const [name, offset] = readCString(body, 0);
-        const [sql] = readCString(body, offset);
-        this.statements.set(name, sql);
-        this.push({ op: Op.Parse, receivedAt: this.now, sql });
+        // A named statement may run in a later window, so its text is kept; an unnamed one only in windows.
+        const { sql, shape } = this.readText(body, offset, length, this.sink.recording || name !== '');
+        this.statements.set(name, { sql, shape });
+        this.push({ op: Op.Parse, receivedAt: this.now, sql, shape });
         return;
       }
       case F_BIND: {
         const [portalName, offset] = readCString(body, 0);
         const [statementName, paramsOffset] = readCString(body, offset);
-        const sql = this.statements.get(statementName) ?? `<unknown prepared statement "${statementName}">`;
-        const portal: Portal = { sql };
-        if (this.sink.recording) portal.params = decodeBindParams(body, paramsOffset);
+        const statement = this.statements.get(statementName);
+        const sql = statement ? (statement.sql ?? '<statement parsed before the window>') : `<unknown prepared statement "${statementName}">`;
+        const portal: Portal = { sql, shape: statement?.shape ?? UNKNOWN_SHAPE };
+        if (this.sink.recording && body.length === length) portal.params = decodeBindParams(body, paramsOffset);
         this.portals.set(portalName, portal);
         this.push({ op: Op.Bind, receivedAt: this.now, portal });
         return;
       }
       case F_EXECUTE: {
         const [portalName] = readCString(body, 0);
-        const portal = this.portals.get(portalName) ?? { sql: `<unknown portal "${portalName}">` };
+        const portal = this.portals.get(portalName) ?? { sql: `<unknown portal "${portalName}">`, shape: UNKNOWN_SHAPE };
         this.push({ op: Op.Execute, receivedAt: this.now, portal });
         return;
       }
@@ -361,7 +428,7 @@ export class WireTracker {
     }
   }
 
-  private onBackend(type: number, body: Buffer): void {
+  private onBackend(type: number, body: Buffer, _length: number): void {
     const op = this.peek();
     switch (type) {
       case B_PARSE_COMPLETE:
@@ -375,13 +442,13 @@ export class WireTracker {
       case B_COMMAND_COMPLETE: {
         if (op?.op === Op.Execute) {
           const portal = op.portal as Portal;
-          const [tag] = readCString(body, 0);
-          this.finish(portal.sql, -1, portal.suspendedSince ?? op.receivedAt, portal.params, undefined, tag);
+          const tag = this.sink.recording ? readCString(body, 0)[0] : undefined;
+          this.finish(portal.sql, portal.shape, -1, portal.suspendedSince ?? op.receivedAt, portal.params, undefined, tag);
           portal.suspendedSince = undefined;
           this.shift();
         } else if (op?.op === Op.Query) {
-          const [tag] = readCString(body, 0);
-          this.finish(op.sql as string, op.piece as number, op.receivedAt, undefined, undefined, tag);
+          const tag = this.sink.recording ? readCString(body, 0)[0] : undefined;
+          this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, undefined, tag);
           op.piece = (op.piece as number) + 1;
           // The next statement of the same text starts when this one ends.
           op.receivedAt = this.now;
@@ -418,15 +485,16 @@ export class WireTracker {
     // No pending statement: a connection-level error (authentication, FATAL on shutdown) or an error
     // raised at Sync (the implicit COMMIT); neither is a statement of its own.
     if (!op || op.op === Op.Sync || op.op === Op.Function) return;
-    const error = describeErrorResponse(body);
+    const error = this.sink.recording ? describeErrorResponse(body) : 'failed';
     if (op.op === Op.Query) {
-      this.finish(op.sql as string, op.piece as number, op.receivedAt, undefined, error);
+      this.finish(op.sql, op.shape as number, op.piece as number, op.receivedAt, undefined, error);
       op.piece = (op.piece as number) + 1;
       return; // the rest of the text is skipped; ReadyForQuery ends the Query
     }
-    const sql = op.op === Op.Parse ? (op.sql as string) : (op.portal as Portal).sql;
+    const sql = op.op === Op.Parse ? op.sql : (op.portal as Portal).sql;
+    const shape = op.op === Op.Parse ? (op.shape as number) : (op.portal as Portal).shape;
     const params = op.op === Op.Parse ? undefined : op.portal?.params;
-    this.finish(sql, -1, op.receivedAt, params, error);
+    this.finish(sql, shape, -1, op.receivedAt, params, error);
     // The server now discards everything up to Sync: drop what was queued behind the failed message.
     while (this.peek() && this.peek()?.op !== Op.Sync) this.shift();
     if (!this.peek()) this.skipUntilSync = true;
@@ -449,18 +517,25 @@ export class WireTracker {
   }
 
   private finish(
-    text: string,
+    text: string | undefined,
+    shape: number,
     piece: number,
     receivedAt: number,
     params: Array<string | null> | undefined,
     error: string | undefined,
     tag?: string,
   ): void {
+    // DB time: from the message that started it (or the end of the statement before it on this
+    // connection, whichever is later: pipelined messages wait for the server) to its answer.
     const startedAt = Math.max(receivedAt, this.lastDoneAt);
+    const durationMs = Math.max(0, this.now - startedAt);
     this.lastDoneAt = this.now;
     this.finished++;
-    if (!this.sink.recording) return;
-    const statement: WireStatement = { connection: this.connection, text, piece, startedAt, durationMs: Math.max(0, this.now - startedAt) };
+    if (!this.sink.recording) {
+      this.sink.aggregates?.add(shape, durationMs, error !== undefined);
+      return;
+    }
+    const statement: WireStatement = { connection: this.connection, text: text ?? '<statement started before the window>', piece, startedAt, durationMs };
     if (this.backendPid !== undefined) statement.backendPid = this.backendPid;
     if (params) statement.params = params;
     if (error !== undefined) statement.error = error;

@@ -4,7 +4,7 @@
  * (PS_REDIS_UNREACHABLE, exit 3) whose message names the address with credentials redacted and
  * whose hint says what to do.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { PerfspecError, describeError } from '../../errors.js';
 
 export interface RedisEndpoint {
@@ -127,6 +127,8 @@ export function buildRedisOptions(endpoint: RedisEndpoint, connectTimeoutMs = DE
 
 /** Open one connection or throw PS_REDIS_UNREACHABLE with the reason. */
 export async function connectRedis(endpoint: RedisEndpoint, options: ConnectOptions = {}): Promise<Redis> {
+  // ioredis is imported by the first connection: specs without a redis service never load it.
+  const { Redis } = await import('ioredis');
   const client = new Redis(buildRedisOptions(endpoint, options.connectTimeoutMs));
   // ioredis rejects connect() with a bare "Connection is closed."; the reason arrives as an event.
   let lastError: unknown;

@@ -11,7 +11,6 @@
  * caught; nothing can restore after it.
  */
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { buildRedisOptions, type RedisEndpoint } from './connect.js';
 
 export interface PendingRestore {
@@ -60,6 +59,7 @@ export async function runPendingRestores(timeoutMs = 3000): Promise<void> {
 
 /** Put one setting back over a connection of its own. */
 export async function restoreOverFreshConnection(restore: PendingRestore, timeoutMs = 3000): Promise<void> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(buildRedisOptions(restore.endpoint, timeoutMs));
   client.on('error', () => undefined);
   try {
