@@ -55,6 +55,10 @@ export interface CheckResult {
 export interface SpecResult {
   file: string;
   name: string;
+  /** sha256 of the spec file's text as it was run. */
+  sha256?: string;
+  /** The target's base URL (credentials are masked in every report). */
+  target?: string;
   status: Status;
   checks: CheckResult[];
   /** Problems outside any check (setup failed, target unreachable). */

@@ -41,3 +41,4 @@ export function summariseVerdicts(verdicts: Verdict[]): Omit<RunResult['summary'
     inconclusive: verdicts.filter((verdict) => outcome(verdict) === 'inconclusive').length,
   };
 }
+
