@@ -173,7 +173,7 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   }
   expect(hoverChecks.length).toBeGreaterThan(0);
   for (const hover of hoverChecks) {
-    // The point farthest from every other point of its chart: nothing can cover it.
+    // The point farthest from every other point of its chart, its series brought to the front.
     const index = await page.$$eval(hover.series, (circles) => {
       circles[0]?.closest('details')?.setAttribute('open', '');
       const others = [...(circles[0]?.closest('svg')?.querySelectorAll('circle') ?? [])].filter((circle) => !circles.includes(circle));
@@ -183,9 +183,12 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
       circles.forEach((circle, i) => {
         const [x, y] = at(circle);
         const nearest = Math.min(Infinity, ...others.map((other) => Math.hypot(at(other)[0] - x, at(other)[1] - y)), ...circles.filter((c) => c !== circle).map((c) => Math.hypot(at(c)[0] - x, at(c)[1] - y)));
-        if (nearest > bestDistance) [best, bestDistance] = [i, nearest];
+        if (best < 0 || nearest > bestDistance) [best, bestDistance] = [i, nearest];
       });
-      return bestDistance > 8 ? best : -1;
+      // Series drawn later cover earlier ones where values meet: draw the hovered series last.
+      const group = circles[best]?.closest('g');
+      group?.parentNode?.appendChild(group);
+      return best;
     });
     expect(index).toBeGreaterThanOrEqual(0);
     const target = page.locator(hover.series).nth(index);
