@@ -125,7 +125,8 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   const order = await page.$$eval('body > *', (elements) => elements.map((element) => element.id || element.tagName.toLowerCase()));
   // FAIL: an error-level fail, or an inconclusive one under `inconclusive: fail` (it fails the run too).
   const allVerdicts: Json[] = result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.flatMap((probe: Json) => probe.verdicts)));
-  const failedCount = allVerdicts.filter((v) => v.level === 'error' && (v.outcome === 'fail' || (v.outcome === 'inconclusive' && v.inconclusive === 'fail'))).length;
+  const outcomeOf = (v: Json) => v.outcome ?? (v.passed ? 'pass' : 'fail');
+  const failedCount = allVerdicts.filter((v) => v.level === 'error' && (outcomeOf(v) === 'fail' || (outcomeOf(v) === 'inconclusive' && v.inconclusive === 'fail'))).length;
   const notMet = (result.summary.failed + result.summary.warned + (result.summary.inconclusive ?? 0)) as number;
   const errors = result.specs.reduce((sum: number, spec: Json) => sum + spec.errors.length, 0) + result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.filter((probe: Json) => probe.error))).length;
   if (notMet + errors > 0) {
@@ -172,13 +173,22 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   }
   expect(hoverChecks.length).toBeGreaterThan(0);
   for (const hover of hoverChecks) {
+    // The point farthest from every other point of its chart, its series brought to the front.
     const index = await page.$$eval(hover.series, (circles) => {
       circles[0]?.closest('details')?.setAttribute('open', '');
-      return circles.findIndex((circle) => {
-        circle.scrollIntoView({ block: 'center' });
-        const box = circle.getBoundingClientRect();
-        return circle.ownerDocument.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === circle;
+      const others = [...(circles[0]?.closest('svg')?.querySelectorAll('circle') ?? [])].filter((circle) => !circles.includes(circle));
+      const at = (circle: { getAttribute(name: string): string | null }) => [Number(circle.getAttribute('cx')), Number(circle.getAttribute('cy'))];
+      let best = -1;
+      let bestDistance = 0;
+      circles.forEach((circle, i) => {
+        const [x, y] = at(circle);
+        const nearest = Math.min(Infinity, ...others.map((other) => Math.hypot(at(other)[0] - x, at(other)[1] - y)), ...circles.filter((c) => c !== circle).map((c) => Math.hypot(at(c)[0] - x, at(c)[1] - y)));
+        if (best < 0 || nearest > bestDistance) [best, bestDistance] = [i, nearest];
       });
+      // Series drawn later cover earlier ones where values meet: draw the hovered series last.
+      const group = circles[best]?.closest('g');
+      group?.parentNode?.appendChild(group);
+      return best;
     });
     expect(index).toBeGreaterThanOrEqual(0);
     const target = page.locator(hover.series).nth(index);
