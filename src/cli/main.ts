@@ -8,6 +8,8 @@ import { VERSION } from '../version.js';
 import type { CliProcess } from './process.js';
 import { withRedaction } from './redacting-process.js';
 
+import { DEFAULT_REPORTERS, REPORTER_NAMES } from '../report/reporter-names.js';
+
 // Commands are imported when they are chosen, so `--version` and `--help` load neither the
 // engine nor any probe (a command line starts like a small tool, not like the whole runner).
 
@@ -30,12 +32,13 @@ export async function main(rawProc: CliProcess): Promise<number> {
     .description('Run specs (files or directories) and write reports.')
     .argument('<specs...>', 'spec files or directories of *.yaml')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', 'comma-separated reporters: console,markdown,html,json,junit', 'console,markdown,html,json,junit')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
     .option('--base-url <url>', 'override target.baseUrl of every spec')
     .option('--set <name=value>', 'set a variable, usable as ${vars.name} (repeatable)', collect, [])
     .option('--only <name>', 'run only checks and load scenarios whose name contains this text (repeatable)', collect, [])
     .option('--profile <name>', 'select a named load profile variant (e.g. quick or full)')
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
+    .option('--out-stream <file>', 'stream per-second metrics and each verdict as they happen, one JSON object per line (the ndjson reporter)')
     .option('--repeat <n>', 'measure every check n times and judge the median run (overrides repeat in the specs)')
     .option('--shard <i/N>', 'run shard i (from 0) of N of the load, and write perfspec-shard-i-of-N.json for perfspec merge (default: JOB_COMPLETION_INDEX with PERFSPEC_SHARDS or load.shards)')
     .option('--start-at <time>', 'with --shard: begin the load at this instant on every shard (ISO time with zone, or epoch ms)')
@@ -47,11 +50,22 @@ export async function main(rawProc: CliProcess): Promise<number> {
     });
 
   program
+    .command('report')
+    .description('Render reports from a saved result (perfspec-report.json) without measuring anything; exits with that run\'s code.')
+    .argument('<result.json>', 'the perfspec-report.json of a run')
+    .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
+    .action(async (file: string, options) => {
+      const { reportCommand } = await import('./commands/report.js');
+      exitCode = await reportCommand(proc, file, options);
+    });
+
+  program
     .command('merge')
     .description('Merge the shard files of a distributed run into one judged report (exact: histograms are added, never averaged).')
     .argument('<inputs...>', 'shard files (perfspec-shard-*.json) or directories holding them')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
-    .option('-r, --reporter <list>', 'comma-separated reporters: console,markdown,html,json,junit', 'console,markdown,html,json,junit')
+    .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))
     .action(async (inputs: string[], options) => {
       const { mergeCommand } = await import('./commands/merge.js');
       exitCode = await mergeCommand(proc, inputs, options);

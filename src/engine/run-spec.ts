@@ -3,6 +3,7 @@
  * probe table, spec-level probes (load), teardown — then always stop the target and close the
  * services, whatever happened before.
  */
+import { createHash } from 'node:crypto';
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
@@ -14,6 +15,7 @@ import type { HttpClient } from '../sources/http/types.js';
 import type { LoadedSpec } from '../spec/load-spec.js';
 import { resolveString, type Scope } from '../spec/interpolate.js';
 import { toMilliseconds } from '../units/duration.js';
+import { annotateSpecLines, checkBudgetPath, sectionBudgetPath } from './budget-location.js';
 import { DEFAULTS, planChecks } from './plan.js';
 import { buildRequest } from './request-builder.js';
 import { traceSettingOf, withTraceparents } from './trace-requests.js';
@@ -67,8 +69,10 @@ export interface DistributedOptions {
 
 export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Promise<SpecResult> {
   const spec: PerfspecSpec = loaded.spec;
-  const result: SpecResult = { file: loaded.file, name: spec.name, status: 'passed', checks: [], errors: [] };
   const baseUrl = (options.baseUrlOverride ?? spec.target.baseUrl).replace(/\/+$/, '');
+  // What was measured: the spec's exact text (its hash) and the target (reporters redact credentials).
+  const sha256 = createHash('sha256').update(loaded.source.text).digest('hex');
+  const result: SpecResult = { file: loaded.file, name: spec.name, sha256, target: baseUrl, status: 'passed', checks: [], errors: [] };
   const vars: Record<string, string> = {
     ...Object.fromEntries(Object.entries(spec.vars ?? {}).map(([key, value]) => [key, String(value)])),
     ...options.setVars,
@@ -148,6 +152,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, ctx));
         probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
+      annotateSpecLines(probes, (metric) => checkBudgetPath(check.index, metric), (at) => loaded.source.locate(at));
       const request = `${check.request.method} ${check.request.url}`;
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
       result.checks.push(checkResult);
@@ -163,6 +168,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         for (const judged of results) {
           // Spec-level sections (load) follow defaults.inconclusive.
           const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));
+          annotateSpecLines(probes, (metric) => sectionBudgetPath(probe.key, metric), (at) => loaded.source.locate(at));
           const checkResult: CheckResult = { ...judged, probes, status: judged.status === 'skipped' ? judged.status : statusOfProbes(probes) };
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);

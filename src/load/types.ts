@@ -170,6 +170,8 @@ export interface LoadProgress {
   p95Ms: number | null;
   errors: number;
   requests: number;
+  /** The second that just completed, as the report's timeline will hold it (for streaming reporters). */
+  point?: TimelinePoint;
 }
 
 export type { ErrorKind };
@@ -225,9 +227,14 @@ export interface TimelinePoint {
   second: number;
   requests: number;
   errors: number;
+  /** Latency percentiles of the requests completed in this second (ms); null when none completed. */
+  p50: number | null;
   p95: number | null;
+  p99: number | null;
   users: number;
   dropped: number;
+  /** The same second per request name: for the report's per-request charts. */
+  byName: Record<string, { requests: number; errors: number; p95: number | null }>;
   /** Arrivals started more than 10 ms behind schedule in this second (open model). */
   late: number;
   /** How far behind schedule the generator released arrivals at worst in this second, ms (open model; 0 = on time). */

@@ -54,6 +54,8 @@ export interface ProgressSink {
   update(message: string): void;
   /** Something worth keeping in the log. */
   info(message: string): void;
+  /** Figures of one second of a running measurement (a load scenario), for streaming reporters. */
+  metrics?(check: string, second: Record<string, unknown>): void;
 }
 
 export interface ServiceHandle {

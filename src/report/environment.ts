@@ -3,6 +3,7 @@
  * CPUs and load average before and after, perfspec's and Node's versions, the targets (URLs
  * without credentials). Recorded once per run in result.environment.
  */
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { EnvironmentProbe, RunEnvironment } from '../result/result.js';
 import { redactUrl } from './redact.js';
@@ -51,4 +52,19 @@ function redactTarget(url: string): string {
 
 function roundAll(values: number[]): number[] {
   return values.map((value) => Math.round(value * 100) / 100);
+}
+
+/** `git` answers within a second or is ignored: a report never waits on, or fails for, git. */
+function git(args: string[], cwd: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, timeout: 1000, windowsHide: true }, (error, stdout) => resolve(error ? undefined : stdout.trim()));
+  });
+}
+
+/** The commit of the work tree perfspec runs in (and whether tracked files have changes), or undefined. */
+export async function readGitCommit(cwd: string): Promise<RunEnvironment['git']> {
+  const commit = await git(['rev-parse', 'HEAD'], cwd);
+  if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  const status = await git(['status', '--porcelain', '--untracked-files=no'], cwd);
+  return { commit, dirty: Boolean(status) };
 }

@@ -4,15 +4,22 @@
  * atomically (temp file + rename) so CI never reads a half-written report.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckResult, RunResult } from '../result/result.js';
-import type { Reporter, ReporterContext, ReporterFactory } from './reporter.js';
+import type { Reporter, ReporterContext, ReporterDescription, ReporterFactory, ReporterOptions } from './reporter.js';
 import { redactDeep } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
+import { githubAnnotations, githubSummary } from './github.js';
+import { DEFAULT_REPORTERS, REPORTER_NAMES, type ReporterName } from './reporter-names.js';
+import { renderJunit } from './junit.js';
+import { createNdjsonReporter } from './ndjson-reporter.js';
+import { inlineMarkdown } from './inline-markdown.js';
+import { renderChart } from './charts/svg.js';
 
-export type { Reporter, ReporterContext, ReporterFactory };
+// The contract lives in reporter.ts (console-reporter.ts implements it without importing this table).
+export type { Reporter, ReporterContext, ReporterDescription, ReporterFactory, ReporterOptions };
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
@@ -37,10 +44,11 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
  * (or miss a secret that the format escapes).
  */
 function fileReporter(name: string, fileName: string, render: (result: RunResult) => Promise<string>): ReporterFactory {
-  return (ctx) => ({
+  return (ctx, options) => ({
     name,
     async onEnd(result) {
-      const file = path.join(ctx.outDir, fileName);
+      // `outputFile` (option) overrides the default name inside --out.
+      const file = typeof options.outputFile === 'string' ? path.resolve(ctx.cwd, options.outputFile) : path.join(ctx.outDir, fileName);
       const content = await render(redactDeep(result, ctx.redact));
       if (ctx.files) {
         await ctx.files.stage(file, content);
@@ -52,17 +60,51 @@ function fileReporter(name: string, fileName: string, render: (result: RunResult
   });
 }
 
-export const REPORTERS: Record<string, ReporterFactory> = {
+export const REPORTERS: Record<ReporterName, ReporterFactory> & Record<string, ReporterFactory> = {
   console: createConsoleReporter,
   markdown: fileReporter('markdown', 'perfspec-report.md', (result) =>
     renderTemplate('markdown.md.ejs', { view: buildReportView(result), cell: markdownCell }),
   ),
-  html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result) })),
+  html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result), md: inlineMarkdown, renderChart })),
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
-  junit: fileReporter('junit', 'perfspec-junit.xml', (result) =>
-    renderTemplate('junit.xml.ejs', { view: buildReportView(result), seconds: (result.durationMs / 1000).toFixed(3) }),
-  ),
+  junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
+  github: createGithubReporter,
+  ndjson: createNdjsonReporter,
 };
+
+export { DEFAULT_REPORTERS, REPORTER_NAMES };
+
+/**
+ * `"console, junit"` → `[['console'], ['junit']]`; unknown names are a usage error naming the
+ * ones that exist (the one list: REPORTERS).
+ */
+export function parseReporterList(text: string): { reporters: ReporterDescription[]; unknown: string[] } {
+  const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+  return { reporters: names.filter((name) => name in REPORTERS).map((name) => [name] as const), unknown: names.filter((name) => !(name in REPORTERS)) };
+}
+
+export function createReporters(descriptions: readonly ReporterDescription[], ctx: ReporterContext): Reporter[] {
+  return descriptions.map(([name, options]) => REPORTERS[name](ctx, options ?? {}));
+}
+
+/**
+ * GitHub Actions: annotations on stdout (GitHub reads workflow commands from the step's output)
+ * and the Markdown summary appended to $GITHUB_STEP_SUMMARY (or the `summaryFile` option).
+ */
+function createGithubReporter(ctx: ReporterContext, options: ReporterOptions): Reporter {
+  return {
+    name: 'github',
+    async onEnd(result) {
+      const redacted = redactDeep(result, ctx.redact);
+      for (const line of githubAnnotations(redacted)) ctx.stdout.write(`${line}\n`);
+      const target = typeof options.summaryFile === 'string' ? path.resolve(ctx.cwd, options.summaryFile) : ctx.env.GITHUB_STEP_SUMMARY;
+      if (!target) return [];
+      // GitHub collects the summary of every step from this file: append, never replace.
+      await appendFile(target, githubSummary(redacted));
+      return [target];
+    },
+  };
+}
 
 /** Calls every reporter; a reporter that throws is named on stderr and the others carry on. */
 export function createMultiplexer(reporters: Reporter[], onReporterError: (name: string, error: unknown) => void) {
@@ -79,6 +121,9 @@ export function createMultiplexer(reporters: Reporter[], onReporterError: (name:
     },
     onCheckEnd(check: CheckResult) {
       for (const reporter of reporters) wrap(reporter, () => reporter.onCheckEnd?.(check));
+    },
+    onMetrics(check: string, second: Record<string, unknown>) {
+      for (const reporter of reporters) wrap(reporter, () => reporter.onMetrics?.(check, second));
     },
     async onEnd(result: RunResult): Promise<string[]> {
       const written: string[] = [];

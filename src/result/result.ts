@@ -54,6 +54,10 @@ export interface CheckResult {
 export interface SpecResult {
   file: string;
   name: string;
+  /** sha256 of the spec file's text as it was run. */
+  sha256?: string;
+  /** The target's base URL (credentials are masked in every report). */
+  target?: string;
   status: Status;
   checks: CheckResult[];
   /** Problems outside any check (setup failed, target unreachable). */
@@ -93,6 +97,8 @@ export interface RunEnvironment {
   loadAfter: number[];
   /** Base URLs of the specs' targets, credentials removed. */
   targets: string[];
+  /** The commit checked out in the directory perfspec ran from, when it is a git work tree. */
+  git?: { commit: string; dirty: boolean };
 }
 
 /** Records the environment over a run: started with the run, finished with the targets it reached. */
@@ -120,4 +126,6 @@ export interface Comparison {
   baselineRunId: string;
   baselineStartedAt: string;
   rows: ComparisonRow[];
+  /** Statements per fingerprint of each check's worst request in the baseline: the "before" bars of the query charts. */
+  queryGroups?: Array<{ spec: string; check: string; groups: Array<{ fingerprint: string; count: number; sql?: string }> }>;
 }

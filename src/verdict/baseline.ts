@@ -6,6 +6,24 @@ import type { Comparison, ComparisonRow, RunResult } from '../result/result.js';
 
 export type { Comparison, ComparisonRow };
 
+/** The baseline's statement groups per check (queries probe, worst request), for before → after charts. */
+function queryGroupsOf(result: RunResult): NonNullable<Comparison['queryGroups']> {
+  const out: NonNullable<Comparison['queryGroups']> = [];
+  for (const spec of result.specs) {
+    for (const check of spec.checks) {
+      for (const probe of check.probes) {
+        const worst = probe.kind === 'queries' ? (probe.data as { worst?: { groups?: Array<{ fingerprint?: unknown; count?: unknown; exampleSql?: unknown }> } }).worst : undefined;
+        if (!Array.isArray(worst?.groups)) continue;
+        const groups = worst.groups
+          .filter((group) => typeof group.fingerprint === 'string' && typeof group.count === 'number')
+          .map((group) => ({ fingerprint: group.fingerprint as string, count: group.count as number, ...(typeof group.exampleSql === 'string' ? { sql: group.exampleSql } : {}) }));
+        out.push({ spec: spec.name, check: check.name, groups });
+      }
+    }
+  }
+  return out;
+}
+
 interface FlatVerdict {
   spec: string;
   check: string;
@@ -57,7 +75,7 @@ export function compareWithBaseline(current: RunResult, baseline: RunResult): Co
       outcome,
     };
   });
-  return { baselineRunId: baseline.runId, baselineStartedAt: baseline.startedAt, rows };
+  return { baselineRunId: baseline.runId, baselineStartedAt: baseline.startedAt, rows, queryGroups: queryGroupsOf(baseline) };
 }
 
 /** Is this object a perfspec JSON report this version can compare with? */

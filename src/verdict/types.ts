@@ -50,6 +50,8 @@ export interface Verdict {
   inconclusive?: InconclusivePolicy;
   /** The percentile's confidence interval, for latency percentiles. */
   interval?: VerdictInterval;
+  /** The line of the spec file where this budget (or, for a default, its check) is written. */
+  specLine?: number;
   /** One sentence: why it passed, failed or could not tell. */
   message: string;
 }

@@ -2,6 +2,7 @@
  * The real CLI on real specs: exit codes, messages and report contents, as a user or CI sees them.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { freePort } from '../helpers/free-port.js';
+import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
+import { streamLineProblems } from '../helpers/report-schema.js';
+import { standingOf, type Verdict } from '../../src/verdict/types.js';
 
 let server: ScriptedServer;
 let work: string;
@@ -33,6 +37,15 @@ async function writeSpec(name: string, body: string): Promise<string> {
 }
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+/** Every JUnit file a run writes: valid against the common XSD, counts consistent for an independent parser. */
+async function expectValidJunit(dir: string) {
+  const xml = await readFile(path.join(dir, 'perfspec-junit.xml'), 'utf8');
+  expect(await xsdProblems(xml)).toEqual([]);
+  const parsed = await parseJunit(xml);
+  expect(parsed.countProblems).toEqual([]);
+  return parsed;
+}
 
 describe('perfspec validate', () => {
   it('reports every problem of every broken spec at once, with positions, exit 2', async () => {
@@ -85,6 +98,7 @@ checks:
       expect(text).not.toContain('tok-e2e-very-secret');
     }
     expect(outcome.stdout).toMatch(/PASSED\s+2 budgets: 2 passed, 0 failed/);
+    expect((await expectValidJunit(out)).root).toMatchObject({ tests: 2, failures: 0, errors: 0 });
   });
 
   it('fails with exit 1 and names the check, target and measured value', async () => {
@@ -105,10 +119,146 @@ checks:
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stdout).toMatch(/latency\.p50( \(inconclusive\))?: p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\).*\(target < 10ms\)/);
     const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="budget">target: &lt; 10ms/);
+    expect(junit).toMatch(/<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="(budget|inconclusive)">(INCONCLUSIVE: )?p50 [^<]*\ntarget: &lt; 10ms/);
+    const parsed = await expectValidJunit(out);
+    expect(parsed.cases.map((item) => [item.name, item.status])).toEqual([['Slow endpoint: latency.p50', 'failed'], ['Slow endpoint: status', 'passed']]);
     expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     expect(json.specs[0].checks[0].probes[0].verdicts[0].actualValue).toBeGreaterThanOrEqual(30);
+  });
+
+  it('reports say what they measured: target, spec hash, versions, host, git commit', async () => {
+    const spec = await writeSpec('measured.yaml', `checks:\n  - name: Fast\n    request: GET /fast\n    samples: 3\n    warmup: 0\n`);
+    const out = path.join(work, 'out-measured');
+    // (A base URL with credentials is refused before running: nothing to mask here.)
+    const outcome = await runCli(['run', spec, '--out', out, '--base-url', server.url]);
+    expect(outcome.exitCode).toBe(0);
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    const sha256 = createHash('sha256').update(await readFile(spec)).digest('hex');
+    expect(json.specs[0]).toMatchObject({ file: spec, sha256, target: server.url });
+    const head = (await promisify(execFile)('git', ['rev-parse', 'HEAD'])).stdout.trim();
+    expect(json.environment).toMatchObject({ perfspec: JSON.parse(await readFile('package.json', 'utf8')).version, node: process.version, cpus: os.cpus().length, git: { commit: head } });
+    expect(json.environment.loadBefore).toHaveLength(3);
+    expect(json.environment.loadAfter).toHaveLength(3);
+    const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
+    expect(markdown).toContain(`- **Spec:** ${spec} (sha256 ${sha256.slice(0, 12)})`);
+    expect(markdown).toContain(`- **Target:** ${server.url}`);
+    expect(markdown).toContain(`- **Git commit:** ${head.slice(0, 12)}`);
+    const junit = await expectValidJunit(out);
+    expect(junit.suites[0].properties).toContainEqual({ name: 'perfspec.spec.sha256', value: sha256 });
+  });
+
+  it('--baseline refuses a report of another spec, before running anything (exit 2)', async () => {
+    const specA = await writeSpec('spec-a.yaml', `checks:\n  - name: Fast\n    request: GET /fast\n    samples: 2\n    warmup: 0\n`);
+    const outA = path.join(work, 'out-spec-a');
+    expect((await runCli(['run', specA, '--out', outA, '--reporter', 'json'])).exitCode).toBe(0);
+    const specB = await writeSpec('spec-b.yaml', `checks:\n  - name: Fast\n    request: GET /fast\n    samples: 2\n    warmup: 0\n`);
+    const baseline = path.join(outA, 'perfspec-report.json');
+    const requestsBefore = server.hits.get('/fast');
+    const outcome = await runCli(['run', specB, '--out', path.join(work, 'out-spec-b'), '--baseline', baseline]);
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.stderr).toBe(
+      `perfspec: --baseline ${baseline} is a report of "spec-a.yaml" (${specA}), not of "spec-b.yaml" (${specB}): nothing to compare\n` +
+        'hint: Pass the perfspec-report.json of an earlier run of the same spec.\n',
+    );
+    expect(server.hits.get('/fast')).toBe(requestsBefore);
+    // The same spec again is accepted: before → after.
+    const again = await runCli(['run', specA, '--out', path.join(work, 'out-spec-a2'), '--baseline', baseline, '--reporter', 'console']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/Compared with run /);
+  });
+
+  it('--reporter github annotates the spec line of each failed budget and writes the step summary', async () => {
+    // The failing budget is an exact one (the status), so the test does not depend on the machine's load.
+    const spec = await writeSpec(
+      'github.yaml',
+      `checks:
+  - name: Created endpoint
+    request: GET /fast
+    samples: 5
+    warmup: 0
+    expect:
+      status: 201
+    latency:
+      p99: "< 5s"
+  - name: Fast endpoint
+    request: GET /fast
+    samples: 3
+    warmup: 0
+`,
+    );
+    const summary = path.join(work, 'step-summary.md');
+    const outcome = await runCli(['run', spec, '--reporter', 'github', '--out', path.join(work, 'out-github')], { env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary } });
+    expect(outcome.exitCode).toBe(1);
+    // Ground truth: the line of the budget in the file as written.
+    const line = (await readFile(spec, 'utf8')).split('\n').findIndex((text) => text.includes('status: 201')) + 1;
+    const annotations = outcome.stdout.split('\n').filter((text) => text.startsWith('::error'));
+    expect(annotations).toHaveLength(1);
+    expect(annotations[0].startsWith(`::error file=${spec},line=${line},title=Created endpoint%3A status::`)).toBe(true);
+    expect(annotations[0]).toMatch(/ \(target 201, actual \d+× 200\)$/);
+    const markdown = await readFile(summary, 'utf8');
+    expect(markdown).toContain('## ❌ FAIL perfspec: github.yaml');
+    expect(markdown).toMatch(/\| Created endpoint \| status \| 201 \| \d+× 200 \| ❌ FAIL \|/);
+  });
+
+  it('--reporter ndjson streams each second of load and each verdict as they happen; perfspec report re-renders the result', async () => {
+    const spec = await writeSpec(
+      'stream.yaml',
+      `checks:
+  - name: Fast endpoint
+    request: GET /fast
+    samples: 3
+    warmup: 0
+    expect: { status: 201 }
+    latency: { p95: "< 1ms" }
+load:
+  users: 3
+  duration: 3s
+  flows:
+    - name: Browse
+      steps: [GET /fast, GET /slow]
+  thresholds:
+    p95: "< 2s"
+`,
+    );
+    const out = path.join(work, 'out-stream');
+    const stream = path.join(work, 'live.ndjson');
+    const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json', '--out-stream', stream]);
+    expect(outcome.exitCode).toBe(1);
+    const lines = (await readFile(stream, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    for (const line of lines) expect(streamLineProblems(line)).toEqual([]);
+    expect(lines[0]).toMatchObject({ type: 'stream', formatVersion: 1 });
+    expect(lines.at(-1)).toMatchObject({ type: 'end', status: 'failed', aborted: false });
+    const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
+    // Every second of the report's timeline was streamed, with the same figures.
+    const load = json.specs[0].checks.find((check: { section: string }) => check.section === 'load');
+    const metrics = lines.filter((line) => line.type === 'metrics');
+    expect(metrics.map(({ type: _t, time: _time, spec: _s, check: _c, ...second }) => second)).toEqual(load.probes[0].data.timeline);
+    expect(new Set(metrics.map((line) => line.check))).toEqual(new Set([load.name]));
+    // Every verdict, in report order, each before the end line; the load seconds before the load verdicts.
+    const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) => check.probes.flatMap((probe) => probe.verdicts));
+    expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome} ${line.standing}`)).toEqual(
+      verdicts.map((verdict: Verdict) => `${verdict.check} ${verdict.metric} ${verdict.outcome} ${standingOf(verdict)}`),
+    );
+    const firstLoadVerdict = lines.findIndex((line) => line.type === 'verdict' && line.check === load.name);
+    expect(lines.findLastIndex((line) => line.type === 'metrics')).toBeLessThan(firstLoadVerdict);
+    // Written as they happened: the seconds of a 3 s load are about a second apart, not all at the end.
+    const times = metrics.map((line) => Date.parse(line.time));
+    expect(times.at(-1)! - times[0]).toBeGreaterThanOrEqual(1000);
+
+    // perfspec report renders any reporter from the saved result, and exits with that run's code.
+    const rendered = path.join(work, 'out-rerendered');
+    const report = await runCli(['report', path.join(out, 'perfspec-report.json'), '--out', rendered, '--reporter', 'markdown,junit,console']);
+    expect(report.exitCode).toBe(1);
+    expect(report.stdout).toMatch(/FAILED\s+\d+ budgets/);
+    expect(await readFile(path.join(rendered, 'perfspec-report.md'), 'utf8')).toContain('| Fast endpoint | latency.p95 | < 1ms |');
+    await expectValidJunit(rendered);
+    // Re-rendered as a stream, the saved run gives the same metrics and verdicts as the live stream.
+    expect((await runCli(['report', path.join(out, 'perfspec-report.json'), '--reporter', 'ndjson', '--out', path.join(work, 'out-replay')])).exitCode).toBe(1);
+    const replay = (await readFile(path.join(work, 'out-replay', 'perfspec-stream.ndjson'), 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const strip = (list: Array<Record<string, unknown>>) => list.filter((line) => line.type === 'metrics' || line.type === 'verdict').map(({ time: _time, ...rest }) => rest);
+    expect(strip(replay)).toEqual(strip(lines));
+    expect(await runCli(['report', path.join(work, 'nope.json')])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('nope.json: file not found') });
   });
 
   it('--only runs the named checks, --set fills variables', async () => {
@@ -171,8 +321,10 @@ load:
   it('target unreachable: exit 3 with one line naming the address and the fix, no stack trace', async () => {
     const port = await freePort();
     const spec = await writeSpec('down.yaml', `checks:\n  - name: x\n    request: GET /fast\n`);
-    const outcome = await runCli(['run', spec, '--base-url', `http://127.0.0.1:${port}`, '--reporter', 'console']);
+    const out = path.join(work, 'out-down');
+    const outcome = await runCli(['run', spec, '--base-url', `http://127.0.0.1:${port}`, '--reporter', 'console,junit', '--out', out]);
     expect(outcome.exitCode).toBe(3);
+    expect((await expectValidJunit(out)).cases).toMatchObject([{ name: 'run', error: [{ type: 'run' }] }]);
     expect(outcome.stdout).toContain(`target unreachable: nothing answers at http://127.0.0.1:${port}`);
     expect(outcome.stdout).toContain('hint: Start the API, pass --base-url');
     noStackTrace(outcome.stdout + outcome.stderr);
@@ -199,7 +351,7 @@ load:
 
   it('usage errors exit 2', async () => {
     expect((await runCli(['run', 'specs/phase3.yaml', '--reporter', 'pdf'])).stderr).toBe(
-      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit\n',
+      'perfspec: unknown reporter "pdf"; available: console, markdown, html, json, junit, github, ndjson\n',
     );
     expect((await runCli(['run', 'specs/phase3.yaml', '--set', 'novalue'])).exitCode).toBe(2);
     expect((await runCli(['run', 'specs/phase3.yaml', '--base-url', 'ftp://x'])).exitCode).toBe(2);
@@ -255,6 +407,7 @@ load:
     expect(samples).toBeGreaterThan(0);
     expect(samples).toBeLessThan(1000);
     expect(await readFile(path.join(out, 'perfspec-report.md'), 'utf8')).toContain('ABORTED (partial results)');
+    expect((await expectValidJunit(out)).suites[0].properties).toContainEqual({ name: 'perfspec.aborted', value: 'true' });
   });
 
   it('Ctrl-C during a load scenario stops the load within 2 s and reports the partial figures, marked aborted', async () => {

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { parseJunit, xsdProblems } from '../helpers/junit-check.js';
+import { launchChromium } from '../helpers/browser.js';
+import { checkHtmlReport } from '../helpers/html-report-check.js';
 
 interface Verdict {
   check: string;
@@ -29,15 +32,24 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
   const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
   const verdicts: Verdict[] = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Verdict[] }> }) => check.probes.flatMap((probe) => probe.verdicts));
   const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
-  return { outcome, json, verdicts, markdown, out };
+  const junitXml = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
+  expect(await xsdProblems(junitXml)).toEqual([]);
+  const junit = await parseJunit(junitXml);
+  expect(junit.countProblems).toEqual([]);
+  return { outcome, json, verdicts, markdown, out, junitNames: junit.cases.map((item) => String(item.name)) };
 }
 
 describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, () => {
   let naiveReport = '';
+  let naiveJunitNames: string[] = [];
+  // The output folders of both runs, for the browser test (set before any assertion can fail).
+  const outputs: Partial<Record<'naive' | 'optimized', string>> = {};
 
   it('naive mode fails (exit 1) for the named reasons: N+1 queries counted exactly, no cache, slow lists', async () => {
-    const { outcome, verdicts, markdown, out, json } = await runPhase3('naive');
+    const { outcome, verdicts, markdown, out, json, junitNames } = await runPhase3('naive');
+    outputs.naive = out;
     naiveReport = path.join(out, 'perfspec-report.json');
+    naiveJunitNames = junitNames;
     expect(outcome.exitCode).toBe(1);
     expect(reportSchemaProblems(json)).toEqual([]);
     const find = (check: string, metric: string) => verdicts.find((verdict) => verdict.check === check && verdict.metric === metric)!;
@@ -70,7 +82,11 @@ describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, ()
 
   it('optimized mode passes every budget (exit 0) and shows before → after against the naive run', async () => {
     expect(naiveReport).not.toBe('');
-    const { outcome, verdicts, json, markdown } = await runPhase3('optimized', ['--baseline', naiveReport]);
+    const { outcome, verdicts, json, markdown, junitNames, out } = await runPhase3('optimized', ['--baseline', naiveReport]);
+    outputs.optimized = out;
+    // CI histories follow testcases by name: the passing run lists exactly the failing run's testcases.
+    expect(junitNames).toEqual(naiveJunitNames);
+    expect(junitNames.length).toBe(verdicts.length);
     // Nothing fails; only latency verdicts may be inconclusive (interval straddling its budget, or a
     // failure seen only on a saturated host) — counts and rates all pass.
     const failed = verdicts.filter((verdict) => verdict.outcome === 'fail');
@@ -89,5 +105,22 @@ describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, ()
     expect(markdown).toContain('## Before → after');
     expect(markdown).toContain('| Audit logs list | queries.max | 201 | 3 | -98.5% | ✅ fixed |');
     expect(outcome.stdout).toMatch(/Compared with run .+: \d+ fixed, 0 regressed/);
+  });
+
+  it('both HTML reports, in Chromium: no console error, no request, every chart with the JSON\'s counts, exact values on hover, failures first', async () => {
+    expect(outputs.naive && outputs.optimized).toBeTruthy();
+    const browser = await launchChromium();
+    try {
+      for (const mode of ['naive', 'optimized'] as const) {
+        const dir = outputs[mode]!;
+        const json = JSON.parse(await readFile(path.join(dir, 'perfspec-report.json'), 'utf8'));
+        const outcome = await checkHtmlReport(browser, path.join(dir, 'perfspec-report.html'), json, `phase3-${mode}`);
+        expect(outcome.consoleErrors).toEqual([]);
+        expect(outcome.requests).toEqual([]);
+        expect(outcome.bytes).toBeLessThan(1024 * 1024);
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });

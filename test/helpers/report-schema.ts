@@ -9,3 +9,12 @@ const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../schemas/repo
 export function reportSchemaProblems(report: unknown): unknown[] {
   return validate(report) ? [] : (validate.errors ?? []);
 }
+
+const streamAjv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+streamAjv.addFormat('date-time', { type: 'string', validate: (text: string) => !Number.isNaN(Date.parse(text)) });
+const validateStreamLine = streamAjv.compile(JSON.parse(readFileSync(new URL('../../schemas/stream.schema.json', import.meta.url), 'utf8')));
+
+/** Validate one parsed line of perfspec-stream.ndjson against schemas/stream.schema.json. */
+export function streamLineProblems(line: unknown): unknown[] {
+  return validateStreamLine(line) ? [] : (validateStreamLine.errors ?? []);
+}

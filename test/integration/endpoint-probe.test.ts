@@ -264,16 +264,16 @@ describe('endpoint probe', () => {
     expect(typeof (result.data as { host: { eventLoopDelayP99Ms: number } }).host.eventLoopDelayP99Ms).toBe('number');
   });
 
-  it('leaves a request the lean client would not write to undici, as before, and says so', async () => {
+  it('never writes a request whose header holds CR/LF: every request is an unsafe_request error, nothing reaches the server', async () => {
     const before = server.hits.get('/fast') ?? 0;
     const planned = check('/fast', { samples: 3, warmup: 0, request: { method: 'GET', url: '/fast', headers: { 'x-note': 'a\r\nx-injected: 1' }, query: {} } });
     const result = await endpointProbe.run(planned, context());
     const data = result.data as unknown as EndpointMeasurement;
-    expect(data.client).toBe('undici');
-    // undici refuses the header as it always did: nothing reaches the server, every request is an error.
-    expect(data.errors).toEqual({ 'cold: other': 1, other: 3 });
+    // The request is refused before the wire (header-safety.ts): nothing reaches the server, and
+    // every request, the cold one included, is an error of its own kind.
+    expect(data.errors).toEqual({ 'cold: unsafe_request': 1, unsafe_request: 3 });
     expect((server.hits.get('/fast') ?? 0) - before).toBe(0);
-    expect(result.notes.some((note) => note.startsWith('Timed through undici'))).toBe(true);
+    expect(result.verdicts.find((verdict) => verdict.metric === 'status')?.outcome).toBe('fail');
   });
 
   it('does not follow redirects: a 302 is counted as the status it is', async () => {

@@ -136,8 +136,13 @@ describe('aggregating generator reports', () => {
     c.recordFailure(1, 'timeout');
     const done = agg.add(tick(c, 1, 1));
     expect(done.map((b) => b.seq)).toEqual([1]);
-    // Both recorded 10 ms: the bucket reads 10.007 ms, clamped to the recorded max (no percentile above max).
-    expect(agg.timeline).toEqual([{ second: 1, requests: 2, errors: 1, p95: 10, users: 6, dropped: 0, late: 0, lagMs: 0 }]);
+    // Entry 0 answered in 10 ms (the bucket reads 10.007 ms, clamped to the recorded max); entry 1 timed out (an error with no latency).
+    expect(agg.timeline).toEqual([
+      {
+        second: 1, requests: 2, errors: 1, p50: 10, p95: 10, p99: 10, users: 6, dropped: 0, late: 0, lagMs: 0,
+        byName: { 'GET /a': { requests: 1, errors: 0, p95: 10 }, 'GET /b': { requests: 1, errors: 1, p95: null } },
+      },
+    ]);
     expect(agg.perEntry[1].errorKinds).toEqual({ timeout: 1 });
   });
 

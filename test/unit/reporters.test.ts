@@ -7,7 +7,7 @@ import { assembleResult } from '../../src/engine/run.js';
 import { createRedactor, isSecretVariable, redactUrl } from '../../src/report/redact.js';
 import { createMultiplexer, REPORTERS, type Reporter } from '../../src/report/reporters.js';
 import type { SpecResult } from '../../src/result/result.js';
-import { buildReportView, markdownCell, toChart } from '../../src/report/view-model.js';
+import { buildReportView, markdownCell } from '../../src/report/view-model.js';
 import { judgeBudget, judgeEstimate } from '../../src/verdict/judge.js';
 import { applyInconclusivePolicy, statusOfProbes } from '../../src/result/status.js';
 import { startEnvironment } from '../../src/report/environment.js';
@@ -60,8 +60,8 @@ function sampleResult(options: { aborted?: boolean } = {}) {
 async function renderAll(result = sampleResult(), secrets: string[] = []) {
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-report-'));
   let stdout = '';
-  const ctx = { outDir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor(secrets), color: false };
-  const reporters = Object.values(REPORTERS).map((factory) => factory(ctx));
+  const ctx = { outDir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor(secrets), color: false, env: {}, cwd: outDir };
+  const reporters = Object.values(REPORTERS).map((factory) => factory(ctx, {}));
   const written = await createMultiplexer(reporters, (name, error) => {
     throw new Error(`${name}: ${String(error)}`);
   }).onEnd(result);
@@ -109,7 +109,8 @@ describe('inconclusive verdicts', () => {
     expect(json.environment).toMatchObject({ perfspec: '0.1.0', node: process.version, targets: ['http://***@127.0.0.1:8123/api'] });
     expect(json.environment.cpus).toBeGreaterThan(0);
     expect(stdout).toMatch(/Environment: \d+ CPUs .*load average/);
-    expect(await read('perfspec-report.md')).toContain('Environment:');
+    expect(await read('perfspec-report.md')).toMatch(/- \*\*Host:\*\* \d+ CPUs? \(.*\); load average/);
+    expect(await read('perfspec-report.md')).toContain('- **Target:** http://***@127.0.0.1:8123/api');
     expect(JSON.stringify(json)).not.toContain('pw@');
     expect(await read('perfspec-report.md')).toContain('❔');
     expect(await read('perfspec-junit.xml')).toContain('INCONCLUSIVE: p95 4.9ms (4.5–5.3ms, n=80)');
@@ -122,7 +123,7 @@ describe('inconclusive verdicts', () => {
 describe('reporters', () => {
   it('write every report file atomically, leaving no temp files', async () => {
     const { outDir, written } = await renderAll();
-    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md']);
+    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md', 'perfspec-stream.ndjson']);
     expect((await readdir(outDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -141,8 +142,27 @@ describe('reporters', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3);
     expect(xml.match(/<failure /g)).toHaveLength(1);
     expect(xml).toContain('<testsuites name="perfspec" tests="3" failures="1" errors="0" time="2.000">');
-    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">target: &lt; 50ms\nactual: 123.4ms');
+    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">p95 123.4ms is not below 50ms\ntarget: &lt; 50ms\nactual: 123.4ms</failure>');
     expect(xml).toContain('name="Phase 3 &lt;optimizations&gt;"');
+  });
+
+  it('HTML renders the messages\' Markdown: code spans, no raw backticks', async () => {
+    const result = sampleResult();
+    result.specs[0].checks[0].probes[0].notes.push('N+1: `SELECT id FROM users WHERE id = $1` ran 100 times');
+    const html = await (await renderAll(result)).read('perfspec-report.html');
+    expect(html).toContain('<li>N+1: <code>SELECT id FROM users WHERE id = $1</code> ran 100 times</li>');
+    const text = html.replace(/<script>[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, '');
+    expect(text).not.toContain('`');
+  });
+
+  it('HTML lists what was not met first, failures before warnings, linking to open sections', async () => {
+    const html = await (await renderAll()).read('perfspec-report.html');
+    const attention = html.indexOf('id="attention"');
+    expect(attention).toBeGreaterThan(0);
+    expect(attention).toBeLessThan(html.indexOf('<details class="check"'));
+    const items = [...html.slice(attention).matchAll(/<li data-word="(\w+)"[^>]*>.*?href="#(check-\d+)"/g)].map((match) => [match[1], match[2]]);
+    expect(items).toEqual([['FAIL', 'check-1'], ['WARN', 'check-2']]);
+    expect(html).toMatch(/<details class="check" id="check-1" data-status="failed" open>/);
   });
 
   it('HTML is self-contained and escapes names', async () => {
@@ -165,7 +185,7 @@ describe('reporters', () => {
     expect(await read('perfspec-report.md')).toContain('ABORTED (partial results)');
     expect(await read('perfspec-report.html')).toContain('This run was interrupted');
     expect(JSON.parse(await read('perfspec-report.json')).aborted).toBe(true);
-    expect(await read('perfspec-junit.xml')).toContain('<property name="aborted" value="true"/>');
+    expect(await read('perfspec-junit.xml')).toContain('<property name="perfspec.aborted" value="true"/>');
     expect(stdout).toContain('ABORTED');
   });
 
@@ -173,7 +193,8 @@ describe('reporters', () => {
     const result = sampleResult();
     result.specs[0].errors.push('setup failed for postgres://app:hunter22@db:5432/x with token tok-abcdef');
     const { read, stdout } = await renderAll(result, ['tok-abcdef']);
-    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml']) {
+    expect(await read('perfspec-stream.ndjson')).toContain('postgres://app:***@db:5432/x');
+    for (const name of ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-junit.xml', 'perfspec-stream.ndjson']) {
       const text = await read(name);
       expect(text).not.toContain('hunter22');
       expect(text).not.toContain('tok-abcdef');
@@ -196,11 +217,6 @@ describe('reporters', () => {
 
 describe('view helpers', () => {
   it('escapes markdown cells', () => expect(markdownCell('a|b\nc')).toBe('a\\|b c'));
-  it('scales chart points into the box', () => {
-    const chart = toChart({ title: 'req/s', unit: 'req/s', points: [[0, 0], [10, 100]] });
-    expect(chart.points).toBe('0.0,160.0 600.0,14.5');
-    expect(chart.max).toBe('100 req/s');
-  });
   it('builds one row per verdict', () => expect(buildReportView(sampleResult()).rows).toHaveLength(3));
 });
 

@@ -49,9 +49,9 @@ export async function mergeCommand(proc: CliProcess, inputs: string[], options: 
   const secrets = new Set<string>();
   for (const [name, value] of Object.entries(proc.env)) if (value && isSecretName(name)) secrets.add(value);
   const redact = createRedactor(secrets);
-  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY) };
+  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
   const multiplexer = createMultiplexer(
-    reporterNames.map((name) => REPORTERS[name](reporterCtx)),
+    reporterNames.map((name) => REPORTERS[name](reporterCtx, {})),
     (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
   );
   for (const spec of result.specs) {

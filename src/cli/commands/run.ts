@@ -8,10 +8,11 @@ import { runSpecs } from '../../engine/run.js';
 import { loadTablesFor } from '../../probes/registry.js';
 import { SecretRegistry } from '../../report/redact.js';
 import { startEnvironment } from '../../report/environment.js';
-import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
 import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
 import { checkOutDir } from '../../report/out-dir.js';
 import { reportProblems } from '../../report/report-schema.js';
+import { readGitCommit } from '../../report/environment.js';
 import type { RunResult } from '../../result/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
@@ -32,12 +33,16 @@ export interface RunCommandOptions extends DistributedFlags {
   only: string[];
   profile?: string;
   baseline?: string;
+  outStream?: string;
   repeat?: string;
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
-  const reporterNames = options.reporter.split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = reporterNames.filter((name) => !(name in REPORTERS));
+  const { reporters: parsedReporters, unknown } = parseReporterList(options.reporter);
+  // --out-stream FILE is the ndjson reporter writing to FILE.
+  const reporterList = options.outStream
+    ? [...parsedReporters.filter(([name]) => name !== 'ndjson'), ['ndjson', { outputFile: options.outStream }] as const]
+    : parsedReporters;
   if (unknown.length > 0) {
     throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
   }
@@ -54,7 +59,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   for (const [name, value] of Object.entries(setVars)) secrets.addVariable(name, value);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
   const outDir = path.resolve(proc.cwd(), options.out);
-  if (reporterNames.some((name) => name !== 'console')) await checkOutDir(outDir, options.out);
+  if (reporterList.some(([name]) => name !== 'console')) await checkOutDir(outDir, options.out);
 
   // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
   const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
@@ -63,6 +68,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
+  if (baseline) refuseBaselineOfOtherSpecs(baseline, specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })), options.baseline!);
   printWarnings((text) => proc.stderr.write(text), specs);
   if (options.profile !== undefined) await checkSelections(specs, { profile: options.profile });
 
@@ -75,10 +81,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
 
   const progress = createProgress({ stream: proc.stderr, redact, now: () => performance.now() });
   const files = new ReportFileSet();
-  const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), files };
+  const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), files, env: proc.env, cwd: proc.cwd() };
   let reporterFailures = 0;
   const multiplexer = createMultiplexer(
-    reporterNames.map((name) => REPORTERS[name](reporterCtx)),
+    createReporters(reporterList, reporterCtx),
     (name, error) => {
       reporterFailures += 1;
       proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(firstLine(describeError(error)))}\n`);
@@ -119,7 +125,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
       http,
       tables,
       signal: controller.signal,
-      progress,
+      progress: { update: progress.update, info: progress.info, metrics: (check, second) => multiplexer.onMetrics(check, second) },
       now: () => performance.now(),
       wallClock: () => new Date(),
       version: VERSION,
@@ -150,6 +156,8 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   writingReports = true;
   let written: string[];
   try {
+    const commit = result.environment ? await readGitCommit(proc.cwd()) : undefined;
+    if (result.environment && commit) result.environment.git = commit;
     if (baseline) result.comparison = compareWithBaseline(result, baseline);
     removeStaleTempFiles(outDir);
     const handedOn: string[] = [];
@@ -230,6 +238,20 @@ async function readBaseline(file: string, shown: string): Promise<RunResult> {
     });
   }
   return parsed;
+}
+
+/**
+ * A baseline must be a report of (at least one of) the specs being run: comparing with another
+ * spec's report would match nothing and say nothing, silently. Specs are matched by name, the key
+ * the comparison uses, so a baseline from before the spec's budgets changed is still accepted.
+ */
+export function refuseBaselineOfOtherSpecs(baseline: RunResult, specs: Array<{ name: string; file: string }>, shown: string): void {
+  const names = new Set(baseline.specs.map((spec) => spec.name));
+  if (specs.some((spec) => names.has(spec.name))) return;
+  const describe = (list: Array<{ name: string; file: string }>) => list.map((spec) => `"${spec.name}" (${spec.file})`).join(', ') || 'no spec';
+  throw new PerfspecError('PS_USAGE', `--baseline ${shown} is a report of ${describe(baseline.specs)}, not of ${describe(specs)}: nothing to compare`, {
+    hint: 'Pass the perfspec-report.json of an earlier run of the same spec.',
+  });
 }
 
 export function exitCodeFor(result: RunResult): number {

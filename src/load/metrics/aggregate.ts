@@ -41,6 +41,8 @@ export interface SecondBucket {
   seq: number;
   reported: number;
   totals: Totals;
+  /** The same second per request name (several entries can share a name across flows). */
+  byName: Map<string, { requests: number; errors: number; histogram: Histogram }>;
   users: number;
   dropped: number;
   late: number;
@@ -67,7 +69,7 @@ export class LoadAggregate {
   add(report: TickReport): SecondBucket[] {
     let bucket = this.pending.get(report.seq);
     if (!bucket) {
-      bucket = { seq: report.seq, reported: 0, totals: createTotals(), users: 0, dropped: 0, late: 0, lagMs: 0 };
+      bucket = { seq: report.seq, reported: 0, totals: createTotals(), byName: new Map(), users: 0, dropped: 0, late: 0, lagMs: 0 };
       this.pending.set(report.seq, bucket);
     }
     bucket.reported++;
@@ -87,6 +89,12 @@ export class LoadAggregate {
       addCounts(total.statusCodes, tick.statusCodes);
       addCounts(total.errorKinds, tick.errorKinds);
       if (tick.histogram) mergeSnapshot(total.histogram, tick.histogram);
+      const name = this.entries[tick.id]?.name ?? String(tick.id);
+      let named = bucket.byName.get(name);
+      if (!named) bucket.byName.set(name, (named = { requests: 0, errors: 0, histogram: createHistogram() }));
+      named.requests += tick.requests;
+      named.errors += tick.errors;
+      if (tick.histogram) mergeSnapshot(named.histogram, tick.histogram);
     }
     if (report.all) mergeSnapshot(bucket.totals.histogram, report.all);
     if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
@@ -112,11 +120,16 @@ export class LoadAggregate {
         second: seq,
         requests: bucket.totals.requests,
         errors: bucket.totals.errors,
+        p50: percentileMs(bucket.totals.histogram, 50),
         p95: percentileMs(bucket.totals.histogram, 95),
+        p99: percentileMs(bucket.totals.histogram, 99),
         users: bucket.users,
         dropped: bucket.dropped,
         late: bucket.late,
         lagMs: Math.round(bucket.lagMs * 10) / 10,
+        byName: Object.fromEntries(
+          [...bucket.byName].map(([name, named]) => [name, { requests: named.requests, errors: named.errors, p95: percentileMs(named.histogram, 95) }]),
+        ),
       });
       done.push(bucket);
     }

@@ -89,6 +89,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       p95Ms: aggregate.timeline[aggregate.timeline.length - 1]?.p95 ?? null,
       errors: cumulativeErrors,
       requests: cumulativeRequests,
+      point: aggregate.timeline[aggregate.timeline.length - 1],
     });
     const exhausted = resources.add(bucket.totals.errorKinds);
     if (exhausted) stopAll('resources', exhausted, elapsedMs);

@@ -162,7 +162,20 @@ function mergeTimeline(parts: ShardLoadData[]): TimelinePoint[] {
   }
   return [...bySecond.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([seq, slot]) => ({ second: seq, requests: slot.totals.requests, errors: slot.totals.errors, p95: percentileMs(slot.totals.histogram, 95), users: slot.users, dropped: slot.dropped, late: slot.late, lagMs: Math.round(slot.lagMs * 10) / 10 }));
+    .map(([seq, slot]) => ({
+      second: seq,
+      requests: slot.totals.requests,
+      errors: slot.totals.errors,
+      p50: percentileMs(slot.totals.histogram, 50),
+      p95: percentileMs(slot.totals.histogram, 95),
+      p99: percentileMs(slot.totals.histogram, 99),
+      users: slot.users,
+      dropped: slot.dropped,
+      late: slot.late,
+      lagMs: Math.round(slot.lagMs * 10) / 10,
+      // Shard files carry each second's totals, not per request name.
+      byName: {},
+    }));
 }
 
 /** The merge is trustworthy only if every shard's generator was; figures are the worst shard's. */

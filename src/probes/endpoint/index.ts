@@ -31,7 +31,8 @@ import type { ExpectationFailure } from './expectations.js';
 import { toLeanRequest, tracedLeanRequest } from './lean-request.js';
 import { DEFAULT_TRACE_HEADER, withFreshTraceparent } from '../../load/flows/traceparent.js';
 import { EndpointSampler } from './sampler.js';
-import { errorOf, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
+import { errorOf, failingTransport, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
+import { UnsafeRequestError } from '../../sources/http/header-safety.js';
 import { watchProxyShare } from './proxy-cost-note.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
@@ -83,7 +84,13 @@ function variesPerRequest(template: RequestTemplate): boolean {
  */
 function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean): TimedTransport {
   const build = (): HttpRequest => ctx.buildRequest(check.request);
-  const first = build();
+  let first: HttpRequest;
+  try {
+    first = build();
+  } catch (error) {
+    if (!(error instanceof UnsafeRequestError)) throw error;
+    return failingTransport(error);
+  }
   const lean = toLeanRequest(first, check.timeoutMs);
   const traceHeader = ctx.trace === false ? undefined : (ctx.trace?.header ?? DEFAULT_TRACE_HEADER);
   if (lean) {

@@ -30,8 +30,16 @@ export function leanTransport(next: () => LeanRequest, options: { concurrency: n
   return {
     client: 'http1',
     send(done) {
-      const { origin, request } = next();
-      client.submit(origin, request, options.keepBody, done);
+      let built: LeanRequest;
+      try {
+        built = next();
+      } catch (error) {
+        // A request that cannot be written faithfully (CR/LF after interpolation) is an error of
+        // that request: nothing is sent.
+        done(notSent(error));
+        return;
+      }
+      client.submit(built.origin, built.request, options.keepBody, done);
     },
     close: () => client.destroy(),
   };
@@ -44,7 +52,14 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
     client: 'undici',
     send(done) {
       const sentAt = performance.now();
-      http.send(next(), { timeoutMs: options.timeoutMs, signal: options.signal }).then(
+      let request: HttpRequest;
+      try {
+        request = next();
+      } catch (error) {
+        done(notSent(error));
+        return;
+      }
+      http.send(request, { timeoutMs: options.timeoutMs, signal: options.signal }).then(
         (response) => done({ status: response.status, body: response.body, sentAt, firstByteAt: 0, endedAt: sentAt + response.durationMs, interrupted: false }),
         (error: unknown) => {
           const kind = classifyError(error);
@@ -57,6 +72,17 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
       closed = true;
     },
   };
+}
+
+/** The outcome of a request that was never sent because it could not be built. */
+function notSent(error: unknown): Http1Outcome {
+  const now = performance.now();
+  return { status: 0, error: classifyError(error), sentAt: now, firstByteAt: 0, endedAt: now, interrupted: false };
+}
+
+/** A transport whose every request fails before the wire (its template cannot be built safely). */
+export function failingTransport(error: unknown): TimedTransport {
+  return { client: 'undici', send: (done) => done(notSent(error)), close: () => undefined };
 }
 
 /** The probe's name for what went wrong with a request (the keys of `errors` in results). */

@@ -82,7 +82,10 @@ export const loadProbe: SpecProbe = {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
         signal: ctx.signal,
-        onProgress: (p) => ctx.progress.update(describeProgress(p)),
+        onProgress: (p) => {
+          ctx.progress.update(describeProgress(p));
+          if (p.point) ctx.progress.metrics?.(name, { ...p.point });
+        },
       });
       // A shard's share of a small plan may be empty; the merge judges whether anything was sent.
       if (!shard && report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
