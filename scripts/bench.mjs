@@ -15,6 +15,7 @@ const BENCHES = [
   { name: 'postgres-proxy', file: 'bench/postgres-proxy.mjs', about: 'latency the query proxy adds', quick: false },
   { name: 'endpoint-overhead', file: 'bench/endpoint-overhead.mjs', about: 'endpoint probe vs wrk -c1 and h2load -c1 on a 0 ms endpoint', quick: true },
   { name: 'postgres-pooler', file: 'bench/postgres-pooler.mjs', about: 'pgbench -S direct, through pgbouncer and through the proxy', quick: false },
+  { name: 'postgres-attribution', file: 'bench/postgres-attribution.mjs', about: 'the proxy reader with and without sqlcommenter attribution, interleaved', quick: false, nodeArgs: ['--import', 'tsx'] },
 ];
 
 const filter = process.env.BENCH_FILTER ?? '';
@@ -25,7 +26,7 @@ if (!full && !filter) console.log(`quick mode: ${selected.map((b) => b.name).joi
 let failed = 0;
 for (const bench of selected) {
   console.log(`\n=== ${bench.name}: ${bench.about} (${bench.file}) ===`);
-  const result = spawnSync(process.execPath, [bench.file], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [...(bench.nodeArgs ?? []), bench.file], { stdio: 'inherit' });
   if (result.status !== 0) failed += 1;
 }
 process.exit(failed ? 1 : 0);
