@@ -159,7 +159,7 @@ describe('load thresholds judged while the generator was saturated', () => {
       const until = performance.now() + 80;
       while (performance.now() < until);
     }, 100);
-    const config = { name: 'hogged', users: 4, duration: '3s', flows: [{ name: 'Browse', steps: ['GET /fast'] }], thresholds: { p50: '< 0.05ms', max: '< 60s', error_rate: '< 1%' } };
+    const config = { name: 'hogged', users: 4, duration: '3s', flows: [{ name: 'Browse', steps: ['GET /fast'] }], thresholds: { p50: '< 0.005ms', max: '< 60s', error_rate: '< 1%' } };
     let report;
     try {
       report = await runLoad(config, { baseUrl: target.url });
@@ -170,7 +170,7 @@ describe('load thresholds judged while the generator was saturated', () => {
     expect(report.health.eventLoopDelayP99Ms).toBeGreaterThan(50);
     const probe = presentLoadReport(report, parseThresholds(config.thresholds), 'Load: hogged', new Map([['Browse', 1]]));
     const byMetric = Object.fromEntries(probe.verdicts.map((v) => [v.metric, v]));
-    // No HTTP request over loopback answers in 50 µs: the interval proves the budget broken, and the
+    // No HTTP request over loopback answers in 5 µs (a quiet machine answers in about 50 µs): the interval proves the budget broken, and the
     // saturation makes that failure inconclusive.
     expect(byMetric['load.p50']).toMatchObject({ outcome: 'inconclusive', passed: false });
     expect(byMetric['load.p50'].message).toMatch(/^p50 .*, but the load generator reported itself saturated \(.*event loop was delayed/);
