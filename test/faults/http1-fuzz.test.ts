@@ -8,6 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest, Http1Client } from '../../src/load/http/http1-client.js';
+import { seededRandom as random } from '../helpers/seeded-random.js';
 
 const CASES = 400;
 let server: Server;
@@ -30,17 +31,6 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('HTTP/1.1 load client fuzzing', () => {
   it(`${CASES} random responses: every request settles in time with a status or a named error`, async () => {

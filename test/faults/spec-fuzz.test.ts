@@ -12,6 +12,7 @@ import { cliSemanticChecks } from '../../src/cli/commands/load-all.js';
 import { CHECK_PROBES, SPEC_PROBES } from '../../src/probes/registry.js';
 import { loadSpecText } from '../../src/spec/load-spec.js';
 import { formatProblem } from '../../src/spec/yaml-source.js';
+import { seededRandom as random } from '../helpers/seeded-random.js';
 
 const SEED = 0x5eed10;
 const MUTANTS = Number(process.env.PERFSPEC_FUZZ_MUTANTS ?? 3000);
@@ -22,18 +23,6 @@ const SOURCES = [
   'test/fixtures/redis/cache-checks.yaml',
   'test/fixtures/specs/invalid-probes/probe-sections.yaml',
 ];
-
-/** mulberry32: small, fast, reproducible. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = [
   '', '-1', '0', '-0', '1e9', '5e7', '1e400', '9'.repeat(400), 'NaN', '.inf', '~', 'null', 'true', '[]', '{}', '[[[[[]]]]]',

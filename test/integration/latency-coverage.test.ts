@@ -19,21 +19,10 @@ import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { parseBudget } from '../../src/units/budget.js';
 import { judgeEstimate } from '../../src/verdict/judge.js';
+import { seededRandom as seeded } from '../helpers/seeded-random.js';
 
 const TRIALS = 40;
 const SAMPLES = 40;
-
-/** mulberry32: a small seeded PRNG, so the delays are the same sequence in every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let server: http.Server;
 let baseUrl: string;

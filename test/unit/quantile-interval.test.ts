@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHistogram, estimatePercentile, recordMs, summariseHistogram } from '../../src/metrics/histogram.js';
+import { seededRandom as seeded } from '../helpers/seeded-random.js';
 import {
   binomialCdf,
   inverseStandardNormal,
@@ -8,18 +9,6 @@ import {
   quantileRank,
   quantileRankInterval,
 } from '../../src/metrics/quantile-interval.js';
-
-/** A seeded PRNG (mulberry32): the coverage trials are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function choose(n: number, k: number): number {
   let result = 1;
