@@ -10,9 +10,10 @@ import { ExitCode, PerfspecError } from '../../errors.js';
 import { assembleResult } from '../../engine/run.js';
 import { mergeShards } from '../../load/shard/merge-results.js';
 import { checkShardSet, isShardFile, type NamedShard } from '../../load/shard/shard-file.js';
-import { createRedactor, isSecretName } from '../../report/redact.js';
-import { createMultiplexer, REPORTERS } from '../../report/reporters.js';
+import { SecretRegistry } from '../../report/redact.js';
+import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import type { CliProcess } from '../process.js';
+import { printWrittenFiles, reportersOrThrow } from './report-io.js';
 import { exitCodeFor } from './run.js';
 
 export interface MergeCommandOptions {
@@ -23,11 +24,7 @@ export interface MergeCommandOptions {
 const SHARD_FILE = /^perfspec-shard-\d+-of-\d+\.json$/;
 
 export async function mergeCommand(proc: CliProcess, inputs: string[], options: MergeCommandOptions): Promise<number> {
-  const reporterNames = options.reporter.split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = reporterNames.filter((name) => !(name in REPORTERS));
-  if (unknown.length > 0) {
-    throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
-  }
+  const reporters = reportersOrThrow(options.reporter);
   const files: string[] = [];
   for (const input of inputs) files.push(...(await shardFilesIn(path.resolve(proc.cwd(), input), input)));
   const shards: NamedShard[] = [];
@@ -46,12 +43,13 @@ export async function mergeCommand(proc: CliProcess, inputs: string[], options: 
   }
 
   const result = mergeShards(shards, assembleResult);
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(proc.env)) if (value && isSecretName(name)) secrets.add(value);
-  const redact = createRedactor(secrets);
+  // The same registry as `run`: secret-named environment values, decided by their shape too.
+  const secrets = new SecretRegistry();
+  secrets.addEnvironment(proc.env);
+  const redact = secrets.redact;
   const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
   const multiplexer = createMultiplexer(
-    reporterNames.map((name) => REPORTERS[name](reporterCtx, {})),
+    createReporters(reporters, reporterCtx),
     (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
   );
   for (const spec of result.specs) {
@@ -59,7 +57,7 @@ export async function mergeCommand(proc: CliProcess, inputs: string[], options: 
     for (const check of spec.checks) multiplexer.onCheckEnd(check);
   }
   const written = await multiplexer.onEnd(result);
-  if (written.length > 0) proc.stdout.write(`\nMerged ${shards.length} shards. Reports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  printWrittenFiles(proc, written, `Merged ${shards.length} shards. `);
   return exitCodeFor(result);
 }
 

@@ -2,14 +2,11 @@
  * `perfspec report RESULT.json`: render any reporter from a saved result (the JSON report), e.g.
  * the HTML of a CI run on a laptop, or the GitHub summary in a later job. Nothing is measured.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PerfspecError } from '../../errors.js';
 import { createRedactor } from '../../report/redact.js';
-import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
-import type { RunResult } from '../../result/result.js';
-import { isComparableReport } from '../../verdict/baseline.js';
+import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import type { CliProcess } from '../process.js';
+import { printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
 import { exitCodeFor } from './run.js';
 
 export interface ReportCommandOptions {
@@ -18,11 +15,8 @@ export interface ReportCommandOptions {
 }
 
 export async function reportCommand(proc: CliProcess, input: string, options: ReportCommandOptions): Promise<number> {
-  const { reporters, unknown } = parseReporterList(options.reporter);
-  if (unknown.length > 0) {
-    throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
-  }
-  const result = await readResult(path.resolve(proc.cwd(), input), input);
+  const reporters = reportersOrThrow(options.reporter);
+  const result = await readReportFile(path.resolve(proc.cwd(), input), input, 'Pass the perfspec-report.json of a run.');
   // A saved result was redacted when it was written; URL credentials are masked again all the same.
   const ctx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact: createRedactor([]), color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
   const multiplexer = createMultiplexer(createReporters(reporters, ctx), (name, error) =>
@@ -40,21 +34,8 @@ export async function reportCommand(proc: CliProcess, input: string, options: Re
     }
   }
   const written = await multiplexer.onEnd(result);
-  if (written.length > 0) proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+  printWrittenFiles(proc, written);
   // The saved run's verdict, so `perfspec report` can gate a later CI job the same way.
   return exitCodeFor(result);
 }
 
-async function readResult(file: string, shown: string): Promise<RunResult> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not a JSON file';
-    throw new PerfspecError('PS_USAGE', `${shown}: ${reason}`, { hint: 'Pass the perfspec-report.json of a run.' });
-  }
-  if (!isComparableReport(parsed)) {
-    throw new PerfspecError('PS_USAGE', `${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of a run.' });
-  }
-  return parsed;
-}

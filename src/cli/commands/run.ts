@@ -1,6 +1,5 @@
 /** `perfspec run`: load every spec (all problems at once), run them, report, map the verdict to an exit code. */
 import { performance } from 'node:perf_hooks';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, ExitCode, PerfspecError } from '../../errors.js';
 import { checkOnlyFilters } from '../../engine/plan.js';
@@ -8,7 +7,7 @@ import { runSpecs } from '../../engine/run.js';
 import { loadTablesFor } from '../../probes/registry.js';
 import { SecretRegistry } from '../../report/redact.js';
 import { startEnvironment } from '../../report/environment.js';
-import { createMultiplexer, createReporters, parseReporterList, REPORTERS } from '../../report/reporters.js';
+import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
 import { checkOutDir } from '../../report/out-dir.js';
 import { reportProblems } from '../../report/report-schema.js';
@@ -16,11 +15,12 @@ import { readGitCommit } from '../../report/environment.js';
 import type { RunResult } from '../../result/result.js';
 import { createHttpClient } from '../../sources/http/undici-client.js';
 import { FORMATS } from '../../spec/formats.js';
-import { compareWithBaseline, isComparableReport } from '../../verdict/baseline.js';
+import { compareWithBaseline } from '../../verdict/baseline.js';
 import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../../version.js';
 import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
+import { printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 import type { LoadedSpec } from '../../spec/load-spec.js';
@@ -38,14 +38,11 @@ export interface RunCommandOptions extends DistributedFlags {
 }
 
 export async function runCommand(proc: CliProcess, inputs: string[], options: RunCommandOptions): Promise<number> {
-  const { reporters: parsedReporters, unknown } = parseReporterList(options.reporter);
+  const parsedReporters = reportersOrThrow(options.reporter);
   // --out-stream FILE is the ndjson reporter writing to FILE.
   const reporterList = options.outStream
     ? [...parsedReporters.filter(([name]) => name !== 'ndjson'), ['ndjson', { outputFile: options.outStream }] as const]
     : parsedReporters;
-  if (unknown.length > 0) {
-    throw new PerfspecError('PS_USAGE', `unknown reporter ${unknown.map((name) => `"${name}"`).join(', ')}; available: ${Object.keys(REPORTERS).join(', ')}`);
-  }
   if (options.baseUrl !== undefined && !FORMATS['http-url'].validate(options.baseUrl)) {
     throw new PerfspecError('PS_USAGE', `--base-url ${FORMATS['http-url'].explain(options.baseUrl)}`);
   }
@@ -178,9 +175,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     proc.off('SIGINT', onSignal);
     proc.off('SIGTERM', onSignal);
   }
-  if (written.length > 0) {
-    proc.stdout.write(`\nReports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
-  }
+  printWrittenFiles(proc, written);
   if (interrupts > interruptsBeforeWriting) return ExitCode.Aborted;
   if (distributed.shard && result.status === 'failed' && reporterFailures === 0) {
     // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
@@ -219,16 +214,7 @@ async function checkSelections(specs: LoadedSpec[], select: Record<string, strin
 }
 
 async function readBaseline(file: string, shown: string): Promise<RunResult> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not a JSON file';
-    throw new PerfspecError('PS_USAGE', `--baseline ${shown}: ${reason}`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
-  }
-  if (!isComparableReport(parsed)) {
-    throw new PerfspecError('PS_USAGE', `--baseline ${shown} is not a perfspec JSON report (formatVersion 1)`, { hint: 'Pass the perfspec-report.json of an earlier run.' });
-  }
+  const parsed = await readReportFile(file, `--baseline ${shown}`, 'Pass the perfspec-report.json of an earlier run.');
   // Checked whole against the report schema now, so a damaged file cannot crash the run at its end.
   const problems = reportProblems(parsed);
   if (problems.length > 0) {
