@@ -4,7 +4,7 @@ import { bandScale, downsample, formatTick, linearScale, linePath, MAX_POSITION,
 import { exact, renderBarChart, renderLineChart } from '../../src/report/charts/svg.js';
 import { chartsOfProbe, spectrumPoints } from '../../src/report/charts/from-probes.js';
 import { inlineMarkdown } from '../../src/report/inline-markdown.js';
-import type { CheckResult, ProbeResult } from '../../src/report/result.js';
+import type { CheckResult, ProbeResult } from '../../src/result/result.js';
 
 describe('scales and ticks', () => {
   it('maps a domain linearly onto a range, inverted ranges included', () => {

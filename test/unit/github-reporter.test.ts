@@ -7,7 +7,7 @@ import { assembleResult } from '../../src/engine/run.js';
 import { escapeData, escapeProperty, githubAnnotations } from '../../src/report/github.js';
 import { createRedactor } from '../../src/report/redact.js';
 import { createReporters, parseReporterList } from '../../src/report/reporters.js';
-import type { SpecResult } from '../../src/report/result.js';
+import type { SpecResult } from '../../src/result/result.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const verdict = (over: Partial<Verdict>): Verdict => {

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { assembleResult } from '../../src/engine/run.js';
 import { buildJunitSuites, escapeXml, renderJunit } from '../../src/report/junit.js';
-import type { CheckResult, ProbeResult, SpecResult } from '../../src/report/result.js';
-import { combineStatuses, statusOfProbes } from '../../src/report/status.js';
+import type { CheckResult, ProbeResult, SpecResult } from '../../src/result/result.js';
+import { combineStatuses, statusOfProbes } from '../../src/result/status.js';
 import { judgeBudget } from '../../src/verdict/judge.js';
 import { parseBudget } from '../../src/units/budget.js';
 import type { Verdict } from '../../src/verdict/types.js';

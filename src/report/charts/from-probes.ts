@@ -3,7 +3,7 @@
  * (a new kind adds an entry; nothing switches on kind). Builders read the probe's raw `data` —
  * the versioned JSON — so a saved result re-renders the same charts. Pure.
  */
-import type { CheckResult, ProbeResult } from '../result.js';
+import type { CheckResult, ProbeResult } from '../../result/result.js';
 import { parseBudget } from '../../units/budget.js';
 import type { BarChart, Chart, ChartPoint, LineChart } from './svg.js';
 import { exact } from './svg.js';
