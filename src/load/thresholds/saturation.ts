@@ -10,11 +10,10 @@
  */
 import type { GeneratorHealth, ThresholdMetric } from '../types.js';
 import { METRIC_UNITS } from './parse-thresholds.js';
-
-export type ThresholdOutcomeKind = 'pass' | 'fail' | 'inconclusive';
+import type { Outcome } from '../../verdict/types.js';
 
 export interface ThresholdDecision {
-  outcome: ThresholdOutcomeKind;
+  outcome: Outcome;
   /** Why the outcome is inconclusive. */
   reason?: string;
 }
