@@ -1,54 +1,131 @@
 /**
- * Percentile intervals on real requests: a server whose delays are drawn from a known, seeded
- * distribution (20 ms + exponential with a 100 ms mean: wide next to a loaded machine's round-trip
- * noise) and which records how long it really held each response. Many short measurements by the
- * endpoint probe must
- * - bracket the true median of the measured latency (every request of every trial pooled) with
- *   their 95 % interval about as often as promised, and
- * - never pass a budget that the server's held delays break (a measurement can only be larger
- *   than the hold, so a false PASS would mean perfspec under-reports).
+ * Percentile intervals on real requests: do the endpoint probe's 95 % intervals contain the true
+ * percentile in 93–97 % of at least 1,000 measurements, as they do on synthetic samples
+ * (test/unit/quantile-interval.test.ts)?
+ *
+ * The server runs in a worker thread (its own event loop, the second core) and holds each response
+ * for a delay drawn from a known, seeded distribution: 20 ms + exponential with a 200 ms mean. That
+ * is wide next to the transport's cost on a loaded machine (the test prints the measured-minus-held
+ * overhead), so the measured latencies are the held delays plus a little noise.
+ *
+ * Each trial is one measureEndpoint call with its own samples and its own interval. All the trials
+ * run at once, started together in round-robin order over the two groups, each at concurrency 1:
+ * a thousand trials one after another would take minutes, and side by side every trial samples the
+ * same stretch of time, which is what makes the pooled truth below the right one (see there).
+ *
+ * The truth is the percentile of every measured request of the group, pooled (the trials'
+ * histograms merged exactly) — not of the server's held delays. An interval estimates a percentile
+ * of the distribution its samples came from, the MEASURED latency (hold + transport + whatever the
+ * loaded machine adds); against the holds alone the intervals would miss by the overhead, which is
+ * the instrument's, not the statistics'. Why pooling is right even though the machine's load drifts
+ * during the run (the trials' own traffic rises and falls, other processes come and go): a
+ * request's latency is its hold plus the noise at the moment it ran. Every trial runs from the
+ * start to about the same end, so its samples are spread over the same period as the pool's; each
+ * sample is then an independent draw whose distribution varies with the moment, and averaged over
+ * the trial's moments is the pooled one. The count of a trial's samples below the pooled
+ * percentile is then Poisson-binomial with the binomial's mean and at most its variance, so the
+ * coverage is at least the binomial's. Trials run in waves instead would each see their own
+ * moment's distribution, and coverage against a truth pooled over all waves could fall short.
+ * (Each trial is one of 1,000 in its pool: its own weight in the truth is negligible.)
+ *
+ * Sample counts: with discrete ranks the exact coverage depends on n (p50 of 40 samples covers
+ * 96.15 %, p90 of 50 covers 97.03 %). n = 17 for p50 (95.10 %) and n = 36 for p90 (95.40 %,
+ * upper rank 36 ≤ n) sit close to 95 %, so the 93–97 % band of the issue holds them at about three
+ * binomial standard deviations (0.69 pp at 1,000 trials) on each side. Bucket rounding in the
+ * histogram only widens an interval, by at most 0.1 % of its ends.
+ *
+ * And for every trial: no budget below what the server held for that trial's samples may pass (a
+ * measurement can only be longer than the hold, so a false PASS would mean perfspec under-reports).
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRequest } from '../../src/engine/request-builder.js';
 import { LatencyHistogram } from '../../src/metrics/latency-histogram.js';
-import { measureEndpoint } from '../../src/probes/endpoint/index.js';
+import { quantileRankInterval } from '../../src/metrics/quantile-interval.js';
+import { measureInstrumentFloor, stopCalibrationResponder } from '../../src/probes/endpoint/calibration.js';
+import { measureEndpoint, type EndpointMeasurement } from '../../src/probes/endpoint/index.js';
 import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { parseBudget } from '../../src/units/budget.js';
 import { judgeEstimate } from '../../src/verdict/judge.js';
 import { seededRandom as seeded } from '../helpers/seeded-random.js';
 
-const TRIALS = 40;
-const SAMPLES = 40;
+const TRIALS = Number(process.env.COVERAGE_TRIALS ?? 1000);
+/** The percentiles judged and the samples per trial (see the header for why these n). */
+const GROUPS = [
+  { key: 'p50', percentile: 50, samples: 17 },
+  { key: 'p90', percentile: 90, samples: 36 },
+] as const;
+const DELAY_SHIFT_MS = 20;
+const DELAY_MEAN_MS = 200;
 
-let server: http.Server;
+/**
+ * The server: every request to /t/<trial> is held for the next delay of the seeded list, in order
+ * of arrival, and the time it was really held is recorded under its trial. The worker's own event
+ * loop keeps the probe's work out of the server's timers and the server's out of the probe's spans.
+ */
+const SERVER = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+const delays = workerData.delays;
+const held = new Map();
+let next = 0;
+const server = http.createServer((req, res) => {
+  req.resume();
+  const delay = delays[next++ % delays.length];
+  const arrived = performance.now();
+  setTimeout(() => {
+    const list = held.get(req.url) ?? [];
+    list.push(performance.now() - arrived);
+    held.set(req.url, list);
+    res.setHeader('content-type', 'application/json');
+    res.end('{"ok":true}');
+  }, delay);
+});
+server.keepAliveTimeout = 60000;
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (message) => {
+  if (message === 'held') parentPort.postMessage({ held: Object.fromEntries(held), served: next });
+  if (message === 'stop') { server.closeAllConnections(); server.close(() => parentPort.postMessage({ stopped: true })); }
+});
+`;
+
+let worker: Worker;
 let baseUrl: string;
-const held: number[] = [];
 const client = createHttpClient();
+
+function ask<T>(message: string, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (reply: Record<string, unknown>) => {
+      if (!(key in reply)) return;
+      worker.off('message', listener);
+      resolve(reply as T);
+    };
+    worker.on('message', listener);
+    worker.postMessage(message);
+  });
+}
 
 beforeAll(async () => {
   const random = seeded(20260101);
-  server = http.createServer((req, res) => {
-    req.resume();
-    const delay = 20 - 100 * Math.log(1 - random());
-    const arrived = performance.now();
-    setTimeout(() => {
-      held.push(performance.now() - arrived);
-      res.setHeader('content-type', 'application/json');
-      res.end('{"ok":true}');
-    }, delay);
+  const requests = TRIALS * GROUPS.reduce((sum, group) => sum + group.samples + 1, 0);
+  const delays = Float64Array.from({ length: requests }, () => DELAY_SHIFT_MS - DELAY_MEAN_MS * Math.log(1 - random()));
+  worker = new Worker(SERVER, { eval: true, workerData: { delays } });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://127.0.0.1:${port}`;
 });
 
 afterAll(async () => {
   await client.close();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await ask('stop', 'stopped');
+  await worker.terminate();
+  await stopCalibrationResponder();
 });
 
 function context(): ProbeContext {
@@ -66,72 +143,96 @@ function context(): ProbeContext {
   };
 }
 
-const check: PlannedCheck = {
-  name: 'coverage',
-  index: 0,
-  request: { method: 'GET', url: '/', headers: {}, query: {} },
-  samples: SAMPLES,
-  warmup: 0,
-  concurrency: 8,
-  timeoutMs: 5000,
-  expectStatus: [200],
-  inconclusive: 'warn',
-  maxSamples: SAMPLES,
-  maxSampleTimeMs: 10_000,
-  repeat: 1,
-  raw: {},
-};
+function trialCheck(trial: number, samples: number): PlannedCheck {
+  return {
+    name: `coverage ${trial}`,
+    index: 0,
+    request: { method: 'GET', url: `/t/${trial}`, headers: {}, query: {} },
+    samples,
+    warmup: 0,
+    concurrency: 1,
+    // The slowest of ~55,000 exponential holds is a few seconds; a timeout would drop a sample.
+    timeoutMs: 60_000,
+    expectStatus: [200],
+    inconclusive: 'warn',
+    maxSamples: samples,
+    maxSampleTimeMs: 60_000,
+    repeat: 1,
+    raw: {},
+  };
+}
 
-const quantile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil(p * values.length) - 1];
+const quantile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil(p * values.length) - 1]!;
 
-describe('percentile intervals on real requests against a known delay distribution', { timeout: 120_000 }, () => {
-  it('bracket the true median about as often as promised, and never pass a budget the held delays break', async () => {
-    const trials: Array<{ lower: number; upper: number | null; value: number; heldMedian: number }> = [];
-    // Every measured request's latency as the probe saw it (the pool the true median comes from):
-    // the trials' own histograms merged exactly.
-    const pooled = new LatencyHistogram();
-    // What the server held for exactly the measured requests (each trial's own, cold request left out).
-    const heldMeasured: number[] = [];
-    const falsePasses: string[] = [];
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const from = held.length;
-      const measured = await measureEndpoint(check, context());
-      pooled.merge(LatencyHistogram.decode(measured.warmHistogram));
-      // The cold request is held too; the trial's own samples are the last SAMPLES holds.
-      const trialHeld = held.slice(from).slice(-SAMPLES);
-      heldMeasured.push(...trialHeld);
-      expect(measured.warm.count).toBe(SAMPLES);
-      const estimate = measured.estimates.p50;
-      trials.push({ lower: estimate.lower, upper: estimate.upper, value: estimate.value!, heldMedian: quantile(trialHeld, 0.5) });
-      // Budgets around what the server held in this trial: any the holds break must not pass.
-      for (const factor of [0.8, 0.95, 1, 1.05]) {
-        const limit = quantile(trialHeld, 0.5) * factor;
-        const budget = parseBudget(`< ${limit.toFixed(3)}ms`, 'duration')!;
-        const verdict = judgeEstimate({ check: 'c', probe: 'endpoint', metric: 'latency.p50' }, budget, estimate);
-        if (budget.value <= quantile(trialHeld, 0.5) && verdict.outcome === 'pass') falsePasses.push(`trial ${trial}: ${verdict.message}`);
+interface Trial {
+  group: (typeof GROUPS)[number];
+  id: number;
+  measured: EndpointMeasurement;
+}
+
+describe('percentile intervals on real requests against a known delay distribution', { timeout: 180_000 }, () => {
+  it('contain the true percentile in 93–97 % of 1,000 trials per percentile, and never pass a budget the held delays break', async () => {
+    // One floor for every trial (all at concurrency 1): it also warms the client's code.
+    const floor = await measureInstrumentFloor(1, new AbortController().signal);
+    const started = performance.now();
+    // Round-robin over the groups, all started at once (see the header: the same period for all).
+    const plan = Array.from({ length: TRIALS * GROUPS.length }, (_, id) => ({ id, group: GROUPS[id % GROUPS.length]! }));
+    const trials: Trial[] = await Promise.all(
+      plan.map(async ({ id, group }) => ({ id, group, measured: await measureEndpoint(trialCheck(id, group.samples), context(), { calibration: floor }) })),
+    );
+    const elapsedS = (performance.now() - started) / 1000;
+    const { held, served } = await ask<{ held: Record<string, number[]>; served: number }>('held', 'held');
+    expect(served).toBe(plan.reduce((sum, { group }) => sum + group.samples + 1, 0));
+
+    for (const group of GROUPS) {
+      const own = trials.filter((trial) => trial.group === group);
+      expect(own).toHaveLength(TRIALS);
+      const p = group.percentile / 100;
+      expect(quantileRankInterval(group.samples, p).upper).toBeLessThanOrEqual(group.samples);
+      const pooled = new LatencyHistogram();
+      const heldPooled: number[] = [];
+      const falsePasses: string[] = [];
+      for (const { id, measured } of own) {
+        expect(measured.errors).toEqual({});
+        expect(measured.warm.count).toBe(group.samples);
+        expect(measured.calibration).toBe(floor);
+        pooled.merge(LatencyHistogram.decode(measured.warmHistogram));
+        // The trial's first request is the cold one (awaited before any sample is sent).
+        const trialHeld = held[`/t/${id}`]!.slice(1);
+        expect(trialHeld).toHaveLength(group.samples);
+        heldPooled.push(...trialHeld);
+        const estimate = measured.estimates[group.key];
+        const heldQuantile = quantile(trialHeld, p);
+        // Each request took at least as long as it was held, so each order statistic too.
+        expect(estimate.value!).toBeGreaterThanOrEqual(heldQuantile - 0.05);
+        for (const factor of [0.8, 0.95, 1]) {
+          const limit = heldQuantile * factor;
+          const budget = parseBudget(`< ${limit.toFixed(3)}ms`, 'duration')!;
+          if (budget.value > heldQuantile) continue;
+          const verdict = judgeEstimate({ check: 'c', probe: 'endpoint', metric: `latency.${group.key}` }, budget, estimate);
+          if (verdict.outcome === 'pass') falsePasses.push(`trial ${id}: ${verdict.message}`);
+        }
       }
-    }
-    expect(falsePasses).toEqual([]);
-
-    // The truth: the median of every measured request of every trial (TRIALS × SAMPLES draws of the
-    // same distribution). The server's holds alone have median 20 + 100·ln 2 ≈ 89 ms (plus timer lateness).
-    expect(pooled.count).toBe(TRIALS * SAMPLES);
-    const trueMedian = pooled.percentile(50);
-    expect(quantile(held, 0.5)).toBeGreaterThan(70);
-    // Each request took at least as long as the server held it, so every order statistic of the
-    // measured latencies is at least the same order statistic of those holds.
-    expect(heldMeasured).toHaveLength(TRIALS * SAMPLES);
-    expect(trueMedian).toBeGreaterThanOrEqual(quantile(heldMeasured, 0.5) - 0.05);
-    const covered = trials.filter((t) => t.lower <= trueMedian && (t.upper === null || trueMedian <= t.upper)).length;
-    // 95 % promised: at 95 %, 40 trials miss more than 6 with probability < 1 %. The machine's load
-    // drifts between trials (the distribution is not quite the same in each), hence no tighter bound.
-    expect(covered / TRIALS, `${covered} of ${TRIALS} intervals contain the true median ${trueMedian.toFixed(2)}ms`).toBeGreaterThanOrEqual(0.85);
-    process.stdout.write(`latency coverage: ${covered}/${TRIALS} intervals contain the true median ${trueMedian.toFixed(2)}ms (held median ${quantile(held, 0.5).toFixed(2)}ms)\n`);
-    // Every interval is a real bracket of its point estimate, and no measured median is below its held one.
-    for (const t of trials) {
-      expect(t.lower).toBeLessThanOrEqual(t.value);
-      expect(t.upper!).toBeGreaterThanOrEqual(t.value);
-      expect(t.value).toBeGreaterThanOrEqual(t.heldMedian - 0.05);
+      expect(falsePasses).toEqual([]);
+      expect(pooled.count).toBe(TRIALS * group.samples);
+      const truth = pooled.percentile(group.percentile);
+      const heldTruth = quantile(heldPooled, p);
+      // The holds follow the known distribution (20 + 200·ln 2 ≈ 158.6 ms, 20 + 200·ln 10 ≈ 480.5 ms,
+      // and the sample percentile of 17,000 or 36,000 draws is within a few percent of it) or exceed
+      // it where a loaded machine fired the server's timers late.
+      const theory = DELAY_SHIFT_MS - DELAY_MEAN_MS * Math.log(1 - p);
+      expect(heldTruth).toBeGreaterThan(theory * 0.95);
+      expect(truth).toBeGreaterThanOrEqual(heldTruth - 0.05);
+      const covered = own.filter(({ measured }) => {
+        const { lower, upper } = measured.estimates[group.key];
+        return lower <= truth && upper !== null && truth <= upper;
+      }).length;
+      process.stdout.write(
+        `latency coverage ${group.key} (n=${group.samples}): ${covered}/${TRIALS} intervals contain the true ${group.key} ${truth.toFixed(2)} ms ` +
+          `(held ${heldTruth.toFixed(2)} ms, overhead ${(truth - heldTruth).toFixed(2)} ms; ${elapsedS.toFixed(1)} s for all trials)\n`,
+      );
+      expect(covered / TRIALS, `${group.key}: ${covered} of ${TRIALS} intervals contain the true ${group.key} ${truth.toFixed(2)} ms`).toBeGreaterThanOrEqual(0.93);
+      expect(covered / TRIALS, `${group.key}: ${covered} of ${TRIALS} intervals contain the true ${group.key} ${truth.toFixed(2)} ms`).toBeLessThanOrEqual(0.97);
     }
   });
 });
