@@ -36,7 +36,6 @@
  * And for every trial: no budget below what the server held for that trial's samples may pass (a
  * measurement can only be longer than the hold, so a false PASS would mean perfspec under-reports).
  */
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
