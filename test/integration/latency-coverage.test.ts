@@ -14,8 +14,11 @@
  * one after another would. Not all 2,000 at once: on a loaded 2-core machine that many requests per
  * second (~9,000) saturated the process, each request gained 0.2–1 s, and that added time swung
  * with the load — tried: p90 coverage 100 %, p50 86 %. 400 at a time (~950 requests per second)
- * still did at load average 28 (0.25–0.33 s added, p50 coverage 89–91 %); 250 (~600 per second)
- * kept it to about 10 ms beside `stress-ng --cpu 2` at load average 20.
+ * keeps the added time to 3–40 ms at load average 17–24 (coverage 94.6–95.6 %), but not at load
+ * average 28 or beside `stress-ng --cpu 2` (0.25–0.33 s added, p50 coverage 89–91 %); 250 at a
+ * time fared no better (10 ms and 41 ms added; p50 93.9 % and 92.1 %) and takes longer. KNOWN
+ * LIMIT: when the machine adds time that large and that variable, requests are no longer draws of
+ * one distribution and this test fails; see the printed overhead.
  *
  * The truth is the percentile of every measured request of the group, pooled (the trials'
  * histograms merged exactly), not of the server's held delays. An interval estimates a percentile
@@ -53,7 +56,7 @@ import { seededRandom as seeded } from '../helpers/seeded-random.js';
 
 const TRIALS = 1000;
 /** Trials measuring at once (see the header for why not all of them). */
-const IN_FLIGHT = 250;
+const IN_FLIGHT = 400;
 /** The percentiles judged and the samples per trial (see the header for why these n). */
 const GROUPS = [
   { key: 'p50', percentile: 50, samples: 17 },
