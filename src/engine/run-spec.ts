@@ -140,6 +140,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       now: options.now,
       specDir: loaded.dir,
       replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
+      targetStarted: target?.started ?? false,
     };
 
     for (const check of shard && shard.index !== 0 ? [] : planChecks(spec, options.only, options.repeat)) {

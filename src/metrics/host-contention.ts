@@ -126,7 +126,8 @@ export interface ContentionMonitor {
  */
 export function startContentionMonitor(
   otherRoots: readonly number[],
-  options: { targetIsLocal: boolean; now?: () => number },
+  /** targetUnknown: the target runs on this machine but perfspec did not start it (see UNKNOWN_LOCAL_TARGET). */
+  options: { targetUnknown: boolean; now?: () => number },
 ): ContentionMonitor {
   const now = options.now ?? (() => performance.now());
   const self = hostProcess().pid;
@@ -143,7 +144,6 @@ export function startContentionMonitor(
       const members = systemUnderTest(after, [self, ...otherRoots]);
       for (const pid of systemUnderTest(before, [self, ...otherRoots])) members.add(pid);
       const others = otherProcessesCpu(before, after, members, durationMs);
-      const started = [...systemUnderTest(after, [self])].filter((pid) => pid !== self);
       const figures = {
         cpus: cpuAfter.cpus,
         machineBusy: total > 0 ? (cpuAfter.busy - cpuBefore.busy) / total : 0,
@@ -151,7 +151,7 @@ export function startContentionMonitor(
         topOthers: others.top,
         durationMs,
       };
-      if (options.targetIsLocal && started.length === 0) return { ...figures, contended: false, unassessed: UNKNOWN_LOCAL_TARGET };
+      if (options.targetUnknown) return { ...figures, contended: false, unassessed: UNKNOWN_LOCAL_TARGET };
       return judgeContention(figures);
     },
   };

@@ -80,7 +80,9 @@ export const loadProbe: SpecProbe = {
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
-      const contention = startContentionMonitor((await ctx.services.serverPids?.()) ?? [], { targetIsLocal: isLocalHost(new URL(ctx.baseUrl).hostname) });
+      const contention = startContentionMonitor((await ctx.services?.serverPids?.()) ?? [], {
+        targetUnknown: isLocalHost(new URL(ctx.baseUrl).hostname) && !ctx.targetStarted,
+      });
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
