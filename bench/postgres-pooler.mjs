@@ -58,9 +58,15 @@ function freePort() {
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid) {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** CPU seconds a process has used so far in user space (its own code: for Node, JS and V8) and in the kernel (syscalls, TCP). */
+function cpuSplit(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICK;
+  return { user: Number(fields[11]) / CLOCK_TICK, system: Number(fields[12]) / CLOCK_TICK };
 }
 
 function rssBytes(pid) {
@@ -304,11 +310,17 @@ async function comparison(paths) {
     for (let round = 0; round < repeats; round++) {
       const order = all.map((_, k) => all[(k + round) % all.length]);
       for (const path of order) {
-        const cpuBefore = path.pid ? cpuSeconds(path.pid) : 0;
+        const before = path.pid ? cpuSplit(path.pid) : { user: 0, system: 0 };
         const run = await pgbench(path.port, clients, seconds);
-        const cpu = path.pid ? cpuSeconds(path.pid) - cpuBefore : 0;
+        const after = path.pid ? cpuSplit(path.pid) : { user: 0, system: 0 };
+        const perStatement = (seconds) => (seconds * 1e6) / run.transactions;
         // pgbench -S: one statement per transaction (connection start-up statements are not counted).
-        results[clients][path.name].push({ ...run, cpuUsPerStatement: (cpu * 1e6) / run.transactions });
+        results[clients][path.name].push({
+          ...run,
+          cpuUsPerStatement: perStatement(after.user + after.system - before.user - before.system),
+          userUsPerStatement: perStatement(after.user - before.user),
+          systemUsPerStatement: perStatement(after.system - before.system),
+        });
         if (path.stats) {
           const stats = await path.stats();
           checked.desyncs = stats.desyncs;
@@ -327,7 +339,7 @@ async function comparison(paths) {
 
 function report({ results, rssStart, rssEnd, checked }, paths) {
   console.log(`\npgbench -S, ${seconds} s per run, ${repeats} interleaved rounds per client count (order rotates each round); the machine may be shared and loaded: read the ratios`);
-  const header = ['clients', 'path', 'tps (median)', 'latency ms', 'CPU µs/stmt', 'tps ÷ pgbouncer', 'CPU ÷ pgbouncer', 'per-round CPU ratios'];
+  const header = ['clients', 'path', 'tps (median)', 'latency ms', 'CPU µs/stmt', 'user+sys µs', 'tps ÷ pgbouncer', 'CPU ÷ pgbouncer', 'per-round CPU ratios'];
   const rows = [header];
   const verdicts = [];
   for (const clients of clientCounts) {
@@ -342,6 +354,7 @@ function report({ results, rssStart, rssEnd, checked }, paths) {
         median(runs.map((r) => r.tps)).toFixed(0),
         median(runs.map((r) => r.latencyMs)).toFixed(3),
         hasCpu ? median(runs.map((r) => r.cpuUsPerStatement)).toFixed(1) : '—',
+        hasCpu ? `${median(runs.map((r) => r.userUsPerStatement)).toFixed(1)}+${median(runs.map((r) => r.systemUsPerStatement)).toFixed(1)}` : '—',
         `${median(tpsRatios).toFixed(2)}× (${range(tpsRatios)})`,
         hasCpu ? `${median(cpuRatios).toFixed(2)}×` : '—',
         hasCpu && name !== 'pgbouncer' ? range(cpuRatios) : '',

@@ -8,8 +8,8 @@
  *    text; a client that insists on TLS fails with its own clear message), a TLS ClientHello (PG17
  *    direct SSL) is refused, a CancelRequest is forwarded on its own upstream connection;
  *  - after the StartupMessage, bytes are forwarded both ways as they arrive (no copy, no re-framing:
- *    each read goes into a buffer reused from read to read and is written on as it is, under the
- *    Writable layer: direct-write.ts), with backpressure; the tracker then reads the same bytes, in the same tick, decoding only the messages
+ *    each read goes into a buffer reused from read to read and is written on as it is), with
+ *    backpressure; the tracker then reads the same bytes, in the same tick, decoding only the messages
  *    it needs and skipping the rest (DataRow above all) by length;
  *  - messages longer than `maxMessageBytes` are forwarded whole but read only in part (counted in
  *    stats().oversized); a client that never completes its startup, and a connection left half-open
@@ -26,7 +26,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PROXY_CALIBRATION_APPLICATION } from './proxy-cost.js';
-import { directWriter } from './direct-write.js';
 import { onreadOption, readAcceptedInto, ReusedReadBuffer } from './reused-read-buffer.js';
 import { isUtilityStatement, splitStatements } from './sql-lexer.js';
 import { StatementAggregates, type AggregateSummary } from './statement-aggregates.js';
@@ -354,17 +353,12 @@ export class PgWireProxy implements QueryWindowSource {
       answered = true;
       // The answer's arrival time is read before forwarding it, so the client write is not DB time.
       const at = now();
-      const tookAll = toClient.write(chunk);
+      const flowing = client.write(chunk);
+      if (client.writableLength > 0) upstreamReader.retire();
       tracker.backend(chunk, at);
-      if (!tookAll) {
-        // The queued write still holds the read buffer; and the client reads slower than the server answers.
-        upstreamReader.retire();
-        upstream.pause();
-      }
+      if (!flowing) upstream.pause();
     };
     const upstream = this.connectUpstream(onreadOption(upstreamReader, fromServer));
-    const toClient = directWriter(client, () => upstream.resume());
-    const toUpstream = directWriter(upstream, () => client.resume());
     upstream.setNoDelay(true);
     upstream.setKeepAlive(true, KEEPALIVE_MS);
     this.sockets.add(upstream);
@@ -374,16 +368,16 @@ export class PgWireProxy implements QueryWindowSource {
       // The clock is read before the write: the write wakes the server process, which may run (and
       // finish the statement) on this CPU before the write returns.
       const at = now();
-      const tookAll = toUpstream.write(chunk);
+      const flowing = upstream.write(chunk);
+      if (upstream.writableLength > 0) clientReader.retire();
       tracker.frontend(chunk, at);
-      if (!tookAll) {
-        clientReader.retire();
-        client.pause();
-      }
+      if (!flowing) client.pause();
     };
 
     upstream.write(startup);
     if (rest.length > 0) fromClient(rest);
+    upstream.on('drain', () => client.resume());
+    client.on('drain', () => upstream.resume());
 
     const closeLater = (socket: net.Socket) => {
       // One side is gone; the other gets its end, and is closed if it stays half-open.
