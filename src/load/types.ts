@@ -7,7 +7,8 @@ import type { LatencySummary } from '../metrics/histogram.js';
 import type { ErrorKind } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
-export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+/** The name of a registered executor (src/load/executors/registry.ts); the planner rejects any other. */
+export type ExecutorName = string;
 export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
 export type DurationInput = string | number;
 
@@ -285,7 +286,8 @@ export interface LoadReport {
   requests: RequestStats[];
   flows: RequestStats[];
   regions: RequestStats[];
-  iterations: { started: number; completed: number; dropped: number; late: number };
+  /** `planned`: set by executors that run a fixed number of iterations (this run's share of them). */
+  iterations: { started: number; completed: number; dropped: number; late: number; planned?: number };
   peakUsers: number;
   /** Closed model: how the users present at the start began (startSpread), and whether the first think was randomised. */
   start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };
