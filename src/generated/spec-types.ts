@@ -707,9 +707,9 @@ export interface Load {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?: 'constant-arrival-rate' | 'constant-users' | 'ramping-arrival-rate' | 'ramping-users';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -926,9 +926,9 @@ export interface LoadScenario {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?: 'constant-arrival-rate' | 'constant-users' | 'ramping-arrival-rate' | 'ramping-users';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */

@@ -6,7 +6,6 @@ import { describeRate, prepareOpenModel, runOpenModel } from './run-open-model.j
 export const constantArrivalRate: Executor = {
   name: 'constant-arrival-rate',
   model: 'open',
-  summary: 'iterations started at a constant rate for a duration, whatever the target\'s speed',
   impliedFor: 'flat',
   plan: (config, where) =>
     requireFlat(

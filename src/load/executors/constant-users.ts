@@ -6,7 +6,6 @@ import { describeUsers, runClosedModel } from './run-closed-model.js';
 export const constantUsers: Executor = {
   name: 'constant-users',
   model: 'closed',
-  summary: 'a constant number of users, each looping over iterations, for a duration',
   impliedFor: 'flat',
   plan: (config, where) =>
     requireFlat(planStages(config, 'closed', where), where, 'executor constant-users holds a constant number of users, but the stages change it', 'Use executor: ramping-users for stages, or drop the stages.'),

@@ -76,14 +76,13 @@ export interface Executor {
   /** The `executor:` value. */
   name: string;
   model: 'closed' | 'open';
-  /** One sentence for the spec schema and the docs: what it runs. */
-  summary: string;
   /**
-   * JSON Schema of the scenario keys only this executor reads (property name → schema). The build
-   * composes them into the `load` scenario of schemas/perfspec.schema.json, and the planner
-   * rejects them under any executor that does not declare them.
+   * The scenario keys only this executor (and others that declare them too) reads. Their JSON
+   * Schema is the executor's fragment beside it, `<name>.schema.json`, which the build composes
+   * into the load scenario of schemas/perfspec.schema.json (a unit test holds the two equal); the
+   * planner refuses these keys under any executor that does not declare them.
    */
-  configSchema?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  configKeys?: readonly string[];
   /** Chosen when a scenario names no executor and its model and shape match: a flat shape or a moving one. */
   impliedFor?: 'flat' | 'moving';
   /** The scenario as written → this executor's part of the plan; throws PerfspecError (PS_SPEC_INVALID) for people. */

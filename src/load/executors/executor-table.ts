@@ -6,9 +6,9 @@ import { PerfspecError } from '../../errors.js';
 import type { Executor } from './context.js';
 import * as registered from './registry.js';
 
-/** Closed model first, then open; by name within a model (a stable order for the schema and messages). */
+/** By name (the order of the schema's executor enum, scripts/compose-spec-schema.mjs). */
 export const EXECUTOR_LIST: readonly Executor[] = (Object.values(registered) as Executor[]).sort(
-  (a, b) => (a.model === b.model ? a.name.localeCompare(b.name) : a.model === 'closed' ? -1 : 1),
+  (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
 );
 
 export const EXECUTORS: Readonly<Record<string, Executor>> = Object.fromEntries(EXECUTOR_LIST.map((executor) => [executor.name, executor]));
@@ -30,11 +30,11 @@ export function impliedExecutor(model: 'closed' | 'open', flat: boolean): Execut
   return executor;
 }
 
-/** Scenario keys that belong to executors (their configSchema) → the executors that read each. */
+/** Scenario keys that belong to executors (their configKeys) → the executors that read each. */
 export function executorOwnedKeys(): Map<string, string[]> {
   const owners = new Map<string, string[]>();
   for (const executor of EXECUTOR_LIST) {
-    for (const key of Object.keys(executor.configSchema ?? {})) owners.set(key, [...(owners.get(key) ?? []), executor.name]);
+    for (const key of executor.configKeys ?? []) owners.set(key, [...(owners.get(key) ?? []), executor.name]);
   }
   return owners;
 }

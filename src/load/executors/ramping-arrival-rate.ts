@@ -6,7 +6,6 @@ import { describeRate, prepareOpenModel, runOpenModel } from './run-open-model.j
 export const rampingArrivalRate: Executor = {
   name: 'ramping-arrival-rate',
   model: 'open',
-  summary: 'an arrival rate moving linearly from stage to stage (a preset or explicit stages)',
   impliedFor: 'moving',
   // Any stage shape is valid: targets move linearly from one stage to the next.
   plan: (config, where) => planStages(config, 'open', where),

@@ -6,7 +6,6 @@ import { describeUsers, runClosedModel } from './run-closed-model.js';
 export const rampingUsers: Executor = {
   name: 'ramping-users',
   model: 'closed',
-  summary: 'users moving linearly from stage to stage (a preset or explicit stages), each looping over iterations',
   impliedFor: 'moving',
   // Any stage shape is valid: targets move linearly from one stage to the next.
   plan: (config, where) => planStages(config, 'closed', where),

@@ -76,7 +76,7 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
 /**
  * The executor named, or the one the scenario implies: its model from rate (open) or users
  * (closed), else the preset's; a flat shape gets the constant executor, a moving one the ramping.
- * Keys that belong to executors (their configSchema) are refused under any other executor.
+ * Keys that belong to executors (their configKeys) are refused under any other executor.
  */
 function chooseExecutor(config: LoadScenarioConfig, where: string): Executor {
   const given = config as unknown as Record<string, unknown>;
