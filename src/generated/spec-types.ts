@@ -709,7 +709,8 @@ export interface Load {
   /**
    * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-arrival-rate' | 'constant-users' | 'ramping-arrival-rate' | 'ramping-users';
+  executor?:
+    'constant-arrival-rate' | 'constant-users' | 'per-vu-iterations' | 'ramping-arrival-rate' | 'ramping-users';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -820,6 +821,14 @@ export interface Load {
   scenarios?: {
     [k: string]: LoadScenario;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
@@ -928,7 +937,8 @@ export interface LoadScenario {
   /**
    * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-arrival-rate' | 'constant-users' | 'ramping-arrival-rate' | 'ramping-users';
+  executor?:
+    'constant-arrival-rate' | 'constant-users' | 'per-vu-iterations' | 'ramping-arrival-rate' | 'ramping-users';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -1025,6 +1035,14 @@ export interface LoadScenario {
   data?: {
     [k: string]: LoadData;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).

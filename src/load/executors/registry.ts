@@ -7,3 +7,4 @@ export { constantUsers } from './constant-users.js';
 export { rampingUsers } from './ramping-users.js';
 export { constantArrivalRate } from './constant-arrival-rate.js';
 export { rampingArrivalRate } from './ramping-arrival-rate.js';
+export { perVuIterations } from './per-vu-iterations.js';
