@@ -710,7 +710,12 @@ export interface Load {
    * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
   executor?:
-    'constant-arrival-rate' | 'constant-users' | 'per-vu-iterations' | 'ramping-arrival-rate' | 'ramping-users';
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -822,7 +827,7 @@ export interface Load {
     [k: string]: LoadScenario;
   };
   /**
-   * per-vu-iterations: the iterations each of the users runs (users × iterations in all).
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
    */
   iterations?: number;
   /**
@@ -938,7 +943,12 @@ export interface LoadScenario {
    * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
   executor?:
-    'constant-arrival-rate' | 'constant-users' | 'per-vu-iterations' | 'ramping-arrival-rate' | 'ramping-users';
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -1036,7 +1046,7 @@ export interface LoadScenario {
     [k: string]: LoadData;
   };
   /**
-   * per-vu-iterations: the iterations each of the users runs (users × iterations in all).
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
    */
   iterations?: number;
   /**

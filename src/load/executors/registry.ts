@@ -8,3 +8,4 @@ export { rampingUsers } from './ramping-users.js';
 export { constantArrivalRate } from './constant-arrival-rate.js';
 export { rampingArrivalRate } from './ramping-arrival-rate.js';
 export { perVuIterations } from './per-vu-iterations.js';
+export { sharedIterations } from './shared-iterations.js';
