@@ -43,7 +43,7 @@ describe('the executor registry', () => {
   });
 
   it('an unknown executor in a scenario is a spec error listing the registered ones', () => {
-    const config = { name: 'x', executor: 'constant-vus', users: 2, duration: '1s', flows: [] } as LoadScenarioConfig;
+    const config = { name: 'x', executor: 'constant-vus', users: 2, duration: '1s', flows: [] } as unknown as LoadScenarioConfig;
     expect(() => planScenario(config)).toThrow(expect.objectContaining({ code: 'PS_SPEC_INVALID', hint: `Use one of: ${EXECUTOR_NAMES.join(', ')}.` }));
   });
 });

@@ -7,7 +7,7 @@
 import { PerfspecError } from '../../errors.js';
 import type { Executor } from '../executors/context.js';
 import { executorNamed, executorOwnedKeys, impliedExecutor } from '../executors/executor-table.js';
-import type { LoadScenarioConfig } from '../types.js';
+import type { ExecutorName, LoadScenarioConfig } from '../types.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { ScenarioPlan } from './scenario-plan.js';
 import { duration, isFlat, stageShape } from './stage-plan.js';
@@ -53,7 +53,8 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
 
   return {
     name: config.name,
-    executor: executor.name,
+    // The schema's executor enum is composed from the same registry (test/unit/load-executors.test.ts).
+    executor: executor.name as ExecutorName,
     model,
     profile: config.profile,
     shape: own.shape,
