@@ -68,7 +68,7 @@ export function planChecks(spec: PerfspecSpec, only?: string[], repeatOverride?:
         maxSamples: Math.max(samples, check.maxSamples ?? defaults.maxSamples ?? defaultMaxSamples(samples)),
         maxSampleTimeMs: maxSampleTime === undefined ? DEFAULTS.maxSampleTimeMs : (toMilliseconds(maxSampleTime) ?? DEFAULTS.maxSampleTimeMs),
         repeat: repeatOverride ?? check.repeat ?? defaults.repeat ?? 1,
-        raw: check as unknown as Record<string, unknown>,
+        raw: check,
       };
     })
     .filter((check) => keptByOnly(check.name, only));

@@ -25,6 +25,7 @@ import { BreakpointTracker } from './breakpoint.js';
 import { ResourceErrorWatch } from './resource-errors.js';
 import { startInThread, startInWorker, type GeneratorHandle } from './generator-handles.js';
 import { generatorSegment } from '../shard/segments.js';
+import { executorNamed } from '../executors/executor-table.js';
 import { encodeSecond, encodeShardLoad, type EncodedSecond } from '../shard/shard-data.js';
 
 /** Delay between "all ready" and t = 0, so every worker receives the start before it is due. */
@@ -128,7 +129,11 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     },
   };
   // A shard's generators take their segments of the whole plan (worker · shards + shard).
-  handles = Array.from({ length: plan.workers }, (_, worker) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, ...generatorSegment(runtime.shard, worker, plan.workers) }));
+  const segments = Array.from({ length: plan.workers }, (_, worker) => generatorSegment(runtime.shard, worker, plan.workers));
+  handles = segments.map((segment) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, ...segment }));
+  // Executors with a fixed number of iterations: this run's share of them (a shard's, when sharded).
+  const plannedIterations = executorNamed(plan.executor).plannedIterations;
+  const planned = plannedIterations ? segments.reduce((sum, segment) => sum + plannedIterations(plan, segment), 0) : undefined;
 
   const onAbort = () => stopAll('signal', 'interrupted', Date.now() - startedAt);
   let startedAt = Date.now();
@@ -178,7 +183,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     requests: [...byName.values()],
     flows,
     regions,
-    iterations: { ...aggregate.iterations },
+    iterations: { ...aggregate.iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: aggregate.peakUsers,
     ...(plan.model === 'closed' ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } } : {}),
     timeline: aggregate.timeline,
