@@ -18,7 +18,8 @@ fi
 out="$(mktemp -d /tmp/perfspec-phase3-under-load.XXXXXX)"
 stress_pid=""
 cleanup() { [[ -n "$stress_pid" ]] && kill "$stress_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 if [[ $hog == yes ]]; then
   setsid stress-ng --cpu 2 --quiet &
   stress_pid=$!

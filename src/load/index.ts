@@ -5,4 +5,6 @@ export { expandPreset, PRESETS, PRESET_NAMES } from './plan/presets.js';
 export { parseThresholds, THRESHOLD_METRICS, type ParsedThreshold } from './thresholds/parse-thresholds.js';
 export { judgeThresholds, measureMetric } from './thresholds/judge-thresholds.js';
 export { EXECUTOR_NAMES } from './executors/registry.js';
+// A library caller without src/cli installs the process once (pid, CPU time): installHostProcess(process).
+export { installHostProcess } from '../host-process.js';
 export type * from './types.js';

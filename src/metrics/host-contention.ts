@@ -12,7 +12,8 @@
  * startContentionMonitor is the I/O around it.
  */
 import { machineCpuTimes } from './host-monitor.js';
-import { ownPid, readProcessTable, TICKS_PER_SECOND, type ProcessEntry } from './process-table.js';
+import { readProcessTable, TICKS_PER_SECOND, type ProcessEntry } from './process-table.js';
+import { hostProcess } from '../host-process.js';
 
 export interface ContentionFigures {
   cpus: number;
@@ -128,14 +129,14 @@ export function startContentionMonitor(
   options: { targetIsLocal: boolean; now?: () => number },
 ): ContentionMonitor {
   const now = options.now ?? (() => performance.now());
-  const self = ownPid();
+  const self = hostProcess().pid;
   const before = readProcessTable();
   const cpuBefore = machineCpuTimes();
   const startedAt = now();
   return {
     stop() {
       const after = readProcessTable();
-      if (self === undefined || !before || !after) return undefined;
+      if (!before || !after) return undefined;
       const durationMs = Math.max(1, now() - startedAt);
       const cpuAfter = machineCpuTimes();
       const total = cpuAfter.total - cpuBefore.total;

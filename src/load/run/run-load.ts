@@ -8,6 +8,7 @@
  * reported as saturated; shares of users and arrivals are split exactly (k6's segments) and the
  * histograms merge exactly, so the figures do not depend on the number of workers.
  */
+import { hostProcess } from '../../host-process.js';
 import { availableParallelism } from 'node:os';
 import { PerfspecError } from '../../errors.js';
 import { compileScenario } from '../flows/compile-flows.js';
@@ -139,7 +140,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     throw error instanceof PerfspecError ? error : new PerfspecError('PS_PROBE_FAILED', `load generators could not start: ${(error as Error).message}`, { cause: error });
   }
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = hostProcess().cpuUsage();
   const readyAt = Date.now();
   startedAt = Math.max(runtime.startAtEpochMs ?? 0, readyAt + (plan.workers > 1 ? START_DELAY_MS : 0));
   for (const handle of handles) handle.start(startedAt);
@@ -147,7 +148,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   await Promise.all(handles.map((h) => h.done));
   runtime.signal?.removeEventListener('abort', onAbort);
   const elapsedMs = Math.max(1, Date.now() - startedAt);
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = hostProcess().cpuUsage(cpuBefore);
   for (const bucket of aggregate.flush()) onSecond(bucket);
   if (failures.length > 0 && aggregate.iterations.started === 0) {
     throw new PerfspecError('PS_PROBE_FAILED', `load scenario "${plan.name}" failed: ${failures[0].message}`, { cause: failures[0] });
