@@ -1,6 +1,10 @@
 /**
  * The executor table (k6's lib/executors.go): each executor lives in its own file and is
  * registered here; nothing else in the engine switches on an executor's name.
+ *
+ * The build reads this table too (scripts/compose-spec-schema.mjs): its keys, in order, are the
+ * schema's `executor` enum, and `./x.schema.json` beside an executor's file `./x.ts` (optional)
+ * adds that executor's keys to a load scenario. Keep each entry `'name': importedExecutor`.
  */
 import { PerfspecError } from '../../errors.js';
 import type { ExecutorName } from '../types.js';

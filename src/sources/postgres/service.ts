@@ -124,7 +124,7 @@ async function checkReachable(url: string): Promise<void> {
   }
 }
 
-export const postgresService: ServiceKind = {
+export const postgresService: ServiceKind<Record<string, unknown>> = {
   name: 'postgres',
   open: (config) => openPostgresService(readPostgresConfig(config)),
 };
