@@ -34,7 +34,9 @@ export class CompositionError extends Error {}
 /**
  * The base schema with every fragment's `properties` added where its kind says and its `$defs`
  * appended, in the order given. A property or definition defined twice (by the base or by two
- * fragments) is an error naming both owners: two modules must never claim one key.
+ * fragments) is an error naming both owners: two modules must never claim one key. The exception
+ * is a scenario key that several executors read (`iterations`): their schemas must be equal but
+ * for the description, and the descriptions are joined (each should start with its executor's name).
  *
  * @param {object} base the schema without any module's parts (src/spec/schema.base.json)
  * @param {Array<{ owner: string, kind: keyof TARGETS, fragment: { properties?: object, $defs?: object } }>} fragments
@@ -62,6 +64,8 @@ export function composeSchema(base, fragments, options = {}) {
     owners.set(JSON.stringify(keys), owner);
   };
   schema.$defs ??= {};
+  // Keys added by executors: several executors may read the same key (k6's `iterations`, `maxDuration`).
+  const executorKeys = new Set();
   for (const { owner, kind, fragment } of fragments) {
     const targets = TARGETS[kind];
     if (!targets) throw new CompositionError(`${owner}: unknown kind "${kind}" (one of ${Object.keys(TARGETS).join(', ')})`);
@@ -73,8 +77,18 @@ export function composeSchema(base, fragments, options = {}) {
       const at = dig(schema, target, owner);
       at.properties ??= {};
       for (const [name, property] of Object.entries(fragment.properties ?? {})) {
-        claim([...target, 'properties', name], owner, Object.hasOwn(at.properties, name));
+        const keys = [...target, 'properties', name];
+        if (kind === 'executor' && executorKeys.has(JSON.stringify(keys))) {
+          // Shared by executors: one schema, each executor's description of it kept, in order.
+          if (!sameApartFromDescription(at.properties[name], property)) {
+            throw new CompositionError(`${owner}: ${keys.join('.')} differs from the schema ${ownerOf(keys)} gives it (executors that share a key must agree on it; only descriptions may differ)`);
+          }
+          at.properties[name] = joinDescriptions(at.properties[name], property);
+          continue;
+        }
+        claim(keys, owner, Object.hasOwn(at.properties, name));
         at.properties[name] = structuredClone(property);
+        if (kind === 'executor') executorKeys.add(JSON.stringify(keys));
       }
     }
   }
@@ -85,6 +99,16 @@ export function composeSchema(base, fragments, options = {}) {
     }
   }
   return schema;
+}
+
+function sameApartFromDescription(a, b) {
+  const strip = ({ description: _description, ...rest }) => JSON.stringify(rest);
+  return strip(a) === strip(b);
+}
+
+function joinDescriptions(a, b) {
+  const description = [a.description, b.description].filter((text) => text !== undefined).join(' ');
+  return description ? { ...a, description } : { ...a };
 }
 
 function dig(schema, keys, owner) {
@@ -100,8 +124,8 @@ function dig(schema, keys, owner) {
  * The fragments of every registered module, in registry order, found through the registry lines:
  * - src/probes/registry.ts: an entry of CHECK_PROBES, SPEC_PROBES or SERVICE_KINDS whose loader
  *   imports `./x/index.js` (or `../sources/y/service.js`) → `schema.json` in that module's folder;
- * - src/load/executors/registry.ts: an entry of EXECUTORS whose value is imported from `./x.js`
- *   → `x.schema.json` beside it; the entry's key is the executor's name.
+ * - src/load/executors/registry.ts: a line `export { x } from './name.js'` → `name.schema.json`
+ *   beside it; the file's name is the executor's name.
  * A module without a fragment adds nothing. The registries are parsed with TypeScript, not run.
  */
 export function readFragments(root = ROOT) {
@@ -130,26 +154,23 @@ export function readFragments(root = ROOT) {
     }
   }
 
+  // One line per executor: `export { perVuIterations } from './per-vu-iterations.js';` — the file is
+  // named after the executor (a unit test holds each executor's name to its file).
   const executors = 'src/load/executors/registry.ts';
   const executorSource = parse(executors);
-  const imports = new Map();
-  for (const statement of executorSource.statements) {
-    if (!ts.isImportDeclaration(statement) || !statement.importClause?.namedBindings || !ts.isNamedImports(statement.importClause.namedBindings)) continue;
-    for (const element of statement.importClause.namedBindings.elements) imports.set(element.name.text, statement.moduleSpecifier.text);
-  }
-  const table = initializerOf(ts, executorSource, 'EXECUTORS');
-  if (!table || !ts.isObjectLiteralExpression(table)) throw new CompositionError(`${executors}: EXECUTORS is not an object literal`);
   const executorNames = [];
-  for (const property of table.properties) {
-    if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.initializer)) throw new CompositionError(`${executors}: each EXECUTORS entry must be name: importedExecutor`);
-    const name = ts.isIdentifier(property.name) ? property.name.text : property.name.getText(executorSource).slice(1, -1);
-    executorNames.push(name);
-    const specifier = imports.get(property.initializer.text);
-    if (!specifier) throw new CompositionError(`${executors}: ${property.initializer.text} is not imported from a file of its own`);
+  for (const statement of executorSource.statements) {
+    if (!ts.isExportDeclaration(statement)) continue;
+    const specifier = statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : undefined;
+    if (!specifier || !statement.exportClause || !ts.isNamedExports(statement.exportClause) || statement.exportClause.elements.length !== 1) {
+      throw new CompositionError(`${executors}: each line must be export { executor } from './name.js'`);
+    }
     const moduleFile = path.join(path.dirname(executors), specifier);
+    executorNames.push(path.basename(specifier, '.js'));
     add('executor', moduleFile, moduleFile.replace(/\.js$/, '.schema.json'));
   }
-  return { fragments, executorNames };
+  // The enum in alphabetical order, the order the engine lists them in (src/load/executors/executor-table.ts).
+  return { fragments, executorNames: executorNames.sort() };
 }
 
 function initializerOf(ts, source, name) {

@@ -17,10 +17,11 @@
 //   - a spec probe (SPEC_PROBES): src/probes/x/schema.json; its properties are top-level sections (`load`);
 //   - a service (SERVICE_KINDS, `import('../sources/y/service.js')`): src/sources/y/schema.json;
 //     its properties are keys of `services`;
-//   - a load executor (EXECUTORS in src/load/executors/registry.ts, imported from `./x.js`):
-//     src/load/executors/x.schema.json (optional); its properties are keys of a load scenario, added to
-//     both $defs/load and $defs/loadScenario (e.g. `iterations`). The names in EXECUTORS, in order, are
-//     the `executor` enum of both (the load fragment leaves it `[]`).
+//   - a load executor (a line `export { x } from './name.js'` of src/load/executors/registry.ts):
+//     src/load/executors/name.schema.json (optional); its properties are keys of a load scenario, added to
+//     both $defs/load and $defs/loadScenario (e.g. `iterations`; executors may share a key when they
+//     agree on its schema, their descriptions joined). The executors' names, alphabetically, are the
+//     `executor` enum of both (the load fragment leaves it `[]`).
 // Properties are appended after the base's in registry order; $defs are appended after the base's. A
 // key claimed twice (two fragments, or a fragment and the base) is an error. So adding a probe is one new
 // folder (index.ts + schema.json) and one registry line; then `npm run gen:types` and commit the outputs.

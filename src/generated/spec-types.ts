@@ -702,9 +702,15 @@ export interface Load {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?:
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -809,6 +815,14 @@ export interface Load {
   scenarios?: {
     [k: string]: LoadScenario;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
@@ -915,9 +929,15 @@ export interface LoadScenario {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?:
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -1008,6 +1028,14 @@ export interface LoadScenario {
   data?: {
     [k: string]: LoadData;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).

@@ -205,7 +205,8 @@ export interface LoadReport {
   requests: RequestStats[];
   flows: RequestStats[];
   regions: RequestStats[];
-  iterations: { started: number; completed: number; dropped: number; late: number };
+  /** `planned`: set by executors that run a fixed number of iterations (this run's share of them). */
+  iterations: { started: number; completed: number; dropped: number; late: number; planned?: number };
   peakUsers: number;
   /** Closed model: how the users present at the start began (startSpread), and whether the first think was randomised. */
   start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };

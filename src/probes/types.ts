@@ -107,6 +107,8 @@ export interface ProbeContext {
   specDir: string;
   /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
   replicas?: string[];
+  /** True when perfspec started the target (target.start), so its processes are known to be the system under test's. */
+  targetStarted?: boolean;
   /** target.trace: a fresh traceparent per request under this header; false when off; undefined means the default (on). */
   trace?: { header: string } | false;
 }

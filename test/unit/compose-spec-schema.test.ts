@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeSchema, CompositionError, formatJson, readFragments, type OwnedFragment } from '../../scripts/compose-spec-schema.mjs';
+import { EXECUTOR_NAMES } from '../../src/load/executors/executor-table.js';
 
 const base = () => ({
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -70,6 +71,19 @@ describe('composeSchema', () => {
     expect(() => composeSchema(base(), [defClash])).toThrow('y: $defs.services is already defined by the base schema');
   });
 
+  it('lets executors share a key when they agree on its schema, joining their descriptions', () => {
+    const perVu: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'per-vu: each user.' } } } };
+    const shared: OwnedFragment = { owner: 'shared', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'shared: in all.' } } } };
+    const schema = composeSchema(base(), [loadFragment, perVu, shared]);
+    for (const name of ['load', 'loadScenario']) {
+      expect(schema.$defs[name].properties.iterations).toEqual({ type: 'integer', minimum: 1, description: 'per-vu: each user. shared: in all.' });
+    }
+    const disagreeing: OwnedFragment = { owner: 'other', kind: 'executor', fragment: { properties: { iterations: { type: 'number' } } } };
+    expect(() => composeSchema(base(), [loadFragment, perVu, disagreeing])).toThrow(
+      'other: $defs.load.properties.iterations differs from the schema per-vu gives it (executors that share a key must agree on it; only descriptions may differ)',
+    );
+  });
+
   it("refuses an executor key the load section already has, naming the load fragment", () => {
     const clash: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { users: { type: 'integer' } } } };
     expect(() => composeSchema(base(), [loadFragment, clash])).toThrow('per-vu: $defs.load.properties.users is already defined by load');
@@ -116,11 +130,7 @@ describe('readFragments', () => {
     write('src/sources/redis/schema.json', JSON.stringify({ properties: { redis: { type: 'object' } } }));
     write(
       'src/load/executors/registry.ts',
-      [
-        "import { constantUsers } from './constant-users.js';",
-        "import { perVuIterations } from './per-vu-iterations.js';",
-        "export const EXECUTORS = { 'constant-users': constantUsers, 'per-vu-iterations': perVuIterations };",
-      ].join('\n'),
+      ["export { perVuIterations } from './per-vu-iterations.js';", "export { constantUsers } from './constant-users.js';"].join('\n'),
     );
     write('src/load/executors/per-vu-iterations.schema.json', JSON.stringify({ properties: { iterations: { type: 'integer' } } }));
 
@@ -146,7 +156,8 @@ describe('readFragments', () => {
       comment: committed.$comment,
     });
     expect(composed).toEqual(committed);
-    expect(executorNames).toEqual(['constant-users', 'ramping-users', 'constant-arrival-rate', 'ramping-arrival-rate']);
+    // The enum is the engine's table, name for name and in its order.
+    expect(executorNames).toEqual([...EXECUTOR_NAMES]);
   });
 });
 

@@ -121,6 +121,8 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
   const timeline = mergeTimeline(parts);
   const iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
   for (const p of parts) for (const key of Object.keys(iterations) as Array<keyof typeof iterations>) iterations[key] += p.iterations[key];
+  // Fixed-iteration executors: the shards' planned shares add up to the plan's total.
+  const planned = parts.some((p) => p.iterations.planned !== undefined) ? parts.reduce((sum, p) => sum + (p.iterations.planned ?? 0), 0) : undefined;
 
   return {
     scenario: shape.scenario,
@@ -136,7 +138,7 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
     requests: names.map((name): RequestStats => describeTotals(where((e) => e.name === name), measuredMs, { name })),
     flows: flows.map((flow) => describeTotals(where((e) => e.flow === flow), measuredMs, { name: '', flow })),
     regions: regions.length > 1 ? regions.map((region) => describeTotals(where((e) => e.region === region), measuredMs, { name: '', region })) : [],
-    iterations,
+    iterations: { ...iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: Math.max(0, ...timeline.map((p) => p.users)),
     timeline,
     health: mergeHealth(parts.map((p) => p.health)),

@@ -12,6 +12,7 @@ import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { checkSocketBudget } from '../../load/plan/socket-budget.js';
+import { executorNamed } from '../../load/executors/executor-table.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
@@ -80,7 +81,9 @@ export const loadProbe: SpecProbe<LoadSection> = {
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
-      const contention = startContentionMonitor((await ctx.services.serverPids?.()) ?? [], { targetIsLocal: isLocalHost(new URL(ctx.baseUrl).hostname) });
+      const contention = startContentionMonitor((await ctx.services?.serverPids?.()) ?? [], {
+        targetUnknown: isLocalHost(new URL(ctx.baseUrl).hostname) && !ctx.targetStarted,
+      });
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -140,8 +143,7 @@ function startsTarget(spec: Record<string, unknown> | undefined): boolean {
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
   if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
-  const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
-  return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
+  return `${plan.profile ?? plan.executor}: ${executorNamed(plan.executor).describe(plan)} (${plan.executor})`;
 }
 
 function describeProgress(p: LoadProgress): string {
