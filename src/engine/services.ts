@@ -42,7 +42,7 @@ export async function openServices(
       // A service the spec names but no module implements yet is not an error of the spec:
       // no probe can ask for it, so it is simply not opened.
       if (!kind || config === undefined) continue;
-      opened.set(name, await kind.open(config as Record<string, unknown>, ctx));
+      opened.set(name, await kind.open(config as object, ctx));
     }
   } catch (error) {
     await registry.closeAll();

@@ -5,6 +5,10 @@
  * Each entry names the spec key it serves and a loader: a module (and the libraries behind it:
  * the SQL parser, ioredis, pg, the load engine) is imported only when a spec uses that key, so
  * `perfspec validate` on an endpoint-only spec never loads Redis or PostgreSQL code.
+ *
+ * These lines are also how the build finds each module's schema fragment: `schema.json` in the
+ * folder the loader imports from (scripts/compose-spec-schema.mjs parses this file). Keep each
+ * loader a literal `import('./<folder>/….js')`.
  */
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';

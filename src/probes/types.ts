@@ -199,8 +199,9 @@ export interface ShardRun {
   startAtEpochMs?: number;
 }
 
-export interface ServiceKind {
+/** `Config` is the service's generated type (Services[name], e.g. RedisService); the engine passes it as validated. */
+export interface ServiceKind<Config extends object = object> {
   /** The key under `services` ("postgres", "redis"). */
   name: string;
-  open(config: Record<string, unknown>, ctx: { signal: AbortSignal; progress: ProgressSink }): Promise<ServiceHandle>;
+  open(config: Config, ctx: { signal: AbortSignal; progress: ProgressSink }): Promise<ServiceHandle>;
 }

@@ -146,7 +146,7 @@ async function postmasterPids(url: string): Promise<number[]> {
   }
 }
 
-export const postgresService: ServiceKind = {
+export const postgresService: ServiceKind<Record<string, unknown>> = {
   name: 'postgres',
   open: (config) => openPostgresService(readPostgresConfig(config)),
 };

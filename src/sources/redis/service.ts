@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { PerfspecError } from '../../errors.js';
+import type { RedisService } from '../../generated/spec-types.js';
 import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
 import { isLocalHost, localProcess } from '../../metrics/local-server.js';
 import { closeRedis, connectRedis, parseRedisUrl, type RedisEndpoint } from './connect.js';
@@ -27,7 +28,7 @@ export interface RedisServiceHandle extends ServiceHandle {
   deleteKeys(pattern: string): Promise<number>;
 }
 
-export const redisService: ServiceKind = {
+export const redisService: ServiceKind<RedisService> = {
   name: 'redis',
   async open(config) {
     if (typeof config.url !== 'string') {
