@@ -4,7 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { ErrorKind } from '../sources/http/error-kind.js';
+import type { ErrorKind, ProtocolFaultCounts } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 
 export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
@@ -280,6 +280,12 @@ export interface LoadReport {
    */
   stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint' | 'resources'; reason: string; atMs: number };
   overall: RequestStats;
+  /**
+   * HTTP/1.1 framing faults by kind (src/load/http/http1-client.ts PROTOCOL_FAULTS); absent when
+   * none. All but `idle_answer` are requests failed with `protocol_error`; idle answers are bytes
+   * no request was in flight for, charged to none.
+   */
+  protocolErrors?: ProtocolFaultCounts;
   /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
   uncorrected: LatencySummary;
   requests: RequestStats[];
@@ -338,6 +344,8 @@ export interface ShardLoadData {
   /** The window throughput is judged over (the planned duration unless stopped early). */
   measuredMs: number;
   health: GeneratorHealth;
+  /** HTTP/1.1 framing faults of this shard by kind (absent when none). */
+  protocolErrors?: ProtocolFaultCounts;
   /** Set by the load probe: what the merge needs to judge and present the scenario again. */
   scenario?: ScenarioShardMeta;
 }

@@ -13,7 +13,9 @@
  */
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { errorKindOfCode, type ErrorKind } from '../../sources/http/error-kind.js';
+import { errorKindOfCode, type ErrorKind, type ProtocolFault, type ProtocolFaultCounts } from '../../sources/http/error-kind.js';
+
+export { PROTOCOL_FAULTS, type ProtocolFault, type ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { assertSafeRequest } from '../../sources/http/header-safety.js';
 
 export interface Http1Request {
@@ -165,8 +167,9 @@ class Connection {
 
   private onData(chunk: Buffer, shared: boolean): void {
     if (!this.current) {
-      // Bytes nobody asked for: the server is confused; this socket cannot be trusted.
-      this.pool.unsolicited += 1;
+      // Bytes nobody asked for: the server is confused; this socket cannot be trusted. Counted even
+      // when the server closes the socket right after (the close then finds nothing to fail).
+      this.pool.count('idle_answer');
       this.destroy();
       return;
     }
@@ -200,7 +203,7 @@ class Connection {
           // something nobody asked (e.g. a response sent before the request): the response cannot
           // be trusted, so it counts as a protocol error rather than a success.
           if (offset < data.length) {
-            this.fail('protocol_error', false);
+            this.failProtocol('unrequested_bytes');
             return;
           }
           this.complete();
@@ -227,8 +230,8 @@ class Connection {
           continue;
         }
         const size = parseInt(data.toString('latin1', offset, lineEnd), 16);
-        if (!Number.isFinite(size) || size < 0) {
-          this.fail('other', false);
+        if (!/^[0-9a-f]+(;.*)?$/i.test(data.toString('latin1', offset, lineEnd).trim()) || !Number.isFinite(size) || size < 0) {
+          this.failProtocol('bad_chunk');
           return;
         }
         if (size === 0) {
@@ -239,7 +242,7 @@ class Connection {
             return;
           }
           if (end + 4 < data.length) {
-            this.fail('protocol_error', false);
+            this.failProtocol('unrequested_bytes');
             return;
           }
           this.complete();
@@ -259,7 +262,7 @@ class Connection {
   private parseHead(head: string): boolean {
     const status = Number(head.slice(9, 12));
     if (!head.startsWith('HTTP/1.') || !(status >= 100 && status < 600)) {
-      this.fail('other', false);
+      this.failProtocol('bad_status_line');
       return false;
     }
     if (status < 200) {
@@ -284,7 +287,7 @@ class Connection {
       // RFC 9112 §6.3: an invalid or conflicting Content-Length is an unrecoverable framing error
       // ("-5", "12abc", two different values); reading on would misframe every later response.
       if (!lengths.every((value) => /^\d{1,15}$/.test(value) && value === lengths[0])) {
-        this.fail('protocol_error', false);
+        this.failProtocol('bad_content_length');
         return false;
       }
       this.framing = Framing.Length;
@@ -316,6 +319,12 @@ class Connection {
       this.released = true;
       this.pool.release(this, false);
     } else this.pool.release(this, true);
+  }
+
+  /** The request in flight fails as a protocol error, counted by what broke. */
+  private failProtocol(fault: ProtocolFault): void {
+    this.pool.count(fault);
+    this.fail('protocol_error', false);
   }
 
   private fail(kind: ErrorKind | undefined, closed: boolean): void {
@@ -359,13 +368,17 @@ class OriginPool {
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
   closed = false;
-  /** Bytes that arrived on an idle connection (an answer nobody asked for); the socket was dropped. */
-  unsolicited = 0;
+  /** Framing faults seen on this origin's connections, by kind (see PROTOCOL_FAULTS). */
+  readonly faults: ProtocolFaultCounts = {};
 
   constructor(
     readonly address: OriginAddress,
     private readonly maxConnections: number,
   ) {}
+
+  count(fault: ProtocolFault): void {
+    this.faults[fault] = (this.faults[fault] ?? 0) + 1;
+  }
 
   enqueue(pending: Pending): void {
     if (this.closed) {
@@ -463,8 +476,15 @@ export class Http1Client {
 
   /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
   get unsolicitedResponses(): number {
-    let total = 0;
-    for (const pool of this.pools.values()) total += pool.unsolicited;
+    return this.protocolFaults().idle_answer ?? 0;
+  }
+
+  /** Framing faults since the client was made, by kind, over every origin (a fresh object). */
+  protocolFaults(): ProtocolFaultCounts {
+    const total: ProtocolFaultCounts = {};
+    for (const pool of this.pools.values()) {
+      for (const [fault, n] of Object.entries(pool.faults) as Array<[ProtocolFault, number]>) total[fault] = (total[fault] ?? 0) + n;
+    }
     return total;
   }
 

@@ -157,6 +157,7 @@ export class LoadGenerator implements ExecutionContext {
     const elu = this.eluStart ? performance.eventLoopUtilization(this.eluStart).utilization : 0;
     // The histogram records whole timer intervals, resolution included: subtract it to get the delay.
     const delayP99Ms = this.delay && this.delay.count > 0 ? Math.max(0, this.delay.percentile(99) / 1e6 - DELAY_RESOLUTION_MS) : 0;
+    const protocol = this.transport.protocolFaults();
     this.options.onTick({
       generator: this.segment.index,
       seq: this.seq,
@@ -167,6 +168,7 @@ export class LoadGenerator implements ExecutionContext {
       users: this.busyUsers,
       iterations: drained.iterations,
       lagMaxMs: drained.lagMaxMs,
+      ...(Object.keys(protocol).length > 0 ? { protocol } : {}),
       health: { elu, delayP99Ms },
     });
   }
