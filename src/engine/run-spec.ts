@@ -22,6 +22,7 @@ import { traceSettingOf, withTraceparents } from './trace-requests.js';
 import type { TraceConfig } from '../load/flows/traceparent.js';
 import { openServices, type OpenedServices } from './services.js';
 import { runSteps } from './steps.js';
+import { bodySizeBytes } from '../units/quantity.js';
 import { canConnect, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
 
@@ -139,6 +140,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       progress: options.progress,
       now: options.now,
       specDir: loaded.dir,
+      maxBodySize: spec.target.maxBodySize === undefined ? undefined : bodySizeBytes(spec.target.maxBodySize),
       replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
     };
 

@@ -120,6 +120,8 @@ export interface LoadScenarioConfig {
   connections?: number;
   /** Per-request timeout (default 10s). */
   timeout?: DurationInput;
+  /** The most bytes of a response body kept ("10MB" or bytes; default 8 MiB); longer bodies are read and counted. */
+  maxBodySize?: string | number;
   /** Default headers on every request. */
   headers?: Record<string, string>;
   /** Breakpoint: length of each rate step over which the SLA is judged. */
@@ -286,6 +288,8 @@ export interface LoadReport {
    * no request was in flight for, charged to none.
    */
   protocolErrors?: ProtocolFaultCounts;
+  /** Responses whose body was longer than maxBodySize: read to the end and timed, only the cap kept (absent when none). */
+  bodiesOverMaxBodySize?: number;
   /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
   uncorrected: LatencySummary;
   requests: RequestStats[];
@@ -346,6 +350,7 @@ export interface ShardLoadData {
   health: GeneratorHealth;
   /** HTTP/1.1 framing faults of this shard by kind (absent when none). */
   protocolErrors?: ProtocolFaultCounts;
+  bodiesOverMaxBodySize?: number;
   /** Set by the load probe: what the merge needs to judge and present the scenario again. */
   scenario?: ScenarioShardMeta;
 }

@@ -17,6 +17,7 @@ import { errorKindOfCode, type ErrorKind, type ProtocolFault, type ProtocolFault
 
 export { PROTOCOL_FAULTS, type ProtocolFault, type ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { assertSafeRequest } from '../../sources/http/header-safety.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../../units/quantity.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -30,7 +31,10 @@ export interface Http1Request {
 
 export interface Http1Outcome {
   status: number;
+  /** The body's first maxBodySize bytes, when it was wanted. */
   body?: string;
+  /** Set when the body was longer than maxBodySize: its real length in bytes (read, counted, not kept). */
+  bodyOverCap?: number;
   error?: ErrorKind;
   /** When the request's bytes were handed to the socket (performance.now()). */
   sentAt: number;
@@ -99,6 +103,9 @@ class Connection {
   private remaining = 0;
   private closeAfter = false;
   private chunks: Buffer[] | undefined;
+  /** Body bytes of the current response so far, and of them kept in `chunks` (at most the cap). */
+  private bodyBytes = 0;
+  private keptBytes = 0;
   private dead = false;
   /** Handed back to the pool for good (closed or broken): never again. */
   private released = false;
@@ -149,6 +156,8 @@ class Connection {
     this.framing = Framing.Head;
     this.buffered = undefined;
     this.chunks = pending.keepBody ? [] : undefined;
+    this.bodyBytes = 0;
+    this.keptBytes = 0;
     this.sentAt = now;
     this.firstByteAt = 0;
     this.deadline = now + pending.request.timeoutMs;
@@ -175,6 +184,16 @@ class Connection {
     }
     if (this.firstByteAt === 0) this.firstByteAt = performance.now();
     const keep = (part: Buffer) => (shared ? Buffer.from(part) : part);
+    // Body bytes are counted always and kept only up to the cap: a 1 GiB body must not become 1 GiB of memory.
+    const keepBody = (part: Buffer) => {
+      this.bodyBytes += part.length;
+      if (!this.chunks) return;
+      const room = this.pool.maxBodySize - this.keptBytes;
+      if (room <= 0) return;
+      const kept = part.length > room ? part.subarray(0, room) : part;
+      this.chunks.push(shared || kept !== part ? Buffer.from(kept) : kept);
+      this.keptBytes += kept.length;
+    };
     let data = chunk;
     if (this.buffered) {
       data = Buffer.concat([this.buffered, chunk]);
@@ -195,7 +214,7 @@ class Connection {
       }
       if (this.framing === Framing.Length) {
         const take = Math.min(this.remaining, data.length - offset);
-        if (take > 0 && this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+        if (take > 0) keepBody(data.subarray(offset, offset + take));
         this.remaining -= take;
         offset += take;
         if (this.remaining === 0) {
@@ -214,7 +233,7 @@ class Connection {
       if (this.framing === Framing.Chunked) {
         if (this.remaining > 0) {
           const take = Math.min(this.remaining, data.length - offset);
-          if (this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+          keepBody(data.subarray(offset, offset + take));
           this.remaining -= take;
           offset += take;
           continue;
@@ -252,8 +271,8 @@ class Connection {
         offset = lineEnd + 2;
         continue;
       }
-      // Until close: keep everything; 'close' completes the response.
-      if (this.chunks) this.chunks.push(keep(data.subarray(offset)));
+      // Until close: everything up to the cap; 'close' completes the response.
+      keepBody(data.subarray(offset));
       return;
     }
   }
@@ -305,9 +324,12 @@ class Connection {
     this.served++;
     this.framing = Framing.Head;
     const endedAt = performance.now();
+    const cap = this.pool.maxBodySize;
+    if (this.bodyBytes > cap) this.pool.bodiesOverCap++;
     pending.resolve({
       status: this.status,
       body: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined,
+      ...(this.bodyBytes > cap ? { bodyOverCap: this.bodyBytes } : {}),
       sentAt: this.sentAt,
       firstByteAt: this.firstByteAt,
       endedAt,
@@ -368,12 +390,16 @@ class OriginPool {
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
   closed = false;
+  /** Responses whose body was longer than their request's maxBodySize (read and counted, not kept). */
+  bodiesOverCap = 0;
   /** Framing faults seen on this origin's connections, by kind (see PROTOCOL_FAULTS). */
   readonly faults: ProtocolFaultCounts = {};
 
   constructor(
     readonly address: OriginAddress,
     private readonly maxConnections: number,
+    /** The most body bytes kept of a response whose body is wanted; the rest is read and counted. */
+    readonly maxBodySize: number,
   ) {}
 
   count(fault: ProtocolFault): void {
@@ -462,7 +488,14 @@ export class Http1Client {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly connections: number) {
+  /**
+   * `maxBodySize`: the most bytes of a wanted body kept (default 8 MiB); a longer body is read to
+   * its end (timed, the connection reused) and counted in `bodiesOverCap`, never buffered whole.
+   */
+  constructor(
+    private readonly connections: number,
+    private readonly options: { maxBodySize?: number } = {},
+  ) {
     this.sweeper = setInterval(() => {
       const now = performance.now();
       for (const pool of this.pools.values()) pool.sweep(now);
@@ -477,6 +510,13 @@ export class Http1Client {
   /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
   get unsolicitedResponses(): number {
     return this.protocolFaults().idle_answer ?? 0;
+  }
+
+  /** Responses whose body was longer than their maxBodySize, since the client was made. */
+  get bodiesOverCap(): number {
+    let total = 0;
+    for (const pool of this.pools.values()) total += pool.bodiesOverCap;
+    return total;
   }
 
   /** Framing faults since the client was made, by kind, over every origin (a fresh object). */
@@ -503,7 +543,7 @@ export class Http1Client {
   private pool(origin: string): OriginPool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new OriginPool(parseOrigin(origin), this.connections);
+      pool = new OriginPool(parseOrigin(origin), this.connections, this.options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
       if (this.closed) pool.closed = true;
       this.pools.set(origin, pool);
     }

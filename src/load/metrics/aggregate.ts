@@ -60,6 +60,8 @@ export class LoadAggregate {
   private readonly health = new Map<number, TickReport['health']>();
   /** Each generator's framing faults since it started (its latest report's). */
   private readonly protocol = new Map<number, ProtocolFaultCounts>();
+  /** Each generator's count of bodies over maxBodySize since it started. */
+  private readonly overCap = new Map<number, number>();
 
   constructor(
     readonly entries: StatEntry[],
@@ -104,6 +106,7 @@ export class LoadAggregate {
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
     if (report.protocol) this.protocol.set(report.generator, report.protocol);
+    if (report.bodiesOverCap) this.overCap.set(report.generator, report.bodiesOverCap);
     return this.completeSeconds(false);
   }
 
@@ -155,6 +158,13 @@ export class LoadAggregate {
   protocolFaults(): ProtocolFaultCounts {
     const total: ProtocolFaultCounts = {};
     for (const counts of this.protocol.values()) addCounts(total, counts);
+    return total;
+  }
+
+  /** Responses of the whole run whose body was longer than maxBodySize. */
+  bodiesOverCap(): number {
+    let total = 0;
+    for (const n of this.overCap.values()) total += n;
     return total;
   }
 

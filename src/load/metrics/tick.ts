@@ -37,6 +37,8 @@ export interface TickReport {
   lagMaxMs: number;
   /** Since the generator started: HTTP/1.1 framing faults by kind (absent when none). */
   protocol?: ProtocolFaultCounts;
+  /** Since the generator started: responses whose body was longer than maxBodySize (absent when none). */
+  bodiesOverCap?: number;
   /** Since the generator started: event-loop utilisation (0..1) and event-loop delay p99 (ms). */
   health: { elu: number; delayP99Ms: number };
 }

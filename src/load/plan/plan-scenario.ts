@@ -3,6 +3,7 @@
  * is the executors' business; keeping the two apart lets a plan be shown, tested and split across
  * worker threads before a single request is sent.
  */
+import { bodySizeBytes } from '../../units/quantity.js';
 import { PerfspecError } from '../../errors.js';
 import { toMilliseconds } from '../../units/duration.js';
 import type { ExecutorName, LoadScenarioConfig } from '../types.js';
@@ -112,6 +113,7 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
     workers,
     connections: Math.max(1, Math.floor(config.connections ?? Math.min(Math.ceil(maxUsers / workers), 256))),
     timeoutMs: duration(config.timeout, `${where}: timeout`) ?? 10_000,
+    maxBodySize: bodySizeBytes(config.maxBodySize),
     startSpreadMs,
     startSpreadDefaulted: givenSpread === undefined,
     randomFirstThink: config.randomFirstThink === true,

@@ -75,7 +75,7 @@ export class LoadGenerator implements ExecutionContext {
     this.compiled = options.compiled;
     this.random = options.random ?? Math.random;
     this.traces = new TraceStamper(traceTagOf(options.runId, options.plan.name));
-    this.transport = new Http1Client(options.plan.connections);
+    this.transport = new Http1Client(options.plan.connections, { maxBodySize: options.plan.maxBodySize });
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
     this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
@@ -169,6 +169,7 @@ export class LoadGenerator implements ExecutionContext {
       iterations: drained.iterations,
       lagMaxMs: drained.lagMaxMs,
       ...(Object.keys(protocol).length > 0 ? { protocol } : {}),
+      ...(this.transport.bodiesOverCap > 0 ? { bodiesOverCap: this.transport.bodiesOverCap } : {}),
       health: { elu, delayP99Ms },
     });
   }

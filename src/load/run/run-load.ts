@@ -175,6 +175,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     stoppedEarly,
     overall: describeTotals(overallTotals, measuredMs, { name: '' }),
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
+    ...(aggregate.bodiesOverCap() > 0 ? { bodiesOverMaxBodySize: aggregate.bodiesOverCap() } : {}),
     uncorrected: summariseHistogram(aggregate.uncorrected),
     requests: [...byName.values()],
     flows,

@@ -136,6 +136,7 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
     stoppedEarly,
     overall: describeTotals(where(() => true), measuredMs, { name: '' }),
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
+    ...(parts.some((p) => p.bodiesOverMaxBodySize) ? { bodiesOverMaxBodySize: parts.reduce((sum, p) => sum + (p.bodiesOverMaxBodySize ?? 0), 0) } : {}),
     uncorrected: summariseHistogram(uncorrected),
     requests: names.map((name): RequestStats => describeTotals(where((e) => e.name === name), measuredMs, { name })),
     flows: flows.map((flow) => describeTotals(where((e) => e.flow === flow), measuredMs, { name: '', flow })),

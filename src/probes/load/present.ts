@@ -87,6 +87,9 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
   if (report.stoppedEarly) {
     notes.push(`Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`);
   }
+  if (report.bodiesOverMaxBodySize) {
+    notes.push(`Body over maxBodySize: ${report.bodiesOverMaxBodySize} responses had a body longer than the scenario's maxBodySize; each was read to its end and timed, and only its first maxBodySize bytes kept for expectations and captures.`);
+  }
   if (report.iterations.late > 0) notes.push(`${report.iterations.late} iterations started more than 10ms behind schedule (generator lag).`);
 
   return {
@@ -173,6 +176,7 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
   const outcomes = [
     ...Object.entries(report.overall.statusCodes).map(([status, count]) => [`HTTP ${status}`, String(count)]),
     ...Object.entries(report.overall.errorKinds).map(([kind, count]) => [kind.replace(/_/g, ' '), String(count)]),
+    ...(report.bodiesOverMaxBodySize ? [['body over maxBodySize (read and timed, not kept whole)', String(report.bodiesOverMaxBodySize)]] : []),
   ];
   tables.push({ title: 'Statuses and errors', columns: ['Outcome', 'Count'], rows: outcomes });
   const protocolRows = protocolFaultRows(report);
