@@ -28,6 +28,7 @@ export async function openServices(
       return handle as T;
     },
     has: (name) => opened.has(name),
+    serverPids: async () => (await Promise.all([...opened.values()].map((handle) => handle.serverPids?.().catch(() => []) ?? []))).flat(),
     targetEnv: () => Object.assign({}, ...[...opened.values()].map((handle) => handle.targetEnv?.() ?? {})),
     async closeAll() {
       const handles = [...opened.values()].reverse();

@@ -301,6 +301,11 @@ export interface LoadReport {
   start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };
   timeline: TimelinePoint[];
   health: GeneratorHealth;
+  /**
+   * Whether other programs took the machine's CPUs during the run (src/metrics/host-contention.ts);
+   * absent where the machine cannot be read.
+   */
+  contention?: { cpus: number; machineBusy: number; otherCores: number; contended: boolean; reason?: string; unassessed?: string };
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
   /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
   shardData?: ShardLoadData;

@@ -66,20 +66,23 @@ export interface HostMonitor {
   stop(): HostLoad;
 }
 
-interface CpuTimes {
+export interface CpuTimes {
   busy: number;
   total: number;
+  cpus: number;
 }
 
-function machineCpuTimes(): CpuTimes {
+/** The machine's busy and total CPU time so far (ms, summed over its CPUs). */
+export function machineCpuTimes(): CpuTimes {
   let busy = 0;
   let total = 0;
-  for (const cpu of os.cpus()) {
+  const cpus = os.cpus();
+  for (const cpu of cpus) {
     const { user, nice, sys, irq, idle } = cpu.times;
     busy += user + nice + sys + irq;
     total += user + nice + sys + irq + idle;
   }
-  return { busy, total };
+  return { busy, total, cpus: cpus.length || os.availableParallelism() };
 }
 
 /** Start watching the host (cheap: one histogram timer at 10 ms resolution). */

@@ -65,11 +65,19 @@ export interface ServiceHandle {
   targetEnv?(): Record<string, string>;
   /** Undo whatever perfspec changed on the service and close connections. Must be idempotent. */
   close(): Promise<void>;
+  /**
+   * The service's own server processes on this machine (e.g. the PostgreSQL postmaster), so that
+   * their CPU counts as the system under test's and not as another program's; [] when the server
+   * runs elsewhere or cannot be identified.
+   */
+  serverPids?(): Promise<number[]>;
 }
 
 export interface ServiceRegistryView {
   /** The opened service of that name; throws a PerfspecError when the spec did not configure it. */
   get<T extends ServiceHandle>(name: string): T;
+  /** Every opened service's server processes on this machine (see ServiceHandle.serverPids). */
+  serverPids?(): Promise<number[]>;
   has(name: string): boolean;
 }
 

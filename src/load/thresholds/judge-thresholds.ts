@@ -6,9 +6,9 @@ import type { LatencyEstimates } from '../../metrics/latency-estimates.js';
 import { formatValue } from '../../units/budget.js';
 import { judgeBudget, judgeCondition, judgeEstimate, passesBudget, type JudgeInput } from '../../verdict/judge.js';
 import type { Verdict } from '../../verdict/types.js';
-import type { GeneratorHealth, LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
+import type { LatencyCountingDrops, RequestStats, ThresholdMetric, ThresholdOutcome } from '../types.js';
 import { METRIC_UNITS, type ParsedThreshold, type ThresholdScope } from './parse-thresholds.js';
-import { decideUnderSaturation } from './saturation.js';
+import { decideUnderSaturation, type Distortion } from './saturation.js';
 
 /**
  * The figure a threshold judges, or null when nothing was measured in its scope. With dropped
@@ -54,7 +54,7 @@ export function judgeThresholds(
   thresholds: ParsedThreshold[],
   lookup: (scope: ThresholdScope) => RequestStats | undefined,
   check: string,
-  health?: Pick<GeneratorHealth, 'trustworthy' | 'reasons'>,
+  health?: Distortion,
 ): ThresholdJudgement {
   const verdicts: Verdict[] = [];
   const outcomes: ThresholdOutcome[] = [];

@@ -12,6 +12,12 @@ import type { GeneratorHealth, ThresholdMetric } from '../types.js';
 import { METRIC_UNITS } from './parse-thresholds.js';
 import type { Outcome } from '../../verdict/types.js';
 
+/**
+ * What may have distorted a run's figures: the generator's own health, and (`contention`, a
+ * sentence) other programs taking the machine's CPUs while it ran.
+ */
+export type Distortion = Pick<GeneratorHealth, 'trustworthy' | 'reasons'> & { contention?: string };
+
 export interface ThresholdDecision {
   outcome: Outcome;
   /** Why the outcome is inconclusive. */
@@ -33,14 +39,18 @@ export function saturationCanExplainFailure(metric: ThresholdMetric): boolean {
 export function decideUnderSaturation(
   passed: boolean,
   metric: ThresholdMetric,
-  health: Pick<GeneratorHealth, 'trustworthy' | 'reasons'> | undefined,
+  health: Distortion | undefined,
   amongDrops = false,
 ): ThresholdDecision {
   if (passed) return { outcome: 'pass' };
-  if (!health || health.trustworthy || amongDrops || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
+  if (!health || amongDrops || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
   const what = metric === 'throughput' ? 'lowers the throughput it can drive' : 'inflates the latencies it measures';
+  const reasons: string[] = [];
+  if (!health.trustworthy) reasons.push(`the load generator reported itself saturated (${health.reasons.join('; ')}), and a saturated generator ${what}`);
+  if (health.contention) reasons.push(`it was measured while ${health.contention}, which ${metric === 'throughput' ? 'lowers the throughput' : 'inflates every latency'}`);
+  if (reasons.length === 0) return { outcome: 'fail' };
   return {
     outcome: 'inconclusive',
-    reason: `the load generator reported itself saturated (${health.reasons.join('; ')}), and a saturated generator ${what}: this failure may be its own, so it is not believed — rerun with more workers or on a quieter machine`,
+    reason: `${reasons.join('; and ')}: this failure may not be the target's, so it is not believed — rerun ${health.trustworthy ? 'on a quieter machine' : 'with more workers or on a quieter machine'}`,
   };
 }

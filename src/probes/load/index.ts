@@ -16,6 +16,8 @@ import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
 import { presentScalability, runScalability } from './scalability.js';
+import { startContentionMonitor } from '../../metrics/host-contention.js';
+import { isLocalHost } from '../../metrics/local-server.js';
 import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
 export const loadProbe: SpecProbe = {
@@ -79,6 +81,7 @@ export const loadProbe: SpecProbe = {
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
+      const contention = startContentionMonitor((await ctx.services.serverPids?.()) ?? [], { targetIsLocal: isLocalHost(new URL(ctx.baseUrl).hostname) });
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -92,6 +95,8 @@ export const loadProbe: SpecProbe = {
       if (!shard && report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
+      const host = contention.stop();
+      if (host) report.contention = { cpus: host.cpus, machineBusy: host.machineBusy, otherCores: host.otherCores, contended: host.contended, reason: host.reason, unassessed: host.unassessed };
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
       finishQueryAttribution(attribution, report, probe, name);

@@ -3,6 +3,7 @@
  * notes. Pure; the CheckResult carries the raw LoadReport as data for the JSON report and baselines.
  */
 import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
+import type { Distortion } from '../../load/thresholds/saturation.js';
 import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
 import { statsForScope } from '../../load/run/run-load.js';
 import { isResourceError } from '../../load/run/resource-errors.js';
@@ -38,7 +39,7 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       ),
     );
   } else {
-    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, report.health).verdicts);
+    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, distortionOf(report)).verdicts);
   }
 
   const { dropped, started } = report.iterations;
@@ -216,6 +217,7 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
       ['Peak users', String(report.peakUsers)],
       ...(report.start ? [['Start', describeStart(report.start)]] : []),
       ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
+      ['Host', describeContention(report.contention)],
       ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
     ],
   });
@@ -241,4 +243,16 @@ function describeStart(start: NonNullable<LoadReport['start']>): string {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** The generator's health and the host's contention, as the threshold judge weighs them. */
+function distortionOf(report: LoadReport): Distortion {
+  return { ...report.health, ...(report.contention?.contended && report.contention.reason ? { contention: report.contention.reason } : {}) };
+}
+
+function describeContention(contention: LoadReport['contention']): string {
+  if (!contention) return 'not measured (no /proc on this system)';
+  const figures = `machine CPU ${Math.round(contention.machineBusy * 100)}% busy, other programs ${contention.otherCores.toFixed(2)} of ${contention.cpus} CPUs`;
+  if (contention.unassessed) return `${figures}; contention not judged: ${contention.unassessed}`;
+  return contention.contended ? `CONTENDED: ${figures}` : `not contended: ${figures}`;
 }

@@ -16,6 +16,7 @@
  */
 import { PerfspecError } from '../../errors.js';
 import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
+import { isLocalHost, localProcess } from '../../metrics/local-server.js';
 import { connectPostgres, describeAddress, parsePostgresUrl, redactUrl, toProxyUrl } from './connect.js';
 import { measureProxyCost, type ProxyCost } from './proxy-cost.js';
 import { StatStatementsSource } from './stat-statements.js';
@@ -124,6 +125,27 @@ async function checkReachable(url: string): Promise<void> {
   }
 }
 
+/**
+ * The postmaster of a PostgreSQL server on this machine: the parent of the backend that serves a
+ * connection of ours. Every backend the API opens is its child, so the whole server is its tree.
+ */
+async function postmasterPids(url: string): Promise<number[]> {
+  if (!isLocalHost(parsePostgresUrl(url).host)) return [];
+  try {
+    const client = await connectPostgres(url, { applicationName: 'perfspec (server pid)', where: 'services.postgres.url' });
+    try {
+      const backend = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
+      const server = Number.isInteger(backend) ? localProcess(backend, 'postgres') : undefined;
+      return server ? [server.ppid] : [];
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch {
+    // The database may not exist yet (the API creates it): then the server is not identified.
+    return [];
+  }
+}
+
 export const postgresService: ServiceKind = {
   name: 'postgres',
   open: (config) => openPostgresService(readPostgresConfig(config)),
@@ -145,6 +167,7 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
       measureProxyCost: async () => undefined,
       windowNotes: () => source.lastWindowNotes,
       explain: explainer(config.url),
+      serverPids: () => postmasterPids(config.url),
       close: () => (closing ??= source.close()),
     };
   }
@@ -176,6 +199,7 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
     proxyStatements: () => proxy.stats().statements,
     measureProxyCost: () => measureProxyCost(config.url, proxyUrl),
     explain: explainer(config.url),
+    serverPids: () => postmasterPids(config.url),
     windowNotes: () => {
       const { desyncs, broken, oversized } = proxy.stats();
       const notes: string[] = [];

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { PerfspecError } from '../../errors.js';
 import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
+import { isLocalHost, localProcess } from '../../metrics/local-server.js';
 import { closeRedis, connectRedis, parseRedisUrl, type RedisEndpoint } from './connect.js';
 import { toByteString } from './glob.js';
 import { startHitCounter, type HitCounter, type HitCounterOptions } from './hit-counter.js';
@@ -54,6 +55,13 @@ export async function openRedisService(url: string): Promise<RedisServiceHandle>
         close: () => counter.close().finally(() => counters.delete(counter)),
         broken: () => counter.broken(),
       };
+    },
+    async serverPids() {
+      if (!isLocalHost(endpoint.host)) return [];
+      const info = await client.info('server').catch(() => '');
+      const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+      const server = Number.isInteger(pid) ? localProcess(pid, 'redis') : undefined;
+      return server ? [server.pid] : [];
     },
     analyze: (pattern, options) => analyzeKeyspace(client, toByteString(pattern), options),
     measureHitLatency: (keys, options) => measureHitLatency(client, keys, options),
