@@ -36,7 +36,8 @@ process.on('disconnect', () => process.exit(0));
 
 // The generator: runs one scenario, samples its own RSS every second, prints one JSON line.
 const GENERATOR = (engineUrl) => `
-const { runLoad } = await import(${JSON.stringify(engineUrl)});
+const { runLoad, installHostProcess } = await import(${JSON.stringify(engineUrl)});
+installHostProcess(process);
 const [port, scenarioJson] = process.argv.slice(1);
 const samples = [];
 const started = Date.now();

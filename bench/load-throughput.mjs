@@ -16,7 +16,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? (full ? 10 : 4));
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '10,100').split(',').map(Number);
 
 const HARNESS = `
-const { runLoad } = await import(${JSON.stringify('file://' + join(root, 'dist/load/index.js'))});
+const { runLoad, installHostProcess } = await import(${JSON.stringify('file://' + join(root, 'dist/load/index.js'))});
+installHostProcess(process);
 const [url, connections, seconds] = process.argv.slice(1);
 const report = await runLoad({ name: 'bench', users: Number(connections), connections: Number(connections), duration: seconds + 's', gracefulStop: '1s', flows: [{ name: 'get', steps: ['GET /'] }] }, { baseUrl: url });
 console.log(JSON.stringify({ requests: report.overall.requests, errors: report.overall.errors }));

@@ -16,7 +16,10 @@
  * Env: PGBENCH_URL (postgres://postgres@127.0.0.1:5432; the bench creates and fills its own database
  * perfspec_pgbench), BENCH_PGBENCH_SECONDS (5 per run), BENCH_PGBENCH_REPEATS (5),
  * BENCH_PGBENCH_CLIENTS (1,8,32), BENCH_PGBENCH_SOAK_SECONDS (60; 0: off; 600 for 10 minutes) for the RSS
- * flatness check through the proxy (8 clients, RSS every 10 s).
+ * flatness check through the proxy (8 clients, RSS every 10 s), BENCH_PGBENCH_DATABASE (perfspec_pgbench),
+ * BENCH_PGBENCH_DIRECT (0: leave the direct path out), BENCH_PROXY_BASELINE (a built checkout whose
+ * proxy runs beside this one, not recording), BENCH_BARE_VARIANTS (with --floor: data,onread,generic,handle).
+ * Flags: --soak (only the RSS run, 600 s), --floor (bare Node forwarders too), --drop (drop the database after).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,11 +33,17 @@ const url = new URL(process.env.PGBENCH_URL ?? 'postgres://postgres@127.0.0.1:54
 const HOST = url.hostname;
 const PORT = Number(url.port || 5432);
 const USER = decodeURIComponent(url.username) || 'postgres';
-const DATABASE = 'perfspec_pgbench';
+const DATABASE = process.env.BENCH_PGBENCH_DATABASE ?? 'perfspec_pgbench';
+/** `--soak`: only the RSS flatness run (10 minutes unless BENCH_PGBENCH_SOAK_SECONDS says otherwise). */
+const soakOnly = process.argv.includes('--soak');
+/** `--floor`: bare Node forwarders (bench/bare-forwarder.mjs) beside pgbouncer and the proxy, to show Node's own floor. */
+const floor = process.argv.includes('--floor');
+/** `--drop`: drop the database at the end (for a database made for this one run). */
+const dropAfter = process.argv.includes('--drop');
 const seconds = Number(process.env.BENCH_PGBENCH_SECONDS ?? 5);
 const repeats = Number(process.env.BENCH_PGBENCH_REPEATS ?? 5);
 const clientCounts = (process.env.BENCH_PGBENCH_CLIENTS ?? '1,8,32').split(',').map(Number);
-const soakSeconds = Number(process.env.BENCH_PGBENCH_SOAK_SECONDS ?? 60);
+const soakSeconds = Number(process.env.BENCH_PGBENCH_SOAK_SECONDS ?? (soakOnly ? 600 : 60));
 const CLOCK_TICK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 
 function freePort() {
@@ -49,9 +58,15 @@ function freePort() {
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid) {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** CPU seconds a process has used so far in user space (its own code: for Node, JS and V8) and in the kernel (syscalls, TCP). */
+function cpuSplit(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICK;
+  return { user: Number(fields[11]) / CLOCK_TICK, system: Number(fields[12]) / CLOCK_TICK };
 }
 
 function rssBytes(pid) {
@@ -144,10 +159,10 @@ async function startPgbouncer() {
   };
 }
 
-function proxyModule() {
-  const dist = join(root, 'dist/sources/postgres/wire-proxy.js');
+function proxyModule(from = root) {
+  const dist = join(from, 'dist/sources/postgres/wire-proxy.js');
   if (existsSync(dist)) return { specifier: 'file://' + dist, nodeArgs: [] };
-  return { specifier: 'file://' + join(root, 'src/sources/postgres/wire-proxy.ts'), nodeArgs: ['--import', 'tsx'] };
+  return { specifier: 'file://' + join(from, 'src/sources/postgres/wire-proxy.ts'), nodeArgs: ['--import', 'tsx'] };
 }
 
 /**
@@ -155,8 +170,8 @@ function proxyModule() {
  * `recording`, a query window stays open the whole time, so every statement is kept, as in a probe.
  * stdin "stats\n" prints a JSON line: statements seen, recorded, desyncs.
  */
-async function startProxy(recording) {
-  const { specifier, nodeArgs } = proxyModule();
+async function startProxy(recording, from = root) {
+  const { specifier, nodeArgs } = proxyModule(from);
   const code = `
     const { PgWireProxy } = await import(${JSON.stringify(specifier)});
     const proxy = new PgWireProxy({ upstream: ${JSON.stringify({ host: HOST, port: PORT })} });
@@ -176,6 +191,8 @@ async function startProxy(recording) {
             window = proxy.beginWindowSync();
           }
           process.stdout.write(JSON.stringify({ ...proxy.stats(), recorded }) + '\\n');
+        } else if (line === 'aggregates') {
+          process.stdout.write(JSON.stringify({ shapes: proxy.aggregateSummary().shapes.length }) + '\\n');
         }
       }
     });
@@ -201,13 +218,39 @@ async function startProxy(recording) {
   const nextLine = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiting.push(resolve)));
   const port = Number(await nextLine());
   return {
-    name: recording ? 'proxy (recording)' : 'proxy (not recording)',
+    name: `${from === root ? '' : 'baseline '}proxy (${recording ? 'recording' : 'not recording'})`,
     port,
     pid: child.pid,
     stats: async () => {
       child.stdin.write('stats\n');
       return JSON.parse(await nextLine());
     },
+    aggregates: async () => {
+      child.stdin.write('aggregates\n');
+      return JSON.parse(await nextLine());
+    },
+    stop: async () => {
+      child.stdin.end();
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** A bare forwarder (no protocol) in a child process: see bench/bare-forwarder.mjs. */
+async function startBareForwarder(variant) {
+  const child = spawn(process.execPath, [join(root, 'bench/bare-forwarder.mjs'), variant, HOST, String(PORT)], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`bare forwarder ${variant} exited (${code})`)));
+  });
+  return {
+    name: `bare ${variant}`,
+    port,
+    pid: child.pid,
     stop: async () => {
       child.stdin.end();
       await new Promise((resolve) => child.once('exit', resolve));
@@ -253,10 +296,11 @@ function table(rows) {
 
 async function comparison(paths) {
   const direct = { name: 'direct', port: PORT };
-  const all = [direct, ...paths];
+  const all = process.env.BENCH_PGBENCH_DIRECT === '0' ? paths : [direct, ...paths];
   /** results[clients][path name] = [{tps, latencyMs, cpuUsPerStatement}] */
   const results = {};
   const rssStart = Object.fromEntries(paths.map((p) => [p.name, rssBytes(p.pid)]));
+  console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   let checked = { statements: 0, recorded: 0, desyncs: 0, expectedRecorded: 0 };
   for (const clients of clientCounts) {
     results[clients] = Object.fromEntries(all.map((p) => [p.name, []]));
@@ -266,11 +310,17 @@ async function comparison(paths) {
     for (let round = 0; round < repeats; round++) {
       const order = all.map((_, k) => all[(k + round) % all.length]);
       for (const path of order) {
-        const cpuBefore = path.pid ? cpuSeconds(path.pid) : 0;
+        const before = path.pid ? cpuSplit(path.pid) : { user: 0, system: 0 };
         const run = await pgbench(path.port, clients, seconds);
-        const cpu = path.pid ? cpuSeconds(path.pid) - cpuBefore : 0;
+        const after = path.pid ? cpuSplit(path.pid) : { user: 0, system: 0 };
+        const perStatement = (seconds) => (seconds * 1e6) / run.transactions;
         // pgbench -S: one statement per transaction (connection start-up statements are not counted).
-        results[clients][path.name].push({ ...run, cpuUsPerStatement: (cpu * 1e6) / run.transactions });
+        results[clients][path.name].push({
+          ...run,
+          cpuUsPerStatement: perStatement(after.user + after.system - before.user - before.system),
+          userUsPerStatement: perStatement(after.user - before.user),
+          systemUsPerStatement: perStatement(after.system - before.system),
+        });
         if (path.stats) {
           const stats = await path.stats();
           checked.desyncs = stats.desyncs;
@@ -283,12 +333,13 @@ async function comparison(paths) {
     }
   }
   const rssEnd = Object.fromEntries(paths.map((p) => [p.name, rssBytes(p.pid)]));
+  console.log(`load average at end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   return { results, rssStart, rssEnd, checked };
 }
 
 function report({ results, rssStart, rssEnd, checked }, paths) {
   console.log(`\npgbench -S, ${seconds} s per run, ${repeats} interleaved rounds per client count (order rotates each round); the machine may be shared and loaded: read the ratios`);
-  const header = ['clients', 'path', 'tps (median)', 'latency ms', 'CPU µs/stmt', 'tps ÷ pgbouncer', 'CPU ÷ pgbouncer', 'per-round CPU ratios'];
+  const header = ['clients', 'path', 'tps (median)', 'latency ms', 'CPU µs/stmt', 'user+sys µs', 'tps ÷ pgbouncer', 'CPU ÷ pgbouncer', 'per-round CPU ratios'];
   const rows = [header];
   const verdicts = [];
   for (const clients of clientCounts) {
@@ -303,6 +354,7 @@ function report({ results, rssStart, rssEnd, checked }, paths) {
         median(runs.map((r) => r.tps)).toFixed(0),
         median(runs.map((r) => r.latencyMs)).toFixed(3),
         hasCpu ? median(runs.map((r) => r.cpuUsPerStatement)).toFixed(1) : '—',
+        hasCpu ? `${median(runs.map((r) => r.userUsPerStatement)).toFixed(1)}+${median(runs.map((r) => r.systemUsPerStatement)).toFixed(1)}` : '—',
         `${median(tpsRatios).toFixed(2)}× (${range(tpsRatios)})`,
         hasCpu ? `${median(cpuRatios).toFixed(2)}×` : '—',
         hasCpu && name !== 'pgbouncer' ? range(cpuRatios) : '',
@@ -324,23 +376,34 @@ function report({ results, rssStart, rssEnd, checked }, paths) {
   if (checked.desyncs !== 0 || checked.recorded < checked.expectedRecorded) process.exitCode = 1;
 }
 
-/** RSS of the proxy (not recording) under pgbench -c 8 for soakSeconds, sampled every 10 s. */
+/**
+ * RSS of the proxy (not recording: statements go to the per-shape aggregates) under pgbench -S -c 8
+ * for soakSeconds, sampled every 10 s. The goal compares minute 1 with the last sample and with the
+ * largest sample after minute 1 (flat: within 10 %).
+ */
 async function soak() {
   const proxy = await startProxy(false);
   try {
     const samples = [];
     const started = Date.now();
-    const timer = setInterval(() => samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssBytes(proxy.pid) }), 10_000);
+    const sample = () => samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssBytes(proxy.pid), cpu: cpuSeconds(proxy.pid), load: readFileSync('/proc/loadavg', 'utf8').split(' ')[0] });
+    sample();
+    const timer = setInterval(sample, 10_000);
     const run = await pgbench(proxy.port, 8, soakSeconds);
     clearInterval(timer);
     const stats = await proxy.stats();
-    const fromMinute = samples.filter((sample) => sample.s >= Math.min(60, soakSeconds / 2));
-    const first = fromMinute[0]?.rss ?? samples[0]?.rss;
-    const last = samples.at(-1)?.rss;
-    const max = Math.max(...fromMinute.map((sample) => sample.rss));
-    console.log(`\nRSS flatness: pgbench -S -c 8 through the proxy (not recording) for ${soakSeconds} s, ${run.transactions} transactions, ${stats.statements} statements seen, desyncs ${stats.desyncs}`);
-    console.log(`  RSS every 10 s (MB): ${samples.map((sample) => (sample.rss / 2 ** 20).toFixed(1)).join(' ')}`);
-    console.log(`  from ${fromMinute[0]?.s ?? 0} s to the end: ${(first / 2 ** 20).toFixed(1)} → ${(last / 2 ** 20).toFixed(1)} MB (max ${(max / 2 ** 20).toFixed(1)}), ${(max / first).toFixed(3)}× (goal ≤ 1.10×: ${max / first <= 1.1 ? 'met' : 'NOT met'})`);
+    const aggregates = await proxy.aggregates();
+    const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+    console.log(`\nRSS flatness: pgbench -S -c 8 -j 2 through the proxy (not recording: aggregates) for ${soakSeconds} s, ${run.transactions} transactions (${run.tps.toFixed(0)} tps), ${stats.statements} statements seen, desyncs ${stats.desyncs}, ${aggregates.shapes} statement shapes aggregated`);
+    console.log('  s      RSS MB  proxy CPU s  load1');
+    for (const { s, rss, cpu, load } of samples) console.log(`  ${String(s).padEnd(5)}  ${mb(rss).padStart(6)}  ${cpu.toFixed(1).padStart(11)}  ${load}`);
+    const minuteOne = samples.find((entry) => entry.s >= Math.min(60, soakSeconds / 2)) ?? samples[0];
+    const after = samples.filter((entry) => entry.s >= minuteOne.s);
+    const last = samples.at(-1);
+    const max = Math.max(...after.map((entry) => entry.rss));
+    const verdict = max / minuteOne.rss <= 1.1 ? 'met' : 'NOT met';
+    console.log(`  at ${minuteOne.s} s ${mb(minuteOne.rss)} MB, at ${last.s} s ${mb(last.rss)} MB (${(last.rss / minuteOne.rss).toFixed(3)}×), max after ${minuteOne.s} s ${mb(max)} MB (${(max / minuteOne.rss).toFixed(3)}×; goal ≤ 1.10×: ${verdict})`);
+    if (verdict !== 'met' || stats.desyncs !== 0) process.exitCode = 1;
   } finally {
     await proxy.stop();
   }
@@ -348,16 +411,29 @@ async function soak() {
 
 async function main() {
   prepareDatabase();
+  try {
+    if (soakOnly) await soak();
+    else await compareAndSoak();
+  } finally {
+    if (dropAfter) psql(`DROP DATABASE IF EXISTS ${DATABASE}`);
+  }
+}
+
+async function compareAndSoak() {
   const bouncer = await startPgbouncer();
   const recording = await startProxy(true);
   const notRecording = await startProxy(false);
-  const paths = [bouncer, recording, notRecording];
+  const bare = [];
+  if (floor) for (const variant of (process.env.BENCH_BARE_VARIANTS ?? 'data,onread,generic,handle').split(',')) bare.push(await startBareForwarder(variant));
+  // BENCH_PROXY_BASELINE=DIR: the proxy of another checkout (built) beside this one, e.g. main's.
+  const baseline = process.env.BENCH_PROXY_BASELINE ? [await startProxy(false, process.env.BENCH_PROXY_BASELINE)] : [];
+  const paths = [bouncer, ...bare, recording, notRecording, ...baseline];
   try {
     report(await comparison(paths), paths);
   } finally {
     for (const path of paths) await path.stop();
   }
-  if (soakSeconds > 0) await soak();
+  if (soakSeconds > 0 && !floor) await soak();
 }
 
 main().catch((error) => {

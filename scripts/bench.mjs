@@ -3,7 +3,7 @@
 // beside a peer in the same run (autocannon, wrk, h2load, a direct connection), rounds interleaved, and
 // prints medians, min–max and ratios, since absolute figures on a shared machine mean little.
 // Quick by default (a few minutes); BENCH_FULL=1 for every target and longer runs; BENCH_FILTER=name
-// runs the benchmarks whose name contains it; BENCH_REPEATS (5) sets the rounds.
+// (or `npm run bench -- name`) runs the benchmarks whose name contains it; BENCH_REPEATS (5) sets the rounds.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** One row per benchmark module: adding one is one line here and one file under bench/. */
@@ -15,10 +15,12 @@ const BENCHES = [
   { name: 'postgres-proxy', file: 'bench/postgres-proxy.mjs', about: 'latency the query proxy adds', quick: false },
   { name: 'endpoint-overhead', file: 'bench/endpoint-overhead.mjs', about: 'endpoint probe vs wrk -c1 and h2load -c1 on a 0 ms endpoint', quick: true },
   { name: 'postgres-pooler', file: 'bench/postgres-pooler.mjs', about: 'pgbench -S direct, through pgbouncer and through the proxy', quick: false },
+  { name: 'postgres-proxy-soak', file: 'bench/postgres-pooler.mjs', args: ['--soak'], about: 'RSS of the proxy over a 10-minute pgbench -S run (aggregates, no window)', quick: false },
   { name: 'postgres-attribution', file: 'bench/postgres-attribution.mjs', about: 'the proxy reader with and without sqlcommenter attribution, interleaved', quick: false, nodeArgs: ['--import', 'tsx'] },
 ];
 
-const filter = process.env.BENCH_FILTER ?? '';
+// `npm run bench -- NAME` is the same as BENCH_FILTER=NAME.
+const filter = process.argv[2] ?? process.env.BENCH_FILTER ?? '';
 const full = process.env.BENCH_FULL === '1';
 const selected = BENCHES.filter((bench) => (filter ? bench.name.includes(filter) : full || bench.quick));
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
@@ -26,7 +28,7 @@ if (!full && !filter) console.log(`quick mode: ${selected.map((b) => b.name).joi
 let failed = 0;
 for (const bench of selected) {
   console.log(`\n=== ${bench.name}: ${bench.about} (${bench.file}) ===`);
-  const result = spawnSync(process.execPath, [...(bench.nodeArgs ?? []), bench.file], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [...(bench.nodeArgs ?? []), bench.file, ...(bench.args ?? [])], { stdio: 'inherit' });
   if (result.status !== 0) failed += 1;
 }
 process.exit(failed ? 1 : 0);

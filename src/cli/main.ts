@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isPerfspecError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { installHostProcess } from '../host-process.js';
 import type { CliProcess } from './process.js';
 import { withRedaction } from './redacting-process.js';
 
@@ -18,6 +19,9 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export async function main(rawProc: CliProcess): Promise<number> {
+  // pid, CPU time, signals and exit hooks below src/cli come from here (src/host-process.ts). Always the
+  // real process: a test's fake CliProcess replaces what the user sees (argv, output), not the OS process.
+  installHostProcess(process);
   const proc = withRedaction(rawProc);
   let exitCode: number = ExitCode.Pass;
   const program = new Command('perfspec')

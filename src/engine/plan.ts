@@ -3,7 +3,7 @@
  * request lines split. Pure.
  */
 import type { Check, PerfspecSpec, Step } from '../generated/spec-types.js';
-import { parseRequestLine } from '../spec/formats.js';
+import { requireRequestLine } from '../spec/request-line.js';
 import { PerfspecError } from '../errors.js';
 import { keptByOnly, unmatchedFilters } from '../spec/only-filter.js';
 import { toMilliseconds } from '../units/duration.js';
@@ -33,10 +33,10 @@ export function defaultMaxSamples(samples: number): number {
 }
 
 export function planRequest(item: Pick<Step, 'request' | 'headers' | 'query' | 'json' | 'body'>): RequestTemplate {
-  const { method, url } = parseRequestLine(item.request);
+  const { method, target } = requireRequestLine(item.request);
   return {
     method,
-    url,
+    url: target,
     headers: { ...(item.headers ?? {}) },
     query: Object.fromEntries(Object.entries(item.query ?? {}).map(([key, value]) => [key, String(value)])),
     json: item.json,
@@ -70,7 +70,7 @@ export function planChecks(spec: PerfspecSpec, only?: string[], repeatOverride?:
         maxSamples: Math.max(samples, check.maxSamples ?? defaults.maxSamples ?? defaultMaxSamples(samples)),
         maxSampleTimeMs: maxSampleTime === undefined ? DEFAULTS.maxSampleTimeMs : (toMilliseconds(maxSampleTime) ?? DEFAULTS.maxSampleTimeMs),
         repeat: repeatOverride ?? check.repeat ?? defaults.repeat ?? 1,
-        raw: check as unknown as Record<string, unknown>,
+        raw: check,
       };
     })
     .filter((check) => keptByOnly(check.name, only));

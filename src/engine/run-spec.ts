@@ -21,7 +21,7 @@ import { buildRequest } from './request-builder.js';
 import { traceSettingOf, withTraceparents } from './trace-requests.js';
 import type { TraceConfig } from '../load/flows/traceparent.js';
 import { openServices, type OpenedServices } from './services.js';
-import { runSteps } from './steps.js';
+import { describeSentRequest, runSteps } from './steps.js';
 import { bodySizeBytes } from '../units/quantity.js';
 import { canConnect, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
@@ -142,21 +142,34 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       specDir: loaded.dir,
       maxBodySize: spec.target.maxBodySize === undefined ? undefined : bodySizeBytes(spec.target.maxBodySize),
       replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
+      targetStarted: target?.started ?? false,
     };
 
     for (const check of shard && shard.index !== 0 ? [] : planChecks(spec, options.only, options.repeat)) {
       if (options.signal.aborted) break;
       const started = options.now();
       const probes: ProbeResult[] = [];
+      // The first request the check's probes built, as sent: shown beside a verdict that did not pass.
+      let sent: string | undefined;
+      const checkCtx: ProbeContext = {
+        ...ctx,
+        buildRequest: (template, extra) => {
+          const request = build(template, extra);
+          sent ??= describeSentRequest(request, options.secrets);
+          return request;
+        },
+      };
       for (const probe of options.tables.checkProbes) {
         if (probe.key !== undefined && check.raw[probe.key] === undefined) continue;
         if (options.signal.aborted) break;
-        const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, ctx));
+        const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, checkCtx));
         probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
       annotateSpecLines(probes, (metric) => checkBudgetPath(check.index, metric), (at) => loaded.source.locate(at));
       const request = `${check.request.method} ${check.request.url}`;
-      const checkResult: CheckResult = { name: check.name, section: 'check', request, status: statusOfProbes(probes), durationMs: options.now() - started, probes };
+      const status = statusOfProbes(probes);
+      const checkResult: CheckResult = { name: check.name, section: 'check', request, status, durationMs: options.now() - started, probes };
+      if (sent !== undefined && !allPassed(probes)) checkResult.sent = sent;
       result.checks.push(checkResult);
       options.onCheckEnd?.(checkResult);
       if (checkResult.status === 'failed' || checkResult.status === 'error') await assertTargetAlive(baseUrl, check.name, options.signal);
@@ -272,6 +285,11 @@ async function assertTargetAlive(baseUrl: string, during: string, signal: AbortS
   throw new PerfspecError('PS_TARGET_UNREACHABLE', `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`, {
     hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',
   });
+}
+
+/** Did every verdict pass and no probe break? (`passed` is false for an inconclusive verdict, whatever its policy.) */
+function allPassed(probes: ProbeResult[]): boolean {
+  return probes.every((probe) => !probe.error && probe.verdicts.every((verdict) => verdict.passed));
 }
 
 async function runProbeSafely(kind: string, run: () => Promise<ProbeResult>): Promise<ProbeResult> {

@@ -9,11 +9,17 @@ import type { HttpClient, HttpRequest } from '../sources/http/types.js';
 import { parseJsonPath, readJsonPath } from '../spec/json-path.js';
 import { planRequest, statusList } from './plan.js';
 import type { RequestTemplate } from '../probes/types.js';
-import type { SecretRegistry } from '../report/redact.js';
+import { redactUrl, type SecretRegistry } from '../report/redact.js';
 
 /** The start of a response body for a message, redacted before it is cut (a cut token would no longer match). */
 function excerpt(body: string, ctx: StepContext): string {
   return (ctx.secrets ? ctx.secrets.redact(body) : body).slice(0, 300);
+}
+
+/** "GET http://127.0.0.1:8001/products/42": a request as sent, for a report or a message, secrets masked. */
+export function describeSentRequest(request: Pick<HttpRequest, 'method' | 'url'>, secrets?: SecretRegistry): string {
+  const line = `${request.method} ${request.url}`;
+  return secrets ? secrets.redact(line) : redactUrl(line);
 }
 
 export interface StepContext {
@@ -38,24 +44,25 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
     } catch (error) {
       throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${describeError(error)}`);
     }
+    const sent = `  sent: ${describeSentRequest(request, ctx.secrets)}`;
     let response;
     try {
       response = await ctx.http.send(request, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
     } catch (error) {
-      throw new PerfspecError('PS_SETUP_FAILED', `${label} failed: ${describeError(error)}`);
+      throw new PerfspecError('PS_SETUP_FAILED', `${label} failed: ${describeError(error)}`, { details: [sent] });
     }
     const expected = statusList(step.expect?.status, []);
     const statusOk = expected.length ? expected.includes(response.status) : response.status < 400;
     if (!statusOk) {
       throw new PerfspecError('PS_SETUP_FAILED', `${label} answered ${response.status}, expected ${expected.length ? expected.join(' or ') : 'a 2xx/3xx status'}`, {
-        details: [`  response: ${excerpt(response.body, ctx)}`],
+        details: [sent, `  response: ${excerpt(response.body, ctx)}`],
         hint: 'The service under test rejected a setup request: check the request body and the service logs.',
       });
     }
     if (step.expect?.json) {
       const failure = checkJsonExpectations(response.body, step.expect.json);
       if (failure) {
-        throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${failure.path} is ${JSON.stringify(failure.actual)}, expected ${JSON.stringify(failure.expected)}`);
+        throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${failure.path} is ${JSON.stringify(failure.actual)}, expected ${JSON.stringify(failure.expected)}`, { details: [sent] });
       }
     }
     for (const [name, jsonPath] of Object.entries(step.capture ?? {})) {
@@ -63,12 +70,12 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
       try {
         parsed = JSON.parse(response.body);
       } catch {
-        throw new PerfspecError('PS_SETUP_FAILED', `${label}: cannot capture ${name}, the response is not JSON`);
+        throw new PerfspecError('PS_SETUP_FAILED', `${label}: cannot capture ${name}, the response is not JSON`, { details: [sent] });
       }
       const value = readJsonPath(parsed, parseJsonPath(jsonPath) ?? []);
       if (value === undefined || value === null) {
         throw new PerfspecError('PS_SETUP_FAILED', `${label}: cannot capture ${name}, ${jsonPath} is missing in the response`, {
-          details: [`  response: ${excerpt(response.body, ctx)}`],
+          details: [sent, `  response: ${excerpt(response.body, ctx)}`],
         });
       }
       ctx.vars[name] = typeof value === 'string' ? value : JSON.stringify(value);

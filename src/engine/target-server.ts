@@ -3,6 +3,7 @@
  * spawn the command in its own process group, wait until the ready path answers, and stop the
  * whole group afterwards. `stop` is idempotent and safe on every exit path.
  */
+import { hostProcess } from '../host-process.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -148,16 +149,16 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
   // perfspec started must not outlive it.
   const killOnExit = () => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      if (child.pid !== undefined) hostProcess().kill(-child.pid, 'SIGTERM');
     } catch {
       // already gone
     }
   };
-  process.once('exit', killOnExit);
+  hostProcess().once('exit', killOnExit);
   const handle: TargetHandle = {
     started: true,
     stop: async () => {
-      process.off('exit', killOnExit);
+      hostProcess().off('exit', killOnExit);
       await stopGroup(child);
     },
   };
@@ -199,7 +200,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   const group = -child.pid;
   const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
     try {
-      process.kill(group, signal);
+      hostProcess().kill(group, signal);
       return true;
     } catch {
       return false; // ESRCH: nobody left in the group

@@ -41,7 +41,7 @@ export type RequestLine = string;
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
  * via the `definition` "statusList".
  */
-export type StatusList = number | [number, ...number[]];
+export type StatusList = number | number[];
 /**
  * error: a failed budget fails the run (exit 1). warn: it is reported but the run still passes.
  *
@@ -196,7 +196,7 @@ export type LoadData =
       /**
        * @minItems 1
        */
-      values: [unknown, ...unknown[]];
+      values: unknown[];
       order?: LoadDataOrder;
     }
   | {
@@ -330,7 +330,7 @@ export interface Target {
    *
    * @minItems 1
    */
-  replicas?: [string, ...string[]];
+  replicas?: string[];
 }
 /**
  * Headers sent with every request (setup, checks, load).
@@ -621,7 +621,7 @@ export interface QueriesBudget {
      * @minItems 2
      * @maxItems 2
      */
-    sizes: [number | string, number | string];
+    sizes: (number | string)[];
   };
   /**
    * Statements per request before the fix, shown as "before → after" (e.g. 201 → 3).
@@ -676,14 +676,9 @@ export interface CacheBudget {
    *
    * @minItems 1
    */
-  params?: [
-    {
-      [k: string]: string | number | boolean;
-    },
-    ...{
-      [k: string]: string | number | boolean;
-    }[]
-  ];
+  params?: {
+    [k: string]: string | number | boolean;
+  }[];
   /**
    * Cold-cache behaviour.
    */
@@ -722,9 +717,15 @@ export interface Load {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?:
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -742,16 +743,10 @@ export interface Load {
    *
    * @minItems 1
    */
-  stages?: [
-    {
-      duration: Duration;
-      target: number;
-    },
-    ...{
-      duration: Duration;
-      target: number;
-    }[]
-  ];
+  stages?: {
+    duration: Duration;
+    target: number;
+  }[];
   /**
    * Open model: most iterations in flight at once (default: 2 s worth at the peak rate + 10). Arrivals beyond it are dropped and reported.
    */
@@ -777,7 +772,7 @@ export interface Load {
    *
    * @minItems 1
    */
-  replicaCounts?: [number, ...number[]];
+  replicaCounts?: number[];
   /**
    * scalability: the lowest scaling efficiency (throughput at k replicas ÷ (k × throughput at 1)) that passes; below it a warning (default 0.8).
    */
@@ -802,7 +797,7 @@ export interface Load {
   /**
    * @minItems 1
    */
-  flows?: [LoadFlow, ...LoadFlow[]];
+  flows?: LoadFlow[];
   thresholds?: LoadThresholds;
   /**
    * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
@@ -818,7 +813,7 @@ export interface Load {
   /**
    * @minItems 1
    */
-  regions?: [LoadRegion, ...LoadRegion[]];
+  regions?: LoadRegion[];
   /**
    * Rows for ${data.NAME.FIELD}: one row per source is picked for each iteration.
    */
@@ -828,7 +823,7 @@ export interface Load {
   /**
    * The scenario(s) run when --profile is not given (default: all).
    */
-  default?: string | [string, ...string[]];
+  default?: string | string[];
   /**
    * Distributed runs: the number of shards the load is split into when the shard index comes from the environment (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); PERFSPEC_SHARDS overrides it. See README "Running on several machines".
    */
@@ -839,6 +834,14 @@ export interface Load {
   scenarios?: {
     [k: string]: LoadScenario;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
@@ -861,7 +864,7 @@ export interface LoadFlow {
   /**
    * @minItems 1
    */
-  steps: [LoadStep, ...LoadStep[]];
+  steps: LoadStep[];
 }
 /**
  * SLA of the load test, judged over the whole run: overall, per request name (requests) and per flow (flows).
@@ -945,9 +948,15 @@ export interface LoadScenario {
    */
   profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
   /**
-   * Chosen from users/rate and the shape when omitted. *-users: closed model (each user loops over iterations). *-arrival-rate: open model (iterations start on schedule; latency is measured from the intended start, so a stalled server shows).
+   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
    */
-  executor?: 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
+  executor?:
+    | 'constant-arrival-rate'
+    | 'constant-users'
+    | 'per-vu-iterations'
+    | 'ramping-arrival-rate'
+    | 'ramping-users'
+    | 'shared-iterations';
   /**
    * Closed model: virtual users (the peak for ramping profiles).
    */
@@ -965,16 +974,10 @@ export interface LoadScenario {
    *
    * @minItems 1
    */
-  stages?: [
-    {
-      duration: Duration;
-      target: number;
-    },
-    ...{
-      duration: Duration;
-      target: number;
-    }[]
-  ];
+  stages?: {
+    duration: Duration;
+    target: number;
+  }[];
   /**
    * Open model: most iterations in flight at once (default: 2 s worth at the peak rate + 10). Arrivals beyond it are dropped and reported.
    */
@@ -1000,7 +1003,7 @@ export interface LoadScenario {
    *
    * @minItems 1
    */
-  replicaCounts?: [number, ...number[]];
+  replicaCounts?: number[];
   /**
    * scalability: the lowest scaling efficiency (throughput at k replicas ÷ (k × throughput at 1)) that passes; below it a warning (default 0.8).
    */
@@ -1025,7 +1028,7 @@ export interface LoadScenario {
   /**
    * @minItems 1
    */
-  flows?: [LoadFlow, ...LoadFlow[]];
+  flows?: LoadFlow[];
   thresholds?: LoadThresholds;
   /**
    * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
@@ -1041,13 +1044,21 @@ export interface LoadScenario {
   /**
    * @minItems 1
    */
-  regions?: [LoadRegion, ...LoadRegion[]];
+  regions?: LoadRegion[];
   /**
    * Rows for ${data.NAME.FIELD}: one row per source is picked for each iteration.
    */
   data?: {
     [k: string]: LoadData;
   };
+  /**
+   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
+   */
+  iterations?: number;
+  /**
+   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
+   */
+  maxDuration?: string | number;
 }
 /**
  * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).

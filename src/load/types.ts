@@ -6,141 +6,59 @@
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { ErrorKind, ProtocolFaultCounts } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
+import type { Duration, LoadData, LoadDataOrder, LoadFlow, LoadRegion, LoadScenario, LoadStep, LoadThresholds } from '../generated/spec-types.js';
 
-export type ExecutorName = 'constant-users' | 'ramping-users' | 'constant-arrival-rate' | 'ramping-arrival-rate';
-export type PresetName = 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
-export type DurationInput = string | number;
+// ---- The input: a load scenario as the spec writes it. These are the spec schema's own types
+// (src/generated/spec-types.ts, generated from schemas/perfspec.schema.json), named for the engine;
+// a new executor or key is added to the schema fragments, never copied here. ----
+
+/** The executors of src/load/executors/registry.ts (the schema's enum is composed from that table). */
+export type ExecutorName = NonNullable<LoadScenario['executor']>;
+export type PresetName = NonNullable<LoadScenario['profile']>;
+/** A duration as written: text such as "10m", or milliseconds. */
+export type DurationInput = Duration;
 
 /** One stage: move linearly from the previous target to `target` over `duration`. */
-export interface StageConfig {
-  duration: DurationInput;
-  target: number;
-}
-
-export interface RequestStepConfig {
-  /** "GET /api/v1/users/me" (path relative to the base URL, or an absolute URL). */
-  request: string;
-  /** Name for per-endpoint figures; defaults to the request line as written. */
-  name?: string;
-  headers?: Record<string, string>;
-  json?: unknown;
-  body?: string;
-  /** Statuses that count as success; default: any status below 400. */
-  expect?: { status?: number | number[] };
-  /** Variable name → JSONPath subset (`$.a.b[0]`) read from the JSON response. */
-  capture?: Record<string, string>;
-  timeout?: DurationInput;
-}
-
-export interface ThinkStepConfig {
-  /** Fixed ("1s") or a range ({ min: "1s", max: "3s" } or "1s..3s"), drawn uniformly. */
-  think: DurationInput | { min: DurationInput; max: DurationInput };
-}
+export type StageConfig = NonNullable<LoadScenario['stages']>[number];
 
 /** A step as written: a request object, a think object, or the shorthand "GET /path". */
-export type StepConfig = RequestStepConfig | ThinkStepConfig | string;
+export type StepConfig = LoadStep;
+/** A request step: request line, name for per-request figures, headers, body, expected statuses, captures, timeout. */
+export type RequestStepConfig = Extract<LoadStep, { request: unknown }>;
+/** Fixed ("1s") or a range ({ min: "1s", max: "3s" } or "1s..3s"), drawn uniformly. */
+export type ThinkStepConfig = Extract<LoadStep, { think: unknown }>;
 
-export interface FlowConfig {
-  name: string;
-  weight?: number;
-  steps: StepConfig[];
-}
+export type FlowConfig = LoadFlow;
 
-export type DataOrder = 'sequential' | 'random';
+export type DataOrder = LoadDataOrder;
 
 /** Rows for `${data.NAME.FIELD}`: inline values, a CSV file, or a setup variable holding a JSON array / comma list. */
-export type DataSourceConfig =
-  | { values: unknown[]; order?: DataOrder }
-  | { csv: string; order?: DataOrder }
-  | { var: string; order?: DataOrder };
+export type DataSourceConfig = LoadData;
 
-export interface RegionConfig {
-  name: string;
-  weight?: number;
-  /** Base URL for this region; defaults to the run's base URL. */
-  baseUrl?: string;
-  /** Simulated network latency added before each request (and included in its measured latency). */
-  latency?: DurationInput;
-}
+export type RegionConfig = LoadRegion;
 
-export type ThresholdMetric =
-  | 'success_rate'
-  | 'error_rate'
-  | 'p50'
-  | 'p90'
-  | 'p95'
-  | 'p99'
-  | 'p99.9'
-  | 'max'
-  | 'avg'
-  | 'throughput';
+/** The overall metrics a threshold can judge (the keys of `thresholds` beside `requests` and `flows`). */
+export type ThresholdMetric = Exclude<keyof LoadThresholds, 'requests' | 'flows'>;
 
-export interface ThresholdRuleConfig {
-  budget: string;
-  level?: 'warn' | 'error';
-  abortOnFail?: boolean;
-  /** Do not abort before this much of the run has elapsed (k6's delayAbortEval). */
-  delayAbortEval?: DurationInput;
-}
-
-export type ThresholdValueConfig = string | number | ThresholdRuleConfig;
+export type ThresholdValueConfig = NonNullable<LoadThresholds[ThresholdMetric]>;
+/** The long form: { budget, level, abortOnFail, delayAbortEval }. */
+export type ThresholdRuleConfig = Extract<ThresholdValueConfig, object>;
 
 /** Overall budgets as metric keys, plus the same shape per request name and per flow. */
-export type ThresholdsConfig = { [metric in ThresholdMetric]?: ThresholdValueConfig } & {
-  requests?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig } & { queries?: string; nPlusOne?: 'forbid' | 'allow' }>;
-  flows?: Record<string, { [metric in ThresholdMetric]?: ThresholdValueConfig }>;
-};
+export type ThresholdsConfig = LoadThresholds;
 
-export interface LoadScenarioConfig {
+/**
+ * One scenario to run: the schema's scenario (the load section's shared keys already merged in,
+ * src/probes/load/section.ts) with its name, its flows, and what perfspec itself sets.
+ */
+export interface LoadScenarioConfig extends Omit<LoadScenario, 'flows' | 'description'> {
   name: string;
-  /** A preset that expands into stages; anything given beside it overrides the preset. */
-  profile?: PresetName;
-  executor?: ExecutorName;
-  /** Closed model: virtual users (peak for ramps). */
-  users?: number;
-  /** Open model: iterations started per second (peak for ramps). */
-  rate?: number;
-  duration?: DurationInput;
-  stages?: StageConfig[];
-  /** Open model: the most virtual users that may be busy at once; beyond it iterations are dropped (and counted). */
-  maxUsers?: number;
-  /** How long running iterations may finish after the last stage (default 2s, capped so Ctrl-C stops within 2 s). */
-  gracefulStop?: DurationInput;
-  /** Closed model: users present at the start begin evenly over this window (default 10 % of the first stage, at most 10 s). */
-  startSpread?: DurationInput;
-  /** Each user's first think step waits uniformly between 0 and the step's maximum. */
-  randomFirstThink?: boolean;
-  flows: FlowConfig[];
-  thresholds?: ThresholdsConfig;
-  regions?: RegionConfig[];
-  data?: Record<string, DataSourceConfig>;
-  /** Generator threads; default 1 (see DESIGN note in src/load/run/run-load.ts). */
-  workers?: number;
-  /** Connections per origin per generator; default min(peak users, 256). */
-  connections?: number;
-  /** Per-request timeout (default 10s). */
-  timeout?: DurationInput;
-  /** The most bytes of a response body kept ("10MB" or bytes; default 8 MiB); longer bodies are read and counted. */
-  maxBodySize?: string | number;
-  /** Default headers on every request. */
-  headers?: Record<string, string>;
-  /** Breakpoint: length of each rate step over which the SLA is judged. */
-  stepDuration?: DurationInput;
-  /** Scalability: the replica counts to search (default 1, 2, … all replicas). */
-  replicaCounts?: number[];
-  /** Scalability: the lowest scaling efficiency that passes (a warning below it; default 0.8). */
-  minEfficiency?: number;
+  flows: LoadFlow[];
   /**
    * Pick the region for every iteration instead of once per virtual user: requests spread round
    * robin over the regions' base URLs whichever users are busy (the scalability preset's replicas).
    */
   regionPerIteration?: boolean;
-  /**
-   * A fresh W3C traceparent on every request (default on; sampled flag set), so an app that writes it
-   * into its SQL (sqlcommenter) lets the PostgreSQL proxy count statements per request. `false` turns
-   * it off; `{ header: x-trace }` sends it under another header name.
-   */
-  trace?: boolean | { header?: string };
 }
 
 /** Everything the engine needs from the outside world; nothing else is read from the process. */
@@ -295,7 +213,8 @@ export interface LoadReport {
   requests: RequestStats[];
   flows: RequestStats[];
   regions: RequestStats[];
-  iterations: { started: number; completed: number; dropped: number; late: number };
+  /** `planned`: set by executors that run a fixed number of iterations (this run's share of them). */
+  iterations: { started: number; completed: number; dropped: number; late: number; planned?: number };
   peakUsers: number;
   /** Closed model: how the users present at the start began (startSpread), and whether the first think was randomised. */
   start?: { spreadMs: number; defaulted: boolean; randomFirstThink: boolean };

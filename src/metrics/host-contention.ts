@@ -12,7 +12,8 @@
  * startContentionMonitor is the I/O around it.
  */
 import { machineCpuTimes } from './host-monitor.js';
-import { ownPid, readProcessTable, TICKS_PER_SECOND, type ProcessEntry } from './process-table.js';
+import { readProcessTable, TICKS_PER_SECOND, type ProcessEntry } from './process-table.js';
+import { hostProcess } from '../host-process.js';
 
 export interface ContentionFigures {
   cpus: number;
@@ -125,24 +126,24 @@ export interface ContentionMonitor {
  */
 export function startContentionMonitor(
   otherRoots: readonly number[],
-  options: { targetIsLocal: boolean; now?: () => number },
+  /** targetUnknown: the target runs on this machine but perfspec did not start it (see UNKNOWN_LOCAL_TARGET). */
+  options: { targetUnknown: boolean; now?: () => number },
 ): ContentionMonitor {
   const now = options.now ?? (() => performance.now());
-  const self = ownPid();
+  const self = hostProcess().pid;
   const before = readProcessTable();
   const cpuBefore = machineCpuTimes();
   const startedAt = now();
   return {
     stop() {
       const after = readProcessTable();
-      if (self === undefined || !before || !after) return undefined;
+      if (!before || !after) return undefined;
       const durationMs = Math.max(1, now() - startedAt);
       const cpuAfter = machineCpuTimes();
       const total = cpuAfter.total - cpuBefore.total;
       const members = systemUnderTest(after, [self, ...otherRoots]);
       for (const pid of systemUnderTest(before, [self, ...otherRoots])) members.add(pid);
       const others = otherProcessesCpu(before, after, members, durationMs);
-      const started = [...systemUnderTest(after, [self])].filter((pid) => pid !== self);
       const figures = {
         cpus: cpuAfter.cpus,
         machineBusy: total > 0 ? (cpuAfter.busy - cpuBefore.busy) / total : 0,
@@ -150,7 +151,7 @@ export function startContentionMonitor(
         topOthers: others.top,
         durationMs,
       };
-      if (options.targetIsLocal && started.length === 0) return { ...figures, contended: false, unassessed: UNKNOWN_LOCAL_TARGET };
+      if (options.targetUnknown) return { ...figures, contended: false, unassessed: UNKNOWN_LOCAL_TARGET };
       return judgeContention(figures);
     },
   };

@@ -7,6 +7,7 @@
  * I/O (os, process, perf_hooks) lives in startHostMonitor; judging the figures is the pure
  * judgeHostLoad, unit-tested without a machine.
  */
+import { hostProcess } from '../host-process.js';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -90,7 +91,8 @@ export function startHostMonitor(now: () => number = () => performance.now()): H
   const startedAt = now();
   const loadBefore = os.loadavg()[0] ?? 0;
   const cpuBefore = machineCpuTimes();
-  const processBefore = process.cpuUsage();
+  const host = hostProcess();
+  const processBefore = host.cpuUsage();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let stopped: HostLoad | undefined;
@@ -100,7 +102,7 @@ export function startHostMonitor(now: () => number = () => performance.now()): H
       delay.disable();
       const durationMs = Math.max(1, now() - startedAt);
       const cpuAfter = machineCpuTimes();
-      const processCpu = process.cpuUsage(processBefore);
+      const processCpu = host.cpuUsage(processBefore);
       const totalDelta = cpuAfter.total - cpuBefore.total;
       // monitorEventLoopDelay reports nanoseconds and includes its own resolution; subtract it.
       const toMs = (ns: number) => (Number.isFinite(ns) && delay.count > 0 ? Math.max(0, ns / 1e6 - 10) : 0);

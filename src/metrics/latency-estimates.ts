@@ -4,7 +4,7 @@
  * quantile-interval.ts), the mean with an approximate one, max exactly. Plain data, so it travels
  * in the JSON report and across worker threads.
  */
-import { estimatePercentile, type Histogram, type PercentileEstimate } from './histogram.js';
+import { estimatePercentile, momentsUs, type Histogram, type PercentileEstimate } from './histogram.js';
 import { inverseStandardNormal } from './quantile-interval.js';
 
 export type { PercentileEstimate };
@@ -40,10 +40,11 @@ export function estimateMean(histogram: Histogram, confidence = 0.95): Percentil
   if (n === 0) return { ...base, value: null, lower: 0, upper: null };
   const minMs = histogram.minNonZeroValue / 1000;
   const maxMs = histogram.maxValue / 1000;
-  const mean = Math.min(Math.max(histogram.mean / 1000, minMs), maxMs);
+  const moments = momentsUs(histogram);
+  const mean = Math.min(Math.max(moments.mean / 1000, minMs), maxMs);
   if (n < MEAN_MIN_SAMPLES) return { ...base, value: mean, lower: 0, upper: null };
   const z = inverseStandardNormal(1 - (1 - confidence) / 2);
-  const half = (z * histogram.stdDeviation) / 1000 / Math.sqrt(n);
+  const half = (z * moments.sd) / 1000 / Math.sqrt(n);
   // Not clamped to the recorded [min, max]: the true mean may lie beyond what the sample saw.
   return { ...base, value: mean, lower: Math.max(0, mean - half), upper: mean + half };
 }

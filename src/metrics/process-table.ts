@@ -5,7 +5,7 @@
  * from other programs'. Elsewhere than Linux there is no /proc: the snapshot is undefined and the
  * rule is not applied.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessEntry {
   pid: number;
@@ -59,14 +59,4 @@ export function readProcessTable(procDir = '/proc'): Map<number, ProcessEntry> |
     }
   }
   return table.size > 0 ? table : undefined;
-}
-
-/** This process's pid as /proc sees it (so no module outside src/cli reads `process`). */
-export function ownPid(procDir = '/proc'): number | undefined {
-  try {
-    const pid = Number(readlinkSync(`${procDir}/self`));
-    return Number.isInteger(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -6,7 +6,17 @@
  *   It is enabled when its key is present on the check (the endpoint probe is always on).
  * - A SpecProbe owns a top-level section of the spec (e.g. `load`) and yields whole check results.
  * - A ServiceKind opens a connection to a system beside the target (PostgreSQL, Redis) once per run.
+ *
+ * Each one is a module of its own with one contract:
+ *   key       its key in the spec (a check's key, a top-level section, a key of `services`);
+ *   schema    the module's `schema.json` fragment, composed into schemas/perfspec.schema.json by
+ *             `npm run gen:types` (scripts/generate-spec-types.mjs), so its section's type is a
+ *             generated one (Check['queries'] is QueriesBudget);
+ *   parse     that typed section → the probe's own config (budgets parsed, defaults applied), pure;
+ *   validate  what the schema cannot see, before anything runs (usually the messages parse throws);
+ *   run       measure, judge (src/verdict) and present (tables, notes, data) one check or section.
  */
+import type { Check, PerfspecSpec } from '../generated/spec-types.js';
 import type { HttpClient, HttpRequest } from '../sources/http/types.js';
 import type { CheckResult, ProbeResult } from '../result/result.js';
 
@@ -47,8 +57,8 @@ export interface PlannedCheck {
   maxSampleTimeMs: number;
   /** Measure the check this many times and judge the median run. */
   repeat: number;
-  /** The check as written (after env interpolation): each probe reads its own key. */
-  raw: Record<string, unknown>;
+  /** The check as written (after env interpolation), typed by the schema: each probe reads its own key. */
+  raw: Check;
 }
 
 export interface ProgressSink {
@@ -101,14 +111,37 @@ export interface ProbeContext {
   replicas?: string[];
   /** target.maxBodySize in bytes (absent: the 8 MiB default), the default of each load scenario's. */
   maxBodySize?: number;
+  /** True when perfspec started the target (target.start), so its processes are known to be the system under test's. */
+  targetStarted?: boolean;
   /** target.trace: a fresh traceparent per request under this header; false when off; undefined means the default (on). */
   trace?: { header: string } | false;
 }
 
-export interface CheckProbe {
+/** Where a probe's section of a check stands, for its messages, and the check's level that its verdicts take. */
+export interface SectionPlace {
+  /** Index in the spec's `checks`. */
+  index: number;
+  level?: 'error' | 'warn';
+}
+
+/** The place of a planned check's section (see SectionPlace). */
+export function placeOf(check: Pick<PlannedCheck, 'index' | 'raw'>): SectionPlace {
+  return { index: check.index, level: check.raw.level };
+}
+
+/** The keys of a check that probes own (composed into the schema from their fragments). */
+export type CheckKey = keyof Check;
+
+export interface CheckProbe<Config = unknown> {
   kind: string;
   /** The key on a check that enables this probe; undefined = always on. */
-  key?: string;
+  key?: CheckKey;
+  /**
+   * The probe's section of the check (`check.raw[key]`, typed by the schema) → what run uses:
+   * budgets parsed, defaults applied. Throws a PerfspecError (naming `checks[i].key.field`) for
+   * what the schema cannot see. Pure.
+   */
+  parse?(check: PlannedCheck): Config;
   run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
   /** The service (a key of `services`) this probe needs; a check using it without the service is a spec error. */
   service?: string;
@@ -119,21 +152,22 @@ export interface CheckProbe {
   validate?(check: PlannedCheck): string[];
 }
 
-export interface SpecProbe {
+/** `Section` is the section's generated type (PerfspecSpec[key]); the engine passes it as validated. */
+export interface SpecProbe<Section = unknown> {
   kind: string;
   /** The top-level key of the spec this probe owns. */
-  key: string;
-  run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
+  key: keyof PerfspecSpec;
+  run(section: Section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
-  validate?(section: unknown, ctx: SectionValidationContext): string[];
+  validate?(section: Section, ctx: SectionValidationContext): string[];
   /** Problems of the command-line selections for this section (`--profile nope`), found before anything runs. */
-  checkSelect?(section: unknown, select: Record<string, string>): string[];
+  checkSelect?(section: Section, select: Record<string, string>): string[];
   /**
    * The names of the results this section would produce with these selections (as the report
    * shows them), for `--only`: the run filters them like check names and refuses a filter that
    * matches nothing. Pure.
    */
-  resultNames?(section: unknown, select: Record<string, string>): string[];
+  resultNames?(section: Section, select: Record<string, string>): string[];
 }
 
 /** What a spec probe's validate may consult: the spec around its section and the host it will run on. */

@@ -69,7 +69,7 @@ export function validateProbeSections(
 export function warnAboutSections(spec: PerfspecSpec): SectionProblem[] {
   const warnings: SectionProblem[] = [];
   for (const check of planChecks(spec)) {
-    const latency = check.raw.latency as Record<string, unknown> | undefined;
+    const latency = check.raw.latency;
     // Adaptive sampling can go up to maxSamples: only a budget that even maxSamples cannot bound is a problem.
     for (const budget of unboundedBudgets(latency, check.maxSamples)) {
       warnings.push({ path: ['checks', check.index, 'latency', budget.key], message: describeUnbounded(budget, check.samples, check.maxSamples) });

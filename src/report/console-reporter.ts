@@ -36,6 +36,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
         out(`      ${paint[standing === 'fail' ? 'failed' : 'warned'](label)}: ${verdict.message} (target ${verdict.target})`);
       }
       for (const probe of check.probes) if (probe.error) out(`      ${paint.error(`${probe.kind} probe broke`)}: ${probe.error}`);
+      if (check.sent) out(chalk.gray(`      sent: ${check.sent}`));
     },
     async onEnd(result: RunResult) {
       const rows = result.specs.flatMap((spec) =>

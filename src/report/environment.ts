@@ -36,18 +36,12 @@ export function describeEnvironment(env: RunEnvironment): string {
   return `${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadBefore[0] ?? 0} → ${env.loadAfter[0] ?? 0}, perfspec ${env.perfspec}, Node ${env.node}, ${env.platform} ${env.arch}; target ${env.targets.join(', ') || 'n/a'}`;
 }
 
-/** Scheme, host and path only: no credentials, no query string (it may carry a key). */
+/**
+ * The one URL redaction (redactUrl: "user:***@", as every other report line shows it) without the
+ * query string and fragment: a target's query may carry a key under any name.
+ */
 function redactTarget(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) parsed.username = '***';
-    parsed.password = '';
-    parsed.search = '';
-    parsed.hash = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return redactUrl(url).replace(/\?.*$/, '');
-  }
+  return redactUrl(url).replace(/[?#].*$/, '').replace(/\/$/, '');
 }
 
 function roundAll(values: number[]): number[] {

@@ -4,6 +4,7 @@
  * back: temp files removed, the previous run's files untouched) or after it (the new set is
  * complete), so one run's files never sit beside another's and no `*.tmp` is left behind.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,8 @@ export class ReportFileSet {
   async stage(file: string, content: string): Promise<void> {
     if (this.done) throw new Error('the report set is already committed or rolled back');
     mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}${TEMP_SUFFIX}`;
+    // Random, not the pid: unique per staged file whoever writes beside it.
+    const temp = `${file}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
     this.staged.set(file, temp);
     await writeFile(temp, content);
   }

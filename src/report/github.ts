@@ -39,7 +39,7 @@ export function githubAnnotations(result: RunResult): string[] {
             command(
               standing === 'fail' ? 'error' : 'warning',
               [['file', spec.file], ['line', verdict.specLine], ['title', `${check.name}: ${verdict.metric}`]],
-              `${prefix}${verdict.message} (target ${verdict.target}, actual ${verdict.actual})`,
+              `${prefix}${verdict.message} (target ${verdict.target}, actual ${verdict.actual})${check.sent ? `; sent: ${check.sent}` : ''}`,
             ),
           );
         }

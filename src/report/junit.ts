@@ -87,7 +87,7 @@ function casesOfCheck(spec: SpecResult, check: CheckResult): JunitCase[] {
     timeMs: times[index],
     type: 'probe',
     message: `the ${probe.kind} probe broke: ${firstLine(probe.error ?? '')}`,
-    details: `the ${probe.kind} probe broke instead of measuring: ${probe.error ?? ''}`,
+    details: `the ${probe.kind} probe broke instead of measuring: ${probe.error ?? ''}${check.sent ? `\nsent: ${check.sent}` : ''}`,
   }));
   verdicts.forEach((verdict, index) => {
     // An inconclusive verdict under `inconclusive: fail` fails the run, so it is a <failure> too.
@@ -100,7 +100,7 @@ function casesOfCheck(spec: SpecResult, check: CheckResult): JunitCase[] {
       status,
       timeMs: times[broken.length + index],
       ...(status === 'failed' ? { type: verdict.outcome === 'inconclusive' ? 'inconclusive' : 'budget', message: verdict.message } : {}),
-      details: `${label}${verdict.message}\ntarget: ${verdict.target}\nactual: ${verdict.actual}`,
+      details: `${label}${verdict.message}\ntarget: ${verdict.target}\nactual: ${verdict.actual}${status !== 'passed' && check.sent ? `\nsent: ${check.sent}` : ''}`,
     });
   });
   return cases;

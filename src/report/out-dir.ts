@@ -3,6 +3,7 @@
  * with no JUnit file. A file, a special filesystem (/proc, /sys, /dev) or a directory perfspec
  * cannot write into is a command-line error (exit 2), found in milliseconds rather than after the run.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PerfspecError } from '../errors.js';
@@ -22,7 +23,7 @@ export async function checkOutDir(dir: string, shown: string): Promise<void> {
     throw usage(`cannot be created (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   // Permissions alone do not tell (root, read-only mounts, ACLs): write a file and remove it.
-  const probe = path.join(resolved, `.perfspec-write-check-${process.pid}`);
+  const probe = path.join(resolved, `.perfspec-write-check-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(probe, '');
   } catch (error) {

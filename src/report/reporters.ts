@@ -12,7 +12,7 @@ import { redactDeep } from './redact.js';
 import { buildReportView, markdownCell } from './view-model.js';
 import { createConsoleReporter } from './console-reporter.js';
 import { githubAnnotations, githubSummary } from './github.js';
-import { DEFAULT_REPORTERS, REPORTER_NAMES, type ReporterName } from './reporter-names.js';
+import type { ReporterName } from './reporter-names.js';
 import { renderJunit } from './junit.js';
 import { createNdjsonReporter } from './ndjson-reporter.js';
 import { inlineMarkdown } from './inline-markdown.js';
@@ -71,8 +71,6 @@ export const REPORTERS: Record<ReporterName, ReporterFactory> & Record<string, R
   github: createGithubReporter,
   ndjson: createNdjsonReporter,
 };
-
-export { DEFAULT_REPORTERS, REPORTER_NAMES };
 
 /**
  * `"console, junit"` → `[['console'], ['junit']]`; unknown names are a usage error naming the

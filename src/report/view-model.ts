@@ -40,6 +40,8 @@ export interface VerdictRow {
   /** A word for places without emoji fonts (HTML, terminals). */
   word: VerdictWord;
   message: string;
+  /** The request as sent (method and URL, secrets masked) beside a verdict that did not pass; '' otherwise. */
+  sent: string;
 }
 
 export type VerdictWord = 'PASS' | 'FAIL' | 'WARN' | 'INCONCLUSIVE';
@@ -64,6 +66,8 @@ export interface CheckView {
   name: string;
   section: string;
   request: string;
+  /** The request as sent, when a verdict did not pass ('' otherwise). */
+  sent: string;
   status: Status;
   statusLabel: string;
   statusWord: string;
@@ -102,6 +106,8 @@ export interface AttentionItem {
   message: string;
   target: string;
   actual: string;
+  /** The request as sent ('' when unknown, e.g. a run error or a load scenario). */
+  sent: string;
   /** Section anchor ('' for run errors outside any check). */
   anchor: string;
 }
@@ -152,13 +158,14 @@ export function buildReportView(result: RunResult): ReportView {
       const verdicts: VerdictRow[] = check.probes.flatMap((probe) =>
         probe.verdicts.map((verdict) => {
           const standing = standingOf(verdict);
-          return { ...verdict, standing, status: verdictMark(verdict), word: VERDICT_WORDS[standing] };
+          return { ...verdict, standing, status: verdictMark(verdict), word: VERDICT_WORDS[standing], sent: standing === 'pass' ? '' : (check.sent ?? '') };
         }),
       );
       return {
         name: check.name,
         section: check.section,
         request: check.request ?? '',
+        sent: check.sent ?? '',
         status: check.status,
         statusLabel: STATUS_LABELS[check.status],
         statusWord: STATUS_WORDS[check.status],
@@ -232,13 +239,18 @@ function countStandings(standings: Standing[]): Record<Standing, number> {
 function attentionItems(specs: SpecView[]): AttentionItem[] {
   const items: AttentionItem[] = [];
   for (const spec of specs) {
-    for (const error of spec.errors) items.push({ word: 'ERROR', check: spec.name, metric: 'run', message: error.split('\n')[0], target: '', actual: '', anchor: '' });
-    for (const check of spec.checks) for (const error of check.errors) items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', anchor: check.anchor });
+    for (const error of spec.errors) items.push({ word: 'ERROR', check: spec.name, metric: 'run', message: error.split('\n')[0], target: '', actual: '', sent: sentLineOf(error), anchor: '' });
+    for (const check of spec.checks) for (const error of check.errors) items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', sent: check.sent, anchor: check.anchor });
   }
   const budgets = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts.filter((row) => row.standing !== 'pass').map((row) => ({ row, anchor: check.anchor }))));
   budgets.sort((a, b) => ATTENTION_ORDER[a.row.standing] - ATTENTION_ORDER[b.row.standing]);
-  for (const { row, anchor } of budgets) items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, anchor });
+  for (const { row, anchor } of budgets) items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, sent: row.sent, anchor });
   return items;
+}
+
+/** The "sent: GET …" detail line of a setup/teardown error (engine/steps.ts), '' when it has none. */
+function sentLineOf(error: string): string {
+  return /^\s*sent: (.+)$/m.exec(error)?.[1] ?? '';
 }
 
 /** The environment block in words: what was measured, with what, on what. */

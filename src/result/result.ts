@@ -46,6 +46,11 @@ export interface CheckResult {
   /** "check" for entries of `checks`, "load" for load scenarios. */
   section: string;
   request?: string;
+  /**
+   * The request as it was sent ("GET http://127.0.0.1:8001/products/42": method and URL after
+   * interpolation, secrets masked), kept when a verdict did not pass so the report says what to replay.
+   */
+  sent?: string;
   status: Status;
   durationMs: number;
   probes: ProbeResult[];

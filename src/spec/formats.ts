@@ -8,9 +8,7 @@ import { parseJsonPath } from './json-path.js';
 import { MAX_BODY_SIZE, MIN_BODY_SIZE, parseBytes } from '../units/quantity.js';
 import { isSafeHeaderName, isSafeHeaderValue } from '../sources/http/header-safety.js';
 import { redactUrl } from '../report/redact.js';
-
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-const REQUEST_LINE = new RegExp(`^(${HTTP_METHODS.join('|')})\\s+(\\S+)$`);
+import { parseRequestLine } from './request-line.js';
 
 export interface FormatDefinition {
   validate: (text: string) => boolean;
@@ -68,8 +66,11 @@ export const FORMATS: Record<string, FormatDefinition> = {
     explain: (text) => `${JSON.stringify(text)} is not a duration with tolerance; write it like "15m ±5%" or "10m ± 30s"`,
   },
   'request-line': {
-    validate: (text) => REQUEST_LINE.test(text.trim()),
-    explain: (text) => `${JSON.stringify(text)} is not a request; write it like "GET /api/v1/users/me" (methods: ${HTTP_METHODS.join(', ')})`,
+    validate: (text) => 'line' in parseRequestLine(text),
+    explain: (text) => {
+      const parsed = parseRequestLine(text);
+      return `${JSON.stringify(text)} is not a request: ${'problem' in parsed ? parsed.problem.message : 'unknown problem'}`;
+    },
   },
   'http-url': {
     validate: (text) => {
@@ -121,11 +122,4 @@ function parseUrl(text: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Split "GET /path" into method and target. Assumes the text passed the request-line format. */
-export function parseRequestLine(text: string): { method: string; url: string } {
-  const match = REQUEST_LINE.exec(text.trim());
-  if (!match) throw new Error(`not a request line: ${text}`);
-  return { method: match[1], url: match[2] };
 }

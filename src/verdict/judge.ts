@@ -46,14 +46,7 @@ export function judgeBudget(input: JudgeInput, budget: Budget, actual: number | 
   const passed = passesBudget(budget, actual);
   const shown = formatDistinct(actual, budget.value, budget.unit);
   const expected = `${OPERATORS[budget.operator].words} ${formatValue(budget.value, budget.unit)}`;
-  return {
-    ...base(input, level, budget.text),
-    actual: shown,
-    actualValue: actual,
-    outcome: outcomeOf(passed),
-    passed,
-    message: passed ? `${label} ${shown} is ${expected}` : `${label} ${shown} is not ${expected}`,
-  };
+  return measured(input, level, budget.text, shown, actual, passed, passed ? `${label} ${shown} is ${expected}` : `${label} ${shown} is not ${expected}`);
 }
 
 /**
@@ -119,14 +112,7 @@ export function judgeTolerance(input: JudgeInput, budget: ToleranceBudget, actua
   const near = Math.abs(actual - low) < Math.abs(actual - high) ? low : high;
   const shown = formatDistinct(actual, near, 'duration');
   const range = `${formatValue(low, 'duration')}–${formatValue(high, 'duration')}`;
-  return {
-    ...base(input, level, budget.text),
-    actual: shown,
-    actualValue: actual,
-    outcome: outcomeOf(passed),
-    passed,
-    message: passed ? `${label} ${shown} is within ${range}` : `${label} ${shown} is outside ${range}`,
-  };
+  return measured(input, level, budget.text, shown, actual, passed, passed ? `${label} ${shown} is within ${range}` : `${label} ${shown} is outside ${range}`);
 }
 
 /** A verdict on something that is not a number (an expected status, an N+1 rule). */
@@ -139,6 +125,11 @@ export function judgeCondition(
   actualValue: number | null = null,
 ): Verdict {
   return { ...base(input, input.level ?? 'error', target), actual, actualValue, outcome: outcomeOf(passed), passed, message };
+}
+
+/** A verdict on a measured figure: the one record shape of judgeBudget and judgeTolerance. */
+function measured(input: JudgeInput, level: Level, target: string, shown: string, actual: number, passed: boolean, message: string): Verdict {
+  return { ...base(input, level, target), actual: shown, actualValue: actual, outcome: outcomeOf(passed), passed, message };
 }
 
 function unmeasured(input: JudgeInput, level: Level, budget: Budget, label: string): Verdict {

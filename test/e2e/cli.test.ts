@@ -201,7 +201,8 @@ checks:
     const annotations = outcome.stdout.split('\n').filter((text) => text.startsWith('::error'));
     expect(annotations).toHaveLength(1);
     expect(annotations[0].startsWith(`::error file=${spec},line=${line},title=Created endpoint%3A status::`)).toBe(true);
-    expect(annotations[0]).toMatch(/ \(target 201, actual \d+× 200\)$/);
+    // …and says which request was sent (the resolved URL: what to replay).
+    expect(annotations[0]).toMatch(/ \(target 201, actual \d+× 200\); sent: GET http:\/\/127\.0\.0\.1:\d+\/fast$/);
     const markdown = await readFile(summary, 'utf8');
     expect(markdown).toContain('## ❌ FAIL perfspec: github.yaml');
     expect(markdown).toMatch(/\| Created endpoint \| status \| 201 \| \d+× 200 \| ❌ FAIL \|/);

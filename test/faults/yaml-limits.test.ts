@@ -66,7 +66,9 @@ describe('loading time is linear in the spec size', () => {
     const large = spec(40_000);
     time(small); // warm the JIT and the schema compiler
     const ratios: number[] = [];
-    for (let round = 0; round < 2; round += 1) ratios.push(time(large) / time(small));
-    expect(Math.min(...ratios)).toBeLessThan(8);
+    for (let round = 0; round < 3; round += 1) ratios.push(time(large) / time(small));
+    // Linear is 4×, quadratic 16×: the best of three rounds below 10× leaves room for a machine
+    // loaded by others (8.35× was seen at load average 20) and still rejects quadratic growth.
+    expect(Math.min(...ratios)).toBeLessThan(10);
   }, 120_000);
 });

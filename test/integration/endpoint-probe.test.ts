@@ -3,6 +3,7 @@
  * reports is compared with what the server did.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Check } from '../../src/generated/spec-types.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -54,7 +55,7 @@ function context(): ProbeContext {
   };
 }
 
-function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Record<string, unknown> = {}): PlannedCheck {
+function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Partial<Check> = {}): PlannedCheck {
   return {
     name: path,
     index: 0,
@@ -68,7 +69,7 @@ function check(path: string, overrides: Partial<PlannedCheck> = {}, raw: Record<
     maxSamples: 1,
     maxSampleTimeMs: 1000,
     repeat: 1,
-    raw,
+    raw: { name: path, request: `GET ${path}`, ...raw },
     ...overrides,
   };
 }

@@ -56,7 +56,7 @@ describe('endpoint check through the query proxy', () => {
         concurrency: 1,
         timeoutMs: 10_000,
         expectStatus: [200],
-        raw: {},
+        raw: { name: 'Audit logs list', request: 'GET /api/v1/audit-logs?limit=10' },
         maxSamples: 8,
         maxSampleTimeMs: 1000,
         repeat: 1,

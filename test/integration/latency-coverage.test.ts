@@ -79,7 +79,7 @@ const check: PlannedCheck = {
   maxSamples: SAMPLES,
   maxSampleTimeMs: 10_000,
   repeat: 1,
-  raw: {},
+  raw: { name: 'coverage', request: 'GET /' },
 };
 
 const quantile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil(p * values.length) - 1];

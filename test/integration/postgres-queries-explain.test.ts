@@ -4,6 +4,7 @@
  * with the parameters of an actual execution; ANALYZE only when asked, and then for SELECTs only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueriesBudget } from '../../src/generated/spec-types.js';
 import { buildRequest } from '../../src/engine/request-builder.js';
 import { openServices, type OpenedServices } from '../../src/engine/services.js';
 import { queriesProbe } from '../../src/probes/queries/index.js';
@@ -48,7 +49,7 @@ function context(): ProbeContext {
   };
 }
 
-function check(queries: Record<string, unknown>, concurrency = 1): PlannedCheck {
+function check(queries: QueriesBudget, concurrency = 1): PlannedCheck {
   return {
     name: 'Audit logs',
     index: 0,
@@ -62,7 +63,7 @@ function check(queries: Record<string, unknown>, concurrency = 1): PlannedCheck 
     maxSamples: 1,
     maxSampleTimeMs: 1000,
     repeat: 1,
-    raw: { queries },
+    raw: { name: 'Audit logs', request: 'GET /api/v1/audit-logs?limit=5', queries },
   };
 }
 
@@ -98,6 +99,6 @@ describe('queries.explain', () => {
   }, 60_000);
 
   it('rejects an explain value it does not know (spec error)', () => {
-    expect(queriesProbe.validate?.(check({ explain: 'yes' }))).toEqual([expect.stringContaining('explain: "yes" must be true, false or analyze')]);
+    expect(queriesProbe.validate?.(check({ explain: 'yes' } as unknown as QueriesBudget))).toEqual([expect.stringContaining('explain: "yes" must be true, false or analyze')]);
   });
 });

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueriesBudget } from '../../src/generated/spec-types.js';
 import { buildRequest } from '../../src/engine/request-builder.js';
 import { openServices, type OpenedServices } from '../../src/engine/services.js';
 import { queriesProbe } from '../../src/probes/queries/index.js';
@@ -97,7 +98,7 @@ function context(running: Running): ProbeContext {
   };
 }
 
-function check(name: string, url: string, queries: Record<string, unknown>): PlannedCheck {
+function check(name: string, url: string, queries: QueriesBudget): PlannedCheck {
   return {
     name,
     index: 0,
@@ -111,14 +112,14 @@ function check(name: string, url: string, queries: Record<string, unknown>): Pla
     maxSamples: 1,
     maxSampleTimeMs: 1000,
     repeat: 1,
-    raw: { queries },
+    raw: { name, request: `GET ${url}`, queries },
   };
 }
 
 const verdict = (result: ProbeResult, metric: string) => result.verdicts.find((v) => v.metric === metric);
 
-const AUDIT_BUDGET = { max: 5, nPlusOne: 'forbid', maxDuplicates: 0, scaling: { param: 'limit', sizes: [5, 20] }, before: 201, requests: 2 };
-const ORG_BUDGET = { max: 3, nPlusOne: 'forbid' };
+const AUDIT_BUDGET: QueriesBudget = { max: 5, nPlusOne: 'forbid', maxDuplicates: 0, scaling: { param: 'limit', sizes: [5, 20] }, before: 201, requests: 2 };
+const ORG_BUDGET: QueriesBudget = { max: 3, nPlusOne: 'forbid' };
 
 describe.each(['proxy', 'pg_stat_statements'] as const)('queries probe via %s against the reference API', (source) => {
   it('fails naive mode: the N+1 named and counted exactly (1 + 2n, 1 + o + w)', async () => {

@@ -139,7 +139,7 @@ describe('queries per request under load', () => {
     for (const mode of ['naive', 'optimized'] as const) {
       const section = {
         ...scenario(`probe-${mode}`, { duration: '2s' }),
-        thresholds: { requests: { 'audit-logs': { queries: '<= 5', nPlusOne: 'forbid' } } },
+        thresholds: { requests: { 'audit-logs': { queries: '<= 5', nPlusOne: 'forbid' as const } } },
       };
       const ctx = {
         services: { has: (n: string) => n === 'postgres', get: () => ({ source: proxy }) },

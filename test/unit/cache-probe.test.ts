@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { CacheBudget } from '../../src/generated/spec-types.js';
 import { readCacheConfig, scopeForParams, type CacheConfig } from '../../src/probes/cache/config.js';
 import { judgeCache, tabulateCache, type CacheMeasurement } from '../../src/probes/cache/judge.js';
-import type { PlannedCheck } from '../../src/probes/types.js';
+import { placeOf, type PlannedCheck } from '../../src/probes/types.js';
 import type { HitCounterResult } from '../../src/sources/redis/hit-counter.js';
 import { summarizeTtls } from '../../src/sources/redis/ttl-stats.js';
 
 const MIN = 60_000;
 const latency = (p50: number) => ({ count: 5, min: p50, mean: p50, p50, p90: p50, p95: p50, p99: p50, 'p99.9': p50, max: p50 });
 
-function check(cache: Record<string, unknown>, level?: 'warn'): PlannedCheck {
+// A check with a cache section as the schema types it (the tests give sections it would refuse too).
+function check(cache: Partial<CacheBudget>, level?: 'warn'): PlannedCheck {
   return {
     name: 'SSO',
     index: 3,
@@ -22,7 +24,7 @@ function check(cache: Record<string, unknown>, level?: 'warn'): PlannedCheck {
     maxSamples: 1,
     maxSampleTimeMs: 1000,
     repeat: 1,
-    raw: { cache, ...(level ? { level } : {}) },
+    raw: { name: 'SSO', request: 'GET /sso', cache: cache as CacheBudget, ...(level ? { level } : {}) },
   };
 }
 
@@ -72,9 +74,12 @@ function byMetric(config: CacheConfig, m: CacheMeasurement) {
   return Object.fromEntries(judgeCache('SSO', config, m).map((v) => [v.metric, v]));
 }
 
+/** What the probe does with a check's section: readCacheConfig on its `cache` at its place. */
+const parse = (planned: PlannedCheck) => readCacheConfig(planned.raw.cache!, placeOf(planned));
+
 describe('readCacheConfig', () => {
   it('parses budgets and applies defaults', () => {
-    const config = readCacheConfig(check(full));
+    const config = parse(check(full));
     expect(config).toMatchObject({ pattern: 'sso:config:*', requests: 100, params: [{}], flush: false, level: 'error' });
     expect(config.ttl).toMatchObject({ expected: 15 * MIN, tolerance: 45_000 });
     expect(config.hitRate).toMatchObject({ operator: '>=', value: 75 });
@@ -82,13 +87,13 @@ describe('readCacheConfig', () => {
   });
 
   it('reads params as strings, cold.flush and the check level', () => {
-    const config = readCacheConfig(check({ keys: 'user:*', params: [{ user_id: 1 }, { user_id: 'x' }], requests: 7, cold: { flush: true } }, 'warn'));
+    const config = parse(check({ keys: 'user:*', params: [{ user_id: 1 }, { user_id: 'x' }], requests: 7, cold: { flush: true } }, 'warn'));
     expect(config).toMatchObject({ params: [{ user_id: '1' }, { user_id: 'x' }], requests: 7, flush: true, level: 'warn' });
   });
 
   it('rejects a missing pattern and a bad budget with the path', () => {
-    expect(() => readCacheConfig(check({}))).toThrow('checks[3].cache.keys is required');
-    expect(() => readCacheConfig(check({ keys: 'a:*', ttl: 'soon' }))).toThrow('checks[3].cache.ttl: "soon" is not a TTL');
+    expect(() => parse(check({}))).toThrow('checks[3].cache.keys is required');
+    expect(() => parse(check({ keys: 'a:*', ttl: 'soon' }))).toThrow('checks[3].cache.ttl: "soon" is not a TTL');
   });
 
   it('turns a param into a var override and a ${params.*} value', () => {
@@ -97,7 +102,7 @@ describe('readCacheConfig', () => {
 });
 
 describe('judgeCache', () => {
-  const config = readCacheConfig(check(full));
+  const config = parse(check(full));
 
   it('passes a healthy cache, judging the TTL the application wrote', () => {
     const verdicts = byMetric(config, measurement());

@@ -100,6 +100,12 @@ describe('merging shard data', () => {
     expect(merged.stoppedEarly?.reason).toBe('shard 1/2: interrupted');
   });
 
+  it("adds up the shards' planned iterations (executors with a fixed number), and leaves them out when no shard planned any", () => {
+    const planned = (n: number, completed: number) => ({ ...shard([[1]]), iterations: { started: completed, completed, dropped: 0, late: 0, planned: n } });
+    expect(mergeLoadReports([shape, shape, shape], [planned(5, 5), planned(3, 2), planned(2, 2)]).iterations).toEqual({ started: 9, completed: 9, dropped: 0, late: 0, planned: 10 });
+    expect(mergeLoadReports([shape, shape], [shard([[1]]), shard([[1]])]).iterations).not.toHaveProperty('planned');
+  });
+
   it('refuses shards that measured different requests', () => {
     const a = shard([[1]]);
     const b = { ...shard([[1]]), entries: [{ ...shard([[1]]).entries[0], name: 'b' }] };

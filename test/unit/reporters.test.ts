@@ -106,11 +106,11 @@ describe('inconclusive verdicts', () => {
     expect(stdout).toContain('INCONCLUSIVE');
     expect(stdout).toContain('1 inconclusive');
     // The environment is recorded, the target without credentials or query string.
-    expect(json.environment).toMatchObject({ perfspec: '0.1.0', node: process.version, targets: ['http://***@127.0.0.1:8123/api'] });
+    expect(json.environment).toMatchObject({ perfspec: '0.1.0', node: process.version, targets: ['http://user:***@127.0.0.1:8123/api'] });
     expect(json.environment.cpus).toBeGreaterThan(0);
     expect(stdout).toMatch(/Environment: \d+ CPUs .*load average/);
     expect(await read('perfspec-report.md')).toMatch(/- \*\*Host:\*\* \d+ CPUs? \(.*\); load average/);
-    expect(await read('perfspec-report.md')).toContain('- **Target:** http://***@127.0.0.1:8123/api');
+    expect(await read('perfspec-report.md')).toContain('- **Target:** http://user:***@127.0.0.1:8123/api');
     expect(JSON.stringify(json)).not.toContain('pw@');
     expect(await read('perfspec-report.md')).toContain('❔');
     expect(await read('perfspec-junit.xml')).toContain('INCONCLUSIVE: p95 4.9ms (4.5–5.3ms, n=80)');

@@ -37,7 +37,7 @@ const EXPECTED: Record<string, string[]> = {
     `${dir}/many-problems.yaml:4:12 target.baseUrl: "not-a-url" is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
     `${dir}/many-problems.yaml:5:3 target.timout: unknown property "timout". Did you mean "timeout"? Allowed: baseUrl, headers, timeout, maxBodySize, start, trace, replicas`,
     `${dir}/many-problems.yaml:7:12 defaults.samples: must be at least 1 (got 0)`,
-    `${dir}/many-problems.yaml:10:14 checks[0].request: "FETCH /a" is not a request; write it like "GET /api/v1/users/me" (methods: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)`,
+    `${dir}/many-problems.yaml:10:14 checks[0].request: "FETCH /a" is not a request: unknown method "FETCH"; use one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (column 1)`,
     `${dir}/many-problems.yaml:11:12 checks[0].level: must be one of: "error", "warn" (got "fatal")`,
     `${dir}/many-problems.yaml:12:36 checks[0].latency.p99: must be a string, got number 100`,
     `${dir}/many-problems.yaml:15:23 checks[1].headers.X-Key: environment variable PERFSPEC_TEST_UNSET_KEY is not set and \${env.PERFSPEC_TEST_UNSET_KEY} has no default; set it or write \${env.PERFSPEC_TEST_UNSET_KEY:-default}`,

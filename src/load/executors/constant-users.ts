@@ -1,18 +1,14 @@
 /** Closed model executor `constant-users` (k6's constant-vus). */
-import { PerfspecError } from '../../errors.js';
+import { planStages, requireFlat } from '../plan/stage-plan.js';
 import type { Executor } from './context.js';
-import { runClosedModel } from './run-closed-model.js';
+import { describeUsers, runClosedModel } from './run-closed-model.js';
 
 export const constantUsers: Executor = {
   name: 'constant-users',
   model: 'closed',
-  validate(plan) {
-    // A constant executor holds one level; a shape that moves needs the ramping one.
-    if (plan.shape.stages.some((stage) => stage.target !== plan.shape.start)) {
-      throw new PerfspecError('PS_SPEC_INVALID', `load scenario "${plan.name}": executor constant-users holds a constant number of users, but the stages change it`, {
-        hint: 'Use executor: ramping-users for stages, or drop the stages.',
-      });
-    }
-  },
+  impliedFor: 'flat',
+  plan: (config, where) =>
+    requireFlat(planStages(config, 'closed', where), where, 'executor constant-users holds a constant number of users, but the stages change it', 'Use executor: ramping-users for stages, or drop the stages.'),
+  describe: describeUsers,
   run: runClosedModel,
 };

@@ -1,13 +1,15 @@
 /** Open model executor `ramping-arrival-rate` (k6's ramping-arrival-rate). */
+import { planStages } from '../plan/stage-plan.js';
 import type { Executor } from './context.js';
-import { prepareOpenModel, runOpenModel } from './run-open-model.js';
+import { describeRate, prepareOpenModel, runOpenModel } from './run-open-model.js';
 
 export const rampingArrivalRate: Executor = {
   name: 'ramping-arrival-rate',
   model: 'open',
-  validate() {
-    // Any stage shape is valid: targets move linearly from one stage to the next.
-  },
+  impliedFor: 'moving',
+  // Any stage shape is valid: targets move linearly from one stage to the next.
+  plan: (config, where) => planStages(config, 'open', where),
+  describe: describeRate,
   prepare: prepareOpenModel,
   run: runOpenModel,
 };

@@ -7,6 +7,8 @@
  * first requests would queue behind one another; users added later by a ramp start at once
  * (the ramp already spreads them).
  */
+import { formatDuration } from '../../units/duration.js';
+import type { ScenarioPlan } from '../plan/scenario-plan.js';
 import { shareOf, targetAt } from '../plan/stages.js';
 import type { ExecutionContext } from './context.js';
 
@@ -55,4 +57,9 @@ export async function runClosedModel(ctx: ExecutionContext): Promise<void> {
 /** When the user with run-wide index `index` (0-based) of the `total` present at t = 0 starts: evenly over `spreadMs`. */
 export function startOffsetMs(index: number, total: number, spreadMs: number): number {
   return total > 0 && spreadMs > 0 ? (spreadMs * index) / total : 0;
+}
+
+/** "100 users for 10m". */
+export function describeUsers(plan: ScenarioPlan): string {
+  return `${plan.peak} users for ${formatDuration(plan.durationMs)}`;
 }

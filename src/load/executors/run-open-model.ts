@@ -5,6 +5,8 @@
  * allowed user is busy an arrival is dropped and counted; an arrival started more than LATE_MS
  * behind schedule (the generator itself lagging) is counted as late. Neither is ever silent.
  */
+import { formatDuration } from '../../units/duration.js';
+import type { ScenarioPlan } from '../plan/scenario-plan.js';
 import { ArrivalSchedule } from '../plan/stages.js';
 import type { VirtualUser } from '../run/virtual-user.js';
 import type { ExecutionContext } from './context.js';
@@ -77,4 +79,9 @@ export async function runOpenModel(ctx: ExecutionContext): Promise<void> {
   while (!ctx.stopping && ctx.elapsed() < plan.durationMs) await ctx.sleep(Math.min(100, plan.durationMs - ctx.elapsed()));
   ctx.endScheduling();
   await ctx.drain(running);
+}
+
+/** "50/s for 1m". */
+export function describeRate(plan: ScenarioPlan): string {
+  return `${plan.peak}/s for ${formatDuration(plan.durationMs)}`;
 }

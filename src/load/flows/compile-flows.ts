@@ -9,6 +9,7 @@ import { toMilliseconds } from '../../units/duration.js';
 import type { DataOrder, FlowConfig, LoadScenarioConfig, RegionConfig, RequestStepConfig, StepConfig, ThinkStepConfig } from '../types.js';
 import { loadRows } from './data-source.js';
 import { parseJsonPath, type JsonPath } from '../../spec/json-path.js';
+import { parseRequestLine } from '../../spec/request-line.js';
 import { compileJson, compileTemplate, renderTemplate, TemplateError, type CompiledJson, type CompiledTemplate, type Row } from '../../spec/interpolate.js';
 
 import { encodeRequest, type Http1Request } from '../http/http1-client.js';
@@ -96,8 +97,6 @@ export interface CompileContext {
   timeoutMs: number;
 }
 
-const REQUEST_LINE = /^\s*(?:([A-Za-z]+)\s+)?(\S+)\s*$/;
-const ABSOLUTE = /^(https?:\/\/[^/]+)(\/.*)?$/i;
 
 export function compileScenario(config: LoadScenarioConfig, context: CompileContext): CompiledScenario {
   const problems: string[] = [];
@@ -227,21 +226,20 @@ function compileThink(step: ThinkStepConfig, at: string, problems: string[]): Co
 }
 
 function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): CompiledRequest | undefined {
-  const line = REQUEST_LINE.exec(step.request ?? '');
-  if (!line) {
-    sc.problems.push(`${at}: request "${step.request}" is not "METHOD /path"`);
+  const parsed = parseRequestLine(step.request ?? '');
+  if ('problem' in parsed) {
+    sc.problems.push(`${at}: request "${step.request}" is not a request: ${parsed.problem.message}`);
     return undefined;
   }
-  const method = (line[1] ?? 'GET').toUpperCase();
-  const urlText = line[2];
+  const { method, target: urlText, origin: absoluteOrigin, path } = parsed.line;
   const name = step.name ?? `${method} ${urlText}`;
   const timeoutMs = step.timeout === undefined ? sc.context.timeoutMs : toMilliseconds(step.timeout);
   if (timeoutMs === undefined) sc.problems.push(`${at}: timeout "${step.timeout}" is not a duration`);
   try {
-    const absolute = ABSOLUTE.exec(urlText);
-    if (absolute && absolute[1].includes('${')) throw new TemplateError('the origin of an absolute URL cannot contain variables');
-    if (!absolute && !urlText.startsWith('/')) throw new TemplateError(`"${urlText}" must start with / (relative to the base URL) or be an absolute http(s) URL`);
-    const url = compileTemplate(absolute ? (absolute[2] ?? '/') : urlText);
+    if (absoluteOrigin?.includes('${')) throw new TemplateError('the origin of an absolute URL cannot contain variables');
+    // Flows compile each request once per region's origin, so the origin must be known now.
+    if (absoluteOrigin === undefined && !path.startsWith('/')) throw new TemplateError(`"${urlText}" must start with / (relative to the base URL) or be an absolute http(s) URL`);
+    const url = compileTemplate(path);
     // Header names are case-insensitive: later layers replace earlier ones whatever their case.
     const merged = new Map<string, [string, string]>();
     for (const [k, v] of [...Object.entries(sc.defaultHeaders), ...Object.entries(step.headers ?? {})]) merged.set(k.toLowerCase(), [k, String(v)]);
@@ -272,11 +270,11 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     const dynamic = url.constant === undefined || headers.some(([, t]) => t.constant === undefined) || (body !== undefined && body.constant === undefined);
     const request: CompiledRequest = { kind: 'request', name, method, url, headers, body, expect, captures, timeoutMs: timeoutMs ?? 10_000, targets: [], traced };
     request.targets = sc.regions.map((region) => {
-      const origin = absolute ? new URL(absolute[1]).origin : region.origin;
+      const origin = absoluteOrigin !== undefined ? new URL(absoluteOrigin).origin : region.origin;
       const target: RequestTarget = {
         origin,
         host: new URL(origin).host,
-        pathPrefix: absolute ? '' : region.pathPrefix,
+        pathPrefix: absoluteOrigin !== undefined ? '' : region.pathPrefix,
         entry: sc.entryFor(sc.flow.name, name, region.name),
       };
       if (!dynamic) target.prebuilt = buildHttpRequest(request, target, target.pathPrefix + url.constant, headers.flatMap(([k, t]) => [k, t.constant as string]), body?.constant);

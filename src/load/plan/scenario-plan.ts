@@ -29,4 +29,8 @@ export interface ScenarioPlan {
   /** startSpread was not given: the default (START_SPREAD_SHARE of the first stage) applies. */
   startSpreadDefaulted: boolean;
   randomFirstThink: boolean;
+  /** Executors with a fixed number of iterations: how many the whole plan runs (its duration is then the most it may last). */
+  iterations?: number;
+  /** The executor's own settings (see Executor.plan); plain data, read only by that executor. */
+  settings?: Readonly<Record<string, unknown>>;
 }

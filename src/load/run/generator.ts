@@ -17,7 +17,7 @@ import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pic
 import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
-import { EXECUTORS } from '../executors/registry.js';
+import { executorNamed } from '../executors/executor-table.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
 import { isResourceError, resourceBackoffMs } from './resource-errors.js';
 import { VirtualUser } from './virtual-user.js';
@@ -103,7 +103,7 @@ export class LoadGenerator implements ExecutionContext {
     this.eluStart = performance.eventLoopUtilization();
     this.scheduleTick();
     try {
-      if (!this.hardStopped) await EXECUTORS[this.plan.executor].run(this);
+      if (!this.hardStopped) await executorNamed(this.plan.executor).run(this);
     } finally {
       this.hardStopped = true;
       this.cancelSleeps();
@@ -121,7 +121,7 @@ export class LoadGenerator implements ExecutionContext {
    * is prepared. Never rejects.
    */
   async prepare(): Promise<void> {
-    await EXECUTORS[this.plan.executor].prepare?.(this);
+    await executorNamed(this.plan.executor).prepare?.(this);
   }
 
   async preconnect(perOrigin: number): Promise<void> {

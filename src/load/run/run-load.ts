@@ -8,6 +8,7 @@
  * reported as saturated; shares of users and arrivals are split exactly (k6's segments) and the
  * histograms merge exactly, so the figures do not depend on the number of workers.
  */
+import { hostProcess } from '../../host-process.js';
 import { availableParallelism } from 'node:os';
 import { PerfspecError } from '../../errors.js';
 import { compileScenario } from '../flows/compile-flows.js';
@@ -24,6 +25,7 @@ import { BreakpointTracker } from './breakpoint.js';
 import { ResourceErrorWatch } from './resource-errors.js';
 import { startInThread, startInWorker, type GeneratorHandle } from './generator-handles.js';
 import { generatorSegment } from '../shard/segments.js';
+import { executorNamed } from '../executors/executor-table.js';
 import { encodeSecond, encodeShardLoad, type EncodedSecond } from '../shard/shard-data.js';
 
 /** Delay between "all ready" and t = 0, so every worker receives the start before it is due. */
@@ -127,7 +129,11 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     },
   };
   // A shard's generators take their segments of the whole plan (worker · shards + shard).
-  handles = Array.from({ length: plan.workers }, (_, worker) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, ...generatorSegment(runtime.shard, worker, plan.workers) }));
+  const segments = Array.from({ length: plan.workers }, (_, worker) => generatorSegment(runtime.shard, worker, plan.workers));
+  handles = segments.map((segment) => (plan.workers === 1 ? startInThread : startInWorker)({ ...shared, ...segment }));
+  // Executors with a fixed number of iterations: this run's share of them (a shard's, when sharded).
+  const plannedIterations = executorNamed(plan.executor).plannedIterations;
+  const planned = plannedIterations ? segments.reduce((sum, segment) => sum + plannedIterations(plan, segment), 0) : undefined;
 
   const onAbort = () => stopAll('signal', 'interrupted', Date.now() - startedAt);
   let startedAt = Date.now();
@@ -139,7 +145,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     throw error instanceof PerfspecError ? error : new PerfspecError('PS_PROBE_FAILED', `load generators could not start: ${(error as Error).message}`, { cause: error });
   }
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = hostProcess().cpuUsage();
   const readyAt = Date.now();
   startedAt = Math.max(runtime.startAtEpochMs ?? 0, readyAt + (plan.workers > 1 ? START_DELAY_MS : 0));
   for (const handle of handles) handle.start(startedAt);
@@ -147,7 +153,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   await Promise.all(handles.map((h) => h.done));
   runtime.signal?.removeEventListener('abort', onAbort);
   const elapsedMs = Math.max(1, Date.now() - startedAt);
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = hostProcess().cpuUsage(cpuBefore);
   for (const bucket of aggregate.flush()) onSecond(bucket);
   if (failures.length > 0 && aggregate.iterations.started === 0) {
     throw new PerfspecError('PS_PROBE_FAILED', `load scenario "${plan.name}" failed: ${failures[0].message}`, { cause: failures[0] });
@@ -180,7 +186,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     requests: [...byName.values()],
     flows,
     regions,
-    iterations: { ...aggregate.iterations },
+    iterations: { ...aggregate.iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: aggregate.peakUsers,
     ...(plan.model === 'closed' ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } } : {}),
     timeline: aggregate.timeline,

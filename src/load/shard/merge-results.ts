@@ -124,6 +124,8 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
   const protocolErrors: ProtocolFaultCounts = {};
   for (const p of parts) for (const [fault, n] of Object.entries(p.protocolErrors ?? {}) as Array<[ProtocolFault, number]>) protocolErrors[fault] = (protocolErrors[fault] ?? 0) + n;
   for (const p of parts) for (const key of Object.keys(iterations) as Array<keyof typeof iterations>) iterations[key] += p.iterations[key];
+  // Fixed-iteration executors: the shards' planned shares add up to the plan's total.
+  const planned = parts.some((p) => p.iterations.planned !== undefined) ? parts.reduce((sum, p) => sum + (p.iterations.planned ?? 0), 0) : undefined;
 
   return {
     scenario: shape.scenario,
@@ -141,7 +143,7 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
     requests: names.map((name): RequestStats => describeTotals(where((e) => e.name === name), measuredMs, { name })),
     flows: flows.map((flow) => describeTotals(where((e) => e.flow === flow), measuredMs, { name: '', flow })),
     regions: regions.length > 1 ? regions.map((region) => describeTotals(where((e) => e.region === region), measuredMs, { name: '', region })) : [],
-    iterations,
+    iterations: { ...iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: Math.max(0, ...timeline.map((p) => p.users)),
     timeline,
     health: mergeHealth(parts.map((p) => p.health)),

@@ -39,7 +39,7 @@ export function parseThresholds(config: ThresholdsConfig | undefined, where = 't
   if (!config) return [];
   const problems: string[] = [];
   const parsed: ParsedThreshold[] = [];
-  const readGroup = (group: Record<string, unknown>, scope: ThresholdScope, prefix: string, nested: boolean) => {
+  const readGroup = (group: object, scope: ThresholdScope, prefix: string, nested: boolean) => {
     for (const [key, value] of Object.entries(group)) {
       if (!nested && (key === 'requests' || key === 'flows')) continue;
       // Statements per request are judged by the load probe from the PostgreSQL proxy (probes/load/queries-under-load.ts).
@@ -52,7 +52,7 @@ export function parseThresholds(config: ThresholdsConfig | undefined, where = 't
       if (rule) parsed.push({ ...rule, scope, path: `${prefix}${key}` });
     }
   };
-  readGroup(config as Record<string, unknown>, { kind: 'overall' }, '', false);
+  readGroup(config, { kind: 'overall' }, '', false);
   for (const [name, group] of Object.entries(config.requests ?? {})) readGroup(group ?? {}, { kind: 'request', name }, `requests.${name}.`, true);
   for (const [name, group] of Object.entries(config.flows ?? {})) readGroup(group ?? {}, { kind: 'flow', name }, `flows.${name}.`, true);
   if (problems.length > 0) throw new PerfspecError('PS_SPEC_INVALID', problems[0], { details: problems.slice(1), hint: 'Thresholds look like p95: "< 100ms", success_rate: ">= 99%", throughput: ">= 100/s".' });

@@ -14,7 +14,8 @@
  */
 import { PerfspecError } from '../../errors.js';
 import { parseBudget, parseTolerance, type Budget, type BudgetUnit, type ToleranceBudget } from '../../units/budget.js';
-import type { PlannedCheck } from '../types.js';
+import type { CacheBudget } from '../../generated/spec-types.js';
+import type { SectionPlace } from '../types.js';
 
 export interface CacheConfig {
   pattern: string;
@@ -32,24 +33,13 @@ export interface CacheConfig {
 
 export const DEFAULT_CACHE_REQUESTS = 100;
 
-interface RawCache {
-  keys?: unknown;
-  ttl?: unknown;
-  hitRate?: unknown;
-  hitLatency?: unknown;
-  memory?: unknown;
-  requests?: unknown;
-  params?: unknown;
-  cold?: { flush?: unknown };
-}
-
-export function readCacheConfig(check: PlannedCheck): CacheConfig {
-  const raw = (check.raw.cache ?? {}) as RawCache;
-  const where = `checks[${check.index}].cache`;
+/** A check's `cache` section, as the schema types it, → the probe's config. Throws PerfspecError with the section's path. */
+export function readCacheConfig(raw: CacheBudget, at: SectionPlace): CacheConfig {
+  const where = `checks[${at.index}].cache`;
   if (typeof raw.keys !== 'string' || raw.keys === '') {
     throw new PerfspecError('PS_SPEC_INVALID', `${where}.keys is required: the key pattern of the cache, e.g. "sso:config:*"`);
   }
-  const budget = (name: keyof RawCache, unit: BudgetUnit): Budget | undefined => {
+  const budget = (name: 'hitRate' | 'hitLatency' | 'memory', unit: BudgetUnit): Budget | undefined => {
     const text = raw[name];
     if (text === undefined) return undefined;
     const parsed = parseBudget(String(text), unit);
@@ -62,7 +52,7 @@ export function readCacheConfig(check: PlannedCheck): CacheConfig {
     if (!ttl) throw new PerfspecError('PS_SPEC_INVALID', `${where}.ttl: ${JSON.stringify(raw.ttl)} is not a TTL like "15m ±5%"`);
   }
   const params = Array.isArray(raw.params) && raw.params.length > 0
-    ? raw.params.map((entry) => Object.fromEntries(Object.entries(entry as Record<string, unknown>).map(([k, v]) => [k, String(v)])))
+    ? raw.params.map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)])))
     : [{}];
   return {
     pattern: raw.keys,
@@ -73,7 +63,7 @@ export function readCacheConfig(check: PlannedCheck): CacheConfig {
     requests: typeof raw.requests === 'number' ? raw.requests : DEFAULT_CACHE_REQUESTS,
     params,
     flush: raw.cold?.flush === true,
-    level: (check.raw.level as 'error' | 'warn' | undefined) ?? 'error',
+    level: at.level ?? 'error',
   };
 }
 

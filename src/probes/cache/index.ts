@@ -13,11 +13,12 @@
  */
 import { PerfspecError } from '../../errors.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
+import type { CacheBudget } from '../../generated/spec-types.js';
 import type { ProbeResult } from '../../result/result.js';
 import type { RedisServiceHandle } from '../../sources/redis/service.js';
 import { classifyError, increment } from '../request-outcome.js';
 import { collectProblems } from '../validate-sections.js';
-import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
+import { placeOf, type CheckProbe, type PlannedCheck, type ProbeContext } from '../types.js';
 import { readCacheConfig, scopeForParams, type CacheConfig } from './config.js';
 import { judgeCache, tabulateCache, type CacheMeasurement } from './judge.js';
 import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '../../metrics/host-monitor.js';
@@ -27,13 +28,17 @@ import { intervalOutcome } from '../../verdict/judge.js';
 /** Cold/warm pairs measured when the spec allows deleting keys. */
 const COLD_ROUNDS = 5;
 
-export const cacheProbe: CheckProbe = {
+// The probe runs only on checks with a cache key; `{}` stands in so parse names the missing keys.
+const parseCache = (check: PlannedCheck): CacheConfig => readCacheConfig(check.raw.cache ?? ({} as CacheBudget), placeOf(check));
+
+export const cacheProbe: CheckProbe<CacheConfig> = {
   kind: 'cache',
   key: 'cache',
   service: 'redis',
-  validate: (check) => collectProblems(() => readCacheConfig(check)),
+  parse: parseCache,
+  validate: (check) => collectProblems(() => parseCache(check)),
   async run(check, ctx): Promise<ProbeResult> {
-    const config = readCacheConfig(check);
+    const config = parseCache(check);
     const redis = ctx.services.get<RedisServiceHandle>('redis');
     const measured = await measureCache(check, config, redis, ctx);
     return {

@@ -46,7 +46,6 @@ const server = net.createServer((socket) => {
   socket.on('error', () => socket.destroy());
 });
 server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', (message) => { if (message === 'stop') server.close(() => process.exit(0)); });
 `;
 
 let responder: Promise<{ port: number; worker: Worker }> | undefined;

@@ -110,7 +110,7 @@ function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean
 
 /** Send the check's traffic and measure it; judging is left to the caller (see MeasureOptions). */
 export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, options: MeasureOptions = {}): Promise<EndpointMeasurement> {
-  const expectJson = (check.raw.expect as { json?: Record<string, unknown> } | undefined)?.json;
+  const expectJson = check.raw.expect?.json as Record<string, unknown> | undefined;
 
   let calibration: Calibration | null = null;
   let calibrationError: string | undefined;
@@ -189,10 +189,10 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, op
 
 /** Judge a measurement against the check's budgets (pure). */
 export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement): Verdict[] {
-  const level = (check.raw.level as 'error' | 'warn' | undefined) ?? 'error';
+  const level = check.raw.level ?? 'error';
   const input = (metric: string) => ({ check: check.name, probe: 'endpoint', metric, level });
   const verdicts: Verdict[] = judgeLatency(check, measured);
-  const latency = (check.raw.latency ?? {}) as Record<string, string | undefined>;
+  const latency: Record<string, string | undefined> = { ...check.raw.latency };
   const coldBudget = latency.cold === undefined ? undefined : parseBudget(latency.cold, 'duration');
   if (coldBudget) verdicts.push(judgeBudget(input('latency.cold'), coldBudget, measured.cold.durationMs));
 
@@ -220,7 +220,7 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
       failed,
     ),
   );
-  if ((check.raw.expect as { json?: unknown } | undefined)?.json) {
+  if (check.raw.expect?.json) {
     const failure = measured.firstExpectationFailure;
     verdicts.push(
       judgeCondition(
@@ -241,8 +241,8 @@ export function judgeEndpoint(check: PlannedCheck, measured: EndpointMeasurement
  * inconclusive), max exactly.
  */
 function judgeLatency(check: PlannedCheck, measured: EndpointMeasurement): Verdict[] {
-  const level = (check.raw.level as 'error' | 'warn' | undefined) ?? 'error';
-  const latency = (check.raw.latency ?? {}) as Record<string, string | undefined>;
+  const level = check.raw.level ?? 'error';
+  const latency: Record<string, string | undefined> = { ...check.raw.latency };
   const verdicts: Verdict[] = [];
   for (const key of LATENCY_KEYS) {
     const text = latency[key];
@@ -314,7 +314,7 @@ export const endpointProbe: CheckProbe = {
     const runs: Array<EndpointAttempt & { attempts: EndpointAttempt[] }> = [];
     for (let index = 0; index < Math.max(1, check.repeat) && !ctx.signal.aborted; index += 1) runs.push(await measureJudged(check, ctx));
     if (runs.length === 0) runs.push(await measureJudged(check, ctx));
-    const latencyBudgets = check.raw.latency as Record<string, unknown> | undefined;
+    const latencyBudgets = check.raw.latency;
     const key = rankingKey(latencyBudgets);
     const chosenIndex = medianRunIndex(runs.map((run) => figureOf(run.measured, key)));
     const chosen = runs[chosenIndex];

@@ -3,9 +3,10 @@
  * (it picks the run whose score is the median, not a median of each figure, so the figures shown
  * belong together). Pure.
  */
+import type { LatencyBudgets } from '../../generated/spec-types.js';
 
 /** The figure runs are ranked by: the first latency budget of the check, else p95. */
-export function rankingKey(latency: Record<string, unknown> | undefined): string {
+export function rankingKey(latency: LatencyBudgets | undefined): string {
   const order = ['p95', 'p99', 'p90', 'p50', 'mean', 'max'];
   const declared = Object.keys(latency ?? {}).filter((key) => order.includes(key));
   return declared[0] ?? 'p95';

@@ -5,6 +5,7 @@
  * p99: 368 at 95 %): below that, a budget "p99 < 5ms" can fail but never pass. The mean's
  * interval needs MEAN_MIN_SAMPLES. max is exact and needs one.
  */
+import type { LatencyBudgets } from '../../generated/spec-types.js';
 import { MEAN_MIN_SAMPLES, percentileOfKey } from '../../metrics/latency-estimates.js';
 import { minSamplesForUpperBound } from '../../metrics/quantile-interval.js';
 
@@ -28,7 +29,7 @@ export interface UnboundedBudget {
 }
 
 /** The latency budgets that `samples` measured requests cannot bound. */
-export function unboundedBudgets(latency: Record<string, unknown> | undefined, samples: number): UnboundedBudget[] {
+export function unboundedBudgets(latency: LatencyBudgets | undefined, samples: number): UnboundedBudget[] {
   return Object.keys(latency ?? {})
     .filter((key) => key !== 'cold')
     .map((key) => ({ key, needed: samplesNeededFor(key) }))

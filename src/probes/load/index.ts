@@ -12,6 +12,7 @@ import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
 import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
 import { checkSocketBudget } from '../../load/plan/socket-budget.js';
+import { executorNamed } from '../../load/executors/executor-table.js';
 import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
@@ -20,26 +21,26 @@ import { startContentionMonitor } from '../../metrics/host-contention.js';
 import { isLocalHost } from '../../metrics/local-server.js';
 import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
-export const loadProbe: SpecProbe = {
+export const loadProbe: SpecProbe<LoadSection> = {
   kind: 'load',
   key: 'load',
   validate(section, { specDir, varNames, spec, select, host }) {
     // Every scenario, not only the default ones: --profile may pick any of them later.
-    const names = Object.keys((section as LoadSection).scenarios ?? {});
+    const names = Object.keys(section.scenarios ?? {});
     const vars = Object.fromEntries(varNames.map((name) => [name, 'x']));
     const runtime = { baseUrl: 'http://127.0.0.1', vars, baseDir: specDir };
     const problems = collectProblems(() =>
-      selectScenarios(section as LoadSection, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) => prepareScenario(config, runtime)),
+      selectScenarios(section, names.length ? { profile: names.join(',') } : {}).forEach(({ config }) => prepareScenario(config, runtime)),
     );
     // The scenarios that will run must fit under this machine's open-file limit. (An unknown
     // --profile is reported when the scenarios are chosen to run.)
     const limit = host?.openFiles;
     // The scenarios run without --profile: load.default must name existing ones.
-    problems.push(...collectProblems(() => selectScenarios(section as LoadSection, {})));
+    problems.push(...collectProblems(() => selectScenarios(section, {})));
     if (problems.length > 0 || !limit) return problems;
     let selected: ReturnType<typeof selectScenarios>;
     try {
-      selected = selectScenarios(section as LoadSection, select ?? {});
+      selected = selectScenarios(section, select ?? {});
     } catch {
       return problems;
     }
@@ -48,12 +49,12 @@ export const loadProbe: SpecProbe = {
       return checkSocketBudget({ plan, origins: countOrigins(compiled), proxy: usesDatabaseProxy(spec), startsTarget: startsTarget(spec), limit });
     });
   },
-  checkSelect: (section, select) => collectProblems(() => selectScenarios(section as LoadSection, select)),
+  checkSelect: (section, select) => collectProblems(() => selectScenarios(section, select)),
   resultNames(section, select) {
-    return selectScenarios(section as LoadSection, select).map(({ config }) => resultName(config.name));
+    return selectScenarios(section, select).map(({ config }) => resultName(config.name));
   },
-  async run(section: unknown, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
-    const selected = selectScenarios(section as LoadSection, options.select).filter(
+  async run(section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
+    const selected = selectScenarios(section, options.select).filter(
       ({ config }) => keptByOnly(resultName(config.name), options.only),
     );
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
@@ -81,7 +82,9 @@ export const loadProbe: SpecProbe = {
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
-      const contention = startContentionMonitor((await ctx.services.serverPids?.()) ?? [], { targetIsLocal: isLocalHost(new URL(ctx.baseUrl).hostname) });
+      const contention = startContentionMonitor((await ctx.services?.serverPids?.()) ?? [], {
+        targetUnknown: isLocalHost(new URL(ctx.baseUrl).hostname) && !ctx.targetStarted,
+      });
       const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
         ...runtime,
         ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
@@ -141,8 +144,7 @@ function startsTarget(spec: Record<string, unknown> | undefined): boolean {
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
   if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
-  const amount = plan.model === 'open' ? `${plan.peak}/s` : `${plan.peak} users`;
-  return `${plan.profile ?? plan.executor}: ${amount} for ${formatDuration(plan.durationMs)} (${plan.executor})`;
+  return `${plan.profile ?? plan.executor}: ${executorNamed(plan.executor).describe(plan)} (${plan.executor})`;
 }
 
 function describeProgress(p: LoadProgress): string {

@@ -57,6 +57,24 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       dropped,
     ),
   );
+  const { planned, completed } = report.iterations;
+  if (planned !== undefined) {
+    // Executors with a fixed number of iterations: did they all run to the end within the time limit?
+    const notStarted = Math.max(0, planned - started);
+    verdicts.push(
+      judgeCondition(
+        { check, probe: 'load', metric: 'load.iterations_completed', level: 'warn' },
+        String(planned),
+        String(completed),
+        completed >= planned,
+        completed >= planned
+          ? `all ${planned} planned iterations completed`
+          : `${completed} of ${planned} planned iterations completed${notStarted > 0 ? `; ${notStarted} never started: the time limit of ${ms(report.plannedMs)} ended the run first` : ''}${started - completed > 0 ? `; ${started - completed} ended on a failed request or were cut at the end` : ''}`,
+        completed,
+      ),
+    );
+    if (notStarted > 0) notes.push(`The time limit of ${ms(report.plannedMs)} ended the run: ${completed} of ${planned} planned iterations completed, ${notStarted} never started.`);
+  }
   const resourceErrors = Object.entries(report.overall.errorKinds).filter(([kind, n]) => isResourceError(kind as ErrorKind) && (n ?? 0) > 0);
   if (report.stoppedEarly?.by !== 'resources') {
     const total = resourceErrors.reduce((sum, [, n]) => sum + (n ?? 0), 0);
@@ -208,15 +226,16 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
     });
   }
   const h = report.health;
+  const planned = report.iterations.planned;
   tables.push({
     title: 'Run',
     columns: ['Item', 'Value'],
     rows: [
       ['Executor', `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`],
-      ['Duration', `${ms(report.elapsedMs)} (planned ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
+      ['Duration', `${ms(report.elapsedMs)} (${planned !== undefined ? 'at most' : 'planned'} ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
       ['Peak users', String(report.peakUsers)],
       ...(report.start ? [['Start', describeStart(report.start)]] : []),
-      ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
+      ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed${planned !== undefined ? ` of ${planned} planned` : ''}, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
       ['Host', describeContention(report.contention)],
       ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
     ],
@@ -237,7 +256,8 @@ function buildSeries(report: LoadReport): ReportSeries[] {
 
 function describeStart(start: NonNullable<LoadReport['start']>): string {
   const spread = start.spreadMs > 0 ? `users present at the start began evenly over the first ${ms(start.spreadMs)}` : 'all users began at once';
-  const why = start.defaulted ? ' (startSpread default: 10 % of the first stage, at most 10s)' : ' (startSpread)';
+  // The default window is the executor's: 10 % of the first stage for stage-driven ones, none for the others.
+  const why = start.defaulted ? (start.spreadMs > 0 ? ' (startSpread default: 10 % of the first stage, at most 10s)' : '') : ' (startSpread)';
   return `${spread}${why}${start.randomFirstThink ? '; first think time randomised' : ''}`;
 }
 

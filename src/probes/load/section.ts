@@ -5,15 +5,11 @@
  * named by `default`, else all.
  */
 import { PerfspecError } from '../../errors.js';
+import type { Load } from '../../generated/spec-types.js';
 import type { LoadScenarioConfig } from '../../load/types.js';
 
-export interface LoadSection extends Partial<Omit<LoadScenarioConfig, 'name'>> {
-  description?: string;
-  default?: string | string[];
-  /** Distributed runs: shard count when the index comes from the environment (src/load/shard). */
-  shards?: number;
-  scenarios?: Record<string, Partial<Omit<LoadScenarioConfig, 'name'>> & { description?: string }>;
-}
+/** The `load:` section as the schema types it (`shards`: the shard count of distributed runs, src/load/shard). */
+export type LoadSection = Load;
 
 export interface SelectedScenario {
   config: LoadScenarioConfig;

@@ -16,7 +16,8 @@
 import { PerfspecError } from '../../errors.js';
 import { parseBudget, type Budget, type BudgetUnit } from '../../units/budget.js';
 import type { Level } from '../../verdict/types.js';
-import type { PlannedCheck } from '../types.js';
+import type { QueriesBudget } from '../../generated/spec-types.js';
+import type { SectionPlace } from '../types.js';
 import { DEFAULT_N_PLUS_ONE_THRESHOLD } from './analyze.js';
 import type { ExplainMode } from '../../sources/postgres/explain.js';
 
@@ -46,22 +47,9 @@ export interface QueriesConfig {
 
 export const DEFAULT_QUERY_REQUESTS = 3;
 
-interface RawQueries {
-  max?: unknown;
-  nPlusOne?: unknown;
-  threshold?: unknown;
-  maxDuplicates?: unknown;
-  maxDbTime?: unknown;
-  scaling?: { param?: unknown; sizes?: unknown };
-  before?: unknown;
-  requests?: unknown;
-  includeUtility?: unknown;
-  explain?: unknown;
-}
-
-export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): QueriesConfig {
-  const raw = (check.raw.queries ?? {}) as RawQueries;
-  const where = `checks[${check.index}].queries`;
+/** A check's `queries` section, as the schema types it, → the probe's config. Throws PerfspecError with the section's path. */
+export function readQueriesConfig(raw: QueriesBudget, at: SectionPlace): QueriesConfig {
+  const where = `checks[${at.index}].queries`;
   const invalid = (message: string, hint?: string) => new PerfspecError('PS_SPEC_INVALID', `${where}.${message}`, hint ? { hint } : {});
   const budget = (name: 'max' | 'maxDuplicates' | 'maxDbTime', unit: BudgetUnit): Budget | undefined => {
     const text = raw[name];
@@ -70,7 +58,7 @@ export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): Q
     if (!parsed) throw invalid(`${name}: ${JSON.stringify(text)} is not a ${unit} budget`);
     return parsed;
   };
-  const nPlusOne = raw.nPlusOne ?? 'warn';
+  const nPlusOne: string = raw.nPlusOne ?? 'warn';
   if (nPlusOne !== 'forbid' && nPlusOne !== 'warn' && nPlusOne !== 'allow') {
     throw invalid(`nPlusOne: ${JSON.stringify(nPlusOne)} is not one of forbid, warn, allow`);
   }
@@ -94,7 +82,7 @@ export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): Q
     threshold,
     requests,
     includeUtility: raw.includeUtility === true,
-    level: (check.raw.level as Level | undefined) ?? 'error',
+    level: at.level ?? 'error',
   };
   const max = budget('max', 'count');
   const maxDuplicates = budget('maxDuplicates', 'count');
@@ -104,7 +92,7 @@ export function readQueriesConfig(check: Pick<PlannedCheck, 'index' | 'raw'>): Q
   if (maxDbTime) config.maxDbTime = maxDbTime;
   if (scaling) config.scaling = scaling;
   if (typeof raw.before === 'number') config.before = raw.before;
-  if (raw.explain !== undefined && raw.explain !== false && raw.explain !== true && raw.explain !== 'analyze') throw invalid(`explain: ${JSON.stringify(raw.explain)} must be true, false or analyze`);
+  if (raw.explain !== undefined && raw.explain !== false && raw.explain !== true && (raw.explain as string) !== 'analyze') throw invalid(`explain: ${JSON.stringify(raw.explain)} must be true, false or analyze`);
   if (raw.explain === true) config.explain = 'plan';
   if (raw.explain === 'analyze') config.explain = 'analyze';
   return config;

@@ -14,7 +14,7 @@ import type { HttpRequest } from '../../sources/http/types.js';
 import { createFingerprinter, type Fingerprinter } from '../../sources/postgres/fingerprint.js';
 import type { PostgresServiceHandle } from '../../sources/postgres/service.js';
 import { collectProblems } from '../validate-sections.js';
-import type { CheckProbe, PlannedCheck, ProbeContext } from '../types.js';
+import { placeOf, type CheckProbe, type PlannedCheck, type ProbeContext } from '../types.js';
 import { analyzeStatements, compareScaling, type QueryAnalysis } from './analyze.js';
 import { readQueriesConfig, type QueriesConfig } from './config.js';
 import { explainWorst } from './explain-worst.js';
@@ -186,13 +186,16 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
   };
 }
 
-export const queriesProbe: CheckProbe = {
+const parseQueries = (check: PlannedCheck): QueriesConfig => readQueriesConfig(check.raw.queries ?? {}, placeOf(check));
+
+export const queriesProbe: CheckProbe<QueriesConfig> = {
   kind: 'queries',
   key: 'queries',
   service: 'postgres',
-  validate: (check) => collectProblems(() => readQueriesConfig(check)),
+  parse: parseQueries,
+  validate: (check) => collectProblems(() => parseQueries(check)),
   async run(check, ctx): Promise<ProbeResult> {
-    const config = readQueriesConfig(check);
+    const config = parseQueries(check);
     const service = ctx.services.get<PostgresServiceHandle>('postgres');
     const fingerprinter = await createFingerprinter();
     const measurement = await measureQueries(check, config, ctx, service, fingerprinter);

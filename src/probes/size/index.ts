@@ -9,7 +9,8 @@ import type { ProbeResult } from '../../result/result.js';
 import { parseBudget, type Budget } from '../../units/budget.js';
 import { formatBytes } from '../../units/quantity.js';
 import { judgeBudget } from '../../verdict/judge.js';
-import type { CheckProbe, PlannedCheck } from '../types.js';
+import type { SizeBudget } from '../../generated/spec-types.js';
+import { placeOf, type CheckProbe, type SectionPlace } from '../types.js';
 
 /** Responses measured per check: enough to catch a body that varies, few enough to stay quick. */
 const REQUESTS = 3;
@@ -19,13 +20,13 @@ interface SizeConfig {
   level: 'error' | 'warn';
 }
 
-function parseConfig(check: PlannedCheck): { config: SizeConfig; problems: string[] } {
-  const raw = (check.raw.size ?? {}) as { body?: string };
+/** A check's `size` section, as the schema types it, → the probe's config and what is wrong with it. */
+function readSizeConfig(raw: Partial<SizeBudget>, at: SectionPlace): { config: SizeConfig; problems: string[] } {
   const problems: string[] = [];
   const body = raw.body === undefined ? undefined : parseBudget(raw.body, 'bytes');
-  if (raw.body !== undefined && !body) problems.push(`checks[${check.index}].size.body: "${raw.body}" is not a size budget; write it like "< 100KB"`);
-  if (raw.body === undefined) problems.push(`checks[${check.index}].size: give a budget, e.g. body: "< 100KB"`);
-  return { config: { body, level: (check.raw.level as 'error' | 'warn' | undefined) ?? 'error' }, problems };
+  if (raw.body !== undefined && !body) problems.push(`checks[${at.index}].size.body: "${raw.body}" is not a size budget; write it like "< 100KB"`);
+  if (raw.body === undefined) problems.push(`checks[${at.index}].size: give a budget, e.g. body: "< 100KB"`);
+  return { config: { body, level: at.level ?? 'error' }, problems };
 }
 
 /** Bytes of a body as sent: Content-Length when present and a number, else the text's UTF-8 length. */
@@ -35,12 +36,13 @@ export function bodyBytes(headers: Record<string, string | string[] | undefined>
   return declared !== undefined && Number.isInteger(length) && length >= 0 ? length : Buffer.byteLength(body, 'utf8');
 }
 
-export const sizeProbe: CheckProbe = {
+export const sizeProbe: CheckProbe<SizeConfig> = {
   kind: 'size',
   key: 'size',
-  validate: (check) => parseConfig(check).problems,
+  parse: (check) => readSizeConfig(check.raw.size ?? {}, placeOf(check)).config,
+  validate: (check) => readSizeConfig(check.raw.size ?? {}, placeOf(check)).problems,
   async run(check, ctx): Promise<ProbeResult> {
-    const { config } = parseConfig(check);
+    const { config } = readSizeConfig(check.raw.size ?? {}, placeOf(check));
     const sizes: number[] = [];
     for (let i = 0; i < REQUESTS && !ctx.signal.aborted; i += 1) {
       const response = await ctx.http.send(ctx.buildRequest(check.request), { timeoutMs: check.timeoutMs, signal: ctx.signal });

@@ -5,13 +5,14 @@
  * reach it: SIGINT/SIGTERM/SIGHUP with no handler that closes services, `process.exit()` called
  * elsewhere, an uncaught exception.
  *
- * It is the one place outside src/cli that touches `process`, on purpose: a safety net that the
- * caller must remember to install would not be one. Listeners exist only while a restore is
+ * It installs its own signal and exit listeners (through the host process src/cli installed), on
+ * purpose: a safety net that the caller must remember to install would not be one. Listeners exist only while a restore is
  * pending, so the process's signal behaviour is unchanged at all other times. SIGKILL cannot be
  * caught; nothing can restore after it.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { hostProcess } from '../../host-process.js';
 import { buildRedisOptions, type RedisEndpoint } from './connect.js';
 import { dropDeadLocalHolders, FINISH_SCRIPT, leaseKey, RELEASE_SCRIPT, restoreIfStillApplied } from './setting-lease.js';
 
@@ -104,12 +105,12 @@ export function runPendingRestoresSync(timeoutMs = 3000): void {
     leaseRunId: restore.leaseRunId ?? null,
     key: leaseKey(restore.parameter),
   }));
-  const child = spawnSync(process.execPath, ['-e', SYNC_RESTORE_SCRIPT], {
-    env: {
-      PERFSPEC_REDIS_RESTORE: JSON.stringify({ jobs, release: RELEASE_SCRIPT, finish: FINISH_SCRIPT, ioredis: IOREDIS_PATH }),
-    },
+  const child = spawnSync(hostProcess().execPath, ['-e', SYNC_RESTORE_SCRIPT], {
+    // The jobs go in on stdin: nothing of them (passwords in the options) is visible in the environment.
+    input: JSON.stringify({ jobs, release: RELEASE_SCRIPT, finish: FINISH_SCRIPT, ioredis: IOREDIS_PATH }),
+    env: {},
     timeout: timeoutMs,
-    stdio: 'ignore',
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
   if (child.status === 0) {
     for (const [id, restore] of entries) if (pending.delete(id)) restore.onRestored?.();
@@ -119,7 +120,7 @@ export function runPendingRestoresSync(timeoutMs = 3000): void {
 const IOREDIS_PATH = createRequire(import.meta.url).resolve('ioredis');
 
 const SYNC_RESTORE_SCRIPT = `
-const { jobs, release, finish, ioredis } = JSON.parse(process.env.PERFSPEC_REDIS_RESTORE);
+const { jobs, release, finish, ioredis } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
 const { Redis } = require(ioredis);
 (async () => {
   for (const job of jobs) {
@@ -135,18 +136,19 @@ const { Redis } = require(ioredis);
       client.disconnect();
     }
   }
-  process.exit(0);
-})().catch(() => process.exit(1));
+})();
 `;
+// The script exits 0 once its clients are closed; a failure is an unhandled rejection, which exits 1.
 
 function onSignal(signal: NodeJS.Signals): void {
   // Decided now, not after the restore: by then a handler that was there (the CLI's) may have
   // finished its own shutdown and removed itself, and re-raising would kill its orderly exit.
-  const handledElsewhere = process.listenerCount(signal) > 1;
+  const host = hostProcess();
+  const handledElsewhere = host.listenerCount(signal) > 1;
   void runPendingRestores().finally(() => {
     uninstall();
     // Nobody else handles this signal: behave as if we had not been listening (terminate).
-    if (!handledElsewhere) process.kill(process.pid, signal);
+    if (!handledElsewhere) host.kill(host.pid, signal);
   });
 }
 
@@ -157,13 +159,15 @@ function onExit(): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  process.on('exit', onExit);
+  const host = hostProcess();
+  for (const signal of SIGNALS) host.on(signal, onSignal);
+  host.on('exit', onExit);
 }
 
 function uninstall(): void {
   if (!installed) return;
   installed = false;
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-  process.removeListener('exit', onExit);
+  const host = hostProcess();
+  for (const signal of SIGNALS) host.off(signal, onSignal);
+  host.off('exit', onExit);
 }

@@ -5,6 +5,7 @@
  * touches the same server restores what a dead process left behind. Passwords are never written;
  * the recovering run uses its own connection.
  */
+import { hostProcess, isProcessAlive } from '../../host-process.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,10 +30,10 @@ function prefixFor(server: string): string {
 
 /** Write a record; returns a function that removes it. Never throws (a journal is best effort). */
 export function writeJournal(server: string, parameter: string, value: string, directory = DIRECTORY, applied?: string): () => void {
-  const file = path.join(directory, `${prefixFor(server)}-${process.pid}-${Date.now()}.json`);
+  const file = path.join(directory, `${prefixFor(server)}-${hostProcess().pid}-${Date.now()}.json`);
   try {
     mkdirSync(directory, { recursive: true });
-    const record: JournalRecord = { server, parameter, value, applied, pid: process.pid, writtenAt: new Date().toISOString() };
+    const record: JournalRecord = { server, parameter, value, applied, pid: hostProcess().pid, writtenAt: new Date().toISOString() };
     writeFileSync(file, JSON.stringify(record));
   } catch {
     return () => undefined;
@@ -53,21 +54,11 @@ export function findOrphans(server: string, directory = DIRECTORY): Array<Journa
     const file = path.join(directory, name);
     try {
       const record = JSON.parse(readFileSync(file, 'utf8')) as JournalRecord;
-      if (record.server !== server || isAlive(record.pid)) continue;
+      if (record.server !== server || isProcessAlive(record.pid)) continue;
       orphans.push({ ...record, remove: () => rmSync(file, { force: true }) });
     } catch {
       rmSync(file, { force: true });
     }
   }
   return orphans;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -10,6 +10,7 @@
  * CONFIG cannot run inside a script, so the scripts keep the lease's bookkeeping atomic and the
  * CONFIG GET/SET around them are made conditional instead.
  */
+import { hostProcess, isProcessAlive } from '../../host-process.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -21,7 +22,11 @@ export function leaseKey(parameter: string): string {
 }
 
 /** This process's run id in leases: host, pid and a random part (pids are reused). */
-export const PROCESS_RUN_ID = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+export function processRunId(): string {
+  runId ??= `${os.hostname()}:${hostProcess().pid}:${randomBytes(4).toString('hex')}`;
+  return runId;
+}
+let runId: string | undefined;
 
 // Drop expired holders, count the live ones other than ARGV[1], add ARGV[1]; return the record.
 export const ACQUIRE_SCRIPT = `
@@ -66,15 +71,6 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Holders on this machine whose process is gone (SIGKILL) are dropped at once rather than after
  * their expiry: the run ids name host and pid for this. Holders on other hosts wait for expiry.
@@ -84,8 +80,8 @@ export async function dropDeadLocalHolders(client: Redis, key: string): Promise<
   const host = os.hostname();
   for (const field of fields) {
     const match = /^holder:(.*):(\d+):[0-9a-f]+$/.exec(field);
-    if (!match || match[1] !== host || Number(match[2]) === process.pid) continue;
-    if (!isAlive(Number(match[2]))) await client.hdel(key, field);
+    if (!match || match[1] !== host) continue;
+    if (!isProcessAlive(Number(match[2]))) await client.hdel(key, field);
   }
 }
 
@@ -108,7 +104,7 @@ export class SettingLease {
     /** A connection of its own, on db 0 (the lease is per server, whatever db the app uses). */
     private readonly client: Redis,
     readonly parameter: string,
-    readonly runId = PROCESS_RUN_ID,
+    readonly runId = processRunId(),
   ) {}
 
   get key(): string {
