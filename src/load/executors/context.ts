@@ -29,6 +29,8 @@ export interface ExecutionContext {
   createUser(id: number): VirtualUser;
   /** One iteration of a weighted-chosen flow; `intendedAt` is a performance.now() time. Never rejects. */
   runIteration(user: VirtualUser, intendedAt: number): Promise<void>;
+  /** The same with a callback, called once when the iteration has ended (the open model: no promise per arrival). */
+  startIteration(user: VirtualUser, intendedAt: number, done: (user: VirtualUser) => void): void;
   setBusyUsers(count: number): void;
   countDropped(): void;
   countLate(): void;

@@ -6,7 +6,7 @@
  * except by the plan's end: the coordinator may stop it at any time.
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import type { CompiledRequest, CompiledScenario, RequestTarget } from '../flows/compile-flows.js';
+import type { CompiledFlow, CompiledRequest, CompiledScenario, RequestTarget } from '../flows/compile-flows.js';
 import { buildHttpRequest } from '../flows/compile-flows.js';
 import { UnsafeRequestError } from '../../sources/http/header-safety.js';
 import type { Http1Request } from '../http/http1-client.js';
@@ -16,6 +16,7 @@ import { renderTemplate, type TemplateScope } from '../../spec/interpolate.js';
 import { createWeightedPicker, type WeightedPicker } from '../flows/weighted-pick.js';
 import { Http1Client } from '../http/http1-client.js';
 import { TickCollector, type TickReport } from '../metrics/tick.js';
+import type { ErrorKind } from '../types.js';
 import type { ScenarioPlan } from '../plan/plan-scenario.js';
 import { executorNamed } from '../executors/executor-table.js';
 import type { ExecutionContext, Segment } from '../executors/context.js';
@@ -239,13 +240,54 @@ export class LoadGenerator implements ExecutionContext {
     return stampedCopy(this.traces, request, shared, entry);
   }
 
-  async runIteration(user: VirtualUser, intendedAt: number): Promise<void> {
+  runIteration(user: VirtualUser, intendedAt: number): Promise<void> {
     const flow = this.compiled.flows[this.flowPicker.next()];
+    return this.runFlow(flow, this.regionOf(user), user, intendedAt);
+  }
+
+  /**
+   * The open model's form of runIteration: `done(user)` is called once the iteration has ended.
+   * A flow of one constant request (no think, data, captures or simulated latency: what most
+   * rate tests send) runs on the transport's callback, with no promise or async frame per
+   * arrival; every other flow runs as runIteration does. Recording is the same either way.
+   */
+  startIteration(user: VirtualUser, intendedAt: number, done: (user: VirtualUser) => void): void {
+    const flow = this.compiled.flows[this.flowPicker.next()];
+    const regionIndex = this.regionOf(user);
+    const step = flow.steps[0];
+    const target = step.kind === 'request' ? step.targets[regionIndex] : undefined;
+    if (flow.steps.length !== 1 || flow.dataSources.length > 0 || step.kind !== 'request' || step.captures.length > 0 || !target?.prebuilt || this.compiled.regions[regionIndex].latencyMs > 0) {
+      void this.runFlow(flow, regionIndex, user, intendedAt).then(() => done(user));
+      return;
+    }
+    user.scope.iteration++;
+    this.collector.iterations.started++;
+    if (this.hardStopped) return done(user);
+    const request = target.prebuilt.traceOffset === undefined ? target.prebuilt : this.stampTrace(target.prebuilt, true, target.entry);
+    this.transport.submit(target.origin, request, false, (outcome) => {
+      if (outcome.interrupted || (this.hardStopped && outcome.error)) return done(user);
+      if (outcome.error) {
+        void this.afterFailure(user, target.entry, outcome.error).then(() => done(user));
+        return;
+      }
+      user.resourceBackoffMs = 0;
+      const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
+      this.collector.recordResponse(target.entry, outcome.endedAt - intendedAt, outcome.endedAt - outcome.sentAt, outcome.status, ok ? undefined : 'expect_failed');
+      if (ok) this.collector.iterations.completed++;
+      done(user);
+    });
+  }
+
+  /** The region of this iteration: the user's own, or the next of the per-iteration rotation. */
+  private regionOf(user: VirtualUser): number {
+    return this.iterationRegionPicker ? this.iterationRegionPicker.next() : user.region;
+  }
+
+  private async runFlow(flow: CompiledFlow, regionIndex: number, user: VirtualUser, intendedAt: number): Promise<void> {
     const scope = user.scope;
     scope.iteration++;
     for (const source of flow.dataSources) scope.rows[source] = this.rowPickers.get(source)!.next();
     this.collector.iterations.started++;
-    const regionIndex = this.iterationRegionPicker ? this.iterationRegionPicker.next() : user.region;
     const region = this.compiled.regions[regionIndex];
     let intended = intendedAt;
     for (const step of flow.steps) {
@@ -276,16 +318,8 @@ export class LoadGenerator implements ExecutionContext {
       const outcome = await this.transport.send(target.origin, request, step.captures.length > 0);
       if (outcome.interrupted || (this.hardStopped && outcome.error)) return;
       if (outcome.error) {
-        this.collector.recordFailure(target.entry, outcome.error);
-        // A failure can resolve without the event loop turning (a connect refused by the kernel is
-        // reported through process.nextTick): wait for the loop, or back off after the generator's
-        // own resource errors, so a user never spins and the timers that end the run always fire.
-        if (isResourceError(outcome.error)) {
-          const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
-          user.resourceBackoffMs = backoff.nextMs;
-          await this.sleep(backoff.waitMs);
-        } else await yieldToEventLoop();
         // Later steps usually depend on this one (captures, session state): end the iteration here.
+        await this.afterFailure(user, target.entry, outcome.error);
         return;
       }
       user.resourceBackoffMs = 0;
@@ -297,6 +331,21 @@ export class LoadGenerator implements ExecutionContext {
       intended = outcome.endedAt;
     }
     this.collector.iterations.completed++;
+  }
+
+  /**
+   * Count a request that got no response. A failure can resolve without the event loop turning (a
+   * connect refused by the kernel is reported through process.nextTick): wait for the loop, or back
+   * off after the generator's own resource errors, so a user never spins and the timers that end
+   * the run always fire.
+   */
+  private async afterFailure(user: VirtualUser, entry: number, error: ErrorKind): Promise<void> {
+    this.collector.recordFailure(entry, error);
+    if (isResourceError(error)) {
+      const backoff = resourceBackoffMs(user.resourceBackoffMs, this.random);
+      user.resourceBackoffMs = backoff.nextMs;
+      await this.sleep(backoff.waitMs);
+    } else await yieldToEventLoop();
   }
 }
 
