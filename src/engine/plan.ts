@@ -7,6 +7,7 @@ import { requireRequestLine } from '../spec/request-line.js';
 import { PerfspecError } from '../errors.js';
 import { keptByOnly, unmatchedFilters } from '../spec/only-filter.js';
 import { toMilliseconds } from '../units/duration.js';
+import { bodySizeBytes } from '../units/quantity.js';
 import type { PlannedCheck, RequestTemplate, SpecProbe } from '../probes/types.js';
 
 export const DEFAULTS = {
@@ -63,6 +64,7 @@ export function planChecks(spec: PerfspecSpec, only?: string[], repeatOverride?:
         warmup: check.warmup ?? defaults.warmup ?? DEFAULTS.warmup,
         concurrency: check.concurrency ?? defaults.concurrency ?? DEFAULTS.concurrency,
         timeoutMs: check.timeout === undefined ? timeoutMs : (toMilliseconds(check.timeout) ?? timeoutMs),
+        maxBodySize: bodySizeBytes(check.maxBodySize ?? spec.target.maxBodySize),
         expectStatus: statusList(check.expect?.status, [200]),
         inconclusive: check.inconclusive ?? defaults.inconclusive ?? 'warn',
         maxSamples: Math.max(samples, check.maxSamples ?? defaults.maxSamples ?? defaultMaxSamples(samples)),

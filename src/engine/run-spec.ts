@@ -22,7 +22,8 @@ import { traceSettingOf, withTraceparents } from './trace-requests.js';
 import type { TraceConfig } from '../load/flows/traceparent.js';
 import { openServices, type OpenedServices } from './services.js';
 import { describeSentRequest, runSteps } from './steps.js';
-import { probeUrl, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
+import { bodySizeBytes } from '../units/quantity.js';
+import { canConnect, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
 
 export interface EngineTables {
@@ -139,6 +140,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       progress: options.progress,
       now: options.now,
       specDir: loaded.dir,
+      maxBodySize: spec.target.maxBodySize === undefined ? undefined : bodySizeBytes(spec.target.maxBodySize),
       replicas: target?.replicas ?? (spec.target as { replicas?: string[] }).replicas?.map((url) => url.replace(/\/+$/, '')),
       targetStarted: target?.started ?? false,
     };
@@ -262,7 +264,7 @@ async function prepareTarget(
       log,
     });
   }
-  if (!(await probeUrl(baseUrl, 3000, true))) {
+  if (!(await canConnect(baseUrl, 3000))) {
     throw new PerfspecError('PS_TARGET_UNREACHABLE', `target unreachable: nothing answers at ${redactUrl(baseUrl)}`, {
       hint: 'Start the API, pass --base-url with the right address, or add target.start to the spec so perfspec starts it.',
     });
@@ -272,12 +274,13 @@ async function prepareTarget(
 
 /**
  * After a failed check: is the target still there? A target that died mid-run makes every later
- * request fail, which would read as a broken budget (exit 1); it is a broken run (exit 3).
+ * request fail, which would read as a broken budget (exit 1); it is a broken run (exit 3). Asked by
+ * opening a TCP connection (canConnect), never by an HTTP request the spec did not ask for.
  */
 async function assertTargetAlive(baseUrl: string, during: string, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    if (await probeUrl(baseUrl, 2000, true)) return;
+    if (await canConnect(baseUrl, 2000)) return;
   }
   throw new PerfspecError('PS_TARGET_UNREACHABLE', `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`, {
     hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',

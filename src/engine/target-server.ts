@@ -41,6 +41,37 @@ export interface TargetHandle {
 }
 
 /**
+ * Does something accept TCP connections at the URL's host and port? The connection is closed as
+ * soon as it is open and not a byte is written on it: perfspec checks that the target is there
+ * (before the run, and after a failed check to tell a dead target from a broken budget) without
+ * putting a request the spec did not ask for on the wire. An HTTP request here would also judge
+ * the target's HTTP, which is the probes' job: a target sending `Content-Length: -5` is a
+ * protocol error of the run, not "nothing answers".
+ */
+export async function canConnect(url: string, timeoutMs: number): Promise<boolean> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  const { connect } = await import('node:net');
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const settle = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    socket.once('connect', () => settle(true));
+    socket.once('error', () => settle(false));
+  });
+}
+
+/**
  * Does something answer at the URL with a 2xx/3xx? (Any HTTP answer when `anyStatus`.) Node's own
  * http client, not undici: one request per run does not justify loading undici at start-up.
  */

@@ -215,6 +215,13 @@ export type LoadData =
  */
 export type LoadDataOrder = 'sequential' | 'random';
 /**
+ * The most bytes of a response body perfspec keeps: "10MB", "512KB" (powers of 1024) or a number of bytes, from 1KB to 1GB. A longer body is still read to its end (timed, its connection reused) and counted ("body over maxBodySize"), but only its first maxBodySize bytes are buffered for body expectations and captures.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "bodySize".
+ */
+export type BodySize = string | number;
+/**
  * A count budget: 5 or "<= 5" (a bare number means at most).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -302,6 +309,10 @@ export interface Target {
    * Per-request timeout (default 10s). A request that takes longer counts as an error.
    */
   timeout?: string | number;
+  /**
+   * Default for every check and load scenario (default 8MB): the most bytes of a response body kept; longer bodies are read to the end and counted, not buffered.
+   */
+  maxBodySize?: string | number;
   start?: TargetStart;
   /**
    * A fresh W3C traceparent (sampled) on every request perfspec sends (setup, checks, and load unless a scenario sets its own trace); default on. false: send none; { header }: another header name. See README "Queries per request under load".
@@ -533,6 +544,10 @@ export interface Check {
   warmup?: number;
   concurrency?: number;
   timeout?: Timeout;
+  /**
+   * The most bytes of each response body kept (default target.maxBodySize, else 8MB).
+   */
+  maxBodySize?: string | number;
   level?: Level;
   inconclusive?: InconclusivePolicy;
   maxSamples?: MaxSamples;
@@ -774,6 +789,10 @@ export interface Load {
    * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
+  /**
+   * The most bytes of a response body kept for expectations and captures (default target.maxBodySize, else 8MB); longer bodies are read to the end and counted ("body over maxBodySize").
+   */
+  maxBodySize?: string | number;
   headers?: Headers2;
   /**
    * @minItems 1
@@ -1001,6 +1020,10 @@ export interface LoadScenario {
    * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
    */
   timeout?: string | number;
+  /**
+   * The most bytes of a response body kept for expectations and captures (default target.maxBodySize, else 8MB); longer bodies are read to the end and counted ("body over maxBodySize").
+   */
+  maxBodySize?: string | number;
   headers?: Headers3;
   /**
    * @minItems 1

@@ -4,7 +4,7 @@
  * is JSON-serialisable so it can cross worker threads and land in the JSON report unchanged.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { ErrorKind } from '../sources/http/error-kind.js';
+import type { ErrorKind, ProtocolFaultCounts } from '../sources/http/error-kind.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 import type { Duration, LoadData, LoadDataOrder, LoadFlow, LoadRegion, LoadScenario, LoadStep, LoadThresholds } from '../generated/spec-types.js';
 
@@ -200,6 +200,14 @@ export interface LoadReport {
    */
   stoppedEarly?: { by: 'signal' | 'threshold' | 'breakpoint' | 'resources'; reason: string; atMs: number };
   overall: RequestStats;
+  /**
+   * HTTP/1.1 framing faults by kind (src/load/http/http1-client.ts PROTOCOL_FAULTS); absent when
+   * none. All but `idle_answer` are requests failed with `protocol_error`; idle answers are bytes
+   * no request was in flight for, charged to none.
+   */
+  protocolErrors?: ProtocolFaultCounts;
+  /** Responses whose body was longer than maxBodySize: read to the end and timed, only the cap kept (absent when none). */
+  bodiesOverMaxBodySize?: number;
   /** Latency from the actual send time (hides coordinated omission); reported for comparison only. */
   uncorrected: LatencySummary;
   requests: RequestStats[];
@@ -264,6 +272,9 @@ export interface ShardLoadData {
   /** The window throughput is judged over (the planned duration unless stopped early). */
   measuredMs: number;
   health: GeneratorHealth;
+  /** HTTP/1.1 framing faults of this shard by kind (absent when none). */
+  protocolErrors?: ProtocolFaultCounts;
+  bodiesOverMaxBodySize?: number;
   /** Set by the load probe: what the merge needs to judge and present the scenario again. */
   scenario?: ScenarioShardMeta;
 }

@@ -45,6 +45,8 @@ export interface PlannedCheck {
   /** How many requests are in flight at once while sampling. */
   concurrency: number;
   timeoutMs: number;
+  /** The most bytes of a response body kept (maxBodySize, default 8 MiB); longer bodies are read and counted. */
+  maxBodySize?: number;
   /** Statuses that count as success. */
   expectStatus: number[];
   /** How inconclusive verdicts of this check count (default warn). */
@@ -107,6 +109,8 @@ export interface ProbeContext {
   specDir: string;
   /** Base URLs of the target's replicas (target.start.replicas or target.replicas), for the scalability preset. */
   replicas?: string[];
+  /** target.maxBodySize in bytes (absent: the 8 MiB default), the default of each load scenario's. */
+  maxBodySize?: number;
   /** True when perfspec started the target (target.start), so its processes are known to be the system under test's. */
   targetStarted?: boolean;
   /** target.trace: a fresh traceparent per request under this header; false when off; undefined means the default (on). */

@@ -5,6 +5,7 @@
 import { parseBudget, parseTolerance } from '../units/budget.js';
 import { durationRangeProblem, parseDuration } from '../units/duration.js';
 import { parseJsonPath } from './json-path.js';
+import { MAX_BODY_SIZE, MIN_BODY_SIZE, parseBytes } from '../units/quantity.js';
 import { isSafeHeaderName, isSafeHeaderValue } from '../sources/http/header-safety.js';
 import { redactUrl } from '../report/redact.js';
 import { parseRequestLine } from './request-line.js';
@@ -49,6 +50,16 @@ export const FORMATS: Record<string, FormatDefinition> = {
   'bytes-budget': {
     validate: (text) => parseBudget(text, 'bytes') !== undefined,
     explain: (text) => `${JSON.stringify(text)} is not a size budget; write it like "< 10MB"`,
+  },
+  'body-size': {
+    validate: (text) => {
+      const bytes = parseBytes(text);
+      return bytes !== undefined && bytes >= MIN_BODY_SIZE && bytes <= MAX_BODY_SIZE;
+    },
+    explain: (text) =>
+      parseBytes(text) === undefined
+        ? `${JSON.stringify(text)} is not a size; write it like "10MB" or "512KB" (powers of 1024)`
+        : `${JSON.stringify(text)} is outside 1KB – 1GB: a smaller cap would cut ordinary JSON bodies, a larger one would let one response take gigabytes of memory`,
   },
   'tolerance-duration': {
     validate: (text) => parseTolerance(text) !== undefined,

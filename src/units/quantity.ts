@@ -24,6 +24,18 @@ const BYTES_PER_UNIT: Record<string, number> = {
 };
 const BYTES = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)\s*$/i;
 
+/** maxBodySize: the default and the bounds the schema allows (1KB – 1GB). */
+export const DEFAULT_MAX_BODY_SIZE = 8 * 1024 * 1024;
+export const MIN_BODY_SIZE = 1024;
+export const MAX_BODY_SIZE = 1024 ** 3;
+
+/** A maxBodySize as written in the spec ("10MB" or a number of bytes) → bytes; the default when absent. */
+export function bodySizeBytes(value: string | number | undefined, fallback = DEFAULT_MAX_BODY_SIZE): number {
+  if (value === undefined) return fallback;
+  const bytes = typeof value === 'number' ? value : parseBytes(value);
+  return bytes === undefined ? fallback : Math.floor(bytes);
+}
+
 /** "10MB" → 10485760. Sizes use powers of 1024, as Redis MEMORY USAGE does. */
 export function parseBytes(text: string): number | undefined {
   const match = BYTES.exec(text);

@@ -145,3 +145,28 @@ describe('a target that dies mid-run', () => {
     expect(outcome.stdout).toContain(`the target stopped answering at ${url} during "Dies"`);
   });
 });
+
+describe('nothing on the wire but what the spec asks for', () => {
+  it('a failed check is followed by no liveness request: the target sees only the check\'s own path, and a dead target is still exit 3 (above)', async () => {
+    const paths: string[] = [];
+    const server = http.createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.statusCode = 503; // every answer fails the check's status expectation
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const spec = path.join(work, 'no-ping.yaml');
+      await writeFile(spec, `perfspec: 1\nname: no ping\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: Fails\n    request: GET /only-this\n    samples: 5\n    warmup: 0\n    latency: { p95: "< 5s" }\n`);
+      const outcome = await runCli(['run', spec, '-o', path.join(work, 'out-no-ping'), '-r', 'console']);
+      expect(outcome.exitCode, outcome.stdout).toBe(1);
+      expect(paths.length).toBeGreaterThan(0);
+      // Before: a GET / before the run (reachability) and one after the failed check (liveness).
+      expect(paths.filter((p) => p !== '/only-this')).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -19,6 +19,9 @@ const FILES = ['perfspec-report.md', 'perfspec-report.html', 'perfspec-report.js
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'perfspec-faults-reports-'));
   server = await startScriptedServer({ '/fast': {} });
+  // The first CLI call of the file pays for loading perfspec's modules (seconds on a loaded
+  // machine); paid here, so the "well under a second" bounds below time the --out check alone.
+  await runCli(['run', await writeSpec('warm-up'), '-o', '/proc/1/x']);
 });
 afterAll(async () => server.close());
 
@@ -138,5 +141,66 @@ describe('a signal while the reports are written', () => {
       expect(text).not.toContain('NewRunTwice');
     }
     expect((await readdir(out)).filter((file) => file.includes('.tmp'))).toEqual([]);
+  });
+});
+
+describe('`report` and `merge` check --out first and exit 3 when a reporter fails (like `run`)', () => {
+  let savedReport = '';
+  let shardDir = '';
+  beforeAll(async () => {
+    const out = path.join(work, 'for-report');
+    expect((await runCli(['run', await writeSpec('ForReport'), '-o', out])).exitCode).toBe(0);
+    savedReport = path.join(out, 'perfspec-report.json');
+    // One shard of a one-shard run: a real perfspec-shard-0-of-1.json for `merge`.
+    shardDir = path.join(work, 'for-merge');
+    const spec = path.join(work, 'shard.yaml');
+    await writeFile(spec, `perfspec: 1\nname: ForMerge\ntarget:\n  baseUrl: ${server.url}\nload:\n  rate: 5\n  duration: 1s\n  flows: [{ name: f, steps: ["GET /fast"] }]\n`);
+    const shard = await runCli(['run', spec, '--shard', '0/1', '-o', shardDir, '--reporter', 'json']);
+    expect(shard.exitCode, shard.stderr).toBe(0);
+    expect(existsSync(path.join(shardDir, 'perfspec-shard-0-of-1.json'))).toBe(true);
+  }, 60_000);
+
+  const anExistingFile = async () => {
+    const file = path.join(work, `c-file-${Math.random().toString(36).slice(2)}`);
+    await writeFile(file, 'x');
+    return file;
+  };
+  const commands = {
+    report: (out: string) => ['report', savedReport, '-o', out],
+    merge: (out: string) => ['merge', shardDir, '-o', out],
+  };
+
+  it.each(Object.keys(commands) as Array<keyof typeof commands>)('%s: --out an existing file, a special path or unwritable: exit 2 before the input is even read', async (command) => {
+    for (const [out, reason] of [
+      [await anExistingFile(), 'exists and is not a directory'],
+      ['/proc/1/x', 'is on a special filesystem'],
+      [path.join(await anExistingFile(), 'reports'), 'cannot be created'],
+    ]) {
+      // The input does not exist either: the --out error comes first, so nothing was read.
+      const args = [command, path.join(work, 'no-such-input.json'), '-o', out];
+      const outcome = await runCli(args);
+      expect(outcome.exitCode, outcome.stderr).toBe(2);
+      expect(outcome.stderr).toContain(`--out ${out}: ${reason}`);
+      expect(outcome.stderr).not.toContain('no-such-input');
+    }
+    if (process.getuid?.() !== 0) {
+      const dir = path.join(work, `read-only-${command}`);
+      await mkdir(dir);
+      await chmod(dir, 0o555);
+      const outcome = await runCli(commands[command](dir));
+      expect(outcome.exitCode).toBe(2);
+      expect(outcome.stderr).toContain('is not writable');
+    }
+  });
+
+  it.each(Object.keys(commands) as Array<keyof typeof commands>)('%s: a reporter that fails makes it exit 3, the others are still written', async (command) => {
+    const control = await runCli([...commands[command](path.join(work, `${command}-ok`)), '--reporter', 'markdown,json,junit']);
+    expect(control.exitCode, control.stderr).toBe(0);
+    const out = path.join(work, `${command}-md-blocked`);
+    await mkdir(path.join(out, 'perfspec-report.md'), { recursive: true }); // a directory where the file goes
+    const outcome = await runCli([...commands[command](out), '--reporter', 'markdown,json,junit']);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.stderr).toMatch(/the markdown reporter failed/);
+    for (const name of ['perfspec-report.json', 'perfspec-junit.xml']) expect(existsSync(path.join(out, name))).toBe(true);
   });
 });

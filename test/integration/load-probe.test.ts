@@ -91,7 +91,7 @@ describe('load probe', () => {
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
     // Dropped iterations, the generator's own limits and its saturation are judged in every run (warnings),
     // so the budgets listed never change; a generator saturated by the machine's other load fails only its own.
-    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator_resources', 'load.generator']);
+    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator_resources', 'load.protocol_errors', 'load.generator']);
     const notPassed = results[0].probes[0].verdicts.filter((v) => v.outcome !== 'pass');
     expect(notPassed.every((v) => v.metric === 'load.generator' && v.level === 'warn')).toBe(true);
     expect(results[0].status).toBe(notPassed.length ? 'warned' : 'passed');

@@ -35,7 +35,7 @@ const EXPECTED: Record<string, string[]> = {
   'missing-required.yaml': [`${dir}/missing-required.yaml:6:5 checks[0]: missing required property "name"`],
   'many-problems.yaml': [
     `${dir}/many-problems.yaml:4:12 target.baseUrl: "not-a-url" is not an http(s) URL; write it like "http://127.0.0.1:8000"`,
-    `${dir}/many-problems.yaml:5:3 target.timout: unknown property "timout". Did you mean "timeout"? Allowed: baseUrl, headers, timeout, start, trace, replicas`,
+    `${dir}/many-problems.yaml:5:3 target.timout: unknown property "timout". Did you mean "timeout"? Allowed: baseUrl, headers, timeout, maxBodySize, start, trace, replicas`,
     `${dir}/many-problems.yaml:7:12 defaults.samples: must be at least 1 (got 0)`,
     `${dir}/many-problems.yaml:10:14 checks[0].request: "FETCH /a" is not a request: unknown method "FETCH"; use one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (column 1)`,
     `${dir}/many-problems.yaml:11:12 checks[0].level: must be one of: "error", "warn" (got "fatal")`,

@@ -13,7 +13,7 @@ import { checkShardSet, isShardFile, type NamedShard } from '../../load/shard/sh
 import { SecretRegistry } from '../../report/redact.js';
 import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import type { CliProcess } from '../process.js';
-import { printWrittenFiles, reportersOrThrow } from './report-io.js';
+import { checkOutFor, exitCodeAfterReports, printWrittenFiles, reportersOrThrow } from './report-io.js';
 import { exitCodeFor } from './run.js';
 
 export interface MergeCommandOptions {
@@ -25,6 +25,7 @@ const SHARD_FILE = /^perfspec-shard-\d+-of-\d+\.json$/;
 
 export async function mergeCommand(proc: CliProcess, inputs: string[], options: MergeCommandOptions): Promise<number> {
   const reporters = reportersOrThrow(options.reporter);
+  const outDir = await checkOutFor(proc, reporters, options.out);
   const files: string[] = [];
   for (const input of inputs) files.push(...(await shardFilesIn(path.resolve(proc.cwd(), input), input)));
   const shards: NamedShard[] = [];
@@ -47,18 +48,19 @@ export async function mergeCommand(proc: CliProcess, inputs: string[], options: 
   const secrets = new SecretRegistry();
   secrets.addEnvironment(proc.env);
   const redact = secrets.redact;
-  const reporterCtx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
-  const multiplexer = createMultiplexer(
-    createReporters(reporters, reporterCtx),
-    (name, error) => proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
-  );
+  const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
+  let reporterFailures = 0;
+  const multiplexer = createMultiplexer(createReporters(reporters, reporterCtx), (name, error) => {
+    reporterFailures += 1;
+    proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+  });
   for (const spec of result.specs) {
     multiplexer.onSpecBegin({ file: spec.file, name: spec.name });
     for (const check of spec.checks) multiplexer.onCheckEnd(check);
   }
   const written = await multiplexer.onEnd(result);
   printWrittenFiles(proc, written, `Merged ${shards.length} shards. `);
-  return exitCodeFor(result);
+  return exitCodeAfterReports(exitCodeFor(result), reporterFailures);
 }
 
 /** A shard file, or every perfspec-shard-*.json under a directory (artifact downloads nest them). */

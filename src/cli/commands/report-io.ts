@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PerfspecError } from '../../errors.js';
+import { ExitCode, PerfspecError } from '../../errors.js';
+import { checkOutDir } from '../../report/out-dir.js';
 import type { ReporterDescription } from '../../report/reporter.js';
 import { parseReporterList, REPORTERS } from '../../report/reporters.js';
 import type { RunResult } from '../../result/result.js';
@@ -40,4 +41,24 @@ export async function readReportFile(file: string, shown: string, hint: string):
 /** "Reports: a.md, b.json", paths relative to where perfspec was started. */
 export function printWrittenFiles(proc: CliProcess, written: string[], prefix = ''): void {
   if (written.length > 0) proc.stdout.write(`\n${prefix}Reports: ${written.map((file) => path.relative(proc.cwd(), file) || file).join(', ')}\n`);
+}
+
+/**
+ * `--out` checked before anything is read or run (exit 2 for a file, a special or an unwritable
+ * path): only when a reporter writes files there (the console alone needs no directory).
+ */
+export async function checkOutFor(proc: CliProcess, reporters: readonly ReporterDescription[], out: string): Promise<string> {
+  const outDir = path.resolve(proc.cwd(), out);
+  if (reporters.some(([name]) => name !== 'console')) await checkOutDir(outDir, out);
+  return outDir;
+}
+
+/**
+ * The exit code once the reports are written: a report that was not written is lost data, so a
+ * run that would pass (or fail on budgets) exits 3 instead — CI must not pass without its JUnit
+ * file. Worse codes (2, 3, 130) stand as they are.
+ */
+export function exitCodeAfterReports(code: number, reporterFailures: number): number {
+  if (reporterFailures > 0 && (code === ExitCode.Pass || code === ExitCode.BudgetFailed)) return ExitCode.Infrastructure;
+  return code;
 }

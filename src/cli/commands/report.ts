@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRedactor } from '../../report/redact.js';
 import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import type { CliProcess } from '../process.js';
-import { printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
+import { checkOutFor, exitCodeAfterReports, printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
 import { exitCodeFor } from './run.js';
 
 export interface ReportCommandOptions {
@@ -16,12 +16,16 @@ export interface ReportCommandOptions {
 
 export async function reportCommand(proc: CliProcess, input: string, options: ReportCommandOptions): Promise<number> {
   const reporters = reportersOrThrow(options.reporter);
+  const outDir = await checkOutFor(proc, reporters, options.out);
   const result = await readReportFile(path.resolve(proc.cwd(), input), input, 'Pass the perfspec-report.json of a run.');
   // A saved result was redacted when it was written; URL credentials are masked again all the same.
-  const ctx = { outDir: path.resolve(proc.cwd(), options.out), stdout: proc.stdout, redact: createRedactor([]), color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
-  const multiplexer = createMultiplexer(createReporters(reporters, ctx), (name, error) =>
-    proc.stderr.write(`perfspec: the ${name} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`),
-  );
+  const redact = createRedactor([]);
+  const ctx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), env: proc.env, cwd: proc.cwd() };
+  let reporterFailures = 0;
+  const multiplexer = createMultiplexer(createReporters(reporters, ctx), (name, error) => {
+    reporterFailures += 1;
+    proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+  });
   for (const spec of result.specs) {
     multiplexer.onSpecBegin({ file: spec.file, name: spec.name });
     for (const check of spec.checks) {
@@ -35,7 +39,8 @@ export async function reportCommand(proc: CliProcess, input: string, options: Re
   }
   const written = await multiplexer.onEnd(result);
   printWrittenFiles(proc, written);
-  // The saved run's verdict, so `perfspec report` can gate a later CI job the same way.
-  return exitCodeFor(result);
+  // The saved run's verdict, so `perfspec report` can gate a later CI job the same way; a report
+  // that could not be written is exit 3 all the same.
+  return exitCodeAfterReports(exitCodeFor(result), reporterFailures);
 }
 

@@ -9,7 +9,6 @@ import { SecretRegistry } from '../../report/redact.js';
 import { startEnvironment } from '../../report/environment.js';
 import { createMultiplexer, createReporters } from '../../report/reporters.js';
 import { ReportFileSet, removeStaleTempFiles } from '../../report/file-set.js';
-import { checkOutDir } from '../../report/out-dir.js';
 import { reportProblems } from '../../report/report-schema.js';
 import { readGitCommit } from '../../report/environment.js';
 import type { RunResult } from '../../result/result.js';
@@ -20,7 +19,7 @@ import type { CliProcess } from '../process.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../../version.js';
 import { readOpenFileLimit } from '../../load/limits/open-file-limit.js';
-import { printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
+import { checkOutFor, exitCodeAfterReports, printWrittenFiles, readReportFile, reportersOrThrow } from './report-io.js';
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 import type { LoadedSpec } from '../../spec/load-spec.js';
@@ -55,8 +54,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   secrets.addEnvironment(proc.env);
   for (const [name, value] of Object.entries(setVars)) secrets.addVariable(name, value);
   const baseline = options.baseline === undefined ? undefined : await readBaseline(path.resolve(proc.cwd(), options.baseline), options.baseline);
-  const outDir = path.resolve(proc.cwd(), options.out);
-  if (reporterList.some(([name]) => name !== 'console')) await checkOutDir(outDir, options.out);
+  const outDir = await checkOutFor(proc, reporterList, options.out);
 
   // Everything knowable before a request is sent, the machine's open-file limit included (exit 2).
   const select: Record<string, string> = options.profile ? { profile: options.profile } : {};
@@ -184,9 +182,7 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     return ExitCode.Pass;
   }
   const code = exitCodeFor(result);
-  // A report that was not written is lost data: CI must not pass without its JUnit file.
-  if (reporterFailures > 0 && (code === ExitCode.Pass || code === ExitCode.BudgetFailed)) return ExitCode.Infrastructure;
-  return code;
+  return exitCodeAfterReports(code, reporterFailures);
 }
 
 function firstLine(text: string): string {

@@ -13,8 +13,11 @@
  */
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { errorKindOfCode, type ErrorKind } from '../../sources/http/error-kind.js';
+import { errorKindOfCode, type ErrorKind, type ProtocolFault, type ProtocolFaultCounts } from '../../sources/http/error-kind.js';
+
+export { PROTOCOL_FAULTS, type ProtocolFault, type ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { assertSafeRequest } from '../../sources/http/header-safety.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../../units/quantity.js';
 
 export interface Http1Request {
   /** The whole request: request line, headers, blank line, body. */
@@ -28,7 +31,10 @@ export interface Http1Request {
 
 export interface Http1Outcome {
   status: number;
+  /** The body's first maxBodySize bytes, when it was wanted. */
   body?: string;
+  /** Set when the body was longer than maxBodySize: its real length in bytes (read, counted, not kept). */
+  bodyOverCap?: number;
   error?: ErrorKind;
   /** When the request's bytes were handed to the socket (performance.now()). */
   sentAt: number;
@@ -97,6 +103,9 @@ class Connection {
   private remaining = 0;
   private closeAfter = false;
   private chunks: Buffer[] | undefined;
+  /** Body bytes of the current response so far, and of them kept in `chunks` (at most the cap). */
+  private bodyBytes = 0;
+  private keptBytes = 0;
   private dead = false;
   /** Handed back to the pool for good (closed or broken): never again. */
   private released = false;
@@ -147,6 +156,8 @@ class Connection {
     this.framing = Framing.Head;
     this.buffered = undefined;
     this.chunks = pending.keepBody ? [] : undefined;
+    this.bodyBytes = 0;
+    this.keptBytes = 0;
     this.sentAt = now;
     this.firstByteAt = 0;
     this.deadline = now + pending.request.timeoutMs;
@@ -165,13 +176,24 @@ class Connection {
 
   private onData(chunk: Buffer, shared: boolean): void {
     if (!this.current) {
-      // Bytes nobody asked for: the server is confused; this socket cannot be trusted.
-      this.pool.unsolicited += 1;
+      // Bytes nobody asked for: the server is confused; this socket cannot be trusted. Counted even
+      // when the server closes the socket right after (the close then finds nothing to fail).
+      this.pool.count('idle_answer');
       this.destroy();
       return;
     }
     if (this.firstByteAt === 0) this.firstByteAt = performance.now();
     const keep = (part: Buffer) => (shared ? Buffer.from(part) : part);
+    // Body bytes are counted always and kept only up to the cap: a 1 GiB body must not become 1 GiB of memory.
+    const keepBody = (part: Buffer) => {
+      this.bodyBytes += part.length;
+      if (!this.chunks) return;
+      const room = this.pool.maxBodySize - this.keptBytes;
+      if (room <= 0) return;
+      const kept = part.length > room ? part.subarray(0, room) : part;
+      this.chunks.push(shared || kept !== part ? Buffer.from(kept) : kept);
+      this.keptBytes += kept.length;
+    };
     let data = chunk;
     if (this.buffered) {
       data = Buffer.concat([this.buffered, chunk]);
@@ -192,7 +214,7 @@ class Connection {
       }
       if (this.framing === Framing.Length) {
         const take = Math.min(this.remaining, data.length - offset);
-        if (take > 0 && this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+        if (take > 0) keepBody(data.subarray(offset, offset + take));
         this.remaining -= take;
         offset += take;
         if (this.remaining === 0) {
@@ -200,7 +222,7 @@ class Connection {
           // something nobody asked (e.g. a response sent before the request): the response cannot
           // be trusted, so it counts as a protocol error rather than a success.
           if (offset < data.length) {
-            this.fail('protocol_error', false);
+            this.failProtocol('unrequested_bytes');
             return;
           }
           this.complete();
@@ -211,7 +233,7 @@ class Connection {
       if (this.framing === Framing.Chunked) {
         if (this.remaining > 0) {
           const take = Math.min(this.remaining, data.length - offset);
-          if (this.chunks) this.chunks.push(keep(data.subarray(offset, offset + take)));
+          keepBody(data.subarray(offset, offset + take));
           this.remaining -= take;
           offset += take;
           continue;
@@ -227,8 +249,8 @@ class Connection {
           continue;
         }
         const size = parseInt(data.toString('latin1', offset, lineEnd), 16);
-        if (!Number.isFinite(size) || size < 0) {
-          this.fail('other', false);
+        if (!/^[0-9a-f]+(;.*)?$/i.test(data.toString('latin1', offset, lineEnd).trim()) || !Number.isFinite(size) || size < 0) {
+          this.failProtocol('bad_chunk');
           return;
         }
         if (size === 0) {
@@ -239,7 +261,7 @@ class Connection {
             return;
           }
           if (end + 4 < data.length) {
-            this.fail('protocol_error', false);
+            this.failProtocol('unrequested_bytes');
             return;
           }
           this.complete();
@@ -249,8 +271,8 @@ class Connection {
         offset = lineEnd + 2;
         continue;
       }
-      // Until close: keep everything; 'close' completes the response.
-      if (this.chunks) this.chunks.push(keep(data.subarray(offset)));
+      // Until close: everything up to the cap; 'close' completes the response.
+      keepBody(data.subarray(offset));
       return;
     }
   }
@@ -259,7 +281,7 @@ class Connection {
   private parseHead(head: string): boolean {
     const status = Number(head.slice(9, 12));
     if (!head.startsWith('HTTP/1.') || !(status >= 100 && status < 600)) {
-      this.fail('other', false);
+      this.failProtocol('bad_status_line');
       return false;
     }
     if (status < 200) {
@@ -284,7 +306,7 @@ class Connection {
       // RFC 9112 §6.3: an invalid or conflicting Content-Length is an unrecoverable framing error
       // ("-5", "12abc", two different values); reading on would misframe every later response.
       if (!lengths.every((value) => /^\d{1,15}$/.test(value) && value === lengths[0])) {
-        this.fail('protocol_error', false);
+        this.failProtocol('bad_content_length');
         return false;
       }
       this.framing = Framing.Length;
@@ -302,9 +324,12 @@ class Connection {
     this.served++;
     this.framing = Framing.Head;
     const endedAt = performance.now();
+    const cap = this.pool.maxBodySize;
+    if (this.bodyBytes > cap) this.pool.bodiesOverCap++;
     pending.resolve({
       status: this.status,
       body: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined,
+      ...(this.bodyBytes > cap ? { bodyOverCap: this.bodyBytes } : {}),
       sentAt: this.sentAt,
       firstByteAt: this.firstByteAt,
       endedAt,
@@ -316,6 +341,12 @@ class Connection {
       this.released = true;
       this.pool.release(this, false);
     } else this.pool.release(this, true);
+  }
+
+  /** The request in flight fails as a protocol error, counted by what broke. */
+  private failProtocol(fault: ProtocolFault): void {
+    this.pool.count(fault);
+    this.fail('protocol_error', false);
   }
 
   private fail(kind: ErrorKind | undefined, closed: boolean): void {
@@ -359,13 +390,21 @@ class OriginPool {
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
   closed = false;
-  /** Bytes that arrived on an idle connection (an answer nobody asked for); the socket was dropped. */
-  unsolicited = 0;
+  /** Responses whose body was longer than their request's maxBodySize (read and counted, not kept). */
+  bodiesOverCap = 0;
+  /** Framing faults seen on this origin's connections, by kind (see PROTOCOL_FAULTS). */
+  readonly faults: ProtocolFaultCounts = {};
 
   constructor(
     readonly address: OriginAddress,
     private readonly maxConnections: number,
+    /** The most body bytes kept of a response whose body is wanted; the rest is read and counted. */
+    readonly maxBodySize: number,
   ) {}
+
+  count(fault: ProtocolFault): void {
+    this.faults[fault] = (this.faults[fault] ?? 0) + 1;
+  }
 
   enqueue(pending: Pending): void {
     if (this.closed) {
@@ -449,7 +488,14 @@ export class Http1Client {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly connections: number) {
+  /**
+   * `maxBodySize`: the most bytes of a wanted body kept (default 8 MiB); a longer body is read to
+   * its end (timed, the connection reused) and counted in `bodiesOverCap`, never buffered whole.
+   */
+  constructor(
+    private readonly connections: number,
+    private readonly options: { maxBodySize?: number } = {},
+  ) {
     this.sweeper = setInterval(() => {
       const now = performance.now();
       for (const pool of this.pools.values()) pool.sweep(now);
@@ -463,8 +509,22 @@ export class Http1Client {
 
   /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
   get unsolicitedResponses(): number {
+    return this.protocolFaults().idle_answer ?? 0;
+  }
+
+  /** Responses whose body was longer than their maxBodySize, since the client was made. */
+  get bodiesOverCap(): number {
     let total = 0;
-    for (const pool of this.pools.values()) total += pool.unsolicited;
+    for (const pool of this.pools.values()) total += pool.bodiesOverCap;
+    return total;
+  }
+
+  /** Framing faults since the client was made, by kind, over every origin (a fresh object). */
+  protocolFaults(): ProtocolFaultCounts {
+    const total: ProtocolFaultCounts = {};
+    for (const pool of this.pools.values()) {
+      for (const [fault, n] of Object.entries(pool.faults) as Array<[ProtocolFault, number]>) total[fault] = (total[fault] ?? 0) + n;
+    }
     return total;
   }
 
@@ -483,7 +543,7 @@ export class Http1Client {
   private pool(origin: string): OriginPool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new OriginPool(parseOrigin(origin), this.connections);
+      pool = new OriginPool(parseOrigin(origin), this.connections, this.options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
       if (this.closed) pool.closed = true;
       this.pools.set(origin, pool);
     }

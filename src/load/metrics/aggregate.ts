@@ -3,6 +3,7 @@
  * merges), a per-second timeline, and the windows that breakpoint and abortOnFail judge.
  */
 import type { StatEntry } from '../flows/compile-flows.js';
+import type { ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import type { ErrorKind, RequestStats, TimelinePoint } from '../types.js';
 import { createHistogram, mergeSnapshot, percentileMs, summariseHistogram, type Histogram } from '../../metrics/histogram.js';
 import { summariseCountingDrops } from './drops.js';
@@ -57,6 +58,10 @@ export class LoadAggregate {
   peakUsers = 0;
   private readonly pending = new Map<number, SecondBucket>();
   private readonly health = new Map<number, TickReport['health']>();
+  /** Each generator's framing faults since it started (its latest report's). */
+  private readonly protocol = new Map<number, ProtocolFaultCounts>();
+  /** Each generator's count of bodies over maxBodySize since it started. */
+  private readonly overCap = new Map<number, number>();
 
   constructor(
     readonly entries: StatEntry[],
@@ -100,6 +105,8 @@ export class LoadAggregate {
     if (report.uncorrected) mergeSnapshot(this.uncorrected, report.uncorrected);
     for (const key of Object.keys(this.iterations) as Array<keyof LoadAggregate['iterations']>) this.iterations[key] += report.iterations[key];
     this.health.set(report.generator, report.health);
+    if (report.protocol) this.protocol.set(report.generator, report.protocol);
+    if (report.bodiesOverCap) this.overCap.set(report.generator, report.bodiesOverCap);
     return this.completeSeconds(false);
   }
 
@@ -145,6 +152,20 @@ export class LoadAggregate {
       delayP99Ms = Math.max(delayP99Ms, h.delayP99Ms);
     }
     return { elu, delayP99Ms };
+  }
+
+  /** HTTP/1.1 framing faults of the whole run by kind, over every generator. */
+  protocolFaults(): ProtocolFaultCounts {
+    const total: ProtocolFaultCounts = {};
+    for (const counts of this.protocol.values()) addCounts(total, counts);
+    return total;
+  }
+
+  /** Responses of the whole run whose body was longer than maxBodySize. */
+  bodiesOverCap(): number {
+    let total = 0;
+    for (const n of this.overCap.values()) total += n;
+    return total;
   }
 
   /** Totals over the entries that match. */

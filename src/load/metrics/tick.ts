@@ -5,6 +5,7 @@
  * many threads take exactly the same path.
  */
 import type { ErrorKind } from '../types.js';
+import type { ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { createHistogram, recordMs, snapshotHistogram, sumSnapshots, type Histogram, type HistogramSnapshot } from '../../metrics/histogram.js';
 
 export interface EntryTick {
@@ -34,6 +35,10 @@ export interface TickReport {
   iterations: { started: number; completed: number; dropped: number; late: number };
   /** Open model: how far behind schedule the latest-released batch of arrivals of this second was (ms); 0 when on time or closed model. */
   lagMaxMs: number;
+  /** Since the generator started: HTTP/1.1 framing faults by kind (absent when none). */
+  protocol?: ProtocolFaultCounts;
+  /** Since the generator started: responses whose body was longer than maxBodySize (absent when none). */
+  bodiesOverCap?: number;
   /** Since the generator started: event-loop utilisation (0..1) and event-loop delay p99 (ms). */
   health: { elu: number; delayP99Ms: number };
 }

@@ -4,6 +4,7 @@
  * worker threads before a single request is sent. The executor plans its own part (its keys, its
  * shape, its checks); this module picks the executor and adds what every executor shares.
  */
+import { bodySizeBytes } from '../../units/quantity.js';
 import { PerfspecError } from '../../errors.js';
 import type { Executor } from '../executors/context.js';
 import { executorNamed, executorOwnedKeys, impliedExecutor } from '../executors/executor-table.js';
@@ -66,6 +67,7 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
     workers,
     connections: Math.max(1, Math.floor(config.connections ?? Math.min(Math.ceil(maxUsers / workers), 256))),
     timeoutMs: duration(config.timeout, `${where}: timeout`) ?? 10_000,
+    maxBodySize: bodySizeBytes(config.maxBodySize),
     startSpreadMs,
     startSpreadDefaulted: givenSpread === undefined,
     randomFirstThink: config.randomFirstThink === true,

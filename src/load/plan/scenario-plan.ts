@@ -22,6 +22,8 @@ export interface ScenarioPlan {
   workers: number;
   connections: number;
   timeoutMs: number;
+  /** The most bytes of a response body kept (maxBodySize); longer bodies are read and counted. */
+  maxBodySize: number;
   /** Closed model: the users present at t = 0 start evenly over this window (0: all at once). */
   startSpreadMs: number;
   /** startSpread was not given: the default (START_SPREAD_SHARE of the first stage) applies. */

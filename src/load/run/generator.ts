@@ -76,7 +76,7 @@ export class LoadGenerator implements ExecutionContext {
     this.compiled = options.compiled;
     this.random = options.random ?? Math.random;
     this.traces = new TraceStamper(traceTagOf(options.runId, options.plan.name));
-    this.transport = new Http1Client(options.plan.connections);
+    this.transport = new Http1Client(options.plan.connections, { maxBodySize: options.plan.maxBodySize });
     this.collector = new TickCollector(options.compiled.entries.length);
     this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
     this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
@@ -158,6 +158,7 @@ export class LoadGenerator implements ExecutionContext {
     const elu = this.eluStart ? performance.eventLoopUtilization(this.eluStart).utilization : 0;
     // The histogram records whole timer intervals, resolution included: subtract it to get the delay.
     const delayP99Ms = this.delay && this.delay.count > 0 ? Math.max(0, this.delay.percentile(99) / 1e6 - DELAY_RESOLUTION_MS) : 0;
+    const protocol = this.transport.protocolFaults();
     this.options.onTick({
       generator: this.segment.index,
       seq: this.seq,
@@ -168,6 +169,8 @@ export class LoadGenerator implements ExecutionContext {
       users: this.busyUsers,
       iterations: drained.iterations,
       lagMaxMs: drained.lagMaxMs,
+      ...(Object.keys(protocol).length > 0 ? { protocol } : {}),
+      ...(this.transport.bodiesOverCap > 0 ? { bodiesOverCap: this.transport.bodiesOverCap } : {}),
       health: { elu, delayP99Ms },
     });
   }

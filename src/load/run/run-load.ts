@@ -168,6 +168,7 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   const flows = compiled.flows.map((flow) => describeTotals(aggregate.totalsWhere((e) => e.flow === flow.name), measuredMs, { name: '', flow: flow.name }));
   const regions = compiled.regions.length > 1 ? compiled.regions.map((region) => describeTotals(aggregate.totalsWhere((e) => e.region === region.name), measuredMs, { name: '', region: region.name })) : [];
   const health = aggregate.healthFigures();
+  const protocolErrors = aggregate.protocolFaults();
 
   const report: LoadReport = {
     scenario: plan.name,
@@ -179,6 +180,8 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     aborted: stoppedEarly?.by === 'signal',
     stoppedEarly,
     overall: describeTotals(overallTotals, measuredMs, { name: '' }),
+    ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
+    ...(aggregate.bodiesOverCap() > 0 ? { bodiesOverMaxBodySize: aggregate.bodiesOverCap() } : {}),
     uncorrected: summariseHistogram(aggregate.uncorrected),
     requests: [...byName.values()],
     flows,

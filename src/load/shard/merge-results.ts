@@ -5,6 +5,7 @@
  * that had sent every request would have computed it. Thresholds are judged on the merge alone; a
  * shard's own verdicts are never combined.
  */
+import type { ProtocolFault, ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { PerfspecError } from '../../errors.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram } from '../../metrics/histogram.js';
 import { presentLoadReport } from '../../probes/load/present.js';
@@ -120,6 +121,8 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
 
   const timeline = mergeTimeline(parts);
   const iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
+  const protocolErrors: ProtocolFaultCounts = {};
+  for (const p of parts) for (const [fault, n] of Object.entries(p.protocolErrors ?? {}) as Array<[ProtocolFault, number]>) protocolErrors[fault] = (protocolErrors[fault] ?? 0) + n;
   for (const p of parts) for (const key of Object.keys(iterations) as Array<keyof typeof iterations>) iterations[key] += p.iterations[key];
   // Fixed-iteration executors: the shards' planned shares add up to the plan's total.
   const planned = parts.some((p) => p.iterations.planned !== undefined) ? parts.reduce((sum, p) => sum + (p.iterations.planned ?? 0), 0) : undefined;
@@ -134,6 +137,8 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
     aborted: stoppedEarly?.by === 'signal',
     stoppedEarly,
     overall: describeTotals(where(() => true), measuredMs, { name: '' }),
+    ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
+    ...(parts.some((p) => p.bodiesOverMaxBodySize) ? { bodiesOverMaxBodySize: parts.reduce((sum, p) => sum + (p.bodiesOverMaxBodySize ?? 0), 0) } : {}),
     uncorrected: summariseHistogram(uncorrected),
     requests: names.map((name): RequestStats => describeTotals(where((e) => e.name === name), measuredMs, { name })),
     flows: flows.map((flow) => describeTotals(where((e) => e.flow === flow), measuredMs, { name: '', flow })),

@@ -31,6 +31,7 @@ import type { ExpectationFailure } from './expectations.js';
 import { toLeanRequest, tracedLeanRequest } from './lean-request.js';
 import { DEFAULT_TRACE_HEADER, withFreshTraceparent } from '../../load/flows/traceparent.js';
 import { EndpointSampler } from './sampler.js';
+import { DEFAULT_MAX_BODY_SIZE, formatBytes } from '../../units/quantity.js';
 import { errorOf, failingTransport, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
 import { UnsafeRequestError } from '../../sources/http/header-safety.js';
 import { watchProxyShare } from './proxy-cost-note.js';
@@ -60,6 +61,10 @@ export interface EndpointMeasurement {
   /** The instrument's floor, measured in this run; null (with calibrationError) when it could not be. */
   calibration: Calibration | null;
   calibrationError?: string;
+  /** Responses (cold, warm-up and measured) whose body was longer than maxBodySize: read and timed, not kept whole. */
+  bodiesOverMaxBodySize: number;
+  /** The cap they were over (bytes). */
+  maxBodySize: number;
 }
 
 export interface MeasureOptions {
@@ -98,9 +103,9 @@ function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean
     const traced = traceHeader === undefined ? undefined : tracedLeanRequest(first, check.timeoutMs, traceHeader);
     const withTrace = (built: HttpRequest) => (traceHeader === undefined ? built : { ...built, headers: withFreshTraceparent(built.headers, traceHeader) });
     const next = variesPerRequest(check.request) ? () => toLeanRequest(withTrace(build()), check.timeoutMs) ?? lean : (traced ?? (() => lean));
-    return leanTransport(next, { concurrency: check.concurrency, keepBody });
+    return leanTransport(next, { concurrency: check.concurrency, keepBody, maxBodySize: check.maxBodySize });
   }
-  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal });
+  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal, maxBodySize: check.maxBodySize });
 }
 
 /** Send the check's traffic and measure it; judging is left to the caller (see MeasureOptions). */
@@ -143,6 +148,8 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, op
     client: transport.client,
     calibration,
     calibrationError,
+    bodiesOverMaxBodySize: transport.bodiesOverCap?.() ?? 0,
+    maxBodySize: check.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
   });
   let adaptive: AdaptiveOutcome | undefined;
   try {
@@ -321,6 +328,11 @@ export const endpointProbe: CheckProbe = {
     const fmtOf = (summary: LatencySummary, ms: number) => (summary.count ? formatDuration(ms) : 'n/a');
     const notes: string[] = [];
     if (Object.keys(measured.errors).length) notes.push(`Errors: ${formatCounts(new Map(Object.entries(measured.errors)))}`);
+    if (measured.bodiesOverMaxBodySize > 0) {
+      notes.push(
+        `Body over maxBodySize: ${measured.bodiesOverMaxBodySize} response${measured.bodiesOverMaxBodySize === 1 ? '' : 's'} had a body longer than ${formatBytes(measured.maxBodySize)}; each was read to its end and timed, and only its first ${formatBytes(measured.maxBodySize)} kept for body expectations (raise maxBodySize to keep more).`,
+      );
+    }
     notes.push(...describeInstrument(measured));
     if (measured.adaptive && measured.adaptive.rounds > 0) {
       notes.push(`Adaptive sampling: ${measured.adaptive.samples} samples in all (${check.samples} first, ${measured.adaptive.rounds} more round(s)); stopped: ${describeStop(measured.adaptive.stoppedBy)}.`);

@@ -22,11 +22,13 @@ export interface TimedTransport {
   send(done: Http1Callback): void;
   /** Stop: requests in flight complete as interrupted. Idempotent. */
   close(): void;
+  /** Responses so far whose body was longer than maxBodySize (read to the end and timed, not kept whole). */
+  bodiesOverCap?(): number;
 }
 
 /** The lean client; `next` gives the request to send (the same object when nothing varies per request). */
-export function leanTransport(next: () => LeanRequest, options: { concurrency: number; keepBody: boolean }): TimedTransport {
-  const client = new Http1Client(Math.max(1, options.concurrency));
+export function leanTransport(next: () => LeanRequest, options: { concurrency: number; keepBody: boolean; maxBodySize?: number }): TimedTransport {
+  const client = new Http1Client(Math.max(1, options.concurrency), { maxBodySize: options.maxBodySize });
   return {
     client: 'http1',
     send(done) {
@@ -42,12 +44,14 @@ export function leanTransport(next: () => LeanRequest, options: { concurrency: n
       client.submit(built.origin, built.request, options.keepBody, done);
     },
     close: () => client.destroy(),
+    bodiesOverCap: () => client.bodiesOverCap,
   };
 }
 
 /** undici, for requests the lean client will not write; `signal` aborts requests in flight. */
-export function undiciTransport(http: HttpClient, next: () => HttpRequest, options: { timeoutMs: number; signal: AbortSignal }): TimedTransport {
+export function undiciTransport(http: HttpClient, next: () => HttpRequest, options: { timeoutMs: number; signal: AbortSignal; maxBodySize?: number }): TimedTransport {
   let closed = false;
+  let overCap = 0;
   return {
     client: 'undici',
     send(done) {
@@ -59,8 +63,11 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
         done(notSent(error));
         return;
       }
-      http.send(request, { timeoutMs: options.timeoutMs, signal: options.signal }).then(
-        (response) => done({ status: response.status, body: response.body, sentAt, firstByteAt: 0, endedAt: sentAt + response.durationMs, interrupted: false }),
+      http.send(request, { timeoutMs: options.timeoutMs, signal: options.signal, maxBodySize: options.maxBodySize }).then(
+        (response) => {
+          if (response.bodyTruncated) overCap++;
+          done({ status: response.status, body: response.body, sentAt, firstByteAt: 0, endedAt: sentAt + response.durationMs, interrupted: false });
+        },
         (error: unknown) => {
           const kind = classifyError(error);
           const now = performance.now();
@@ -71,6 +78,7 @@ export function undiciTransport(http: HttpClient, next: () => HttpRequest, optio
     close() {
       closed = true;
     },
+    bodiesOverCap: () => overCap,
   };
 }
 
@@ -82,7 +90,7 @@ function notSent(error: unknown): Http1Outcome {
 
 /** A transport whose every request fails before the wire (its template cannot be built safely). */
 export function failingTransport(error: unknown): TimedTransport {
-  return { client: 'undici', send: (done) => done(notSent(error)), close: () => undefined };
+  return { client: 'undici', send: (done) => done(notSent(error)), close: () => undefined, bodiesOverCap: () => 0 };
 }
 
 /** The probe's name for what went wrong with a request (the keys of `errors` in results). */

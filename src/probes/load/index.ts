@@ -62,7 +62,8 @@ export const loadProbe: SpecProbe<LoadSection> = {
     const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
     // Validate every selected scenario before any of them sends a request.
     // target.trace is the default of each scenario's own trace setting.
-    const prepared = selected.map(({ config }) => prepareScenario({ ...config, trace: config.trace ?? ctx.trace, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+    // target.maxBodySize likewise.
+    const prepared = selected.map(({ config }) => prepareScenario({ ...config, trace: config.trace ?? ctx.trace, maxBodySize: config.maxBodySize ?? ctx.maxBodySize, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
 
     const shard = options.shard;
     const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);

@@ -8,6 +8,7 @@ import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js'
 import { statsForScope } from '../../load/run/run-load.js';
 import { isResourceError } from '../../load/run/resource-errors.js';
 import type { ErrorKind, LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
+import { PROTOCOL_FAULTS, type ProtocolFault } from '../../sources/http/error-kind.js';
 import type { ProbeResult, ReportTable, ReportSeries } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
@@ -90,6 +91,7 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
       ),
     );
   }
+  verdicts.push(judgeProtocolErrors(report, check));
   verdicts.push(
     judgeCondition(
       { check, probe: 'load', metric: 'load.generator', level: 'warn' },
@@ -104,6 +106,9 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
   if (report.stoppedEarly) {
     notes.push(`Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`);
   }
+  if (report.bodiesOverMaxBodySize) {
+    notes.push(`Body over maxBodySize: ${report.bodiesOverMaxBodySize} responses had a body longer than the scenario's maxBodySize; each was read to its end and timed, and only its first maxBodySize bytes kept for expectations and captures.`);
+  }
   if (report.iterations.late > 0) notes.push(`${report.iterations.late} iterations started more than 10ms behind schedule (generator lag).`);
 
   return {
@@ -114,6 +119,46 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
     notes,
     data: report as unknown as Record<string, unknown>,
   };
+}
+
+/** How each framing fault reads in a report. */
+const PROTOCOL_FAULT_LABELS: Record<ProtocolFault, string> = {
+  bad_content_length: 'bad Content-Length (negative, malformed or conflicting)',
+  bad_status_line: 'bad status line',
+  bad_chunk: 'bad chunk size',
+  unrequested_bytes: 'bytes after a complete response (a response sent before its request)',
+  idle_answer: 'answer on an idle connection (no request in flight)',
+};
+
+/** The framing faults of a run by kind, in a fixed order; for reports from before the breakdown, the total alone. */
+function protocolFaultRows(report: LoadReport): Array<[string, number]> {
+  const counts = report.protocolErrors ?? {};
+  const rows = PROTOCOL_FAULTS.filter((fault) => (counts[fault] ?? 0) > 0).map((fault): [string, number] => [PROTOCOL_FAULT_LABELS[fault], counts[fault]!]);
+  const charged = report.overall.errorKinds.protocol_error ?? 0;
+  const broken = PROTOCOL_FAULTS.reduce((sum, fault) => sum + (fault === 'idle_answer' ? 0 : (counts[fault] ?? 0)), 0);
+  if (charged > broken) rows.push(['protocol error (kind not recorded)', charged - broken]);
+  return rows;
+}
+
+/**
+ * A target that breaks HTTP/1.1 framing never passes silently: judged in every run (an error-level
+ * budget of 0), so a response sent before its request or a `Content-Length: -5` fails the run even
+ * when no threshold looks at errors. Requests that got such a response count as failed requests.
+ */
+function judgeProtocolErrors(report: LoadReport, check: string): Verdict {
+  const rows = protocolFaultRows(report);
+  const total = rows.reduce((sum, [, n]) => sum + n, 0);
+  const idle = report.protocolErrors?.idle_answer ?? 0;
+  return judgeCondition(
+    { check, probe: 'load', metric: 'load.protocol_errors' },
+    '0',
+    String(total),
+    total === 0,
+    total === 0
+      ? 'every response was well-formed HTTP/1.1'
+      : `the target broke HTTP/1.1 ${total} time${total === 1 ? '' : 's'} (${rows.map(([label, n]) => `${n} ${label}`).join(', ')}); ${total - idle} request${total - idle === 1 ? '' : 's'} counted as failed (protocol_error)${idle > 0 ? ` and ${idle} answer${idle === 1 ? '' : 's'} arrived with no request in flight` : ''}: check the server (or the proxy in front of it) and its Content-Length framing`,
+    total,
+  );
 }
 
 function latencyCells(latency: LatencySummary): string[] {
@@ -150,8 +195,11 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
   const outcomes = [
     ...Object.entries(report.overall.statusCodes).map(([status, count]) => [`HTTP ${status}`, String(count)]),
     ...Object.entries(report.overall.errorKinds).map(([kind, count]) => [kind.replace(/_/g, ' '), String(count)]),
+    ...(report.bodiesOverMaxBodySize ? [['body over maxBodySize (read and timed, not kept whole)', String(report.bodiesOverMaxBodySize)]] : []),
   ];
   tables.push({ title: 'Statuses and errors', columns: ['Outcome', 'Count'], rows: outcomes });
+  const protocolRows = protocolFaultRows(report);
+  if (protocolRows.length > 0) tables.push({ title: 'Protocol errors (responses that broke HTTP/1.1)', columns: ['Kind', 'Count'], rows: protocolRows.map(([label, n]) => [label, String(n)]) });
   const corrected = report.overall.latency;
   const naive = report.uncorrected;
   tables.push({

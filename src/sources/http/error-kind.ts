@@ -22,6 +22,22 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/**
+ * What broke HTTP/1.1 framing, counted per kind so a report can say which (every one but
+ * `idle_answer` is also a request failed with `protocol_error`):
+ * - bad_content_length: negative, malformed or conflicting Content-Length (RFC 9112 §6.3);
+ * - bad_status_line: the head does not start with `HTTP/1.x NNN`;
+ * - bad_chunk: a chunk-size line that is not hex;
+ * - unrequested_bytes: bytes beyond a complete response (plain or chunked) while one request was
+ *   in flight: a response sent before its request, followed by the real one;
+ * - idle_answer: bytes on a connection with no request in flight (an answer nobody asked for,
+ *   e.g. a server that greets each connection with a response and closes it); no request is
+ *   charged with it, and the socket is dropped.
+ */
+export const PROTOCOL_FAULTS = ['bad_content_length', 'bad_status_line', 'bad_chunk', 'unrequested_bytes', 'idle_answer'] as const;
+export type ProtocolFault = (typeof PROTOCOL_FAULTS)[number];
+export type ProtocolFaultCounts = Partial<Record<ProtocolFault, number>>;
+
 /** The kind for a socket error code (ECONNREFUSED, ...). */
 export function errorKindOfCode(code: string | undefined): ErrorKind {
   if (code === 'ECONNREFUSED') return 'connection_refused';

@@ -23,6 +23,6 @@ export interface HttpResponse {
 
 export interface HttpClient {
   /** Sends one request; rejects on network errors and on the per-request timeout. */
-  send(request: HttpRequest, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<HttpResponse>;
+  send(request: HttpRequest, options?: { timeoutMs?: number; signal?: AbortSignal; maxBodySize?: number }): Promise<HttpResponse>;
   close(): Promise<void>;
 }

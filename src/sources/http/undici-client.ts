@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from 'undici';
 import { RequestTimeoutError } from './request-timeout.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../../units/quantity.js';
 
 export { RequestTimeoutError };
 
@@ -25,7 +26,7 @@ export interface HttpClientOptions {
   maxBodySize?: number;
 }
 
-export const DEFAULT_MAX_BODY_SIZE = 8 * 1024 * 1024;
+export { DEFAULT_MAX_BODY_SIZE };
 
 /**
  * Read a body to its end (the latency includes the last byte, and the connection goes back to the
@@ -74,7 +75,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           body: request.body,
           signal,
         });
-        const body = await readCapped(response.body, options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
+        const body = await readCapped(response.body, sendOptions.maxBodySize ?? options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
         return {
           status: response.statusCode,
           headers: response.headers,

@@ -118,6 +118,12 @@ export class PgWireProxy implements QueryWindowSource {
   private readonly sockets = new Set<net.Socket>();
   private readonly trackers = new Set<WireTracker>();
   private readonly clientInfo = new Map<number, ClientInfo>();
+  /**
+   * Connections closed while a window was open: their startup parameters are still needed to label
+   * that window's statements (a client that ran its statements and disconnected inside the window),
+   * so they are forgotten only when the last window ends.
+   */
+  private closedDuringWindows: number[] = [];
   private readonly now: () => number;
   private nextConnection = 1;
   private nextWindow = 1;
@@ -213,8 +219,13 @@ export class PgWireProxy implements QueryWindowSource {
     if (start === undefined) throw new Error(`no open query window ${id}`);
     this.windows.delete(id);
     const recorded = this.log.slice(start);
-    if (this.windows.size === 0) this.log = [];
-    return this.resolveStatements(recorded);
+    const statements = this.resolveStatements(recorded);
+    if (this.windows.size === 0) {
+      this.log = [];
+      for (const connection of this.closedDuringWindows) this.clientInfo.delete(connection);
+      this.closedDuringWindows = [];
+    }
+    return statements;
   }
 
   /** Turn tracker records into statements: one statement of a multi-statement Query per record. */
@@ -404,7 +415,8 @@ export class PgWireProxy implements QueryWindowSource {
         this.totals.oversized += tracker.oversized;
         if (tracker.broken) this.totals.broken++;
       }
-      this.clientInfo.delete(connection);
+      if (this.windows.size === 0) this.clientInfo.delete(connection);
+      else this.closedDuringWindows.push(connection);
       if (client.destroyed) clearTimeout(halfOpenTimer);
       else closeLater(client);
     });
