@@ -170,4 +170,27 @@ describe('open-model scheduler', () => {
     expect(counts.late).toBe(started.filter((s) => s.atMs - s.intendedMs > LATE_MS).length);
     expect(counts.late).toBeGreaterThan(80);
   });
+
+  it('past the planned duration, drops the arrivals still more than LATE_MS behind instead of sending them after the window', async () => {
+    // 5,000/s for 1 s; the generator loses the CPU for 1.2 s at 500 ms and wakes up at 1.7 s, past the window.
+    let stalled = false;
+    const sleepJump = (ms: number, now: number) => {
+      if (!stalled && now >= 500) {
+        stalled = true;
+        return 1200;
+      }
+      return ms;
+    };
+    const { ctx, plan, started, counts } = fakeContext({ rate: 5000, duration: '1s' }, { sleepJump });
+    await runOpenModel(ctx);
+    const planned = scheduledTimes(plan).length;
+    expect(started.length + counts.dropped).toBe(planned);
+    // Everything due from the stall on was dropped at once; nothing started after the window but on time.
+    expect(counts.dropped).toBeGreaterThanOrEqual(planned / 2 - 10);
+    for (const s of started) expect(s.atMs <= plan.durationMs || s.atMs - s.intendedMs <= LATE_MS).toBe(true);
+    // Within the window the catch-up still starts late arrivals rather than dropping them.
+    const stall = fakeContext({ rate: 5000, duration: '1s' }, { sleepJump: (ms, now) => (now === 300 ? 120 : ms) });
+    await runOpenModel(stall.ctx);
+    expect(stall.counts.dropped).toBe(0);
+  });
 });

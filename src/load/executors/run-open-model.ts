@@ -76,9 +76,21 @@ export async function runOpenModel(ctx: ExecutionContext): Promise<void> {
       continue;
     }
     // Release the arrivals that are due, oldest first, as one batch (as late as its oldest arrival);
-    // after MAX_BATCH, responses already waiting are read before the rest are sent.
+    // after MAX_BATCH started, responses already waiting are read before the rest are sent. Drops
+    // cost a counter and are not capped: at a rate far beyond the users, capping them would let the
+    // backlog of due arrivals outlive the planned duration (issue #10: 1e9/s for 2 s ran 31 s).
     ctx.recordLag(now - next);
-    for (let released = 0; next !== undefined && next <= now && released < MAX_BATCH; released++) {
+    // Past the planned duration, an arrival still waiting more than LATE_MS behind its time is
+    // dropped: a generator that lags behind a rate it cannot send must not go on sending after the
+    // window it was given (issue #10: "rate: 1e9/s for 2 s runs 31 s").
+    const closing = now >= plan.durationMs;
+    for (let started = 0; next !== undefined && next <= now && started < MAX_BATCH; ) {
+      if (closing && now - next > LATE_MS) {
+        ctx.countDropped();
+        k += segment.count;
+        next = schedule.timeOf(k);
+        continue;
+      }
       let user = idle.pop();
       if (!user && created < maxUsers) user = ctx.createUser(created++ * segment.count + segment.index + 1);
       if (!user) ctx.countDropped();
@@ -86,6 +98,7 @@ export async function runOpenModel(ctx: ExecutionContext): Promise<void> {
         // Late counts arrivals that started behind schedule; a dropped one is counted as dropped only.
         if (now - next > LATE_MS) ctx.countLate();
         inFlight++;
+        started++;
         ctx.startIteration(user, ctx.t0 + next, finished);
       }
       k += segment.count;
