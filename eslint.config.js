@@ -12,6 +12,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Prettier (npm run format) lays code out at 160 columns; what it cannot break — long messages in
+      // strings and templates, URLs, regular expressions — is left whole rather than cut mid-sentence.
+      'max-len': ['error', { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
   },
   {
@@ -21,14 +24,26 @@ export default tseslint.config(
       // Only src/cli touches the process (exit codes, argv, signals); everything else gets what it needs passed in.
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name=/^(exit|argv|stdout|stderr)$/]", message: 'Only src/cli may touch process.exit/argv/stdout/stderr.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name=/^(exit|argv|stdout|stderr)$/]",
+          message: 'Only src/cli may touch process.exit/argv/stdout/stderr.',
+        },
       ],
     },
   },
   {
     // Layers, bottom up: units, metrics, spec, verdict, result (plain data) < sources, load < probes < engine
     // < report < cli. A layer imports only below itself (madge keeps it free of cycles: npm run check:cycles).
-    files: ['src/probes/**/*.ts', 'src/sources/**/*.ts', 'src/engine/**/*.ts', 'src/load/**/*.ts', 'src/metrics/**/*.ts', 'src/spec/**/*.ts', 'src/verdict/**/*.ts', 'src/units/**/*.ts'],
+    files: [
+      'src/probes/**/*.ts',
+      'src/sources/**/*.ts',
+      'src/engine/**/*.ts',
+      'src/load/**/*.ts',
+      'src/metrics/**/*.ts',
+      'src/spec/**/*.ts',
+      'src/verdict/**/*.ts',
+      'src/units/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -49,7 +64,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/engine/**', '**/probes/**', '**/load/**', '**/sources/**', '**/report/**', '**/cli/**'], message: 'The result model is plain data below every layer that produces or presents it.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '**/probes/**', '**/load/**', '**/sources/**', '**/report/**', '**/cli/**'],
+              message: 'The result model is plain data below every layer that produces or presents it.',
+            },
+          ],
+        },
       ],
     },
   },

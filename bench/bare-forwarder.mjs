@@ -24,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 const [variant, upstreamHost, upstreamPort] = process.argv.slice(2);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist/sources/postgres/reused-read-buffer.js');
-const { ReusedReadBuffer, readAcceptedInto, onreadOption } = existsSync(dist) ? await import('file://' + dist) : await import('file://' + join(root, 'src/sources/postgres/reused-read-buffer.ts'));
+const { ReusedReadBuffer, readAcceptedInto, onreadOption } = existsSync(dist)
+  ? await import('file://' + dist)
+  : await import('file://' + join(root, 'src/sources/postgres/reused-read-buffer.ts'));
 
 // process.binding('stream_wrap') is deprecated (DEP0111) but still served in Node 20; the bench only.
 const streamWrap = variant === 'handle' ? process.binding('stream_wrap') : undefined;

@@ -28,7 +28,21 @@ for (let round = 0; round < repeats + 1; round++) {
 console.log(`start-up: ${repeats} interleaved rounds after one warm-up; whole processes — median (min–max)`);
 printTable(
   ['command', 'wall s', 'CPU s', 'peak RSS MB'],
-  Object.entries(runs).map(([name, list]) => [name, spread(list.map((m) => m.wallS), 3), spread(list.map((m) => m.cpuS), 3), spread(list.map((m) => m.rssMb), 0)]),
+  Object.entries(runs).map(([name, list]) => [
+    name,
+    spread(
+      list.map((m) => m.wallS),
+      3,
+    ),
+    spread(
+      list.map((m) => m.cpuS),
+      3,
+    ),
+    spread(
+      list.map((m) => m.rssMb),
+      0,
+    ),
+  ]),
 );
 const bare = runs['node -e ""'];
 const summary = Object.fromEntries(
@@ -36,5 +50,6 @@ const summary = Object.fromEntries(
     .filter(([name]) => name !== 'node -e ""')
     .map(([name, list]) => [name, { wallS: median(list.map((m) => m.wallS)), overBareNodeS: median(list.map((m, i) => m.wallS - bare[i].wallS)) }]),
 );
-for (const [name, s] of Object.entries(summary)) console.log(`  ${name}: ${s.wallS.toFixed(3)} s wall (median), ${s.overBareNodeS.toFixed(3)} s more than bare node (paired)`);
+for (const [name, s] of Object.entries(summary))
+  console.log(`  ${name}: ${s.wallS.toFixed(3)} s wall (median), ${s.overBareNodeS.toFixed(3)} s more than bare node (paired)`);
 console.log(JSON.stringify({ bench: 'cli-startup', repeats, summary }));

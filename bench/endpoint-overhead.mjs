@@ -67,7 +67,11 @@ function runPerfspec(port, dir) {
   );
   const out = join(dir, 'out');
   rmSync(out, { recursive: true, force: true });
-  const run = spawnSync(process.execPath, [join(root, 'bin/perfspec.js'), 'run', spec, '-r', 'json', '-o', out], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, [join(root, 'bin/perfspec.js'), 'run', spec, '-r', 'json', '-o', out], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   let report;
   try {
     report = JSON.parse(readFileSync(join(out, 'perfspec-report.json'), 'utf8'));
@@ -93,7 +97,10 @@ function runPerfspec(port, dir) {
 }
 
 function runWrk(port) {
-  const out = execFileSync('wrk', ['-c1', '-t1', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const out = execFileSync('wrk', ['-c1', '-t1', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], {
+    encoding: 'utf8',
+    timeout: (seconds + 30) * 1000,
+  });
   const percentile = (p) => toMs(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const requests = Number(/(\d+) requests in ([\d.]+)(\w+)/.exec(out)?.[1] ?? NaN);
   const duration = /requests in ([\d.]+\w+)/.exec(out)?.[1] ?? '';
@@ -155,26 +162,40 @@ try {
 const summary = {};
 for (const [tool, list] of Object.entries(results)) {
   if (list.length === 0) continue;
-  summary[tool] = Object.fromEntries(Object.keys(list[0]).filter((key) => !['client', 'requests', 'seconds'].includes(key)).map((key) => [key, median(list.map((r) => r[key]))]));
+  summary[tool] = Object.fromEntries(
+    Object.keys(list[0])
+      .filter((key) => !['client', 'requests', 'seconds'].includes(key))
+      .map((key) => [key, median(list.map((r) => r[key]))]),
+  );
 }
 const p = summary.perfspec;
 const loadAfter = loadavg()[0];
-console.log(`\nendpoint-overhead: a 0 ms endpoint, one request at a time, ${rounds} interleaved rounds (medians, ms); perfspec timed with ${results.perfspec[0].client}, ${samples} samples`);
+console.log(
+  `\nendpoint-overhead: a 0 ms endpoint, one request at a time, ${rounds} interleaved rounds (medians, ms); perfspec timed with ${results.perfspec[0].client}, ${samples} samples`,
+);
 console.log(`  machine: load average (1 min) ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${availableParallelism()} CPUs`);
-console.log(`  perfspec   p50 ${ms(p.p50)}   p99 ${ms(p.p99)} (corrected as wrk does: ${ms(p.p99Corrected)})   mean ${ms(p.mean)}   (its instrument floor: p50 ${ms(p.floorP50)}, p99 ${ms(p.floorP99)}; own event-loop delay p99 ${ms(p.loopDelayP99)})`);
+console.log(
+  `  perfspec   p50 ${ms(p.p50)}   p99 ${ms(p.p99)} (corrected as wrk does: ${ms(p.p99Corrected)})   mean ${ms(p.mean)}   (its instrument floor: p50 ${ms(p.floorP50)}, p99 ${ms(p.floorP99)}; own event-loop delay p99 ${ms(p.loopDelayP99)})`,
+);
 // The headline figures are medians of per-round paired comparisons (each round's tools ran minutes
 // apart at most, under the same background load), not ratios of separate medians.
 const verdicts = {};
 if (summary.wrk) {
   const w = summary.wrk;
   console.log(`  wrk        p50 ${ms(w.p50)}   p99 ${ms(w.p99)}   mean ${ms(w.mean)}`);
-  const pairs = results.perfspec.map((r, i) => ({ p50Diff: r.p50 - results.wrk[i].p50, p99Ratio: r.p99Corrected / results.wrk[i].p99, p99RawRatio: r.p99 / results.wrk[i].p99 }));
+  const pairs = results.perfspec.map((r, i) => ({
+    p50Diff: r.p50 - results.wrk[i].p50,
+    p99Ratio: r.p99Corrected / results.wrk[i].p99,
+    p99RawRatio: r.p99 / results.wrk[i].p99,
+  }));
   verdicts.p50DiffMs = median(pairs.map((pair) => pair.p50Diff));
   verdicts.p99Ratio = median(pairs.map((pair) => pair.p99Ratio));
   verdicts.p99RatioRaw = median(pairs.map((pair) => pair.p99RawRatio));
   console.log(`  per round, perfspec − wrk at p50 (ms): ${pairs.map((pair) => ms(pair.p50Diff)).join(', ')}`);
   console.log(`  per round, perfspec/wrk at p99, both corrected: ${pairs.map((pair) => pair.p99Ratio.toFixed(2)).join(', ')}`);
-  console.log(`  median of rounds: p50 ${verdicts.p50DiffMs >= 0 ? '+' : ''}${ms(verdicts.p50DiffMs)} ms vs wrk (goal ≤ 0.100); p99 ${verdicts.p99Ratio.toFixed(2)}× wrk's, both corrected (goal ≤ 2.00); perfspec's raw p99 is ${verdicts.p99RatioRaw.toFixed(2)}× wrk's corrected one`);
+  console.log(
+    `  median of rounds: p50 ${verdicts.p50DiffMs >= 0 ? '+' : ''}${ms(verdicts.p50DiffMs)} ms vs wrk (goal ≤ 0.100); p99 ${verdicts.p99Ratio.toFixed(2)}× wrk's, both corrected (goal ≤ 2.00); perfspec's raw p99 is ${verdicts.p99RatioRaw.toFixed(2)}× wrk's corrected one`,
+  );
 }
 if (summary.h2load) {
   console.log(`  h2load     mean ${ms(summary.h2load.mean)}`);

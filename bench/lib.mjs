@@ -108,7 +108,13 @@ export function measure(command, args, { cwd = root, env = process.env, timeoutM
   if (!TIME) throw new Error('GNU time (/usr/bin/time) is needed: apt-get install time');
   const dir = tempDir('time');
   const out = join(dir, 'time.txt');
-  const result = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', out, command, ...args], { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', out, command, ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const [wallS, userS, sysS, rssKb] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   rmSync(dir, { recursive: true, force: true });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, wallS, cpuS: userS + sysS, rssMb: rssKb / 1024 };

@@ -57,7 +57,10 @@ function engine() {
 function runGenerator(port, scenario, limitSeconds) {
   const { url, args } = engine();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, '--input-type=module', '-e', GENERATOR(url), String(port), JSON.stringify(scenario)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...args, '--input-type=module', '-e', GENERATOR(url), String(port), JSON.stringify(scenario)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const kill = setTimeout(() => child.kill('SIGKILL'), (limitSeconds + 60) * 1000);
@@ -90,8 +93,12 @@ try {
   const held = scale.samples.filter((s) => s.users >= scaleUsers);
   const maxRss = Math.max(...scale.samples.map((s) => s.rss));
   console.log(`load-scale: ${scaleUsers} virtual users for ${scaleSeconds}s in one generator thread`);
-  console.log(`  held ${scale.peakUsers} users for ${held.length}s; ${scale.requests} requests (${Math.round(scale.rps)}/s), ${scale.errors} errors, p95 ${scale.p95.toFixed(2)}ms`);
-  console.log(`  RSS max ${mb(maxRss)} (goal < 1536 MB): start ${mb(at(scale.samples, 0.05).rss)}, middle ${mb(at(scale.samples, 0.5).rss)}, end ${mb(at(scale.samples, 0.95).rss)}`);
+  console.log(
+    `  held ${scale.peakUsers} users for ${held.length}s; ${scale.requests} requests (${Math.round(scale.rps)}/s), ${scale.errors} errors, p95 ${scale.p95.toFixed(2)}ms`,
+  );
+  console.log(
+    `  RSS max ${mb(maxRss)} (goal < 1536 MB): start ${mb(at(scale.samples, 0.05).rss)}, middle ${mb(at(scale.samples, 0.5).rss)}, end ${mb(at(scale.samples, 0.95).rss)}`,
+  );
   console.log(`  generator ${scale.health.trustworthy ? 'not saturated' : 'saturated: ' + scale.health.reasons.join('; ')}`);
 
   const steps = ['GET /', 'GET /a', 'GET /b', ...(soakThink ? [{ think: soakThink }] : [])];
@@ -102,14 +109,26 @@ try {
   const end = at(soak.samples, 0.95);
   const growth = (end.rss - start.rss) / start.rss;
   const lateGrowth = (end.rss - middle.rss) / middle.rss;
-  console.log(`load-scale: memory over ${soakSeconds}s of ${soakUsers} users${soakThink ? ` (think ${soakThink})` : ' without think time'} (set BENCH_SOAK_SECONDS=600 for the 10-minute check)`);
-  console.log(`  ${soak.requests} requests (${Math.round(soak.rps)}/s); RSS start ${mb(start.rss)} (at ${start.s}s), middle ${mb(middle.rss)} (at ${middle.s}s), end ${mb(end.rss)} (at ${end.s}s)`);
+  console.log(
+    `load-scale: memory over ${soakSeconds}s of ${soakUsers} users${soakThink ? ` (think ${soakThink})` : ' without think time'} (set BENCH_SOAK_SECONDS=600 for the 10-minute check)`,
+  );
+  console.log(
+    `  ${soak.requests} requests (${Math.round(soak.rps)}/s); RSS start ${mb(start.rss)} (at ${start.s}s), middle ${mb(middle.rss)} (at ${middle.s}s), end ${mb(end.rss)} (at ${end.s}s)`,
+  );
   console.log(`  growth: ${(growth * 100).toFixed(1)}% start → end, ${(lateGrowth * 100).toFixed(1)}% middle → end`);
   console.log(
     JSON.stringify({
       bench: 'load-scale',
       scale: { users: scaleUsers, seconds: scaleSeconds, heldSeconds: held.length, requests: scale.requests, maxRssMB: Math.round(maxRss / 2 ** 20) },
-      soak: { seconds: soakSeconds, requests: soak.requests, users: soakUsers, think: soakThink ?? null, rssMB: { start: Math.round(start.rss / 2 ** 20), middle: Math.round(middle.rss / 2 ** 20), end: Math.round(end.rss / 2 ** 20) }, growth, lateGrowth },
+      soak: {
+        seconds: soakSeconds,
+        requests: soak.requests,
+        users: soakUsers,
+        think: soakThink ?? null,
+        rssMB: { start: Math.round(start.rss / 2 ** 20), middle: Math.round(middle.rss / 2 ** 20), end: Math.round(end.rss / 2 ** 20) },
+        growth,
+        lateGrowth,
+      },
     }),
   );
 } finally {

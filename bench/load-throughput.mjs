@@ -10,7 +10,22 @@
  * nghttp2-client) and are installed when missing; a tool that cannot be had is left out and said so.
  */
 import { join } from 'node:path';
-import { autocannonBin, ensureTool, full, measure, median, printTable, repeats, root, runPerfspecCli, spread, startNginx, startNodeServer, tempDir, writeLoadSpec } from './lib.mjs';
+import {
+  autocannonBin,
+  ensureTool,
+  full,
+  measure,
+  median,
+  printTable,
+  repeats,
+  root,
+  runPerfspecCli,
+  spread,
+  startNginx,
+  startNodeServer,
+  tempDir,
+  writeLoadSpec,
+} from './lib.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? (full ? 10 : 4));
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '10,100').split(',').map(Number);
@@ -81,14 +96,42 @@ try {
           const r = run(target.url, c, dir, round);
           runs[tool].push({ ...r, rps: r.requests / seconds, cpuUs: (r.cpuS * 1e6) / r.requests });
         }
-        console.log(`${target.name}, ${c} conns, round ${round}/${repeats}: ${Object.entries(runs).map(([tool, list]) => `${tool} ${list.at(-1).cpuUs.toFixed(1)} µs`).join(' · ')}`);
+        console.log(
+          `${target.name}, ${c} conns, round ${round}/${repeats}: ${Object.entries(runs)
+            .map(([tool, list]) => `${tool} ${list.at(-1).cpuUs.toFixed(1)} µs`)
+            .join(' · ')}`,
+        );
       }
       for (const [tool, list] of Object.entries(runs)) {
-        rows.push([target.name, c, tool, spread(list.map((r) => r.rps), 0), spread(list.map((r) => r.cpuUs), 1), spread(list.map((r) => r.rssMb), 0), list.reduce((sum, r) => sum + r.errors, 0)]);
+        rows.push([
+          target.name,
+          c,
+          tool,
+          spread(
+            list.map((r) => r.rps),
+            0,
+          ),
+          spread(
+            list.map((r) => r.cpuUs),
+            1,
+          ),
+          spread(
+            list.map((r) => r.rssMb),
+            0,
+          ),
+          list.reduce((sum, r) => sum + r.errors, 0),
+        ]);
       }
       // Paired ratios: round i of perfspec run against round i of autocannon.
       const pair = (key) => median(runs['perfspec run'].map((r, i) => r[key] / runs.autocannon[i][key]));
-      ratios.push({ target: target.name, connections: c, cpuPerRequest: pair('cpuUs'), rss: pair('rssMb'), rps: pair('rps'), cliOverHarness: median(runs['perfspec run'].map((r, i) => r.cpuUs / runs['engine harness'][i].cpuUs)) });
+      ratios.push({
+        target: target.name,
+        connections: c,
+        cpuPerRequest: pair('cpuUs'),
+        rss: pair('rssMb'),
+        rps: pair('rps'),
+        cliOverHarness: median(runs['perfspec run'].map((r, i) => r.cpuUs / runs['engine harness'][i].cpuUs)),
+      });
     }
   }
 } finally {
@@ -98,6 +141,8 @@ try {
 console.log(`\nclosed model: one GET, ${seconds} s per run, ${repeats} interleaved rounds; whole processes (start-up included) — median (min–max)`);
 printTable(['target', 'conns', 'tool', 'req/s', 'CPU µs/request', 'peak RSS MB', 'errors'], rows);
 for (const r of ratios) {
-  console.log(`  ${r.target}, ${r.connections} conns: perfspec run ÷ autocannon (paired medians): CPU/request ${r.cpuPerRequest.toFixed(2)}× (goal ≤ 1.00), RSS ${r.rss.toFixed(2)}× (goal ≤ 1.00), req/s ${r.rps.toFixed(2)}×; perfspec run ÷ engine harness CPU/request ${r.cliOverHarness.toFixed(2)}×`);
+  console.log(
+    `  ${r.target}, ${r.connections} conns: perfspec run ÷ autocannon (paired medians): CPU/request ${r.cpuPerRequest.toFixed(2)}× (goal ≤ 1.00), RSS ${r.rss.toFixed(2)}× (goal ≤ 1.00), req/s ${r.rps.toFixed(2)}×; perfspec run ÷ engine harness CPU/request ${r.cliOverHarness.toFixed(2)}×`,
+  );
 }
 console.log(JSON.stringify({ bench: 'load-throughput', seconds, repeats, ratios }));

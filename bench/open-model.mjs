@@ -32,17 +32,17 @@ import { join } from 'node:path';
 import { autocannonBin, full, measure, median, printTable, repeats, runPerfspecCli, spread, startNodeServer, tempDir, writeLoadSpec } from './lib.mjs';
 
 const seconds = Number(process.env.BENCH_OPEN_SECONDS ?? (full ? 10 : 5));
-const levels = [
-  { rate: 1000, workers: 1 },
-  { rate: 5000, workers: 1 },
-  ...(full ? [{ rate: 20000, workers: 2 }] : []),
-];
+const levels = [{ rate: 1000, workers: 1 }, { rate: 5000, workers: 1 }, ...(full ? [{ rate: 20000, workers: 2 }] : [])];
 // autocannon needs enough connections to hold the rate at the server's 10 ms: rate × 10 ms, doubled.
 /** A round is judged when autocannon got at least this share of the planned requests done. */
 const SERVED_PCT = 95;
 const autocannonConnections = (rate) => Math.max(10, Math.ceil((rate * 0.01 * 2) / 10) * 10);
 
-const loadAverage = () => os.loadavg().map((value) => value.toFixed(1)).join(' ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
 const loadBefore = loadAverage();
 const server = await startNodeServer({ delayMs: 10 });
 const dir = tempDir('open');
@@ -66,7 +66,11 @@ try {
         cpuUs: (p.cpuS * 1e6) / Math.max(1, p.report.overall.requests),
         rssMb: p.rssMb,
       });
-      const a = measure(process.execPath, [autocannonBin(), '-j', '-c', String(autocannonConnections(rate)), '-R', String(rate), '-d', String(seconds), server.url], { timeoutMs: (seconds + 60) * 1000 });
+      const a = measure(
+        process.execPath,
+        [autocannonBin(), '-j', '-c', String(autocannonConnections(rate)), '-R', String(rate), '-d', String(seconds), server.url],
+        { timeoutMs: (seconds + 60) * 1000 },
+      );
       const result = JSON.parse(a.stdout);
       runs.autocannon.push({
         p50: result.latency.p50,
@@ -82,11 +86,29 @@ try {
         rssMb: a.rssMb,
       });
       const [ps, ac] = [runs.perfspec.at(-1), runs.autocannon.at(-1)];
-      console.log(`${rate}/s round ${round}/${repeats} (load ${loadAverage()}): perfspec p99 ${ps.p99.toFixed(1)} ms (from send ${ps.sendP99.toFixed(1)} ms, late ${ps.latePct.toFixed(2)} %, done ${ps.donePct.toFixed(1)} %) · autocannon -R p99 ${ac.p99.toFixed(1)} ms (done ${ac.donePct.toFixed(1)} %)`);
+      console.log(
+        `${rate}/s round ${round}/${repeats} (load ${loadAverage()}): perfspec p99 ${ps.p99.toFixed(1)} ms (from send ${ps.sendP99.toFixed(1)} ms, late ${ps.latePct.toFixed(2)} %, done ${ps.donePct.toFixed(1)} %) · autocannon -R p99 ${ac.p99.toFixed(1)} ms (done ${ac.donePct.toFixed(1)} %)`,
+      );
     }
     for (const [tool, list] of Object.entries(runs)) {
-      const pick = (key, decimals) => spread(list.map((r) => r[key]), decimals);
-      rows.push([`${rate}/s${workers > 1 ? ` (${workers} workers)` : ''}`, tool === 'perfspec' ? 'perfspec run' : `autocannon -R (${autocannonConnections(rate)} conns)`, pick('rps', 0), pick('donePct', 1), pick('p50', 1), pick('p99', 1), pick('sendP99', 1), pick('firstSecondP95', 1), pick('latePct', 2), pick('cpuUs', 1), pick('rssMb', 0)]);
+      const pick = (key, decimals) =>
+        spread(
+          list.map((r) => r[key]),
+          decimals,
+        );
+      rows.push([
+        `${rate}/s${workers > 1 ? ` (${workers} workers)` : ''}`,
+        tool === 'perfspec' ? 'perfspec run' : `autocannon -R (${autocannonConnections(rate)} conns)`,
+        pick('rps', 0),
+        pick('donePct', 1),
+        pick('p50', 1),
+        pick('p99', 1),
+        pick('sendP99', 1),
+        pick('firstSecondP95', 1),
+        pick('latePct', 2),
+        pick('cpuUs', 1),
+        pick('rssMb', 0),
+      ]);
     }
     // Paired ratios: round i of perfspec against round i of autocannon.
     const p99Ratio = median(runs.perfspec.map((r, i) => r.p99 / runs.autocannon[i].p99));
@@ -97,15 +119,30 @@ try {
     const served = runs.autocannon.map((r, i) => (r.donePct >= SERVED_PCT ? i : -1)).filter((i) => i >= 0);
     const servedP99Ratio = median(served.map((i) => runs.perfspec[i].p99 / runs.autocannon[i].p99));
     const servedLatePct = median(served.map((i) => runs.perfspec[i].latePct));
-    summary.push({ rate, workers, p99Ratio, sendP99Ratio, servedRounds: served.length, servedP99Ratio, servedLatePct, latePct: median(runs.perfspec.map((r) => r.latePct)), perfspecDonePct: median(runs.perfspec.map((r) => r.donePct)), autocannonDonePct: median(runs.autocannon.map((r) => r.donePct)) });
+    summary.push({
+      rate,
+      workers,
+      p99Ratio,
+      sendP99Ratio,
+      servedRounds: served.length,
+      servedP99Ratio,
+      servedLatePct,
+      latePct: median(runs.perfspec.map((r) => r.latePct)),
+      perfspecDonePct: median(runs.perfspec.map((r) => r.donePct)),
+      autocannonDonePct: median(runs.autocannon.map((r) => r.donePct)),
+    });
   }
 } finally {
   server.stop();
 }
 
 const loadAfter = loadAverage();
-console.log(`\nopen model: 10 ms node:http server, ${seconds} s per run, ${repeats} interleaved rounds, ${os.availableParallelism()} CPUs, load average ${loadBefore} → ${loadAfter} — median (min–max)`);
-console.log('p99 = perfspec from the intended start (its report), autocannon from the send; p99 from send = both from the send; done = requests answered (or failed) ÷ rate × duration');
+console.log(
+  `\nopen model: 10 ms node:http server, ${seconds} s per run, ${repeats} interleaved rounds, ${os.availableParallelism()} CPUs, load average ${loadBefore} → ${loadAfter} — median (min–max)`,
+);
+console.log(
+  'p99 = perfspec from the intended start (its report), autocannon from the send; p99 from send = both from the send; done = requests answered (or failed) ÷ rate × duration',
+);
 printTable(['rate', 'tool', 'req/s', 'done %', 'p50 ms', 'p99 ms', 'p99 from send ms', '1st-second p95 ms', 'late %', 'CPU µs/req', 'RSS MB'], rows);
 for (const s of summary) {
   console.log(

@@ -26,9 +26,22 @@ const cstr = (t) => Buffer.from(`${t}\0`);
 const i16 = (v) => Buffer.from([(v >> 8) & 0xff, v & 0xff]);
 function frontend(sql) {
   const bind = Buffer.concat([cstr(''), cstr(''), i16(0), i16(1), Buffer.from([0, 0, 0, 1]), Buffer.from('7'), i16(0)]);
-  return Buffer.concat([message('P', Buffer.concat([cstr(''), cstr(sql), i16(0)])), message('B', bind), message('D', Buffer.concat([Buffer.from('P'), cstr('')])), message('E', Buffer.concat([cstr(''), Buffer.alloc(4)])), message('S')]);
+  return Buffer.concat([
+    message('P', Buffer.concat([cstr(''), cstr(sql), i16(0)])),
+    message('B', bind),
+    message('D', Buffer.concat([Buffer.from('P'), cstr('')])),
+    message('E', Buffer.concat([cstr(''), Buffer.alloc(4)])),
+    message('S'),
+  ]);
 }
-const backend = Buffer.concat([message('1'), message('2'), message('T', Buffer.alloc(2)), message('D', Buffer.concat([i16(1), Buffer.from([0, 0, 0, 1]), Buffer.from('7')])), message('C', cstr('SELECT 1')), message('Z', Buffer.from('I'))]);
+const backend = Buffer.concat([
+  message('1'),
+  message('2'),
+  message('T', Buffer.alloc(2)),
+  message('D', Buffer.concat([i16(1), Buffer.from([0, 0, 0, 1]), Buffer.from('7')])),
+  message('C', cstr('SELECT 1')),
+  message('Z', Buffer.from('I')),
+]);
 
 const SQL = 'SELECT id, email, name, organization_id FROM users WHERE id = $1';
 const commented = Array.from({ length: 64 }, (_, k) => frontend(`${SQL} /*traceparent='00-${k.toString(16).padStart(32, 'a')}-00f067aa0ba902b7-01'*/`));

@@ -238,7 +238,10 @@ async function startProxy(recording, from = root) {
 
 /** A bare forwarder (no protocol) in a child process: see bench/bare-forwarder.mjs. */
 async function startBareForwarder(variant) {
-  const child = spawn(process.execPath, [join(root, 'bench/bare-forwarder.mjs'), variant, HOST, String(PORT)], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bench/bare-forwarder.mjs'), variant, HOST, String(PORT)], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const port = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -338,7 +341,9 @@ async function comparison(paths) {
 }
 
 function report({ results, rssStart, rssEnd, checked }, paths) {
-  console.log(`\npgbench -S, ${seconds} s per run, ${repeats} interleaved rounds per client count (order rotates each round); the machine may be shared and loaded: read the ratios`);
+  console.log(
+    `\npgbench -S, ${seconds} s per run, ${repeats} interleaved rounds per client count (order rotates each round); the machine may be shared and loaded: read the ratios`,
+  );
   const header = ['clients', 'path', 'tps (median)', 'latency ms', 'CPU µs/stmt', 'user+sys µs', 'tps ÷ pgbouncer', 'CPU ÷ pgbouncer', 'per-round CPU ratios'];
   const rows = [header];
   const verdicts = [];
@@ -360,8 +365,13 @@ function report({ results, rssStart, rssEnd, checked }, paths) {
         hasCpu && name !== 'pgbouncer' ? range(cpuRatios) : '',
       ]);
       if (name.startsWith('proxy')) {
-        verdicts.push(`${clients} clients, ${name}: CPU/statement ${median(cpuRatios).toFixed(2)}× pgbouncer (goal ≤ 1.2×: ${median(cpuRatios) <= 1.2 ? 'met' : 'NOT met'})`);
-        if (clients >= 32) verdicts.push(`${clients} clients, ${name}: throughput ${median(tpsRatios).toFixed(2)}× pgbouncer (goal ≥ 0.9×: ${median(tpsRatios) >= 0.9 ? 'met' : 'NOT met'})`);
+        verdicts.push(
+          `${clients} clients, ${name}: CPU/statement ${median(cpuRatios).toFixed(2)}× pgbouncer (goal ≤ 1.2×: ${median(cpuRatios) <= 1.2 ? 'met' : 'NOT met'})`,
+        );
+        if (clients >= 32)
+          verdicts.push(
+            `${clients} clients, ${name}: throughput ${median(tpsRatios).toFixed(2)}× pgbouncer (goal ≥ 0.9×: ${median(tpsRatios) >= 0.9 ? 'met' : 'NOT met'})`,
+          );
       }
     }
   }
@@ -372,7 +382,9 @@ function report({ results, rssStart, rssEnd, checked }, paths) {
     console.log(`  ${path.name}: ${(rssStart[path.name] / 2 ** 20).toFixed(1)} MB → ${(rssEnd[path.name] / 2 ** 20).toFixed(1)} MB (${ratio.toFixed(2)}×)`);
   }
   for (const line of verdicts) console.log(line);
-  console.log(`recording proxy kept ${checked.recorded} statements of ${checked.expectedRecorded} pgbench transactions (plus pgbench's own start-up statements); desyncs ${checked.desyncs}`);
+  console.log(
+    `recording proxy kept ${checked.recorded} statements of ${checked.expectedRecorded} pgbench transactions (plus pgbench's own start-up statements); desyncs ${checked.desyncs}`,
+  );
   if (checked.desyncs !== 0 || checked.recorded < checked.expectedRecorded) process.exitCode = 1;
 }
 
@@ -386,7 +398,13 @@ async function soak() {
   try {
     const samples = [];
     const started = Date.now();
-    const sample = () => samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssBytes(proxy.pid), cpu: cpuSeconds(proxy.pid), load: readFileSync('/proc/loadavg', 'utf8').split(' ')[0] });
+    const sample = () =>
+      samples.push({
+        s: Math.round((Date.now() - started) / 1000),
+        rss: rssBytes(proxy.pid),
+        cpu: cpuSeconds(proxy.pid),
+        load: readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
+      });
     sample();
     const timer = setInterval(sample, 10_000);
     const run = await pgbench(proxy.port, 8, soakSeconds);
@@ -394,7 +412,9 @@ async function soak() {
     const stats = await proxy.stats();
     const aggregates = await proxy.aggregates();
     const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
-    console.log(`\nRSS flatness: pgbench -S -c 8 -j 2 through the proxy (not recording: aggregates) for ${soakSeconds} s, ${run.transactions} transactions (${run.tps.toFixed(0)} tps), ${stats.statements} statements seen, desyncs ${stats.desyncs}, ${aggregates.shapes} statement shapes aggregated`);
+    console.log(
+      `\nRSS flatness: pgbench -S -c 8 -j 2 through the proxy (not recording: aggregates) for ${soakSeconds} s, ${run.transactions} transactions (${run.tps.toFixed(0)} tps), ${stats.statements} statements seen, desyncs ${stats.desyncs}, ${aggregates.shapes} statement shapes aggregated`,
+    );
     console.log('  s      RSS MB  proxy CPU s  load1');
     for (const { s, rss, cpu, load } of samples) console.log(`  ${String(s).padEnd(5)}  ${mb(rss).padStart(6)}  ${cpu.toFixed(1).padStart(11)}  ${load}`);
     const minuteOne = samples.find((entry) => entry.s >= Math.min(60, soakSeconds / 2)) ?? samples[0];
@@ -402,7 +422,9 @@ async function soak() {
     const last = samples.at(-1);
     const max = Math.max(...after.map((entry) => entry.rss));
     const verdict = max / minuteOne.rss <= 1.1 ? 'met' : 'NOT met';
-    console.log(`  at ${minuteOne.s} s ${mb(minuteOne.rss)} MB, at ${last.s} s ${mb(last.rss)} MB (${(last.rss / minuteOne.rss).toFixed(3)}×), max after ${minuteOne.s} s ${mb(max)} MB (${(max / minuteOne.rss).toFixed(3)}×; goal ≤ 1.10×: ${verdict})`);
+    console.log(
+      `  at ${minuteOne.s} s ${mb(minuteOne.rss)} MB, at ${last.s} s ${mb(last.rss)} MB (${(last.rss / minuteOne.rss).toFixed(3)}×), max after ${minuteOne.s} s ${mb(max)} MB (${(max / minuteOne.rss).toFixed(3)}×; goal ≤ 1.10×: ${verdict})`,
+    );
     if (verdict !== 'met' || stats.desyncs !== 0) process.exitCode = 1;
   } finally {
     await proxy.stop();

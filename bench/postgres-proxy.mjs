@@ -88,7 +88,14 @@ const ms = (value) => `${value.toFixed(3)} ms`;
 async function main() {
   const proxy = await startProxy();
   const connect = async (port) => {
-    const client = new pg.Client({ host: upstream.host, port, user: decodeURIComponent(url.username) || 'postgres', password: url.password ? decodeURIComponent(url.password) : undefined, database: url.pathname.slice(1) || 'postgres', application_name: 'perfspec-bench' });
+    const client = new pg.Client({
+      host: upstream.host,
+      port,
+      user: decodeURIComponent(url.username) || 'postgres',
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      database: url.pathname.slice(1) || 'postgres',
+      application_name: 'perfspec-bench',
+    });
     await client.connect();
     return client;
   };
@@ -132,7 +139,9 @@ async function main() {
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   for (const line of verdicts) console.log(line);
   const expected = 2 * (warmup + queries);
-  console.log(`proxy recorded ${recorded} statements (expected ${expected}), desyncs ${stats.desyncs}; proxy CPU ${(cpuUs / recorded).toFixed(1)} µs per statement (its own process, one query at a time: every message is a wake-up, the costliest case)`);
+  console.log(
+    `proxy recorded ${recorded} statements (expected ${expected}), desyncs ${stats.desyncs}; proxy CPU ${(cpuUs / recorded).toFixed(1)} µs per statement (its own process, one query at a time: every message is a wake-up, the costliest case)`,
+  );
   if (recorded !== expected || stats.desyncs !== 0) process.exitCode = 1;
 }
 

@@ -15,8 +15,20 @@ const BENCHES = [
   { name: 'postgres-proxy', file: 'bench/postgres-proxy.mjs', about: 'latency the query proxy adds', quick: false },
   { name: 'endpoint-overhead', file: 'bench/endpoint-overhead.mjs', about: 'endpoint probe vs wrk -c1 and h2load -c1 on a 0 ms endpoint', quick: true },
   { name: 'postgres-pooler', file: 'bench/postgres-pooler.mjs', about: 'pgbench -S direct, through pgbouncer and through the proxy', quick: false },
-  { name: 'postgres-proxy-soak', file: 'bench/postgres-pooler.mjs', args: ['--soak'], about: 'RSS of the proxy over a 10-minute pgbench -S run (aggregates, no window)', quick: false },
-  { name: 'postgres-attribution', file: 'bench/postgres-attribution.mjs', about: 'the proxy reader with and without sqlcommenter attribution, interleaved', quick: false, nodeArgs: ['--import', 'tsx'] },
+  {
+    name: 'postgres-proxy-soak',
+    file: 'bench/postgres-pooler.mjs',
+    args: ['--soak'],
+    about: 'RSS of the proxy over a 10-minute pgbench -S run (aggregates, no window)',
+    quick: false,
+  },
+  {
+    name: 'postgres-attribution',
+    file: 'bench/postgres-attribution.mjs',
+    about: 'the proxy reader with and without sqlcommenter attribution, interleaved',
+    quick: false,
+    nodeArgs: ['--import', 'tsx'],
+  },
 ];
 
 // `npm run bench -- NAME` is the same as BENCH_FILTER=NAME.
@@ -24,7 +36,12 @@ const filter = process.argv[2] ?? process.env.BENCH_FILTER ?? '';
 const full = process.env.BENCH_FULL === '1';
 const selected = BENCHES.filter((bench) => (filter ? bench.name.includes(filter) : full || bench.quick));
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-if (!full && !filter) console.log(`quick mode: ${selected.map((b) => b.name).join(', ')} (BENCH_FULL=1 adds ${BENCHES.filter((b) => !b.quick).map((b) => b.name).join(', ')}, nginx and longer runs)`);
+if (!full && !filter)
+  console.log(
+    `quick mode: ${selected.map((b) => b.name).join(', ')} (BENCH_FULL=1 adds ${BENCHES.filter((b) => !b.quick)
+      .map((b) => b.name)
+      .join(', ')}, nginx and longer runs)`,
+  );
 let failed = 0;
 for (const bench of selected) {
   console.log(`\n=== ${bench.name}: ${bench.about} (${bench.file}) ===`);

@@ -81,7 +81,9 @@ export function composeSchema(base, fragments, options = {}) {
         if (kind === 'executor' && executorKeys.has(JSON.stringify(keys))) {
           // Shared by executors: one schema, each executor's description of it kept, in order.
           if (!sameApartFromDescription(at.properties[name], property)) {
-            throw new CompositionError(`${owner}: ${keys.join('.')} differs from the schema ${ownerOf(keys)} gives it (executors that share a key must agree on it; only descriptions may differ)`);
+            throw new CompositionError(
+              `${owner}: ${keys.join('.')} differs from the schema ${ownerOf(keys)} gives it (executors that share a key must agree on it; only descriptions may differ)`,
+            );
           }
           at.properties[name] = joinDescriptions(at.properties[name], property);
           continue;
@@ -134,7 +136,12 @@ export function readFragments(root = ROOT) {
   const fragments = [];
   const add = (kind, moduleFile, fragmentFile) => {
     if (!existsSync(path.join(root, fragmentFile))) return;
-    fragments.push({ owner: path.relative(root, path.join(root, fragmentFile)), kind, fragment: JSON.parse(readFileSync(path.join(root, fragmentFile), 'utf8')), module: moduleFile });
+    fragments.push({
+      owner: path.relative(root, path.join(root, fragmentFile)),
+      kind,
+      fragment: JSON.parse(readFileSync(path.join(root, fragmentFile), 'utf8')),
+      module: moduleFile,
+    });
   };
 
   const probes = 'src/probes/registry.ts';
@@ -191,7 +198,12 @@ function dynamicImportIn(ts, node) {
   let found;
   const visit = (child) => {
     if (found) return;
-    if (ts.isCallExpression(child) && child.expression.kind === ts.SyntaxKind.ImportKeyword && child.arguments.length > 0 && ts.isStringLiteral(child.arguments[0])) {
+    if (
+      ts.isCallExpression(child) &&
+      child.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      child.arguments.length > 0 &&
+      ts.isStringLiteral(child.arguments[0])
+    ) {
       found = child.arguments[0].text;
       return;
     }

@@ -36,7 +36,8 @@ export function installHostProcess(host: HostProcess): void {
 
 /** The installed process; a missing install is a wiring bug, said plainly. */
 export function hostProcess(): HostProcess {
-  if (!installed) throw new Error('perfspec: no host process installed (src/cli/main.ts installs it; a library caller calls installHostProcess(process) first)');
+  if (!installed)
+    throw new Error('perfspec: no host process installed (src/cli/main.ts installs it; a library caller calls installHostProcess(process) first)');
   return installed;
 }
 

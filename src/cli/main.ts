@@ -44,7 +44,10 @@ export async function main(rawProc: CliProcess): Promise<number> {
     .option('--baseline <report.json>', 'compare with an earlier run: its perfspec-report.json (before → after)')
     .option('--out-stream <file>', 'stream per-second metrics and each verdict as they happen, one JSON object per line (the ndjson reporter)')
     .option('--repeat <n>', 'measure every check n times and judge the median run (overrides repeat in the specs)')
-    .option('--shard <i/N>', 'run shard i (from 0) of N of the load, and write perfspec-shard-i-of-N.json for perfspec merge (default: JOB_COMPLETION_INDEX with PERFSPEC_SHARDS or load.shards)')
+    .option(
+      '--shard <i/N>',
+      'run shard i (from 0) of N of the load, and write perfspec-shard-i-of-N.json for perfspec merge (default: JOB_COMPLETION_INDEX with PERFSPEC_SHARDS or load.shards)',
+    )
     .option('--start-at <time>', 'with --shard: begin the load at this instant on every shard (ISO time with zone, or epoch ms)')
     .option('--only-setup', 'run setup only and write its captured variables to perfspec-setup.json for the shards')
     .option('--setup-from <file>', 'skip setup and teardown; use the variables that --only-setup wrote')
@@ -55,7 +58,7 @@ export async function main(rawProc: CliProcess): Promise<number> {
 
   program
     .command('report')
-    .description('Render reports from a saved result (perfspec-report.json) without measuring anything; exits with that run\'s code.')
+    .description("Render reports from a saved result (perfspec-report.json) without measuring anything; exits with that run's code.")
     .argument('<result.json>', 'the perfspec-report.json of a run')
     .option('-o, --out <dir>', 'directory for the report files', 'perfspec-reports')
     .option('-r, --reporter <list>', `comma-separated reporters: ${REPORTER_NAMES.join(',')}`, DEFAULT_REPORTERS.join(','))

@@ -19,7 +19,11 @@ export function sectionBudgetPath(sectionKey: string, metric: string): Array<str
 }
 
 /** Set `specLine` on every verdict of the probes from a locator. */
-export function annotateSpecLines(probes: ProbeResult[], pathOf: (metric: string) => Array<string | number>, locate: (path: Array<string | number>) => { line: number } | undefined): void {
+export function annotateSpecLines(
+  probes: ProbeResult[],
+  pathOf: (metric: string) => Array<string | number>,
+  locate: (path: Array<string | number>) => { line: number } | undefined,
+): void {
   for (const probe of probes) {
     for (const verdict of probe.verdicts) {
       const line = locate(pathOf(verdict.metric))?.line;

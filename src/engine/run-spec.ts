@@ -165,7 +165,11 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, checkCtx));
         probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
-      annotateSpecLines(probes, (metric) => checkBudgetPath(check.index, metric), (at) => loaded.source.locate(at));
+      annotateSpecLines(
+        probes,
+        (metric) => checkBudgetPath(check.index, metric),
+        (at) => loaded.source.locate(at),
+      );
       const request = `${check.request.method} ${check.request.url}`;
       const status = statusOfProbes(probes);
       const checkResult: CheckResult = { name: check.name, section: 'check', request, status, durationMs: options.now() - started, probes };
@@ -183,7 +187,11 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
         for (const judged of results) {
           // Spec-level sections (load) follow defaults.inconclusive.
           const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));
-          annotateSpecLines(probes, (metric) => sectionBudgetPath(probe.key, metric), (at) => loaded.source.locate(at));
+          annotateSpecLines(
+            probes,
+            (metric) => sectionBudgetPath(probe.key, metric),
+            (at) => loaded.source.locate(at),
+          );
           const checkResult: CheckResult = { ...judged, probes, status: judged.status === 'skipped' ? judged.status : statusOfProbes(probes) };
           result.checks.push(checkResult);
           options.onCheckEnd?.(checkResult);
@@ -282,9 +290,13 @@ async function assertTargetAlive(baseUrl: string, during: string, signal: AbortS
   for (let attempt = 0; attempt < 2; attempt += 1) {
     if (await canConnect(baseUrl, 2000)) return;
   }
-  throw new PerfspecError('PS_TARGET_UNREACHABLE', `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`, {
-    hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',
-  });
+  throw new PerfspecError(
+    'PS_TARGET_UNREACHABLE',
+    `the target stopped answering at ${redactUrl(baseUrl)} during "${during}" (at ${new Date().toISOString()}): its failures are not a verdict`,
+    {
+      hint: 'The service under test crashed or was stopped mid-run: check its logs, then run again.',
+    },
+  );
 }
 
 /** Did every verdict pass and no probe break? (`passed` is false for an inconclusive verdict, whatever its policy.) */

@@ -54,15 +54,23 @@ export async function runSteps(steps: Step[], phase: 'setup' | 'teardown', ctx: 
     const expected = statusList(step.expect?.status, []);
     const statusOk = expected.length ? expected.includes(response.status) : response.status < 400;
     if (!statusOk) {
-      throw new PerfspecError('PS_SETUP_FAILED', `${label} answered ${response.status}, expected ${expected.length ? expected.join(' or ') : 'a 2xx/3xx status'}`, {
-        details: [sent, `  response: ${excerpt(response.body, ctx)}`],
-        hint: 'The service under test rejected a setup request: check the request body and the service logs.',
-      });
+      throw new PerfspecError(
+        'PS_SETUP_FAILED',
+        `${label} answered ${response.status}, expected ${expected.length ? expected.join(' or ') : 'a 2xx/3xx status'}`,
+        {
+          details: [sent, `  response: ${excerpt(response.body, ctx)}`],
+          hint: 'The service under test rejected a setup request: check the request body and the service logs.',
+        },
+      );
     }
     if (step.expect?.json) {
       const failure = checkJsonExpectations(response.body, step.expect.json);
       if (failure) {
-        throw new PerfspecError('PS_SETUP_FAILED', `${label}: ${failure.path} is ${JSON.stringify(failure.actual)}, expected ${JSON.stringify(failure.expected)}`, { details: [sent] });
+        throw new PerfspecError(
+          'PS_SETUP_FAILED',
+          `${label}: ${failure.path} is ${JSON.stringify(failure.actual)}, expected ${JSON.stringify(failure.expected)}`,
+          { details: [sent] },
+        );
       }
     }
     for (const [name, jsonPath] of Object.entries(step.capture ?? {})) {

@@ -185,10 +185,14 @@ export async function startTarget(options: StartOptions): Promise<TargetHandle> 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await handle.stop();
-  throw new PerfspecError('PS_TARGET_START_FAILED', `target did not answer at ${redactUrl(readyUrl)} within ${Math.round(options.timeoutMs / 1000)}s of starting`, {
-    hint: 'Raise target.start.timeout, or check that the command listens on the port of target.baseUrl (perfspec sets PORT).',
-    details: output.slice(-10).map((line) => `  | ${line}`),
-  });
+  throw new PerfspecError(
+    'PS_TARGET_START_FAILED',
+    `target did not answer at ${redactUrl(readyUrl)} within ${Math.round(options.timeoutMs / 1000)}s of starting`,
+    {
+      hint: 'Raise target.start.timeout, or check that the command listens on the port of target.baseUrl (perfspec sets PORT).',
+      details: output.slice(-10).map((line) => `  | ${line}`),
+    },
+  );
 }
 
 /**

@@ -228,7 +228,11 @@ export interface LoadReport {
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
   /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
   shardData?: ShardLoadData;
-  breakpoint?: { highestPassingRate: number | null; brokeAtRate: number | null; steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number; throughput?: number }> };
+  breakpoint?: {
+    highestPassingRate: number | null;
+    brokeAtRate: number | null;
+    steps: Array<{ rate: number; passed: boolean; p95: number | null; errorRate: number; throughput?: number }>;
+  };
 }
 
 // ---- What one shard keeps of a scenario for `perfspec merge` (functions in shard/shard-data.ts) ----

@@ -45,7 +45,13 @@ export const HIGHEST_US = 3_600_000_000;
 export function createHistogram(): Histogram {
   // Int32 counts (2^31 samples per bucket) and the pure-JS build: WASM would add per-call crossings
   // and must be freed by hand.
-  return hdrLibrary().build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdrLibrary().build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
 }
 
 /** Record a latency given in milliseconds. */

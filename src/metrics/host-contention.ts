@@ -38,7 +38,7 @@ export interface Contention extends ContentionFigures {
  * count as another program's and excuse its own slowness. Then the rule is not applied.
  */
 export const UNKNOWN_LOCAL_TARGET =
-  'the target runs on this machine but perfspec did not start it, so its CPU cannot be told from other programs\' (let perfspec start it with target.start to have this judged)';
+  "the target runs on this machine but perfspec did not start it, so its CPU cannot be told from other programs' (let perfspec start it with target.start to have this judged)";
 
 export const CONTENTION_LIMITS = {
   /** The machine had almost no idle CPU left … */

@@ -47,7 +47,8 @@ export function judgeHostLoad(figures: HostFigures): HostLoad {
   if (figures.machineBusy >= HOST_LIMITS.machineBusy) reasons.push(`the machine's CPUs were ${Math.round(figures.machineBusy * 100)}% busy`);
   const load = Math.max(figures.loadBefore, figures.loadAfter);
   if (figures.cpus > 0 && load >= figures.cpus * HOST_LIMITS.loadPerCpu) reasons.push(`load average ${load.toFixed(1)} on ${figures.cpus} CPUs`);
-  if (figures.eventLoopDelayP99Ms >= HOST_LIMITS.eventLoopDelayP99Ms) reasons.push(`perfspec's event loop was delayed up to ${figures.eventLoopDelayP99Ms.toFixed(0)}ms (p99)`);
+  if (figures.eventLoopDelayP99Ms >= HOST_LIMITS.eventLoopDelayP99Ms)
+    reasons.push(`perfspec's event loop was delayed up to ${figures.eventLoopDelayP99Ms.toFixed(0)}ms (p99)`);
   return { ...figures, saturated: reasons.length > 0, reasons };
 }
 

@@ -127,7 +127,9 @@ export function inverseStandardNormal(probability: number): number {
   if (probability > 1 - low) return -inverseStandardNormal(1 - probability);
   const q = probability - 0.5;
   const r = q * q;
-  return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 function assertArguments(n: number, p: number, confidence: number): void {

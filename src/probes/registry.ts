@@ -42,9 +42,7 @@ export const CHECK_PROBES: readonly CheckProbeEntry[] = [
 ];
 
 /** Probes that own a top-level section of the spec. */
-export const SPEC_PROBES: readonly SpecProbeEntry[] = [
-  { kind: 'load', key: 'load', load: async () => (await import('./load/index.js')).loadProbe },
-];
+export const SPEC_PROBES: readonly SpecProbeEntry[] = [{ kind: 'load', key: 'load', load: async () => (await import('./load/index.js')).loadProbe }];
 
 /** Services opened once per spec run, keyed by their name under `services`. */
 export const SERVICE_KINDS: readonly ServiceKindEntry[] = [
@@ -59,7 +57,11 @@ export interface LoadedTables {
 }
 
 /** Which entries of the tables the specs use. Pure. */
-export function entriesUsedBy(specs: readonly PerfspecSpec[]): { checkProbes: CheckProbeEntry[]; specProbes: SpecProbeEntry[]; serviceKinds: ServiceKindEntry[] } {
+export function entriesUsedBy(specs: readonly PerfspecSpec[]): {
+  checkProbes: CheckProbeEntry[];
+  specProbes: SpecProbeEntry[];
+  serviceKinds: ServiceKindEntry[];
+} {
   const checks = specs.flatMap((spec) => (spec.checks ?? []) as unknown as Array<Record<string, unknown>>);
   const sections = specs.map((spec) => spec as unknown as Record<string, unknown>);
   const services = specs.map((spec) => (spec.services ?? {}) as Record<string, unknown>);

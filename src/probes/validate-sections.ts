@@ -49,10 +49,7 @@ export function validateProbeSections(
       for (const message of probe.validate(check)) problems.push(pointAt(['checks', check.index, probe.key], message));
     }
   }
-  const varNames = [
-    ...Object.keys(spec.vars ?? {}),
-    ...(spec.setup ?? []).flatMap((step) => Object.keys(step.capture ?? {})),
-  ];
+  const varNames = [...Object.keys(spec.vars ?? {}), ...(spec.setup ?? []).flatMap((step) => Object.keys(step.capture ?? {}))];
   for (const probe of tables.specProbes) {
     const section = (spec as unknown as Record<string, unknown>)[probe.key];
     if (section === undefined || !probe.validate) continue;

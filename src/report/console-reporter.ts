@@ -41,9 +41,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
     async onEnd(result: RunResult) {
       const rows = result.specs.flatMap((spec) =>
         spec.checks.flatMap((check) =>
-          check.probes.flatMap((probe) =>
-            probe.verdicts.map((verdict) => [check.name, verdict.metric, verdict.target, verdict.actual, verdictWord(verdict)]),
-          ),
+          check.probes.flatMap((probe) => probe.verdicts.map((verdict) => [check.name, verdict.metric, verdict.target, verdict.actual, verdictWord(verdict)])),
         ),
       );
       if (rows.length > 0) {
@@ -59,7 +57,9 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       }
       if (result.comparison) {
         const changed = result.comparison.rows.filter((row) => row.outcome === 'regressed' || row.outcome === 'fixed');
-        out(`\nCompared with run ${result.comparison.baselineRunId}: ${changed.filter((row) => row.outcome === 'fixed').length} fixed, ${changed.filter((row) => row.outcome === 'regressed').length} regressed`);
+        out(
+          `\nCompared with run ${result.comparison.baselineRunId}: ${changed.filter((row) => row.outcome === 'fixed').length} fixed, ${changed.filter((row) => row.outcome === 'regressed').length} regressed`,
+        );
         for (const row of changed) {
           const colour = row.outcome === 'fixed' ? chalk.green : chalk.red;
           out(`  ${colour(row.outcome)} ${row.check} ${row.metric}: ${row.before} → ${row.after}`);
@@ -68,7 +68,13 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       for (const spec of result.specs) for (const error of spec.errors) out(`\n${paint.error('error')} ${spec.name}: ${error}`);
       const s = result.summary;
       const verdictLine = `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.inconclusive} inconclusive, ${s.errors} errors`;
-      const headline = result.aborted ? 'ABORTED' : result.status === 'passed' || result.status === 'warned' ? 'PASSED' : result.status === 'failed' ? 'FAILED' : 'ERROR';
+      const headline = result.aborted
+        ? 'ABORTED'
+        : result.status === 'passed' || result.status === 'warned'
+          ? 'PASSED'
+          : result.status === 'failed'
+            ? 'FAILED'
+            : 'ERROR';
       if (result.environment) out(chalk.gray(`\nEnvironment: ${describeEnvironment(result.environment)}`));
       out(`\n${paint[result.aborted ? 'error' : result.status](chalk.bold(headline))}  ${verdictLine}  ${chalk.gray(formatDuration(result.durationMs))}`);
       return [];

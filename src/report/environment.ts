@@ -41,7 +41,9 @@ export function describeEnvironment(env: RunEnvironment): string {
  * query string and fragment: a target's query may carry a key under any name.
  */
 function redactTarget(url: string): string {
-  return redactUrl(url).replace(/[?#].*$/, '').replace(/\/$/, '');
+  return redactUrl(url)
+    .replace(/[?#].*$/, '')
+    .replace(/\/$/, '');
 }
 
 function roundAll(values: number[]): number[] {

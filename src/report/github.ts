@@ -27,10 +27,30 @@ function command(kind: 'error' | 'warning', properties: Array<[string, string | 
 export function githubAnnotations(result: RunResult): string[] {
   const lines: string[] = [];
   for (const spec of result.specs) {
-    for (const error of spec.errors) lines.push(command('error', [['file', spec.file], ['title', `${spec.name}: run`]], error));
+    for (const error of spec.errors)
+      lines.push(
+        command(
+          'error',
+          [
+            ['file', spec.file],
+            ['title', `${spec.name}: run`],
+          ],
+          error,
+        ),
+      );
     for (const check of spec.checks) {
       for (const probe of check.probes) {
-        if (probe.error) lines.push(command('error', [['file', spec.file], ['title', `${check.name}: ${probe.kind} probe broke`]], probe.error));
+        if (probe.error)
+          lines.push(
+            command(
+              'error',
+              [
+                ['file', spec.file],
+                ['title', `${check.name}: ${probe.kind} probe broke`],
+              ],
+              probe.error,
+            ),
+          );
         for (const verdict of probe.verdicts) {
           const standing = standingOf(verdict);
           if (standing === 'pass') continue;
@@ -38,7 +58,11 @@ export function githubAnnotations(result: RunResult): string[] {
           lines.push(
             command(
               standing === 'fail' ? 'error' : 'warning',
-              [['file', spec.file], ['line', verdict.specLine], ['title', `${check.name}: ${verdict.metric}`]],
+              [
+                ['file', spec.file],
+                ['line', verdict.specLine],
+                ['title', `${check.name}: ${verdict.metric}`],
+              ],
               `${prefix}${verdict.message} (target ${verdict.target}, actual ${verdict.actual})${check.sent ? `; sent: ${check.sent}` : ''}`,
             ),
           );
@@ -56,8 +80,14 @@ export function githubSummary(result: RunResult): string {
   const out: string[] = [];
   out.push(`## ${view.statusLabel} perfspec: ${view.title}`, '');
   out.push(`**${view.headline}**`, '');
-  out.push(`${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.inconclusive} inconclusive, ${s.errors} errors · run \`${view.runId}\` · ${view.duration}`, '');
-  const errors = view.specs.flatMap((spec) => [...spec.errors.map((error) => `${spec.name}: ${error.split('\n')[0]}`), ...spec.checks.flatMap((check) => check.errors.map((error) => `${check.name}: ${error}`))]);
+  out.push(
+    `${s.verdicts} budgets: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.inconclusive} inconclusive, ${s.errors} errors · run \`${view.runId}\` · ${view.duration}`,
+    '',
+  );
+  const errors = view.specs.flatMap((spec) => [
+    ...spec.errors.map((error) => `${spec.name}: ${error.split('\n')[0]}`),
+    ...spec.checks.flatMap((check) => check.errors.map((error) => `${check.name}: ${error}`)),
+  ]);
   if (errors.length) {
     out.push('### Errors', '');
     for (const error of errors) out.push(`- ${error}`);
@@ -66,21 +96,32 @@ export function githubSummary(result: RunResult): string {
   if (view.rows.some((item) => item.standing !== 'pass')) {
     out.push('### Not met', '', '| Check | Budget | Target | Actual | Status | Why |', '|---|---|---|---|---|---|');
     for (const row of view.rows.filter((item) => item.standing !== 'pass')) {
-      out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} ${row.word} | ${markdownCell(row.message)} |`);
+      out.push(
+        `| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} ${row.word} | ${markdownCell(row.message)} |`,
+      );
     }
     out.push('');
   }
   if (view.comparison) {
     const changed = view.comparison.rows.filter((row) => row.word === 'fixed' || row.word === 'regressed');
-    out.push(`### Before → after`, '', `Compared with run ${view.comparison.baseline}: ${changed.filter((row) => row.word === 'fixed').length} fixed, ${changed.filter((row) => row.word === 'regressed').length} regressed.`, '');
+    out.push(
+      `### Before → after`,
+      '',
+      `Compared with run ${view.comparison.baseline}: ${changed.filter((row) => row.word === 'fixed').length} fixed, ${changed.filter((row) => row.word === 'regressed').length} regressed.`,
+      '',
+    );
     if (changed.length) {
       out.push('| Check | Budget | Before | After | Change | |', '|---|---|---|---|---|---|');
-      for (const row of changed) out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.before)} | ${markdownCell(row.after)} | ${row.change} | ${row.status} |`);
+      for (const row of changed)
+        out.push(
+          `| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.before)} | ${markdownCell(row.after)} | ${row.change} | ${row.status} |`,
+        );
       out.push('');
     }
   }
   out.push(`<details><summary>All ${view.rows.length} budgets</summary>`, '', '| Check | Budget | Target | Actual | Status |', '|---|---|---|---|---|');
-  for (const row of view.rows) out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} |`);
+  for (const row of view.rows)
+    out.push(`| ${markdownCell(row.check)} | ${markdownCell(row.metric)} | ${markdownCell(row.target)} | ${markdownCell(row.actual)} | ${row.status} |`);
   out.push('', '</details>', '');
   if (view.environment.length) {
     for (const [label, value] of view.environment) out.push(`- **${label}:** ${markdownCell(value)}`);

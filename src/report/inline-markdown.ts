@@ -10,6 +10,10 @@ export function inlineMarkdown(text: string): string {
   // Split on code spans first: nothing inside backticks is formatted further.
   return text
     .split(/(`[^`\n]+`)/g)
-    .map((part) => (part.length > 2 && part.startsWith('`') && part.endsWith('`') ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part).replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>')))
+    .map((part) =>
+      part.length > 2 && part.startsWith('`') && part.endsWith('`')
+        ? `<code>${escapeHtml(part.slice(1, -1))}</code>`
+        : escapeHtml(part).replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>'),
+    )
     .join('');
 }

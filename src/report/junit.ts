@@ -92,8 +92,7 @@ function casesOfCheck(spec: SpecResult, check: CheckResult): JunitCase[] {
   verdicts.forEach((verdict, index) => {
     // An inconclusive verdict under `inconclusive: fail` fails the run, so it is a <failure> too.
     const status = STATUS_OF_STANDING[standingOf(verdict)];
-    const label =
-      verdict.outcome === 'inconclusive' ? 'INCONCLUSIVE: ' : status === 'warning' ? 'WARNING (budget at level warn not met): ' : '';
+    const label = verdict.outcome === 'inconclusive' ? 'INCONCLUSIVE: ' : status === 'warning' ? 'WARNING (budget at level warn not met): ' : '';
     cases.push({
       classname: spec.name,
       name: `${check.name}: ${verdict.metric}`,
@@ -153,14 +152,16 @@ function environmentProperties(result: RunResult): Array<[string, string]> {
 
 /** XML attribute and text escaping; characters XML 1.0 cannot hold at all are dropped. */
 export function escapeXml(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- naming the control characters XML forbids is the point
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- naming the control characters XML forbids is the point
+      .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);

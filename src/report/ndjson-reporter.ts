@@ -41,7 +41,15 @@ export function createNdjsonReporter(ctx: ReporterContext, options: ReporterOpti
         if (probe.error) write({ type: 'probe-error', spec, check: check.name, probe: probe.kind, error: probe.error });
         for (const verdict of probe.verdicts) write({ type: 'verdict', spec, ...verdict, standing: standingOf(verdict) });
       }
-      write({ type: 'check', spec, check: check.name, section: check.section, status: check.status, durationMs: Math.round(check.durationMs), ...(check.sent ? { sent: check.sent } : {}) });
+      write({
+        type: 'check',
+        spec,
+        check: check.name,
+        section: check.section,
+        status: check.status,
+        durationMs: Math.round(check.durationMs),
+        ...(check.sent ? { sent: check.sent } : {}),
+      });
     },
     async onEnd(result: RunResult) {
       for (const item of result.specs) for (const error of item.errors) write({ type: 'spec-error', spec: item.name, error });

@@ -13,7 +13,9 @@ const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
 export async function checkOutDir(dir: string, shown: string): Promise<void> {
   const resolved = path.resolve(dir);
   const usage = (reason: string) =>
-    new PerfspecError('PS_USAGE', `--out ${shown}: ${reason}`, { hint: 'Pass a directory perfspec can create and write reports into, e.g. -o perfspec-reports.' });
+    new PerfspecError('PS_USAGE', `--out ${shown}: ${reason}`, {
+      hint: 'Pass a directory perfspec can create and write reports into, e.g. -o perfspec-reports.',
+    });
   if (SPECIAL_ROOTS.some((root) => resolved === root || resolved.startsWith(`${root}/`))) throw usage('is on a special filesystem, not a place for reports');
   const existing = await stat(resolved).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw usage('exists and is not a directory');

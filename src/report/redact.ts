@@ -51,11 +51,33 @@ export function redactPatterns(text: string): string {
 
 /** Is a variable or header name one whose value may be secret? */
 export function isSecretName(name: string): boolean {
-  return /pass(word|wd)?|secret|token|api[-_]?key|authorization|cookie|credential|session|jwt|bearer|private[-_]?key|signature|(^|[-_])auth($|[-_])/i.test(name);
+  return /pass(word|wd)?|secret|token|api[-_]?key|authorization|cookie|credential|session|jwt|bearer|private[-_]?key|signature|(^|[-_])auth($|[-_])/i.test(
+    name,
+  );
 }
 
 /** Ordinary configuration words that a secret-named variable often holds (XDG_SESSION_CLASS=user). */
-const ORDINARY_VALUES = new Set(['true', 'false', 'yes', 'no', 'on', 'off', 'null', 'none', 'user', 'users', 'default', 'enabled', 'disabled', 'required', 'optional', 'localhost', 'tty', 'x11', 'wayland']);
+const ORDINARY_VALUES = new Set([
+  'true',
+  'false',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'null',
+  'none',
+  'user',
+  'users',
+  'default',
+  'enabled',
+  'disabled',
+  'required',
+  'optional',
+  'localhost',
+  'tty',
+  'x11',
+  'wayland',
+]);
 
 /**
  * Could this value be a secret? Numbers, booleans and short plain words cannot: masking them would
@@ -120,7 +142,8 @@ export class SecretRegistry {
 
   /** A header as sent: credential headers are secret whatever their value. */
   addHeader(name: string, value: string): void {
-    if (SECRET_HEADER_NAMES.includes(name.toLowerCase()) || isSecretName(name)) for (const part of credentialParts(value)) if (hasSecretShape(part)) this.add(part);
+    if (SECRET_HEADER_NAMES.includes(name.toLowerCase()) || isSecretName(name))
+      for (const part of credentialParts(value)) if (hasSecretShape(part)) this.add(part);
   }
 
   has(value: string): boolean {

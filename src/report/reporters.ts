@@ -65,7 +65,9 @@ export const REPORTERS: Record<ReporterName, ReporterFactory> & Record<string, R
   markdown: fileReporter('markdown', 'perfspec-report.md', (result) =>
     renderTemplate('markdown.md.ejs', { view: buildReportView(result), cell: markdownCell }),
   ),
-  html: fileReporter('html', 'perfspec-report.html', (result) => renderTemplate('html.html.ejs', { view: buildReportView(result), md: inlineMarkdown, renderChart })),
+  html: fileReporter('html', 'perfspec-report.html', (result) =>
+    renderTemplate('html.html.ejs', { view: buildReportView(result), md: inlineMarkdown, renderChart }),
+  ),
   json: fileReporter('json', 'perfspec-report.json', async (result) => `${JSON.stringify(result, null, 2)}\n`),
   junit: fileReporter('junit', 'perfspec-junit.xml', async (result) => renderJunit(result)),
   github: createGithubReporter,
@@ -77,7 +79,10 @@ export const REPORTERS: Record<ReporterName, ReporterFactory> & Record<string, R
  * ones that exist (the one list: REPORTERS).
  */
 export function parseReporterList(text: string): { reporters: ReporterDescription[]; unknown: string[] } {
-  const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return { reporters: names.filter((name) => name in REPORTERS).map((name) => [name] as const), unknown: names.filter((name) => !(name in REPORTERS)) };
 }
 

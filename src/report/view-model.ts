@@ -61,7 +61,6 @@ export function verdictMark(verdict: Verdict): string {
   return standing === 'fail' && verdict.outcome === 'inconclusive' ? '❌❔' : VERDICT_MARKS[standing];
 }
 
-
 export interface CheckView {
   name: string;
   section: string;
@@ -133,7 +132,10 @@ export interface ReportView {
   /** What a reader must see first: run errors, broken probes, then budgets not met (failed, inconclusive, warned), each linking to its section. */
   attention: AttentionItem[];
   /** Before → after rows (only numeric budgets), when a baseline was given. */
-  comparison?: { baseline: string; rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string; word: string }> };
+  comparison?: {
+    baseline: string;
+    rows: Array<{ check: string; metric: string; before: string; after: string; change: string; status: string; word: string }>;
+  };
 }
 
 const OUTCOME_LABELS = { regressed: '❌ regressed', fixed: '✅ fixed', same: '', new: 'new' } as const;
@@ -239,12 +241,27 @@ function countStandings(standings: Standing[]): Record<Standing, number> {
 function attentionItems(specs: SpecView[]): AttentionItem[] {
   const items: AttentionItem[] = [];
   for (const spec of specs) {
-    for (const error of spec.errors) items.push({ word: 'ERROR', check: spec.name, metric: 'run', message: error.split('\n')[0], target: '', actual: '', sent: sentLineOf(error), anchor: '' });
-    for (const check of spec.checks) for (const error of check.errors) items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', sent: check.sent, anchor: check.anchor });
+    for (const error of spec.errors)
+      items.push({
+        word: 'ERROR',
+        check: spec.name,
+        metric: 'run',
+        message: error.split('\n')[0],
+        target: '',
+        actual: '',
+        sent: sentLineOf(error),
+        anchor: '',
+      });
+    for (const check of spec.checks)
+      for (const error of check.errors)
+        items.push({ word: 'ERROR', check: check.name, metric: 'probe', message: error, target: '', actual: '', sent: check.sent, anchor: check.anchor });
   }
-  const budgets = specs.flatMap((spec) => spec.checks.flatMap((check) => check.verdicts.filter((row) => row.standing !== 'pass').map((row) => ({ row, anchor: check.anchor }))));
+  const budgets = specs.flatMap((spec) =>
+    spec.checks.flatMap((check) => check.verdicts.filter((row) => row.standing !== 'pass').map((row) => ({ row, anchor: check.anchor }))),
+  );
   budgets.sort((a, b) => ATTENTION_ORDER[a.row.standing] - ATTENTION_ORDER[b.row.standing]);
-  for (const { row, anchor } of budgets) items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, sent: row.sent, anchor });
+  for (const { row, anchor } of budgets)
+    items.push({ word: row.word, check: row.check, metric: row.metric, message: row.message, target: row.target, actual: row.actual, sent: row.sent, anchor });
   return items;
 }
 
@@ -266,7 +283,10 @@ export function environmentLines(result: RunResult): Array<[string, string]> {
   if (!result.specs.some((spec) => spec.target) && env.targets.length > 0) lines.unshift(['Target', env.targets.join(', ')]);
   lines.push(['perfspec', `${env.perfspec} on Node ${env.node}, ${env.platform} ${env.arch}`]);
   const load = (values: number[] | undefined) => (values ? values.map((value) => value.toFixed(2)).join(' / ') : '');
-  lines.push(['Host', `${env.cpus} CPU${env.cpus === 1 ? '' : 's'} (${env.cpuModel}); load average (1 / 5 / 15 min) ${load(env.loadBefore)} at start, ${load(env.loadAfter)} at end`]);
+  lines.push([
+    'Host',
+    `${env.cpus} CPU${env.cpus === 1 ? '' : 's'} (${env.cpuModel}); load average (1 / 5 / 15 min) ${load(env.loadBefore)} at start, ${load(env.loadAfter)} at end`,
+  ]);
   if (env.git) lines.push(['Git commit', `${env.git.commit.slice(0, 12)}${env.git.dirty ? ' with uncommitted changes' : ''}`]);
   return lines;
 }

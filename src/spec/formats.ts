@@ -88,7 +88,8 @@ export const FORMATS: Record<string, FormatDefinition> = {
   },
   'postgres-url': {
     validate: (text) => ['postgres:', 'postgresql:'].includes(parseUrl(text)?.protocol ?? ''),
-    explain: (text) => `${redactUrl(JSON.stringify(text))} is not a PostgreSQL URL; write it like "postgres://user:password@127.0.0.1:5432/app" (perfspec measures PostgreSQL only)`,
+    explain: (text) =>
+      `${redactUrl(JSON.stringify(text))} is not a PostgreSQL URL; write it like "postgres://user:password@127.0.0.1:5432/app" (perfspec measures PostgreSQL only)`,
   },
   'redis-url': {
     validate: (text) => ['redis:', 'rediss:'].includes(parseUrl(text)?.protocol ?? ''),

@@ -207,7 +207,13 @@ export function compileTemplate(text: string): CompiledTemplate {
     const problem = ref.namespace === 'env' ? `${ref.raw}: environment variables are resolved when the spec is loaded` : referenceProblem(ref, 'load');
     if (problem) throw new TemplateError(problem);
     const [key, ...rest] = ref.name.split('.');
-    const part: VariablePart = { namespace: ref.namespace as VariablePart['namespace'], key, field: rest.length ? rest.join('.') : undefined, fallback: ref.fallback, text: ref.raw };
+    const part: VariablePart = {
+      namespace: ref.namespace as VariablePart['namespace'],
+      key,
+      field: rest.length ? rest.join('.') : undefined,
+      fallback: ref.fallback,
+      text: ref.raw,
+    };
     if (part.namespace === 'data') dataSources.push(key);
     if (part.namespace === 'vars') variables.push(part.field === undefined ? key : ref.name);
     parts.push(part);

@@ -37,7 +37,6 @@ export interface LoadOutcome {
   problems: SpecProblem[];
 }
 
-
 export async function loadSpecFile(file: string, options: LoadOptions): Promise<LoadOutcome> {
   let text: string;
   try {
@@ -102,7 +101,8 @@ function resolveEnvironment(
         report(segments, `environment variable ${ref.name} is not set and ${ref.raw} has no default; set it or write \${env.${ref.name}:-default}`);
       } else if (ref.namespace === 'params' && ref.fallback === undefined) {
         const missing = checkParams(data, segments).findIndex((entry) => !Object.hasOwn(entry, ref.name));
-        if (missing >= 0) report(segments, `${ref.raw}: params entry ${missing} has no "${ref.name}"; add it to every entry or write \${params.${ref.name}:-default}`);
+        if (missing >= 0)
+          report(segments, `${ref.raw}: params entry ${missing} has no "${ref.name}"; add it to every entry or write \${params.${ref.name}:-default}`);
       }
     }
     // Only env now: every other reference (and a `$${` escape) is resolved when a request is sent.
@@ -191,6 +191,11 @@ function collectCaptureNames(value: unknown, into: Set<string>): void {
  */
 export function locateProblems(loaded: LoadedSpec, found: Array<{ path: Array<string | number>; message: string }>): SpecProblem[] {
   return found
-    .map((problem): SpecProblem => ({ file: loaded.file, position: loaded.source.locate(problem.path, { key: false }), path: formatPath(problem.path), message: problem.message }))
+    .map((problem): SpecProblem => ({
+      file: loaded.file,
+      position: loaded.source.locate(problem.path, { key: false }),
+      path: formatPath(problem.path),
+      message: problem.message,
+    }))
     .sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
 }

@@ -94,7 +94,10 @@ function scanTarget(target: string): { message: string; index: number } | undefi
     }
     if (/\s/.test(target[i])) {
       const rest = target.slice(i).trim();
-      return { message: `unexpected "${rest}" after the URL; a request line is one method and one URL (encode a space in it as %20)`, index: i + target.slice(i).search(/\S/) };
+      return {
+        message: `unexpected "${rest}" after the URL; a request line is one method and one URL (encode a space in it as %20)`,
+        index: i + target.slice(i).search(/\S/),
+      };
     }
   }
   return undefined;

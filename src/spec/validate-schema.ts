@@ -59,7 +59,8 @@ export function coerceEnvironmentNumbers(data: unknown, fromEnvironment: (path: 
     if (!wanted.includes('integer') && !wanted.includes('number')) continue;
     const path = toSegments(error.instancePath);
     if (path.length === 0 || !fromEnvironment(path)) continue;
-    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], data) as Record<string | number, unknown> | undefined;
+    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], data) as
+      Record<string | number, unknown> | undefined;
     const key = path[path.length - 1];
     const value = parent?.[key];
     if (typeof value === 'string' && NUMBER_TEXT.test(value)) parent![key] = Number(value);
@@ -94,7 +95,11 @@ function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
       const description = (error.parentSchema as { description?: string } | undefined)?.description;
       problems.push({
         path,
-        message: format ? explainFormat(format) : ownType ? `${rewriteOne(ownType, path).message}${description ? `: ${description}` : ''}` : explainAnyOf(error, siblings),
+        message: format
+          ? explainFormat(format)
+          : ownType
+            ? `${rewriteOne(ownType, path).message}${description ? `: ${description}` : ''}`
+            : explainAnyOf(error, siblings),
       });
       continue;
     }
@@ -143,7 +148,8 @@ function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaPro
     case 'exclusiveMaximum': {
       const limit = (error.params as { limit: number }).limit;
       const words = { minimum: 'at least', maximum: 'at most', exclusiveMinimum: 'above', exclusiveMaximum: 'below' }[error.keyword];
-      const why = error.keyword === 'maximum' && limit >= 1000 ? '; perfspec bounds every size and duration so a typo cannot exhaust the machine (limits: README)' : '';
+      const why =
+        error.keyword === 'maximum' && limit >= 1000 ? '; perfspec bounds every size and duration so a typo cannot exhaust the machine (limits: README)' : '';
       return { path, message: `must be ${words} ${limit} (got ${JSON.stringify(error.data)})${why}` };
     }
     case 'propertyNames':

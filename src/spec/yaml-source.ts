@@ -151,7 +151,12 @@ function findDuplicateKeys(document: Document, file: string, toPosition: (offset
         const name = String(pair.key.value);
         if (name === '<<') continue; // merge keys may repeat
         if (seen.has(name)) {
-          problems.push({ file, position: pair.key.range ? toPosition(pair.key.range[0]) : undefined, path: '', message: `YAML: Map keys must be unique ("${name}" appears twice)` });
+          problems.push({
+            file,
+            position: pair.key.range ? toPosition(pair.key.range[0]) : undefined,
+            path: '',
+            message: `YAML: Map keys must be unique ("${name}" appears twice)`,
+          });
         }
         seen.add(name);
       }
@@ -166,14 +171,23 @@ function hasRange(node: unknown): node is { range: [number, number, number] } {
 
 function firstLine(message: string): string {
   // yaml's pretty errors append the offending line and a caret; the position is reported separately.
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+  return message
+    .split('\n')[0]
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
 }
 
 /** `checks[0].latency.p95` from ['checks', 0, 'latency', 'p95']. */
 export function formatPath(path: Array<string | number>): string {
   return path
     .map((segment, index) =>
-      typeof segment === 'number' ? `[${segment}]` : /^[A-Za-z_$][\w$-]*$/.test(segment) ? (index === 0 ? segment : `.${segment}`) : `[${JSON.stringify(segment)}]`,
+      typeof segment === 'number'
+        ? `[${segment}]`
+        : /^[A-Za-z_$][\w$-]*$/.test(segment)
+          ? index === 0
+            ? segment
+            : `.${segment}`
+          : `[${JSON.stringify(segment)}]`,
     )
     .join('');
 }

@@ -12,11 +12,18 @@ function queryGroupsOf(result: RunResult): NonNullable<Comparison['queryGroups']
   for (const spec of result.specs) {
     for (const check of spec.checks) {
       for (const probe of check.probes) {
-        const worst = probe.kind === 'queries' ? (probe.data as { worst?: { groups?: Array<{ fingerprint?: unknown; count?: unknown; exampleSql?: unknown }> } }).worst : undefined;
+        const worst =
+          probe.kind === 'queries'
+            ? (probe.data as { worst?: { groups?: Array<{ fingerprint?: unknown; count?: unknown; exampleSql?: unknown }> } }).worst
+            : undefined;
         if (!Array.isArray(worst?.groups)) continue;
         const groups = worst.groups
           .filter((group) => typeof group.fingerprint === 'string' && typeof group.count === 'number')
-          .map((group) => ({ fingerprint: group.fingerprint as string, count: group.count as number, ...(typeof group.exampleSql === 'string' ? { sql: group.exampleSql } : {}) }));
+          .map((group) => ({
+            fingerprint: group.fingerprint as string,
+            count: group.count as number,
+            ...(typeof group.exampleSql === 'string' ? { sql: group.exampleSql } : {}),
+          }));
         out.push({ spec: spec.name, check: check.name, groups });
       }
     }
@@ -56,7 +63,17 @@ export function compareWithBaseline(current: RunResult, baseline: RunResult): Co
   const rows = flatten(current).map((now): ComparisonRow => {
     const before = earlier.get(key(now));
     if (!before) {
-      return { spec: now.spec, check: now.check, metric: now.metric, before: '—', after: now.actual, beforeValue: null, afterValue: now.actualValue, changePercent: null, outcome: 'new' };
+      return {
+        spec: now.spec,
+        check: now.check,
+        metric: now.metric,
+        before: '—',
+        after: now.actual,
+        beforeValue: null,
+        afterValue: now.actualValue,
+        changePercent: null,
+        outcome: 'new',
+      };
     }
     const changePercent =
       before.actualValue !== null && now.actualValue !== null && before.actualValue !== 0

@@ -23,13 +23,18 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const run = (args: string[], env: Record<string, string> = {}) => runCli(['run', spec, '--out', path.join(dir, 'out'), ...args], { env: { PATH: process.env.PATH, ...env } });
+const run = (args: string[], env: Record<string, string> = {}) =>
+  runCli(['run', spec, '--out', path.join(dir, 'out'), ...args], { env: { PATH: process.env.PATH, ...env } });
 
 describe('perfspec run: distributed options', () => {
   it.each([
     [['--shard', '3/3'], {}, 'perfspec: --shard: shard index 3 is outside 0…2'],
     [['--shard', 'two'], {}, 'perfspec: --shard "two" is not INDEX/COUNT'],
-    [['--start-at', '2026-12-01T16:00:00Z'], {}, 'perfspec: --start-at aligns the shards of a distributed run; give --shard i/N (or JOB_COMPLETION_INDEX) with it'],
+    [
+      ['--start-at', '2026-12-01T16:00:00Z'],
+      {},
+      'perfspec: --start-at aligns the shards of a distributed run; give --shard i/N (or JOB_COMPLETION_INDEX) with it',
+    ],
     [['--shard', '0/2', '--start-at', 'tomorrow'], {}, 'perfspec: --start-at "tomorrow" is not a time'],
     [['--only-setup', '--shard', '0/2'], {}, 'perfspec: --only-setup runs setup alone; it takes neither --shard, --start-at nor --setup-from'],
     [['--shard', '1/2', '--setup-from', 'nope.json'], {}, 'perfspec: --setup-from nope.json: file not found'],
@@ -46,7 +51,9 @@ describe('perfspec run: distributed options', () => {
   it('refuses to shard a breakpoint search (each shard would stop on its own)', async () => {
     const outcome = await runCli(['run', breakpointSpec, '--shard', '0/2', '--out', path.join(dir, 'out')], { env: { PATH: process.env.PATH } });
     expect(outcome.exitCode).toBe(2);
-    expect(outcome.stderr).toContain('load scenario "load" (profile breakpoint) stops at the step where the SLA breaks, which one shard cannot judge alone; it cannot be sharded');
+    expect(outcome.stderr).toContain(
+      'load scenario "load" (profile breakpoint) stops at the step where the SLA breaks, which one shard cannot judge alone; it cannot be sharded',
+    );
   });
 
   it('merge: a path that does not exist, or a file that is not a shard file', async () => {

@@ -84,7 +84,9 @@ checks:
     for (const [name, text] of Object.entries(outputs)) {
       expect(text, name).not.toContain(TOKEN);
       if (name === 'github') continue; // the step summary lists budgets; the annotations (stdout) carry the request
-      expect(text, name).toContain(name === 'perfspec-report.html' ? shown.replace(/&/g, '&amp;') : name === 'perfspec-junit.xml' ? shown.replace(/&/g, '&amp;') : shown);
+      expect(text, name).toContain(
+        name === 'perfspec-report.html' ? shown.replace(/&/g, '&amp;') : name === 'perfspec-junit.xml' ? shown.replace(/&/g, '&amp;') : shown,
+      );
     }
     expect(outcome.stdout).toMatch(/^::error .*sent: GET http:\/\/127\.0\.0\.1:\d+\/products\/42\?token=\*\*\*&view=full/m);
     expect(outcome.stdout).toContain(`      sent: ${shown}`);

@@ -50,7 +50,10 @@ describe('start-up loads only what is used', () => {
     try {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-startup-'));
       const spec = path.join(dir, 'fast.yaml');
-      await writeFile(spec, `perfspec: 1\nname: fast\ntarget:\n  baseUrl: ${server.url}\nchecks:\n  - name: one\n    request: GET /fast\n    samples: 3\n    warmup: 0\n`);
+      await writeFile(
+        spec,
+        `perfspec: 1\nname: fast\ntarget:\n  baseUrl: ${server.url}\nchecks:\n  - name: one\n    request: GET /fast\n    samples: 3\n    warmup: 0\n`,
+      );
       const { code, loaded } = await packagesLoadedBy(['run', spec, '-r', 'json', '-o', dir]);
       expect(code).toBe(0);
       expect(loaded.has('hdr-histogram-js')).toBe(true); // the endpoint probe ran and recorded
@@ -65,7 +68,10 @@ describe('start-up loads only what is used', () => {
     try {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-startup-'));
       const spec = path.join(dir, 'load.yaml');
-      await writeFile(spec, `perfspec: 1\nname: load\ntarget:\n  baseUrl: ${server.url}\nload:\n  scenarios:\n    one: { users: 1, duration: 1s }\n  flows:\n    - name: get\n      steps: ["GET /fast"]\n`);
+      await writeFile(
+        spec,
+        `perfspec: 1\nname: load\ntarget:\n  baseUrl: ${server.url}\nload:\n  scenarios:\n    one: { users: 1, duration: 1s }\n  flows:\n    - name: get\n      steps: ["GET /fast"]\n`,
+      );
       const { code, loaded } = await packagesLoadedBy(['run', spec, '-r', 'json', '-o', dir]);
       expect(code).toBe(0);
       expect(loaded.has('hdr-histogram-js')).toBe(true); // the load engine ran and recorded

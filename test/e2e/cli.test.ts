@@ -66,7 +66,10 @@ describe('perfspec validate', () => {
 
   it('exit 2 for a missing file', async () => {
     const outcome = await runCli(['validate', 'nope/missing.yaml']);
-    expect(outcome).toMatchObject({ exitCode: 2, stderr: 'perfspec: no such file or directory: nope/missing.yaml\nhint: Pass spec files (*.yaml) or directories that contain them.\n' });
+    expect(outcome).toMatchObject({
+      exitCode: 2,
+      stderr: 'perfspec: no such file or directory: nope/missing.yaml\nhint: Pass spec files (*.yaml) or directories that contain them.\n',
+    });
   });
 });
 
@@ -117,11 +120,18 @@ checks:
     const out = path.join(work, 'out-fail');
     const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'console,junit,json']);
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.stdout).toMatch(/latency\.p50( \(inconclusive\))?: p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\).*\(target < 10ms\)/);
+    expect(outcome.stdout).toMatch(
+      /latency\.p50( \(inconclusive\))?: p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\).*\(target < 10ms\)/,
+    );
     const junit = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="(budget|inconclusive)">(INCONCLUSIVE: )?p50 [^<]*\ntarget: &lt; 10ms/);
+    expect(junit).toMatch(
+      /<failure message="p50 \d+(\.\d+)?ms \([^)]*, n=10\) is not below 10ms \(the whole 95 % interval\)[^"]*" type="(budget|inconclusive)">(INCONCLUSIVE: )?p50 [^<]*\ntarget: &lt; 10ms/,
+    );
     const parsed = await expectValidJunit(out);
-    expect(parsed.cases.map((item) => [item.name, item.status])).toEqual([['Slow endpoint: latency.p50', 'failed'], ['Slow endpoint: status', 'passed']]);
+    expect(parsed.cases.map((item) => [item.name, item.status])).toEqual([
+      ['Slow endpoint: latency.p50', 'failed'],
+      ['Slow endpoint: status', 'passed'],
+    ]);
     expect(existsSync(path.join(out, 'perfspec-report.md'))).toBe(false);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     // Ground truth is how long the server really held each request: libuv's timers run on a millisecond clock and
@@ -140,10 +150,17 @@ checks:
     const outcome = await runCli(['run', spec, '--out', out, '--base-url', server.url]);
     expect(outcome.exitCode).toBe(0);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
-    const sha256 = createHash('sha256').update(await readFile(spec)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(spec))
+      .digest('hex');
     expect(json.specs[0]).toMatchObject({ file: spec, sha256, target: server.url });
     const head = (await promisify(execFile)('git', ['rev-parse', 'HEAD'])).stdout.trim();
-    expect(json.environment).toMatchObject({ perfspec: JSON.parse(await readFile('package.json', 'utf8')).version, node: process.version, cpus: os.cpus().length, git: { commit: head } });
+    expect(json.environment).toMatchObject({
+      perfspec: JSON.parse(await readFile('package.json', 'utf8')).version,
+      node: process.version,
+      cpus: os.cpus().length,
+      git: { commit: head },
+    });
     expect(json.environment.loadBefore).toHaveLength(3);
     expect(json.environment.loadAfter).toHaveLength(3);
     const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
@@ -194,7 +211,9 @@ checks:
 `,
     );
     const summary = path.join(work, 'step-summary.md');
-    const outcome = await runCli(['run', spec, '--reporter', 'github', '--out', path.join(work, 'out-github')], { env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary } });
+    const outcome = await runCli(['run', spec, '--reporter', 'github', '--out', path.join(work, 'out-github')], {
+      env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary },
+    });
     expect(outcome.exitCode).toBe(1);
     // Ground truth: the line of the budget in the file as written.
     const line = (await readFile(spec, 'utf8')).split('\n').findIndex((text) => text.includes('status: 201')) + 1;
@@ -232,7 +251,10 @@ load:
     const stream = path.join(work, 'live.ndjson');
     const outcome = await runCli(['run', spec, '--out', out, '--reporter', 'json', '--out-stream', stream]);
     expect(outcome.exitCode).toBe(1);
-    const lines = (await readFile(stream, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = (await readFile(stream, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     for (const line of lines) expect(streamLineProblems(line)).toEqual([]);
     expect(lines[0]).toMatchObject({ type: 'stream', formatVersion: 1 });
     expect(lines.at(-1)).toMatchObject({ type: 'end', status: 'failed', aborted: false });
@@ -243,7 +265,9 @@ load:
     expect(metrics.map(({ type: _t, time: _time, spec: _s, check: _c, ...second }) => second)).toEqual(load.probes[0].data.timeline);
     expect(new Set(metrics.map((line) => line.check))).toEqual(new Set([load.name]));
     // Every verdict, in report order, each before the end line; the load seconds before the load verdicts.
-    const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) => check.probes.flatMap((probe) => probe.verdicts));
+    const verdicts = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Array<{ metric: string }> }> }) =>
+      check.probes.flatMap((probe) => probe.verdicts),
+    );
     expect(lines.filter((line) => line.type === 'verdict').map((line) => `${line.check} ${line.metric} ${line.outcome} ${line.standing}`)).toEqual(
       verdicts.map((verdict: Verdict) => `${verdict.check} ${verdict.metric} ${verdict.outcome} ${standingOf(verdict)}`),
     );
@@ -262,8 +286,12 @@ load:
     await expectValidJunit(rendered);
     // Re-rendered as a stream, the saved run gives the same metrics and verdicts as the live stream.
     expect((await runCli(['report', path.join(out, 'perfspec-report.json'), '--reporter', 'ndjson', '--out', path.join(work, 'out-replay')])).exitCode).toBe(1);
-    const replay = (await readFile(path.join(work, 'out-replay', 'perfspec-stream.ndjson'), 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
-    const strip = (list: Array<Record<string, unknown>>) => list.filter((line) => line.type === 'metrics' || line.type === 'verdict').map(({ time: _time, ...rest }) => rest);
+    const replay = (await readFile(path.join(work, 'out-replay', 'perfspec-stream.ndjson'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const strip = (list: Array<Record<string, unknown>>) =>
+      list.filter((line) => line.type === 'metrics' || line.type === 'verdict').map(({ time: _time, ...rest }) => rest);
     expect(strip(replay)).toEqual(strip(lines));
     expect(await runCli(['report', path.join(work, 'nope.json')])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('nope.json: file not found') });
   });

@@ -64,7 +64,7 @@ function hogTicks(pids: number[]): number {
 }
 
 describe.runIf(existsSync('/proc/self/stat'))('load thresholds while other programs take the CPUs', { timeout: 150_000 }, () => {
-  it('a failing latency threshold is inconclusive, naming the other programs; their CPU is counted, the target\'s is not', async () => {
+  it("a failing latency threshold is inconclusive, naming the other programs; their CPU is counted, the target's is not", async () => {
     const port = await freePort();
     const spec = path.join(work, 'contention.yaml');
     await writeFile(
@@ -127,6 +127,8 @@ load:
       expect(p95.outcome).toBe('fail');
       expect(outcome.exitCode).toBe(1);
     }
-    process.stdout.write(`contention: hogs ${hogCores.toFixed(2)} cores, others ${contention.otherCores.toFixed(2)} of ${cpus}, machine ${(contention.machineBusy * 100).toFixed(0)}% busy, p95 ${p95.outcome}\n`);
+    process.stdout.write(
+      `contention: hogs ${hogCores.toFixed(2)} cores, others ${contention.otherCores.toFixed(2)} of ${cpus}, machine ${(contention.machineBusy * 100).toFixed(0)}% busy, p95 ${p95.outcome}\n`,
+    );
   });
 });

@@ -30,7 +30,9 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
     env: { PATH: process.env.PATH, REF_API_MODE: mode, PERFSPEC_BASE_URL: `http://127.0.0.1:${port}` },
   });
   const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
-  const verdicts: Verdict[] = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Verdict[] }> }) => check.probes.flatMap((probe) => probe.verdicts));
+  const verdicts: Verdict[] = json.specs[0].checks.flatMap((check: { probes: Array<{ verdicts: Verdict[] }> }) =>
+    check.probes.flatMap((probe) => probe.verdicts),
+  );
   const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
   const junitXml = await readFile(path.join(out, 'perfspec-junit.xml'), 'utf8');
   expect(await xsdProblems(junitXml)).toEqual([]);
@@ -68,7 +70,9 @@ describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, ()
       expect(find(check, 'cache.hitRate')).toMatchObject({ passed: false, actualValue: 0 });
       expect(find(check, 'cache.keys').passed).toBe(false);
     }
-    expect(find('SSO configuration (cached)', 'cache.hitRate').message).toBe('0 reads of sso:config:* in 100 requests, so 0 hits: the endpoint does not read this cache');
+    expect(find('SSO configuration (cached)', 'cache.hitRate').message).toBe(
+      '0 reads of sso:config:* in 100 requests, so 0 hits: the endpoint does not read this cache',
+    );
 
     // Round trips per statement make the N+1 lists slow, above their budgets: a latency verdict on
     // naive code never passes (it fails, or on a saturated host may be inconclusive, saying so).
@@ -107,7 +111,7 @@ describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, ()
     expect(outcome.stdout).toMatch(/Compared with run .+: \d+ fixed, 0 regressed/);
   });
 
-  it('both HTML reports, in Chromium: no console error, no request, every chart with the JSON\'s counts, exact values on hover, failures first', async () => {
+  it("both HTML reports, in Chromium: no console error, no request, every chart with the JSON's counts, exact values on hover, failures first", async () => {
     expect(outputs.naive && outputs.optimized).toBeTruthy();
     const browser = await launchChromium();
     try {

@@ -57,10 +57,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 const get = (target: string) => ({ bytes: encodeRequest('GET', target, new URL(origin).host, [], undefined), head: false, timeoutMs: 20_000 });
 
@@ -105,7 +108,7 @@ describe('maxBodySize in the spec', () => {
     return { outcome, read: async () => JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8')) };
   }
 
-  it('endpoint probe: target.maxBodySize is the check\'s default; every big response is counted and shown in the notes', async () => {
+  it("endpoint probe: target.maxBodySize is the check's default; every big response is counted and shown in the notes", async () => {
     const before = bigBodiesSent;
     const { outcome, read } = await run(
       'endpoint',
@@ -120,7 +123,7 @@ describe('maxBodySize in the spec', () => {
     expect(probe.notes.join('\n')).toContain('Body over maxBodySize');
   });
 
-  it('load: a scenario\'s maxBodySize; the count of bodies over it equals the responses that completed, shown in the table', async () => {
+  it("load: a scenario's maxBodySize; the count of bodies over it equals the responses that completed, shown in the table", async () => {
     const { outcome, read } = await run(
       'load',
       `perfspec: 1\nname: big load\ntarget:\n  baseUrl: ${origin}\nload:\n  users: 2\n  duration: 1s\n  maxBodySize: 64KB\n  flows: [{ name: f, steps: [{ request: GET /big, capture: { pad: $.pad } }] }]\n`,
@@ -139,7 +142,10 @@ describe('maxBodySize in the spec', () => {
     ['"10 parsecs"', 'is not a size'],
     ['12', 'must be at least 1024 (got 12)'],
   ])('maxBodySize: %s is a spec error (exit 2) naming the field', async (value, message) => {
-    const { outcome } = await run('bad', `perfspec: 1\nname: bad\ntarget:\n  baseUrl: ${origin}\n  maxBodySize: ${value}\nchecks:\n  - name: C\n    request: GET /small\n`);
+    const { outcome } = await run(
+      'bad',
+      `perfspec: 1\nname: bad\ntarget:\n  baseUrl: ${origin}\n  maxBodySize: ${value}\nchecks:\n  - name: C\n    request: GET /small\n`,
+    );
     expect(outcome.exitCode).toBe(2);
     expect(outcome.stderr).toContain('target.maxBodySize');
     expect(outcome.stderr).toContain(message);

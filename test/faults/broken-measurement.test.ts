@@ -139,7 +139,10 @@ describe('a target that dies mid-run', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const spec = path.join(work, 'target-dies.yaml');
-    await writeFile(spec, `perfspec: 1\nname: dies\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: Dies\n    request: GET /x\n    samples: 30\n    warmup: 0\n    latency: { p95: "< 5s" }\n`);
+    await writeFile(
+      spec,
+      `perfspec: 1\nname: dies\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: Dies\n    request: GET /x\n    samples: 30\n    warmup: 0\n    latency: { p95: "< 5s" }\n`,
+    );
     const outcome = await runCli(['run', spec, '-o', path.join(work, 'out-dies'), '-r', 'console']);
     expect(outcome.exitCode).toBe(3);
     expect(outcome.stdout).toContain(`the target stopped answering at ${url} during "Dies"`);
@@ -147,7 +150,7 @@ describe('a target that dies mid-run', () => {
 });
 
 describe('nothing on the wire but what the spec asks for', () => {
-  it('a failed check is followed by no liveness request: the target sees only the check\'s own path, and a dead target is still exit 3 (above)', async () => {
+  it("a failed check is followed by no liveness request: the target sees only the check's own path, and a dead target is still exit 3 (above)", async () => {
     const paths: string[] = [];
     const server = http.createServer((req, res) => {
       paths.push(req.url ?? '');
@@ -158,7 +161,10 @@ describe('nothing on the wire but what the spec asks for', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
       const spec = path.join(work, 'no-ping.yaml');
-      await writeFile(spec, `perfspec: 1\nname: no ping\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: Fails\n    request: GET /only-this\n    samples: 5\n    warmup: 0\n    latency: { p95: "< 5s" }\n`);
+      await writeFile(
+        spec,
+        `perfspec: 1\nname: no ping\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: Fails\n    request: GET /only-this\n    samples: 5\n    warmup: 0\n    latency: { p95: "< 5s" }\n`,
+      );
       const outcome = await runCli(['run', spec, '-o', path.join(work, 'out-no-ping'), '-r', 'console']);
       expect(outcome.exitCode, outcome.stdout).toBe(1);
       expect(paths.length).toBeGreaterThan(0);

@@ -40,7 +40,16 @@ describe('HTTP/1.1 load client fuzzing', () => {
     const bad: string[] = [];
     for (let n = 0; n < CASES; n += 1) {
       const body = 'x'.repeat(Math.floor(rnd() * 50));
-      const status = pick(['HTTP/1.1 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.0 200 OK', 'HTTP/1.1 999 X', 'HTTP/2 200', 'HTCPCP/1.0 418', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK', '']);
+      const status = pick([
+        'HTTP/1.1 200 OK',
+        'HTTP/1.1 204 No Content',
+        'HTTP/1.0 200 OK',
+        'HTTP/1.1 999 X',
+        'HTTP/2 200',
+        'HTCPCP/1.0 418',
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK',
+        '',
+      ]);
       const framing = pick([
         `content-length: ${body.length}`,
         'content-length: -5',
@@ -51,7 +60,10 @@ describe('HTTP/1.1 load client fuzzing', () => {
         'transfer-encoding: chunked',
         '',
       ]);
-      const payload = framing === 'transfer-encoding: chunked' ? pick([`${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'zz\r\nab\r\n0\r\n\r\n', '-1\r\n', `5\r\nab`]) : body;
+      const payload =
+        framing === 'transfer-encoding: chunked'
+          ? pick([`${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'zz\r\nab\r\n0\r\n\r\n', '-1\r\n', `5\r\nab`])
+          : body;
       // Framing no server may send: never to be taken as a success (RFC 9112 §6.3).
       const brokenFraming =
         !status.includes('204') &&
@@ -83,7 +95,8 @@ describe('HTTP/1.1 load client fuzzing', () => {
       client.destroy();
       const valid = outcome.error === undefined ? outcome.status >= 100 && outcome.status <= 599 : outcome.status === 0 && kinds.has(outcome.error);
       const acceptedBroken = brokenFraming && outcome.error === undefined && outcome.status >= 200 && outcome.status < 300;
-      if (!valid || acceptedBroken || took > 300 + 1000) bad.push(`#${n} ${JSON.stringify(reply.slice(0, 80))} → ${JSON.stringify(outcome)} in ${Math.round(took)} ms`);
+      if (!valid || acceptedBroken || took > 300 + 1000)
+        bad.push(`#${n} ${JSON.stringify(reply.slice(0, 80))} → ${JSON.stringify(outcome)} in ${Math.round(took)} ms`);
     }
     expect(bad.slice(0, 5)).toEqual([]);
   }, 120_000);

@@ -33,10 +33,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 const head = (body: string) => `perfspec: 1\nname: inj\ntarget:\n  baseUrl: ${url}\n${body}`;
 const injected = () => seen.filter((request) => request.headers['x-injected'] !== undefined || request.url.includes('smuggled'));
@@ -46,7 +49,11 @@ describe('literal CR/LF/NUL in headers: spec error at validate time (exit 2)', (
     ['a check header value', 'checks:\n  - name: c\n    request: GET /\n    headers: { X-A: "a\\r\\nX-Injected: 1" }\n', 'checks[0].headers.X-A'],
     ['a target header value with NUL', '  headers: { X-A: "a\\u0000b" }\n', 'target.headers.X-A'],
     ['a setup step header', 'setup:\n  - request: GET /\n    headers: { X-A: "a\\nb" }\n', 'setup[0].headers.X-A'],
-    ['a load step header', 'load:\n  users: 1\n  duration: 1s\n  flows:\n    - name: f\n      steps:\n        - request: GET /\n          headers: { X-A: "a\\rb" }\n', 'load.flows[0].steps[0].headers.X-A'],
+    [
+      'a load step header',
+      'load:\n  users: 1\n  duration: 1s\n  flows:\n    - name: f\n      steps:\n        - request: GET /\n          headers: { X-A: "a\\rb" }\n',
+      'load.flows[0].steps[0].headers.X-A',
+    ],
     ['a header name with a space', 'checks:\n  - name: c\n    request: GET /\n    headers: { "X A": "1" }\n', 'checks[0].headers'],
   ])('%s', async (_label, body, where) => {
     const file = path.join(work, `literal-${where.replace(/\W/g, '')}.yaml`);
@@ -85,7 +92,12 @@ describe('CR/LF only after interpolation: an error of that request, nothing on t
 
   it('a setup step whose header becomes unsafe fails that step with a clear message (exit 3)', async () => {
     const file = path.join(work, 'setup-unsafe.yaml');
-    await writeFile(file, head('setup:\n  - request: GET /login\n    capture: { evil: $.evil }\n  - name: Use it\n    request: GET /ok\n    headers: { X-Token: "${vars.evil}" }\n'));
+    await writeFile(
+      file,
+      head(
+        'setup:\n  - request: GET /login\n    capture: { evil: $.evil }\n  - name: Use it\n    request: GET /ok\n    headers: { X-Token: "${vars.evil}" }\n',
+      ),
+    );
     seen.length = 0;
     const outcome = await runCli(['run', file, '-o', path.join(work, 'out-setup'), '-r', 'console']);
     expect(outcome.exitCode).toBe(3);
@@ -94,7 +106,7 @@ describe('CR/LF only after interpolation: an error of that request, nothing on t
     expect(seen.map((request) => request.url)).toEqual(['/login']);
   });
 
-  it('the load client\'s encoder refuses CR/LF/NUL in the method, path, header names and values', () => {
+  it("the load client's encoder refuses CR/LF/NUL in the method, path, header names and values", () => {
     expect(() => encodeRequest('GET', '/', 'h', ['x-a', EVIL_HEADER], undefined)).toThrow(UnsafeRequestError);
     expect(() => encodeRequest('GET', `/${EVIL_PATH}`, 'h', [], undefined)).toThrow(UnsafeRequestError);
     expect(() => encodeRequest('GET', '/', 'h', ['x\r\na', '1'], undefined)).toThrow(UnsafeRequestError);

@@ -17,15 +17,21 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 describe('the maximum rate', () => {
   it('100,000/s for 2 s ends within the plan and the graceful stop; what could not be sent is dropped, not queued', async () => {
     const started = performance.now();
-    const report = await runLoad({ name: 'max-rate', rate: 100_000, duration: '2s', gracefulStop: '1s', flows: [{ name: 'f', steps: ['GET /'] }] }, { baseUrl });
+    const report = await runLoad(
+      { name: 'max-rate', rate: 100_000, duration: '2s', gracefulStop: '1s', flows: [{ name: 'f', steps: ['GET /'] }] },
+      { baseUrl },
+    );
     const wallMs = performance.now() - started;
     expect(report.plannedMs).toBe(2000);
     // The plan, the graceful stop (1 s) and start-up; before the fix it ran 31 s for a 2 s plan.

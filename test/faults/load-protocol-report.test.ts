@@ -69,8 +69,13 @@ async function runLoad(name: string, origin: string, model: keyof typeof LOADS) 
   const probe = json.specs[0].checks[0].probes[0];
   return {
     outcome,
-    data: probe.data as { protocolErrors?: Record<string, number>; overall: { requests: number; errors: number; errorKinds: Record<string, number>; statusCodes: Record<string, number> } },
-    verdict: (probe.verdicts as Array<{ metric: string; passed: boolean; actualValue: number | null; message: string }>).find((v) => v.metric === 'load.protocol_errors'),
+    data: probe.data as {
+      protocolErrors?: Record<string, number>;
+      overall: { requests: number; errors: number; errorKinds: Record<string, number>; statusCodes: Record<string, number> };
+    },
+    verdict: (probe.verdicts as Array<{ metric: string; passed: boolean; actualValue: number | null; message: string }>).find(
+      (v) => v.metric === 'load.protocol_errors',
+    ),
     md: await readFile(path.join(out, 'perfspec-report.md'), 'utf8'),
     html: await readFile(path.join(out, 'perfspec-report.html'), 'utf8'),
   };

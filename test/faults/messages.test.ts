@@ -28,12 +28,28 @@ const LOAD = 'load:\n  default: quick\n  scenarios:\n    quick: { users: 1, dura
 
 describe('known before running: exit 2 at validate time', () => {
   it.each([
-    ['a mysql:// service URL', 'services:\n  postgres:\n    url: mysql://root@127.0.0.1:3306/app\n', /services\.postgres\.url: "mysql:\/\/root@127\.0\.0\.1:3306\/app" is not a PostgreSQL URL/],
+    [
+      'a mysql:// service URL',
+      'services:\n  postgres:\n    url: mysql://root@127.0.0.1:3306/app\n',
+      /services\.postgres\.url: "mysql:\/\/root@127\.0\.0\.1:3306\/app" is not a PostgreSQL URL/,
+    ],
     ['an http:// Redis URL', 'services:\n  redis:\n    url: http://127.0.0.1:6379\n', /services\.redis\.url: .* is not a Redis URL/],
-    ['a cache check without services.redis', 'checks:\n  - name: c\n    request: GET /ok\n    cache: { keys: "x:*", hitRate: ">= 90%" }\n', /checks\[0\]\.cache: a cache budget needs services\.redis/],
-    ['a queries budget without services.postgres', 'checks:\n  - name: q\n    request: GET /ok\n    queries: { max: 5 }\n', /checks\[0\]\.queries: a queries budget needs services\.postgres/],
+    [
+      'a cache check without services.redis',
+      'checks:\n  - name: c\n    request: GET /ok\n    cache: { keys: "x:*", hitRate: ">= 90%" }\n',
+      /checks\[0\]\.cache: a cache budget needs services\.redis/,
+    ],
+    [
+      'a queries budget without services.postgres',
+      'checks:\n  - name: q\n    request: GET /ok\n    queries: { max: 5 }\n',
+      /checks\[0\]\.queries: a queries budget needs services\.postgres/,
+    ],
     ['load.default naming a missing scenario', LOAD.replace('default: quick', 'default: nope'), /load\.default: no load scenario named "nope"/],
-    ['a missing target.start.cwd', '  start:\n    command: node -e 0\n    cwd: no/such/dir\n', /target\.start\.cwd: the directory .*no\/such\/dir does not exist/],
+    [
+      'a missing target.start.cwd',
+      '  start:\n    command: node -e 0\n    cwd: no/such/dir\n',
+      /target\.start\.cwd: the directory .*no\/such\/dir does not exist/,
+    ],
     ['credentials in baseUrl', '', /target\.baseUrl: "http:\/\/user:\*\*\*@127\.0\.0\.1:\d+" holds credentials, which perfspec would not send/],
   ])('%s', async (label, body, message) => {
     let file = await spec(label.replace(/\W+/g, '-'), body);

@@ -35,13 +35,22 @@ const cstring = (text: string) => Buffer.from(`${text}\0`);
 const message = (type: string, body: Buffer, length = body.length + 4) => Buffer.concat([Buffer.from(type), int32(length), body]);
 const startup = (application: string, database = DATABASE) =>
   (() => {
-    const body = Buffer.concat([int32(196608), cstring('user'), cstring('postgres'), cstring('database'), cstring(database), cstring('application_name'), cstring(application), Buffer.from([0])]);
+    const body = Buffer.concat([
+      int32(196608),
+      cstring('user'),
+      cstring('postgres'),
+      cstring('database'),
+      cstring(database),
+      cstring('application_name'),
+      cstring(application),
+      Buffer.from([0]),
+    ]);
     return Buffer.concat([int32(body.length + 4), body]);
   })();
 
 /** Write `bytes` in random pieces, one per turn of the event loop. */
 async function writeInPieces(socket: Socket, bytes: Buffer, rnd: () => number): Promise<void> {
-  for (let offset = 0; offset < bytes.length && !socket.destroyed; ) {
+  for (let offset = 0; offset < bytes.length && !socket.destroyed;) {
     const size = 1 + Math.floor(rnd() * Math.min(64, bytes.length - offset));
     socket.write(bytes.subarray(offset, offset + size));
     offset += size;
@@ -270,7 +279,11 @@ describe('PostgreSQL wire proxy fuzzing: mutated backend messages from a fake se
       const n = cases++;
       const row = message('D', Buffer.concat([Buffer.from([0, 1]), int32(3), Buffer.from('abc')]));
       const parts = [
-        () => message('T', Buffer.concat([Buffer.from([0, 1]), cstring('n'), int32(0), Buffer.from([0, 0]), int32(23), Buffer.from([0, 4]), int32(-1), Buffer.from([0, 0])])),
+        () =>
+          message(
+            'T',
+            Buffer.concat([Buffer.from([0, 1]), cstring('n'), int32(0), Buffer.from([0, 0]), int32(23), Buffer.from([0, 4]), int32(-1), Buffer.from([0, 0])]),
+          ),
         () => row,
         () => message('D', garbage(10), pick([0, 3, -7, 0x7fffffff, 1 << 25])), // bad and huge lengths
         () => row.subarray(0, Math.floor(rnd() * row.length)), // truncated

@@ -14,7 +14,7 @@ describe('redaction registry', () => {
     expect(postgresRedactUrl).toBe(redactUrl);
   });
 
-  it('secret-named env vars are secret only when the value has a secret\'s shape', () => {
+  it("secret-named env vars are secret only when the value has a secret's shape", () => {
     expect(isSecretEnv('SESSION_TTL_MS', '1234')).toBe(false);
     expect(isSecretEnv('XDG_SESSION_CLASS', 'user')).toBe(false);
     expect(isSecretEnv('XDG_SESSION_TYPE', 'tty')).toBe(false);

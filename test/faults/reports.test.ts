@@ -27,24 +27,35 @@ afterAll(async () => server.close());
 
 async function writeSpec(name: string): Promise<string> {
   const file = path.join(work, `${name}.yaml`);
-  await writeFile(file, `perfspec: 1\nname: ${name}\ntarget:\n  baseUrl: ${server.url}\nchecks:\n  - name: Fast\n    request: GET /fast\n    samples: 5\n    warmup: 0\n    latency: { p95: "< 5s" }\n`);
+  await writeFile(
+    file,
+    `perfspec: 1\nname: ${name}\ntarget:\n  baseUrl: ${server.url}\nchecks:\n  - name: Fast\n    request: GET /fast\n    samples: 5\n    warmup: 0\n    latency: { p95: "< 5s" }\n`,
+  );
   return file;
 }
 const hits = () => server.hits.get('/fast') ?? 0;
 
 describe('--out is checked before anything runs', () => {
   it.each([
-    ['an existing file', async () => {
-      const file = path.join(work, 'a-file');
-      await writeFile(file, 'x');
-      return file;
-    }, 'exists and is not a directory'],
+    [
+      'an existing file',
+      async () => {
+        const file = path.join(work, 'a-file');
+        await writeFile(file, 'x');
+        return file;
+      },
+      'exists and is not a directory',
+    ],
     ['a special path', async () => '/proc/1/x', 'is on a special filesystem'],
-    ['a directory under a file', async () => {
-      const file = path.join(work, 'b-file');
-      await writeFile(file, 'x');
-      return path.join(file, 'reports');
-    }, 'cannot be created'],
+    [
+      'a directory under a file',
+      async () => {
+        const file = path.join(work, 'b-file');
+        await writeFile(file, 'x');
+        return path.join(file, 'reports');
+      },
+      'cannot be created',
+    ],
   ])('%s: exit 2 in well under a second, no request sent', async (_label, makeOut, reason) => {
     const spec = await writeSpec('out-check');
     const out = await makeOut();
@@ -100,7 +111,15 @@ describe('--baseline is validated whole before anything runs', () => {
 
   it('a report whose probes is not a list: exit 2, not "internal error … flatMap"', async () => {
     const broken = path.join(work, 'flatmap-baseline.json');
-    await writeFile(broken, JSON.stringify({ formatVersion: 1, runId: 'x', startedAt: '2026-01-01T00:00:00Z', specs: [{ name: 'x', file: 'x', checks: [{ name: 'c', probes: 'oops' }] }] }));
+    await writeFile(
+      broken,
+      JSON.stringify({
+        formatVersion: 1,
+        runId: 'x',
+        startedAt: '2026-01-01T00:00:00Z',
+        specs: [{ name: 'x', file: 'x', checks: [{ name: 'c', probes: 'oops' }] }],
+      }),
+    );
     const outcome = await runCli(['run', await writeSpec('baseline2'), '-o', path.join(work, 'baseline-bad2'), '--baseline', broken]);
     expect(outcome.exitCode).toBe(2);
     expect(outcome.stderr).not.toContain('internal error');
@@ -131,7 +150,7 @@ describe('a signal while the reports are written', () => {
     expect((await readdir(out)).filter((file) => file.includes('.tmp'))).toEqual([]);
   });
 
-  it('two Ctrl-C: the new set is rolled back, the previous run\'s files stay whole, no *.tmp', async () => {
+  it("two Ctrl-C: the new set is rolled back, the previous run's files stay whole, no *.tmp", async () => {
     const out = path.join(work, 'signal-twice');
     expect((await runCli(['run', await writeSpec('OldRunTwice'), '-o', out])).exitCode).toBe(0);
     const outcome = await runWithSignals('NewRunTwice', out, 2);
@@ -154,7 +173,10 @@ describe('`report` and `merge` check --out first and exit 3 when a reporter fail
     // One shard of a one-shard run: a real perfspec-shard-0-of-1.json for `merge`.
     shardDir = path.join(work, 'for-merge');
     const spec = path.join(work, 'shard.yaml');
-    await writeFile(spec, `perfspec: 1\nname: ForMerge\ntarget:\n  baseUrl: ${server.url}\nload:\n  rate: 5\n  duration: 1s\n  flows: [{ name: f, steps: ["GET /fast"] }]\n`);
+    await writeFile(
+      spec,
+      `perfspec: 1\nname: ForMerge\ntarget:\n  baseUrl: ${server.url}\nload:\n  rate: 5\n  duration: 1s\n  flows: [{ name: f, steps: ["GET /fast"] }]\n`,
+    );
     const shard = await runCli(['run', spec, '--shard', '0/1', '-o', shardDir, '--reporter', 'json']);
     expect(shard.exitCode, shard.stderr).toBe(0);
     expect(existsSync(path.join(shardDir, 'perfspec-shard-0-of-1.json'))).toBe(true);
@@ -170,28 +192,31 @@ describe('`report` and `merge` check --out first and exit 3 when a reporter fail
     merge: (out: string) => ['merge', shardDir, '-o', out],
   };
 
-  it.each(Object.keys(commands) as Array<keyof typeof commands>)('%s: --out an existing file, a special path or unwritable: exit 2 before the input is even read', async (command) => {
-    for (const [out, reason] of [
-      [await anExistingFile(), 'exists and is not a directory'],
-      ['/proc/1/x', 'is on a special filesystem'],
-      [path.join(await anExistingFile(), 'reports'), 'cannot be created'],
-    ]) {
-      // The input does not exist either: the --out error comes first, so nothing was read.
-      const args = [command, path.join(work, 'no-such-input.json'), '-o', out];
-      const outcome = await runCli(args);
-      expect(outcome.exitCode, outcome.stderr).toBe(2);
-      expect(outcome.stderr).toContain(`--out ${out}: ${reason}`);
-      expect(outcome.stderr).not.toContain('no-such-input');
-    }
-    if (process.getuid?.() !== 0) {
-      const dir = path.join(work, `read-only-${command}`);
-      await mkdir(dir);
-      await chmod(dir, 0o555);
-      const outcome = await runCli(commands[command](dir));
-      expect(outcome.exitCode).toBe(2);
-      expect(outcome.stderr).toContain('is not writable');
-    }
-  });
+  it.each(Object.keys(commands) as Array<keyof typeof commands>)(
+    '%s: --out an existing file, a special path or unwritable: exit 2 before the input is even read',
+    async (command) => {
+      for (const [out, reason] of [
+        [await anExistingFile(), 'exists and is not a directory'],
+        ['/proc/1/x', 'is on a special filesystem'],
+        [path.join(await anExistingFile(), 'reports'), 'cannot be created'],
+      ]) {
+        // The input does not exist either: the --out error comes first, so nothing was read.
+        const args = [command, path.join(work, 'no-such-input.json'), '-o', out];
+        const outcome = await runCli(args);
+        expect(outcome.exitCode, outcome.stderr).toBe(2);
+        expect(outcome.stderr).toContain(`--out ${out}: ${reason}`);
+        expect(outcome.stderr).not.toContain('no-such-input');
+      }
+      if (process.getuid?.() !== 0) {
+        const dir = path.join(work, `read-only-${command}`);
+        await mkdir(dir);
+        await chmod(dir, 0o555);
+        const outcome = await runCli(commands[command](dir));
+        expect(outcome.exitCode).toBe(2);
+        expect(outcome.stderr).toContain('is not writable');
+      }
+    },
+  );
 
   it.each(Object.keys(commands) as Array<keyof typeof commands>)('%s: a reporter that fails makes it exit 3, the others are still written', async (command) => {
     const control = await runCli([...commands[command](path.join(work, `${command}-ok`)), '--reporter', 'markdown,json,junit']);

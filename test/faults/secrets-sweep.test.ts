@@ -46,7 +46,11 @@ beforeAll(async () => {
     if (route === '/echo-headers') {
       res.statusCode = 500;
       return res.end(
-        JSON.stringify({ headers: req.headers, db: `postgres://app:${SECRETS.urlPassword}@db.internal/app`, link: `http://h/x?user=a&password=${SECRETS.queryPassword}` }),
+        JSON.stringify({
+          headers: req.headers,
+          db: `postgres://app:${SECRETS.urlPassword}@db.internal/app`,
+          link: `http://h/x?user=a&password=${SECRETS.queryPassword}`,
+        }),
       );
     }
     res.end('{"ok":true}');
@@ -54,10 +58,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 const ENV = {
   PATH: process.env.PATH,
@@ -91,10 +98,15 @@ describe('secrets sweep', () => {
     expect(validate.exitCode).toBe(2);
     expect(validate.stderr).toContain('target.timeout');
 
-    const ftp = await runCli(['run', path.join(specs, 'b-teardown-echo.yaml'), '--base-url', `ftp://user:${SECRETS.ftpPassword}@files.example.test/`], { env: ENV });
+    const ftp = await runCli(['run', path.join(specs, 'b-teardown-echo.yaml'), '--base-url', `ftp://user:${SECRETS.ftpPassword}@files.example.test/`], {
+      env: ENV,
+    });
     expect(ftp.exitCode).toBe(2);
     const pgUrl = path.join(work, 'pg-url.yaml');
-    await writeFile(pgUrl, `perfspec: 1\nname: pg\ntarget:\n  baseUrl: ${url}\nservices:\n  postgres:\n    url: "postgres://app:${SECRETS.urlPassword}@127.0.0.1:1/app?password=${SECRETS.queryPassword}"\n`);
+    await writeFile(
+      pgUrl,
+      `perfspec: 1\nname: pg\ntarget:\n  baseUrl: ${url}\nservices:\n  postgres:\n    url: "postgres://app:${SECRETS.urlPassword}@127.0.0.1:1/app?password=${SECRETS.queryPassword}"\n`,
+    );
     const pg = await runCli(['run', pgUrl, '-o', path.join(work, 'out-pg')], { env: ENV });
     expect(pg.exitCode).toBe(3);
 

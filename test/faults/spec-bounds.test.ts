@@ -30,7 +30,9 @@ describe('durations and timeouts', () => {
   });
 
   it('timeout 0 is rejected, as a string and as a number; other durations may be 0', () => {
-    expect(problems('  timeout: 0ms\n')).toEqual(['x.yaml:5:12 target.timeout: "0ms" must be above zero (a timeout of 0 would fail every request); write it like "5s" or "15m"']);
+    expect(problems('  timeout: 0ms\n')).toEqual([
+      'x.yaml:5:12 target.timeout: "0ms" must be above zero (a timeout of 0 would fail every request); write it like "5s" or "15m"',
+    ]);
     expect(problems('  timeout: 0\n')[0]).toMatch(/^x\.yaml:5:12 target\.timeout: must be above 0 \(got 0\)/);
   });
 });
@@ -47,8 +49,7 @@ describe('sizes are bounded by the schema', () => {
   });
 
   it('load users 1e9 and rate 1e9/s are rejected at validate time', () => {
-    const load = (profile: string) =>
-      problems(`load:\n  scenarios:\n    s:\n      flow: [{ request: GET / }]\n      ${profile}\n`).join('\n');
+    const load = (profile: string) => problems(`load:\n  scenarios:\n    s:\n      flow: [{ request: GET / }]\n      ${profile}\n`).join('\n');
     expect(load('users: 1000000000')).toMatch(/users: must be at most 10000/);
     expect(load('rate: 1000000000')).toMatch(/rate: must be at most 100000/);
   });

@@ -25,11 +25,60 @@ const SOURCES = [
 ];
 
 const HOSTILE = [
-  '', '-1', '0', '-0', '1e9', '5e7', '1e400', '9'.repeat(400), 'NaN', '.inf', '~', 'null', 'true', '[]', '{}', '[[[[[]]]]]',
-  '"\\r\\nX-Injected: 1"', '"a\\u0000b"', "'", '"', '`', '%', '@', '!!binary AAAA', '!!js/function x', '!custom x',
-  '*nope', '&a [*a]', '${env.NOPE}', '${env.HOME}', '${vars.nope}', '${run.nope}', '${', '${env.}', '$${vars.x}',
-  '"< -5ms"', '"<= 1e999s"', '">= 200%"', '1000h', '0ms', '"1.5.5s"', 'GET', 'FETCH /x', 'GET /a b', 'mysql://x@h/db',
-  'http://user:pw@h', 'ftp://h', '"\\t"', 'x'.repeat(10_000), '"😀 ünïcödé"', '{ <<: *nope }', '- a', ': b', '? x',
+  '',
+  '-1',
+  '0',
+  '-0',
+  '1e9',
+  '5e7',
+  '1e400',
+  '9'.repeat(400),
+  'NaN',
+  '.inf',
+  '~',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '[[[[[]]]]]',
+  '"\\r\\nX-Injected: 1"',
+  '"a\\u0000b"',
+  "'",
+  '"',
+  '`',
+  '%',
+  '@',
+  '!!binary AAAA',
+  '!!js/function x',
+  '!custom x',
+  '*nope',
+  '&a [*a]',
+  '${env.NOPE}',
+  '${env.HOME}',
+  '${vars.nope}',
+  '${run.nope}',
+  '${',
+  '${env.}',
+  '$${vars.x}',
+  '"< -5ms"',
+  '"<= 1e999s"',
+  '">= 200%"',
+  '1000h',
+  '0ms',
+  '"1.5.5s"',
+  'GET',
+  'FETCH /x',
+  'GET /a b',
+  'mysql://x@h/db',
+  'http://user:pw@h',
+  'ftp://h',
+  '"\\t"',
+  'x'.repeat(10_000),
+  '"😀 ünïcödé"',
+  '{ <<: *nope }',
+  '- a',
+  ': b',
+  '? x',
 ];
 
 type Mutation = (lines: string[], rnd: () => number) => string[];
@@ -75,7 +124,8 @@ const MUTATIONS: Mutation[] = [
     const i = at(lines, rnd);
     if (copy[i].length === 0) return copy;
     const j = Math.floor(rnd() * copy[i].length);
-    copy[i] = copy[i].slice(0, j) + pick(['\t', '\r', '\u0000', ':', '-', '{', '[', '"', "'", '&', '*', '!', '|', '>', '#', '\u2028'], rnd) + copy[i].slice(j + 1);
+    copy[i] =
+      copy[i].slice(0, j) + pick(['\t', '\r', '\u0000', ':', '-', '{', '[', '"', "'", '&', '*', '!', '|', '>', '#', '\u2028'], rnd) + copy[i].slice(j + 1);
     return copy;
   },
 ];
@@ -83,7 +133,10 @@ const MUTATIONS: Mutation[] = [
 describe('spec loader fuzzing', () => {
   it(`${MUTANTS} mutants: 0 internal errors, 0 over 5 s, exit 0 or 2 only, every problem with a file and a message`, async () => {
     // Every probe's section checks, as `perfspec validate` runs them for the probes a spec uses.
-    const tables = { checkProbes: await Promise.all(CHECK_PROBES.map((entry) => entry.load())), specProbes: await Promise.all(SPEC_PROBES.map((entry) => entry.load())) };
+    const tables = {
+      checkProbes: await Promise.all(CHECK_PROBES.map((entry) => entry.load())),
+      specProbes: await Promise.all(SPEC_PROBES.map((entry) => entry.load())),
+    };
     const rnd = random(SEED);
     const sources = SOURCES.map((file) => ({ file, lines: readFileSync(file, 'utf8').split('\n') }));
     const internal: string[] = [];
@@ -96,7 +149,7 @@ describe('spec loader fuzzing', () => {
       const source = sources[n % sources.length];
       let lines = source.lines;
       const rounds = 1 + Math.floor(rnd() * 3);
-      for (let r = 0; r < rounds; r += 1) lines = pick(MUTATIONS, rnd)(lines.length ? lines : [""], rnd);
+      for (let r = 0; r < rounds; r += 1) lines = pick(MUTATIONS, rnd)(lines.length ? lines : [''], rnd);
       const text = lines.join('\n');
       const t0 = performance.now();
       try {

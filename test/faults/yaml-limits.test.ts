@@ -24,14 +24,23 @@ describe('anchors, aliases and merge keys', () => {
   });
 
   it('merge keys (<<: *common) are applied', () => {
-    const outcome = loadSpecText('x.yaml', `${base}checks:\n  - &common { name: a, request: GET /a, samples: 7, warmup: 1 }\n  - <<: *common\n    name: c\n    request: GET /\n`, { env: {} });
+    const outcome = loadSpecText(
+      'x.yaml',
+      `${base}checks:\n  - &common { name: a, request: GET /a, samples: 7, warmup: 1 }\n  - <<: *common\n    name: c\n    request: GET /\n`,
+      { env: {} },
+    );
     expect(outcome.problems.map(formatProblem)).toEqual([]);
     expect(outcome.loaded!.spec.checks![1]).toMatchObject({ name: 'c', request: 'GET /', samples: 7, warmup: 1 });
   });
 
   it('a "billion laughs" document is a spec error with a position (exit 2), not an internal error', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i += 1) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i += 1)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const text = `${base}vars:\n${levels.map((line) => `  ${line}`).join('\n')}\n`;
     const outcome = loadSpecText('x.yaml', text, { env: {} });
     expect(outcome.problems.map(formatProblem)).toEqual([expect.stringMatching(/^x\.yaml:7:\d+ YAML: aliases \(\*name\) expand to more than 100,000 nodes/)]);

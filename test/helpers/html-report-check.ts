@@ -38,14 +38,21 @@ export function expectedCharts(result: Json): ExpectedChart[] {
         if (probe.kind === 'endpoint' && data.warm?.count) charts.push({ id: `${id}-latency`, series: { latency: spectrumCount(data.warm) } });
         if (probe.kind === 'queries' && Array.isArray(data.worst?.groups)) {
           const before = result.comparison?.queryGroups?.find((entry: Json) => entry.spec === spec.name && entry.check === check.name);
-          const fingerprints = new Set([...data.worst.groups.map((group: Json) => group.fingerprint), ...(before?.groups ?? []).map((group: Json) => group.fingerprint)]);
+          const fingerprints = new Set([
+            ...data.worst.groups.map((group: Json) => group.fingerprint),
+            ...(before?.groups ?? []).map((group: Json) => group.fingerprint),
+          ]);
           const rows = Math.min(15, fingerprints.size);
           if (rows > 0) charts.push({ id: `${id}-queries`, series: before ? { before: rows, after: rows } : { statements: rows } });
         }
         if (probe.kind === 'cache') {
           const patterns = data.hits?.patterns?.length ?? 0;
           if (patterns > 0) charts.push({ id: `${id}-cache-hits`, series: { hits: patterns, misses: patterns } });
-          if (data.ttl?.keys > 0) charts.push({ id: `${id}-cache-ttl`, series: { keys: data.ttl.buckets.filter((bucket: Json) => bucket.count > 0).length + (data.ttl.noTtl ? 1 : 0) } });
+          if (data.ttl?.keys > 0)
+            charts.push({
+              id: `${id}-cache-ttl`,
+              series: { keys: data.ttl.buckets.filter((bucket: Json) => bucket.count > 0).length + (data.ttl.noTtl ? 1 : 0) },
+            });
           if (data.coldWarm?.cold && data.coldWarm?.warm) {
             const count = (summary: Json) => ['p50', 'p95', 'max'].filter((key) => typeof summary[key] === 'number').length;
             charts.push({ id: `${id}-cache-coldwarm`, series: { cold: count(data.coldWarm.cold), warm: count(data.coldWarm.warm) } });
@@ -64,12 +71,18 @@ export function expectedCharts(result: Json): ExpectedChart[] {
           charts.push({ id: `${id}-load-users`, series: { users: n } });
           const names = [...new Set(timeline.flatMap((point) => Object.keys(point.byName ?? {})))];
           if (names.length) {
-            charts.push({ id: `${id}-load-p95-by-request`, series: Object.fromEntries(names.map((name) => [name, timeline.filter((point) => typeof point.byName?.[name]?.p95 === 'number').length])) });
+            charts.push({
+              id: `${id}-load-p95-by-request`,
+              series: Object.fromEntries(names.map((name) => [name, timeline.filter((point) => typeof point.byName?.[name]?.p95 === 'number').length])),
+            });
             charts.push({ id: `${id}-load-rate-by-request`, series: Object.fromEntries(names.map((name) => [name, n])) });
           }
           charts.push({
             id: `${id}-load-spectrum`,
-            series: { 'all requests': spectrumCount(data.overall.latency), ...Object.fromEntries(data.requests.map((request: Json) => [request.name, spectrumCount(request.latency)])) },
+            series: {
+              'all requests': spectrumCount(data.overall.latency),
+              ...Object.fromEntries(data.requests.map((request: Json) => [request.name, spectrumCount(request.latency)])),
+            },
           });
         }
       }
@@ -113,7 +126,9 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   const charts = await page.$$eval('figure.chart', (figures) =>
     figures.map((figure) => ({
       id: figure.getAttribute('data-chart') ?? '',
-      series: Object.fromEntries([...figure.querySelectorAll('g.series')].map((g) => [g.getAttribute('data-series') ?? '', g.querySelectorAll('circle.pt, rect.bar').length])),
+      series: Object.fromEntries(
+        [...figure.querySelectorAll('g.series')].map((g) => [g.getAttribute('data-series') ?? '', g.querySelectorAll('circle.pt, rect.bar').length]),
+      ),
       visibleSvg: figure.querySelector('svg') !== null,
     })),
   );
@@ -126,12 +141,18 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
   // FAIL: an error-level fail, or an inconclusive one under `inconclusive: fail` (it fails the run too).
   const allVerdicts: Json[] = result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.flatMap((probe: Json) => probe.verdicts)));
   const outcomeOf = (v: Json) => v.outcome ?? (v.passed ? 'pass' : 'fail');
-  const failedCount = allVerdicts.filter((v) => v.level === 'error' && (outcomeOf(v) === 'fail' || (outcomeOf(v) === 'inconclusive' && v.inconclusive === 'fail'))).length;
+  const failedCount = allVerdicts.filter(
+    (v) => v.level === 'error' && (outcomeOf(v) === 'fail' || (outcomeOf(v) === 'inconclusive' && v.inconclusive === 'fail')),
+  ).length;
   const notMet = (result.summary.failed + result.summary.warned + (result.summary.inconclusive ?? 0)) as number;
-  const errors = result.specs.reduce((sum: number, spec: Json) => sum + spec.errors.length, 0) + result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.filter((probe: Json) => probe.error))).length;
+  const errors =
+    result.specs.reduce((sum: number, spec: Json) => sum + spec.errors.length, 0) +
+    result.specs.flatMap((spec: Json) => spec.checks.flatMap((check: Json) => check.probes.filter((probe: Json) => probe.error))).length;
   if (notMet + errors > 0) {
     expect(order.indexOf('attention')).toBe(order.indexOf('header') + 1);
-    const items = await page.$$eval('#attention li', (lis) => lis.map((li) => ({ word: li.getAttribute('data-word'), href: li.querySelector('a')?.getAttribute('href') ?? '' })));
+    const items = await page.$$eval('#attention li', (lis) =>
+      lis.map((li) => ({ word: li.getAttribute('data-word'), href: li.querySelector('a')?.getAttribute('href') ?? '' })),
+    );
     expect(items).toHaveLength(notMet + errors);
     const words = items.map((item) => item.word);
     expect(words.filter((word) => word === 'FAIL')).toHaveLength(failedCount);
@@ -148,7 +169,9 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
     expect(order).not.toContain('attention');
   }
   // Failing sections open, passing ones folded.
-  const sections = await page.$$eval('details.check', (details) => details.map((d) => ({ status: d.getAttribute('data-status'), open: (d as unknown as { open: boolean }).open })));
+  const sections = await page.$$eval('details.check', (details) =>
+    details.map((d) => ({ status: d.getAttribute('data-status'), open: (d as unknown as { open: boolean }).open })),
+  );
   expect(sections.length).toBe(result.specs.reduce((sum: number, spec: Json) => sum + spec.checks.length, 0));
   for (const section of sections) expect(section.open).toBe(section.status !== 'passed');
 
@@ -162,11 +185,17 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
       for (const probe of check.probes) {
         if (probe.kind === 'load' && probe.data.timeline?.length) {
           const points = (probe.data.timeline as Json[]).filter((point) => typeof point.p95 === 'number');
-          hoverChecks.push({ series: `[data-chart="${id}-load-latency"] g[data-series="p95"] circle.pt`, expected: (k) => `p95 at ${points[k].second} s: ${Number(points[k].p95.toFixed(3))} ms` });
+          hoverChecks.push({
+            series: `[data-chart="${id}-load-latency"] g[data-series="p95"] circle.pt`,
+            expected: (k) => `p95 at ${points[k].second} s: ${Number(points[k].p95.toFixed(3))} ms`,
+          });
         }
         if (probe.kind === 'endpoint' && probe.data.warm?.count && hoverChecks.length < 2) {
           const keys = SPECTRUM.filter((key) => typeof probe.data.warm[key] === 'number');
-          hoverChecks.push({ series: `[data-chart="${id}-latency"] circle.pt`, expected: (k) => `${keys[k]}: ${Number(probe.data.warm[keys[k]].toFixed(3))} ms` });
+          hoverChecks.push({
+            series: `[data-chart="${id}-latency"] circle.pt`,
+            expected: (k) => `${keys[k]}: ${Number(probe.data.warm[keys[k]].toFixed(3))} ms`,
+          });
         }
       }
     }
@@ -182,7 +211,11 @@ export async function checkHtmlReport(browser: Browser, htmlFile: string, result
       let bestDistance = 0;
       circles.forEach((circle, i) => {
         const [x, y] = at(circle);
-        const nearest = Math.min(Infinity, ...others.map((other) => Math.hypot(at(other)[0] - x, at(other)[1] - y)), ...circles.filter((c) => c !== circle).map((c) => Math.hypot(at(c)[0] - x, at(c)[1] - y)));
+        const nearest = Math.min(
+          Infinity,
+          ...others.map((other) => Math.hypot(at(other)[0] - x, at(other)[1] - y)),
+          ...circles.filter((c) => c !== circle).map((c) => Math.hypot(at(c)[0] - x, at(c)[1] - y)),
+        );
         if (best < 0 || nearest > bestDistance) [best, bestDistance] = [i, nearest];
       });
       // Series drawn later cover earlier ones where values meet: draw the hovered series last.

@@ -24,7 +24,9 @@ export async function xsdProblems(xml: string): Promise<string[]> {
   } catch (error) {
     const failure = error as { code?: string | number; stderr?: string };
     if (failure.code === 'ENOENT') throw new Error('xmllint is not installed: run scripts/setup-test-tools.sh');
-    return String(failure.stderr ?? error).split('\n').filter((line) => line && !line.endsWith('fails to validate'));
+    return String(failure.stderr ?? error)
+      .split('\n')
+      .filter((line) => line && !line.endsWith('fails to validate'));
   }
 }
 
@@ -54,7 +56,11 @@ export async function parseJunit(xml: string): Promise<ParsedJunit> {
     }
   };
   for (const suite of suites) {
-    compare(`testsuite "${suite.name}"`, { tests: suite.tests, failures: suite.failures, errors: suite.errors, skipped: suite.skipped }, tally(suite.testcase ?? []));
+    compare(
+      `testsuite "${suite.name}"`,
+      { tests: suite.tests, failures: suite.failures, errors: suite.errors, skipped: suite.skipped },
+      tally(suite.testcase ?? []),
+    );
     if (suite.time === undefined || Number.isNaN(suite.time)) problems.push(`testsuite "${suite.name}": no time`);
     for (const item of suite.testcase ?? []) if (item.time === undefined || Number.isNaN(item.time)) problems.push(`testcase "${item.name}": no time`);
     const caseSeconds = (suite.testcase ?? []).reduce((sum, item) => sum + (item.time ?? 0), 0);

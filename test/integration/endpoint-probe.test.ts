@@ -43,7 +43,12 @@ function percentile(values: number[], p: number): number {
 function context(): ProbeContext {
   return {
     http: undici,
-    services: { get: () => { throw new Error('no services'); }, has: () => false },
+    services: {
+      get: () => {
+        throw new Error('no services');
+      },
+      has: () => false,
+    },
     buildRequest: (template) => buildRequest(template, { vars: {} }, { baseUrl: server.url, defaultHeaders: {} }),
     resolve: (text) => text,
     vars: {},
@@ -186,7 +191,11 @@ describe('endpoint probe', () => {
   it('keeps the requested concurrency, one keep-alive connection per slot', async () => {
     const own = await startScriptedServer({ '/delay-20': { delayMs: 20 } });
     try {
-      const ctx = { ...context(), baseUrl: own.url, buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: own.url, defaultHeaders: {} }) };
+      const ctx = {
+        ...context(),
+        baseUrl: own.url,
+        buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: own.url, defaultHeaders: {} }),
+      };
       const measured = await measureEndpoint(check('/delay-20', { samples: 40, warmup: 4, concurrency: 4 }), ctx);
       expect(measured.warm.count).toBe(40);
       expect(own.hits.get('/delay-20')).toBe(1 + 4 + 40);
@@ -201,7 +210,11 @@ describe('endpoint probe', () => {
   it('reuses one warmed keep-alive connection for every request at concurrency 1', async () => {
     const own = await startScriptedServer({ '/fast': {} });
     try {
-      const ctx = { ...context(), baseUrl: own.url, buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: own.url, defaultHeaders: {} }) };
+      const ctx = {
+        ...context(),
+        baseUrl: own.url,
+        buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: own.url, defaultHeaders: {} }),
+      };
       const measured = await measureEndpoint(check('/fast', { samples: 200, warmup: 5 }), ctx);
       expect(measured.warm.count).toBe(200);
       expect(own.hits.get('/fast')).toBe(206);
@@ -232,7 +245,11 @@ describe('endpoint probe', () => {
     await new Promise<void>((resolve) => split.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(split.address() as AddressInfo).port}`;
     try {
-      const ctx = { ...context(), baseUrl: url, buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: url, defaultHeaders: {} }) };
+      const ctx = {
+        ...context(),
+        baseUrl: url,
+        buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: url, defaultHeaders: {} }),
+      };
       const measured: EndpointMeasurement = await measureEndpoint(check('/', { samples: 20, warmup: 1 }), ctx);
       expect(measured.ttfb.count).toBe(20);
       expect(measured.ttfb.max).toBeLessThanOrEqual(measured.warm.max);

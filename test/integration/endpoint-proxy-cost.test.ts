@@ -25,7 +25,10 @@ afterAll(async () => {
 describe('endpoint check through the query proxy', () => {
   it("reports the proxy's measured cost per statement and its estimated share of each latency", async () => {
     const progress = { update: () => undefined, info: () => undefined };
-    const services = await openServices({ postgres: { url: DATABASE_URL, source: 'proxy' } }, [postgresService], { signal: new AbortController().signal, progress });
+    const services = await openServices({ postgres: { url: DATABASE_URL, source: 'proxy' } }, [postgresService], {
+      signal: new AbortController().signal,
+      progress,
+    });
     const api = await startReferenceApi('naive', { databaseUrl: services.targetEnv().DATABASE_URL ?? DATABASE_URL, redisUrl: REDIS_URL });
     try {
       const login = await http.send({

@@ -38,7 +38,10 @@ describe('endpoint probe over https', { timeout: 60_000 }, () => {
   it('times requests on the lean client over TLS, one keep-alive connection for all of them', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'perfspec-tls-'));
     const spec = path.join(dir, 'tls.yaml');
-    await writeFile(spec, `perfspec: 1\nname: tls\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: TLS check\n    request: GET /tls\n    samples: 30\n    warmup: 2\n`);
+    await writeFile(
+      spec,
+      `perfspec: 1\nname: tls\ntarget:\n  baseUrl: ${url}\nchecks:\n  - name: TLS check\n    request: GET /tls\n    samples: 30\n    warmup: 2\n`,
+    );
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/redis/cli-main.ts', 'run', spec, '--out', dir, '--reporter', 'json'], {
       env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: path.join(fixtures, 'cert.pem') },
       stdio: ['ignore', 'pipe', 'pipe'],

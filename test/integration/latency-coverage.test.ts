@@ -54,7 +54,12 @@ afterAll(async () => {
 function context(): ProbeContext {
   return {
     http: client,
-    services: { get: () => { throw new Error('no services'); }, has: () => false },
+    services: {
+      get: () => {
+        throw new Error('no services');
+      },
+      has: () => false,
+    },
     buildRequest: (template) => buildRequest(template, { vars: {} }, { baseUrl, defaultHeaders: {} }),
     resolve: (text) => text,
     vars: {},
@@ -126,7 +131,9 @@ describe('percentile intervals on real requests against a known delay distributi
     // 95 % promised: at 95 %, 40 trials miss more than 6 with probability < 1 %. The machine's load
     // drifts between trials (the distribution is not quite the same in each), hence no tighter bound.
     expect(covered / TRIALS, `${covered} of ${TRIALS} intervals contain the true median ${trueMedian.toFixed(2)}ms`).toBeGreaterThanOrEqual(0.85);
-    process.stdout.write(`latency coverage: ${covered}/${TRIALS} intervals contain the true median ${trueMedian.toFixed(2)}ms (held median ${quantile(held, 0.5).toFixed(2)}ms)\n`);
+    process.stdout.write(
+      `latency coverage: ${covered}/${TRIALS} intervals contain the true median ${trueMedian.toFixed(2)}ms (held median ${quantile(held, 0.5).toFixed(2)}ms)\n`,
+    );
     // Every interval is a real bracket of its point estimate, and no measured median is below its held one.
     for (const t of trials) {
       expect(t.lower).toBeLessThanOrEqual(t.value);

@@ -152,10 +152,7 @@ describe('load engine accuracy', () => {
     const stall = setTimeout(() => void post('/control/stall?ms=1000'), 1500);
     // Two connections: like a naive closed-loop tool, only the requests on those connections
     // would be seen waiting; the others queue in the generator before being written.
-    const report = await runLoad(
-      scenario({ rate: 100, duration: '5s', connections: 2, flows: [{ name: 'fast', steps: ['GET /fast'] }] }),
-      { baseUrl },
-    );
+    const report = await runLoad(scenario({ rate: 100, duration: '5s', connections: 2, flows: [{ name: 'fast', steps: ['GET /fast'] }] }), { baseUrl });
     clearTimeout(stall);
     expect(report.executor).toBe('constant-arrival-rate');
     expect(report.iterations.dropped).toBe(0);
@@ -186,7 +183,12 @@ describe('load engine thresholds', () => {
   it('abortOnFail stops the run early after its grace period', async () => {
     const started = Date.now();
     const report = await runLoad(
-      scenario({ users: 5, duration: '20s', flows: [{ name: 'slow', steps: ['GET /slow'] }], thresholds: { p95: { budget: '< 100ms', abortOnFail: true, delayAbortEval: '1s' } } }),
+      scenario({
+        users: 5,
+        duration: '20s',
+        flows: [{ name: 'slow', steps: ['GET /slow'] }],
+        thresholds: { p95: { budget: '< 100ms', abortOnFail: true, delayAbortEval: '1s' } },
+      }),
       { baseUrl },
     );
     expect(Date.now() - started).toBeLessThan(5000);
@@ -200,11 +202,21 @@ describe('load engine thresholds', () => {
 describe('load engine breakpoint', () => {
   it('raises the arrival rate step by step and reports the highest rate that met the SLA', async () => {
     const report = await runLoad(
-      scenario({ profile: 'breakpoint', rate: 50, duration: '10s', stepDuration: '2s', flows: [{ name: 'cap', steps: ['GET /capacity'] }], thresholds: { p95: '< 100ms' } }),
+      scenario({
+        profile: 'breakpoint',
+        rate: 50,
+        duration: '10s',
+        stepDuration: '2s',
+        flows: [{ name: 'cap', steps: ['GET /capacity'] }],
+        thresholds: { p95: '< 100ms' },
+      }),
       { baseUrl },
     );
     expect(report.executor).toBe('ramping-arrival-rate');
-    expect(report.breakpoint!.steps.slice(0, 2).map((s) => [s.rate, s.passed])).toEqual([[10, true], [20, true]]);
+    expect(report.breakpoint!.steps.slice(0, 2).map((s) => [s.rate, s.passed])).toEqual([
+      [10, true],
+      [20, true],
+    ]);
     // The service slows down above ~35 requests per second: the SLA holds at 30/s and breaks at 40/s.
     expect(report.breakpoint!.highestPassingRate).toBe(30);
     expect(report.breakpoint!.brokeAtRate).toBe(40);
@@ -290,10 +302,10 @@ describe('load engine execution', () => {
       abortedAt.time = Date.now();
       controller.abort();
     }, 1000);
-    const report = await runLoad(
-      scenario({ users: 5, duration: '30s', flows: [{ name: 'think', steps: ['GET /slow', { think: '5s' }] }] }),
-      { baseUrl, signal: controller.signal },
-    );
+    const report = await runLoad(scenario({ users: 5, duration: '30s', flows: [{ name: 'think', steps: ['GET /slow', { think: '5s' }] }] }), {
+      baseUrl,
+      signal: controller.signal,
+    });
     expect(Date.now() - abortedAt.time).toBeLessThan(2000);
     expect(report.aborted).toBe(true);
     expect(report.stoppedEarly?.by).toBe('signal');
@@ -311,7 +323,16 @@ describe('load engine execution', () => {
   });
 
   it('ramps users through stages', async () => {
-    const report = await runLoad(scenario({ stages: [{ duration: '1s', target: 8 }, { duration: '1s', target: 8 }, { duration: '1s', target: 0 }] }), { baseUrl });
+    const report = await runLoad(
+      scenario({
+        stages: [
+          { duration: '1s', target: 8 },
+          { duration: '1s', target: 8 },
+          { duration: '1s', target: 0 },
+        ],
+      }),
+      { baseUrl },
+    );
     expect(report.executor).toBe('ramping-users');
     expect(report.peakUsers).toBe(8);
     expect(report.timeline[0].users).toBeLessThan(8);

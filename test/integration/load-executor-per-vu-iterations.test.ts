@@ -44,7 +44,8 @@ describe('per-vu-iterations', () => {
     expect(threaded.iterations).toMatchObject({ completed: 20, planned: 20 });
 
     const shards = [];
-    for (const index of [0, 1, 2]) shards.push(await runLoad(scenario('/three', { users: 5, iterations: 3 }), { baseUrl: server.url, shard: { index, count: 3 } }));
+    for (const index of [0, 1, 2])
+      shards.push(await runLoad(scenario('/three', { users: 5, iterations: 3 }), { baseUrl: server.url, shard: { index, count: 3 } }));
     expect(server.hits.get('/three')).toBe(15);
     // Users 1…5 striped over three shards: 2, 2 and 1 users, each with its full quota.
     expect(shards.map((r) => r.iterations.planned)).toEqual([6, 6, 3]);
@@ -66,7 +67,10 @@ describe('per-vu-iterations', () => {
     expect(verdict?.message).toBe(`${completed} of 100 planned iterations completed; ${100 - started} never started: the time limit of 1s ended the run first`);
     const probe = presentLoadReport(report, [], 'Load: per-vu', new Map([['f', 1]]));
     expect(probe.notes).toContain(`The time limit of 1s ended the run: ${completed} of 100 planned iterations completed, ${100 - started} never started.`);
-    expect(probe.tables.find((t) => t.title === 'Run')?.rows).toContainEqual(['Iterations', `${started} started, ${completed} completed of 100 planned, 0 dropped, 0 late`]);
+    expect(probe.tables.find((t) => t.title === 'Run')?.rows).toContainEqual([
+      'Iterations',
+      `${started} started, ${completed} completed of 100 planned, 0 dropped, 0 late`,
+    ]);
   });
 });
 
@@ -79,7 +83,21 @@ describe('per-vu-iterations in a spec', () => {
 
   const spec = (load: string) => {
     const file = path.join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, ['perfspec: 1', 'name: Per VU', 'target:', '  baseUrl: http://127.0.0.1:9', 'load:', load, '  flows:', '    - name: f', '      steps: [GET /one]', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'perfspec: 1',
+        'name: Per VU',
+        'target:',
+        '  baseUrl: http://127.0.0.1:9',
+        'load:',
+        load,
+        '  flows:',
+        '    - name: f',
+        '      steps: [GET /one]',
+        '',
+      ].join('\n'),
+    );
     return file;
   };
 

@@ -31,7 +31,10 @@ describe('shared-iterations', () => {
     expect(server.hits.get('/one')).toBe(17);
     expect(report.iterations).toMatchObject({ started: 17, completed: 17, planned: 17 });
     expect(report.elapsedMs).toBeLessThan(report.plannedMs);
-    expect(present(report).verdicts.find((v) => v.metric === 'load.iterations_completed')).toMatchObject({ passed: true, message: 'all 17 planned iterations completed' });
+    expect(present(report).verdicts.find((v) => v.metric === 'load.iterations_completed')).toMatchObject({
+      passed: true,
+      message: 'all 17 planned iterations completed',
+    });
   });
 
   it('a free user takes the next iteration: a fast user runs more of them than a slow one', async () => {
@@ -50,7 +53,8 @@ describe('shared-iterations', () => {
     expect(threaded.iterations).toMatchObject({ completed: 11, planned: 11 });
 
     const shards = [];
-    for (const index of [0, 1, 2]) shards.push(await runLoad(scenario('/three', { users: 4, iterations: 10 }), { baseUrl: server.url, shard: { index, count: 3 } }));
+    for (const index of [0, 1, 2])
+      shards.push(await runLoad(scenario('/three', { users: 4, iterations: 10 }), { baseUrl: server.url, shard: { index, count: 3 } }));
     expect(server.hits.get('/three')).toBe(10);
     expect(shards.map((r) => r.iterations.planned)).toEqual([5, 3, 2]);
     expect(shards.map((r) => r.iterations.completed)).toEqual([5, 3, 2]);
@@ -87,7 +91,21 @@ describe('shared-iterations in a spec', () => {
 
   const spec = (load: string) => {
     const file = path.join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, ['perfspec: 1', 'name: Shared', 'target:', '  baseUrl: http://127.0.0.1:9', 'load:', load, '  flows:', '    - name: f', '      steps: [GET /one]', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'perfspec: 1',
+        'name: Shared',
+        'target:',
+        '  baseUrl: http://127.0.0.1:9',
+        'load:',
+        load,
+        '  flows:',
+        '    - name: f',
+        '      steps: [GET /one]',
+        '',
+      ].join('\n'),
+    );
     return file;
   };
 

@@ -40,10 +40,14 @@ async function start(reply: (socket: Socket, n: number, request: string) => void
   return `http://127.0.0.1:${address.port}`;
 }
 
-const get = (origin: string, path = '/', method = 'GET', timeoutMs = 2000) => ({ bytes: encodeRequest(method, path, new URL(origin).host, ['accept', '*/*'], undefined), head: method === 'HEAD', timeoutMs });
+const get = (origin: string, path = '/', method = 'GET', timeoutMs = 2000) => ({
+  bytes: encodeRequest(method, path, new URL(origin).host, ['accept', '*/*'], undefined),
+  head: method === 'HEAD',
+  timeoutMs,
+});
 
 describe('HTTP/1.1 load client', () => {
-  it('stamps the first response byte between the write and the last byte (the endpoint probe\'s time to first byte)', async () => {
+  it("stamps the first response byte between the write and the last byte (the endpoint probe's time to first byte)", async () => {
     // The server runs in this process, so its performance.now() is the client's clock: the head is
     // written at once, the body 30 ms later, and each stamp must fall where the bytes allow.
     let headWrittenAt = 0;

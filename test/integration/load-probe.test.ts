@@ -79,7 +79,10 @@ describe('load probe', () => {
     const requests = probe.tables.find((t) => t.title === 'Requests')!;
     expect(requests.columns).toEqual(['Request', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput']);
     expect(requests.rows.map((r) => r[0])).toEqual(['GET /fast', 'GET /slow', 'All requests']);
-    expect(probe.tables.find((t) => t.title === 'Flows')!.rows.map((r) => r.slice(0, 2))).toEqual([['Browse', '75%'], ['Report', '25%']]);
+    expect(probe.tables.find((t) => t.title === 'Flows')!.rows.map((r) => r.slice(0, 2))).toEqual([
+      ['Browse', '75%'],
+      ['Report', '25%'],
+    ]);
     expect(probe.series!.map((s) => s.title)).toEqual(['Throughput', 'p95 latency', 'Errors', 'Users']);
     expect(probe.series![0].points.length).toBeGreaterThanOrEqual(2);
     expect((probe.data as { overall: { requests: number } }).overall.requests).toBeGreaterThan(0);
@@ -91,7 +94,13 @@ describe('load probe', () => {
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
     // Dropped iterations, the generator's own limits and its saturation are judged in every run (warnings),
     // so the budgets listed never change; a generator saturated by the machine's other load fails only its own.
-    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual(['load.error_rate', 'load.dropped_iterations', 'load.generator_resources', 'load.protocol_errors', 'load.generator']);
+    expect(results[0].probes[0].verdicts.map((v) => v.metric)).toEqual([
+      'load.error_rate',
+      'load.dropped_iterations',
+      'load.generator_resources',
+      'load.protocol_errors',
+      'load.generator',
+    ]);
     const notPassed = results[0].probes[0].verdicts.filter((v) => v.outcome !== 'pass');
     expect(notPassed.every((v) => v.metric === 'load.generator' && v.level === 'warn')).toBe(true);
     expect(results[0].status).toBe(notPassed.length ? 'warned' : 'passed');

@@ -160,7 +160,13 @@ describe('load thresholds judged while the generator was saturated', () => {
       const until = performance.now() + 80;
       while (performance.now() < until);
     }, 100);
-    const config = { name: 'hogged', users: 4, duration: '3s', flows: [{ name: 'Browse', steps: ['GET /fast'] }], thresholds: { p50: '< 0.005ms', max: '< 60s', error_rate: '< 1%' } };
+    const config = {
+      name: 'hogged',
+      users: 4,
+      duration: '3s',
+      flows: [{ name: 'Browse', steps: ['GET /fast'] }],
+      thresholds: { p50: '< 0.005ms', max: '< 60s', error_rate: '< 1%' },
+    };
     let report;
     try {
       report = await runLoad(config, { baseUrl: target.url });
@@ -256,7 +262,9 @@ describe('the open-file limit reached at run time', () => {
 `,
     );
     const out = path.join(work, `out-${name}`);
-    const child = spawn('bash', ['-c', `ulimit -n 4096; exec node bin/perfspec.js run '${spec}' --out '${out}' --reporter json,console`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `ulimit -n 4096; exec node bin/perfspec.js run '${spec}' --out '${out}' --reporter json,console`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
@@ -272,7 +280,9 @@ describe('the open-file limit reached at run time', () => {
       if ((await stats(target)).served - before > 200) loadStarted = Date.now();
     }
     expect(loadStarted).toBeGreaterThan(0);
-    await new Promise<void>((resolve, reject) => execFile('prlimit', ['--pid', String(child.pid), '--nofile=100:100'], (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      execFile('prlimit', ['--pid', String(child.pid), '--nofile=100:100'], (error) => (error ? reject(error) : resolve())),
+    );
     let maxRss = 0;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(child.pid!) ?? 0)), 200);
     const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -287,28 +297,42 @@ describe('the open-file limit reached at run time', () => {
     clearTimeout(killer);
     const json = JSON.parse(await readFile(path.join(out, 'perfspec-report.json'), 'utf8'));
     const probe = json.specs[0].checks.find((c: { section: string }) => c.section === 'load')?.probes[0];
-    return { exitCode, output, json, probe, before, maxRss, endedAfterMs: Date.now() - loadStarted, stoppedAfterInterruptMs: interruptedAt ? Date.now() - interruptedAt : undefined };
+    return {
+      exitCode,
+      output,
+      json,
+      probe,
+      before,
+      maxRss,
+      endedAfterMs: Date.now() - loadStarted,
+      stoppedAfterInterruptMs: interruptedAt ? Date.now() - interruptedAt : undefined,
+    };
   }
 
-  it.skipIf(!hasPrlimit)('connects failing with EMFILE mid-run: counted by kind, users back off, exit 3 on time with the report written and RSS bounded', async () => {
-    const { exitCode, output, probe, before, maxRss, endedAfterMs } = await runWithLimitLoweredMidRun('emfile-mid-run');
-    expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
-    expect(exitCode).toBe(3);
-    // The duration is 6 s; the run must end within 5 s of it (here it stops early, 3 s into the errors).
-    expect(endedAfterMs).toBeLessThan(6000 + 5000);
-    expect(maxRss).toBeLessThan(500);
-    expect(output).toContain('ran out of its own resources');
-    expect(probe.error).toMatch(/too many open files.*ulimit -n/);
-    expect(probe.data.stoppedEarly.by).toBe('resources');
-    expect(probe.data.overall.errorKinds.too_many_open_files).toBeGreaterThan(0);
-    // The target served every request the report counted as answered, plus at most the one each
-    // user had in flight when the run was cut (the server answered, the client had gone).
-    const answered = Object.values(probe.data.overall.statusCodes as Record<string, number>).reduce((a, b) => a + b, 0);
-    const served = (await stats(target)).served - before;
-    expect(served).toBeGreaterThanOrEqual(answered);
-    expect(served).toBeLessThanOrEqual(answered + 300);
-    process.stdout.write(`EMFILE run: ended ${endedAfterMs} ms after the load started, max RSS ${maxRss.toFixed(0)} MB, ${probe.data.overall.errorKinds.too_many_open_files} EMFILE\n`);
-  });
+  it.skipIf(!hasPrlimit)(
+    'connects failing with EMFILE mid-run: counted by kind, users back off, exit 3 on time with the report written and RSS bounded',
+    async () => {
+      const { exitCode, output, probe, before, maxRss, endedAfterMs } = await runWithLimitLoweredMidRun('emfile-mid-run');
+      expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      expect(exitCode).toBe(3);
+      // The duration is 6 s; the run must end within 5 s of it (here it stops early, 3 s into the errors).
+      expect(endedAfterMs).toBeLessThan(6000 + 5000);
+      expect(maxRss).toBeLessThan(500);
+      expect(output).toContain('ran out of its own resources');
+      expect(probe.error).toMatch(/too many open files.*ulimit -n/);
+      expect(probe.data.stoppedEarly.by).toBe('resources');
+      expect(probe.data.overall.errorKinds.too_many_open_files).toBeGreaterThan(0);
+      // The target served every request the report counted as answered, plus at most the one each
+      // user had in flight when the run was cut (the server answered, the client had gone).
+      const answered = Object.values(probe.data.overall.statusCodes as Record<string, number>).reduce((a, b) => a + b, 0);
+      const served = (await stats(target)).served - before;
+      expect(served).toBeGreaterThanOrEqual(answered);
+      expect(served).toBeLessThanOrEqual(answered + 300);
+      process.stdout.write(
+        `EMFILE run: ended ${endedAfterMs} ms after the load started, max RSS ${maxRss.toFixed(0)} MB, ${probe.data.overall.errorKinds.too_many_open_files} EMFILE\n`,
+      );
+    },
+  );
 
   it.skipIf(!hasPrlimit)('Ctrl-C while connects fail with EMFILE: exit 130 within 3 s, partial report written and marked aborted', async () => {
     const { exitCode, output, json, probe, stoppedAfterInterruptMs } = await runWithLimitLoweredMidRun('emfile-interrupted', { interruptAfterMs: 700 });
@@ -364,7 +388,8 @@ describe('closed-model users start spread', () => {
     }
   }
 
-  const quarters = (times: number[]) => [0, 1, 2, 3].map((q) => times.filter((t) => t >= q * 500 && (q === 3 ? t <= 2000 + 100 : t < (q + 1) * 500)).length / times.length);
+  const quarters = (times: number[]) =>
+    [0, 1, 2, 3].map((q) => times.filter((t) => t >= q * 500 && (q === 3 ? t <= 2000 + 100 : t < (q + 1) * 500)).length / times.length);
   const withinBounds = (shares: number[]) => shares.every((share) => share >= 0.15 && share <= 0.35);
 
   /** Up to 3 runs: the first unsaturated one is judged; a saturated one that missed the bounds is run again. */
@@ -392,7 +417,9 @@ describe('closed-model users start spread', () => {
     // seconds and prove nothing).
     const atOnce = await firstRequests('0s');
     const atOnceShares = quarters(atOnce.times);
-    process.stdout.write(`start spread 0s: ${atOnceShares.map((x) => (x * 100).toFixed(1)).join('/')} %${atOnce.trustworthy ? '' : ' (saturated: not judged)'}\n`);
+    process.stdout.write(
+      `start spread 0s: ${atOnceShares.map((x) => (x * 100).toFixed(1)).join('/')} %${atOnce.trustworthy ? '' : ' (saturated: not judged)'}\n`,
+    );
     if (atOnce.trustworthy) expect(atOnceShares[0]).toBeGreaterThan(0.35);
   });
 });

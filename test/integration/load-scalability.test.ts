@@ -97,14 +97,22 @@ describe('profile: scalability', () => {
 
   it('one bucket shared by two replicas (target.replicas): efficiency about 0.5, flagged below minEfficiency', async () => {
     const [a, b] = [await freePort(), await freePort()];
-    const server: ChildProcess = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH, PORTS: `${a},${b}`, CAP: String(CAP), BURST: String(BURST) }, stdio: 'ignore' });
+    const server: ChildProcess = spawn(process.execPath, [SERVER], {
+      env: { PATH: process.env.PATH, PORTS: `${a},${b}`, CAP: String(CAP), BURST: String(BURST) },
+      stdio: 'ignore',
+    });
     try {
       for (let i = 0; i < 100; i++) {
-        const up = await fetch(`http://127.0.0.1:${b}/health`).then((r) => r.ok, () => false);
+        const up = await fetch(`http://127.0.0.1:${b}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (up) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const { exitCode, points, stdout } = await runScaling(scalabilitySpec(`  baseUrl: http://127.0.0.1:${a}\n  replicas: [http://127.0.0.1:${a}, http://127.0.0.1:${b}]`));
+      const { exitCode, points, stdout } = await runScaling(
+        scalabilitySpec(`  baseUrl: http://127.0.0.1:${a}\n  replicas: [http://127.0.0.1:${a}, http://127.0.0.1:${b}]`),
+      );
       expect(points.map((p) => p.replicas)).toEqual([1, 2]);
       expect(points[0].highestPassingRate).toBe(40);
       // Two replicas behind one 50/s bucket: the 80/s step breaks, 40/s is the most that held.

@@ -70,7 +70,21 @@ function runShard(index: number, startAt: number, lane: string): Promise<{ code:
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/fixtures/redis/cli-main.ts', 'run', path.join(dir, 'spec.yaml'), '--start-at', String(startAt), '--set', `lane=${lane}`, '--out', path.join(dir, `out${index}`), '--reporter', 'json'],
+      [
+        '--import',
+        'tsx',
+        'test/fixtures/redis/cli-main.ts',
+        'run',
+        path.join(dir, 'spec.yaml'),
+        '--start-at',
+        String(startAt),
+        '--set',
+        `lane=${lane}`,
+        '--out',
+        path.join(dir, `out${index}`),
+        '--reporter',
+        'json',
+      ],
       { env: { PATH: process.env.PATH, JOB_COMPLETION_INDEX: String(index) }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -131,7 +145,9 @@ describe('four shard processes against one target, merged', () => {
     startAt = Date.now() + 20_000;
     const outcomes = await Promise.all(Array.from({ length: SHARDS }, (_, i) => runShard(i, startAt, i === SHARDS - 1 ? 'slow' : 'fast')));
     outcomes.forEach((o, i) => expect(o.code, `shard ${i}: ${o.stderr}`).toBe(0));
-    shards = await Promise.all(Array.from({ length: SHARDS }, (_, i) => readJson<ShardFile>(path.join(dir, `out${i}`, `perfspec-shard-${i}-of-${SHARDS}.json`))));
+    shards = await Promise.all(
+      Array.from({ length: SHARDS }, (_, i) => readJson<ShardFile>(path.join(dir, `out${i}`, `perfspec-shard-${i}-of-${SHARDS}.json`))),
+    );
     for (const [i, shard] of shards.entries()) {
       expect(shard.identity.shard).toEqual({ index: i, count: SHARDS });
       expect(shard.load).toHaveLength(1);
@@ -170,10 +186,13 @@ describe('four shard processes against one target, merged', () => {
     const all = shards.flatMap((s) => rawValues(s.load[0].data.entries[0].histogram!)).sort((a, b) => a - b);
     expect(all).toHaveLength(received.load);
     // Only for the bucket width of a value (the reporting rule reads a bucket's highest value).
-    const reference = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 }) as unknown as { highestEquivalentValue(v: number): number };
+    const reference = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 }) as unknown as {
+      highestEquivalentValue(v: number): number;
+    };
     const min = Math.min(...shards.map((s) => hdr.decodeFromCompressedBase64(s.load[0].data.entries[0].histogram!, 32, false).minNonZeroValue));
     const max = Math.max(...shards.map((s) => hdr.decodeFromCompressedBase64(s.load[0].data.entries[0].histogram!, 32, false).maxValue));
-    const at = (p: number) => Math.min(Math.max(reference.highestEquivalentValue(all[Math.max(1, Math.ceil((p / 100) * all.length - 1e-9)) - 1]), min), max) / 1000;
+    const at = (p: number) =>
+      Math.min(Math.max(reference.highestEquivalentValue(all[Math.max(1, Math.ceil((p / 100) * all.length - 1e-9)) - 1]), min), max) / 1000;
     expect(report.overall.latency.count).toBe(all.length);
     for (const p of [50, 90, 95, 99, 99.9] as const) expect(report.overall.latency[`p${p}` as 'p50'], `p${p}`).toBe(at(p));
     expect(report.overall.latency.max).toBe(max / 1000);
@@ -216,7 +235,15 @@ describe('four shard processes against one target, merged', () => {
     await writeFile(path.join(dir, 'other.yaml'), spec('    error_rate: 1%\n').replace(`duration: ${SECONDS}s`, 'duration: 1s'));
     const other = await runCli(['run', path.join(dir, 'other.yaml'), '--shard', `3/${SHARDS}`, '--out', path.join(dir, 'other'), '--reporter', 'json']);
     expect(other.exitCode, other.stderr).toBe(0);
-    const mixed = await runCli(['merge', ...[0, 1, 2].map((i) => path.join(dir, `out${i}`)), path.join(dir, 'other'), '--out', path.join(dir, 'm3'), '--reporter', 'json']);
+    const mixed = await runCli([
+      'merge',
+      ...[0, 1, 2].map((i) => path.join(dir, `out${i}`)),
+      path.join(dir, 'other'),
+      '--out',
+      path.join(dir, 'm3'),
+      '--reporter',
+      'json',
+    ]);
     expect(mixed.exitCode).toBe(2);
     expect(mixed.stderr).toMatch(/the shards come from different specs \(their files differ\)/);
     expect(mixed.stderr).toContain(path.join('other', `perfspec-shard-3-of-${SHARDS}.json`));
@@ -279,7 +306,18 @@ load:
       expect(seen.size).toBe(0);
 
       for (const index of [0, 1]) {
-        const shard = await runCli(['run', specFile, '--shard', `${index}/2`, '--setup-from', setupFile, '--out', path.join(dir, `login${index}`), '--reporter', 'json']);
+        const shard = await runCli([
+          'run',
+          specFile,
+          '--shard',
+          `${index}/2`,
+          '--setup-from',
+          setupFile,
+          '--out',
+          path.join(dir, `login${index}`),
+          '--reporter',
+          'json',
+        ]);
         expect(shard.exitCode, shard.stderr).toBe(0);
         // The token never reaches a shard file.
         expect(await readFile(path.join(dir, `login${index}`, `perfspec-shard-${index}-of-2.json`), 'utf8')).not.toContain(token);

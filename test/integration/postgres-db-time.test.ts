@@ -68,7 +68,6 @@ interface Comparison {
 const agrees = (c: Comparison) => Math.abs(c.proxyMs - c.logMs) <= Math.max(0.25 * c.logMs, 1);
 const closestOf = (repeats: Comparison[]) => repeats.reduce((best, c) => (Math.abs(c.proxyMs - c.logMs) < Math.abs(best.proxyMs - best.logMs) ? c : best));
 
-
 /**
  * Judge one request shape, measured again and again (sequentially, as the latency probes sample):
  * a loaded machine only ever adds to what the proxy sees (the server process waits for a CPU before it
@@ -90,10 +89,15 @@ async function judgeRepeated(label: string, once: () => Promise<Comparison>, ski
   const closest = closestOf(repeats);
   const load = host.stop();
   if (!agrees(closest) && load.saturated) {
-    skip(`${label}: inconclusive, the host is saturated (${load.reasons.join('; ')}); closest repeat ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`);
+    skip(
+      `${label}: inconclusive, the host is saturated (${load.reasons.join('; ')}); closest repeat ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`,
+    );
     return;
   }
-  expect(Math.abs(closest.proxyMs - closest.logMs), `${label}: proxy ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`).toBeLessThanOrEqual(Math.max(0.25 * closest.logMs, 1));
+  expect(
+    Math.abs(closest.proxyMs - closest.logMs),
+    `${label}: proxy ${closest.proxyMs.toFixed(3)} ms vs log ${closest.logMs.toFixed(3)} ms`,
+  ).toBeLessThanOrEqual(Math.max(0.25 * closest.logMs, 1));
 }
 
 const MIN_REPEATS = 3;
@@ -163,7 +167,8 @@ const int32 = (value: number) => {
   return b;
 };
 const parse = (sql: string) => message('P', Buffer.concat([cstr(''), cstr(sql), int16(0)]));
-const bind = (param: string) => message('B', Buffer.concat([cstr(''), cstr(''), int16(0), int16(1), int32(Buffer.byteLength(param)), Buffer.from(param), int16(0)]));
+const bind = (param: string) =>
+  message('B', Buffer.concat([cstr(''), cstr(''), int16(0), int16(1), int32(Buffer.byteLength(param)), Buffer.from(param), int16(0)]));
 const execute = () => message('E', Buffer.concat([cstr(''), int32(0)]));
 const sync = () => message('S', Buffer.alloc(0));
 
@@ -226,7 +231,11 @@ describe('DB time: the proxy against the server log (log_min_duration_statement 
       ['with a 2 ms sleep', (client) => client.query('SELECT count(*) FROM generate_series(1, 20000), pg_sleep(0.002) WHERE 1 = 1')],
     ];
     for (const [name, request] of requests) {
-      await judgeRepeated(`single statement, ${name}`, () => measure(async (client) => void (await request(client))), (note) => ctx.skip(note));
+      await judgeRepeated(
+        `single statement, ${name}`,
+        () => measure(async (client) => void (await request(client))),
+        (note) => ctx.skip(note),
+      );
     }
   });
 

@@ -28,7 +28,8 @@ afterAll(async () => {
   await client?.end();
 });
 
-const state = async () => (await client.query<{ total: string; last: string }>('SELECT sum(n)::text AS total, (SELECT last_value::text FROM counter) AS last FROM items')).rows[0];
+const state = async () =>
+  (await client.query<{ total: string; last: string }>('SELECT sum(n)::text AS total, (SELECT last_value::text FROM counter) AS last FROM items')).rows[0];
 
 describe('explain', () => {
   it('plans a writing statement asked to be analysed, without running it', async () => {

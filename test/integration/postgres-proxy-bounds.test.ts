@@ -66,7 +66,7 @@ describe('PgWireProxy bounds', () => {
 
   it('forwards large results byte for byte to a slow reader, and large uploads to the server (reused read buffers)', async () => {
     // md5 of every row, computed by the server from what it holds, against what the client received.
-    const sql = "SELECT g, repeat(md5(g::text), 40) AS payload FROM generate_series(1, 20000) g";
+    const sql = 'SELECT g, repeat(md5(g::text), 40) AS payload FROM generate_series(1, 20000) g';
     const direct = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: DATABASE });
     await direct.connect();
     const expected = (await direct.query(sql)).rows;
@@ -140,7 +140,9 @@ describe('PgWireProxy bounds', () => {
     const shapes = proxy.aggregateSummary().shapes;
     const delta = (text: RegExp) => {
       const group = shapes.find((s) => text.test(s.text));
-      return group ? { count: group.count - (base.get(group.text) ?? 0), errors: group.errors, histogram: group.histogram.reduce((a, b) => a + b, 0) } : undefined;
+      return group
+        ? { count: group.count - (base.get(group.text) ?? 0), errors: group.errors, histogram: group.histogram.reduce((a, b) => a + b, 0) }
+        : undefined;
     };
     expect(delta(/^SELECT \d+ \+ 1 AS n$/)).toMatchObject({ count: 150 });
     expect(delta(/^SELECT \$1::int AS n$/)).toMatchObject({ count: 70 });

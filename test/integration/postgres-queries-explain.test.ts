@@ -24,7 +24,12 @@ beforeAll(async () => {
   const progress = { update: () => undefined, info: () => undefined };
   services = await openServices({ postgres: { url: DATABASE_URL, source: 'proxy' } }, [postgresService], { signal: new AbortController().signal, progress });
   api = await startReferenceApi('naive', { databaseUrl: services.targetEnv().DATABASE_URL, redisUrl: REDIS_URL });
-  const login = await http.send({ method: 'POST', url: `${api.url}/api/v1/auth/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@acme.example.test', password: 'perfspec-demo' }) });
+  const login = await http.send({
+    method: 'POST',
+    url: `${api.url}/api/v1/auth/login`,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'owner@acme.example.test', password: 'perfspec-demo' }),
+  });
   token = (JSON.parse(login.body) as { access_token: string }).access_token;
 }, 60_000);
 
@@ -99,6 +104,8 @@ describe('queries.explain', () => {
   }, 60_000);
 
   it('rejects an explain value it does not know (spec error)', () => {
-    expect(queriesProbe.validate?.(check({ explain: 'yes' } as unknown as QueriesBudget))).toEqual([expect.stringContaining('explain: "yes" must be true, false or analyze')]);
+    expect(queriesProbe.validate?.(check({ explain: 'yes' } as unknown as QueriesBudget))).toEqual([
+      expect.stringContaining('explain: "yes" must be true, false or analyze'),
+    ]);
   });
 });

@@ -205,7 +205,11 @@ describe('queries probe misconfiguration', () => {
       signal: new AbortController().signal,
       progress,
     });
-    await expect(opening).rejects.toMatchObject({ code: 'PS_PG_UNREACHABLE', exitCode: 3, message: 'PostgreSQL is not reachable at 127.0.0.1:1: connection refused' });
+    await expect(opening).rejects.toMatchObject({
+      code: 'PS_PG_UNREACHABLE',
+      exitCode: 3,
+      message: 'PostgreSQL is not reachable at 127.0.0.1:1: connection refused',
+    });
   });
 
   it('opens the proxy for a database the app has yet to create, but not pg_stat_statements', async () => {

@@ -106,7 +106,12 @@ describe('StatStatementsSource against PostgreSQL', () => {
     expect(fromExtension[fingerprinter.fingerprint('SELECT name FROM items WHERE id = 1')]).toBe(11);
     expect(fromExtension[fingerprinter.fingerprint('SELECT count(*) FROM items WHERE id > 1')]).toBe(7);
     expect(statements.reduce((sum, s) => sum + (s.count ?? 1), 0)).toBe(1 + 5 + 5 + 7 + 3 + 2);
-    expect(statements.filter((s) => s.utility).map((s) => s.sql).sort()).toEqual(['BEGIN', 'COMMIT']);
+    expect(
+      statements
+        .filter((s) => s.utility)
+        .map((s) => s.sql)
+        .sort(),
+    ).toEqual(['BEGIN', 'COMMIT']);
   });
 
   it('sees nothing of its own snapshots', async () => {
@@ -126,7 +131,9 @@ describe('StatStatementsSource against PostgreSQL', () => {
     expect((error as PerfspecError).message).toBe(
       `pg_stat_statements is loaded on PostgreSQL at ${HOST}:${PORT} but not created in database "${NO_EXTENSION_DATABASE}"`,
     );
-    expect((error as PerfspecError).hint).toContain(`psql -h ${HOST} -p ${PORT} -U postgres -d ${NO_EXTENSION_DATABASE} -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"`);
+    expect((error as PerfspecError).hint).toContain(
+      `psql -h ${HOST} -p ${PORT} -U postgres -d ${NO_EXTENSION_DATABASE} -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"`,
+    );
   });
 
   it("says how to grant access when perfspec's user cannot read the app role's statements", async () => {

@@ -72,7 +72,21 @@ describe('attribution against known per-endpoint counts', () => {
     const runId = `known-${Date.now()}`;
     const before = proxy.attribution.unattributedSnapshot().statements;
     const report = await runLoad(
-      { name, users: 20, duration: '2s', flows: [{ name: 'f', steps: [{ request: 'GET /three', name: 'three' }, { request: 'GET /two', name: 'two' }, { request: 'GET /none', name: 'none' }] }] },
+      {
+        name,
+        users: 20,
+        duration: '2s',
+        flows: [
+          {
+            name: 'f',
+            steps: [
+              { request: 'GET /three', name: 'three' },
+              { request: 'GET /two', name: 'two' },
+              { request: 'GET /none', name: 'none' },
+            ],
+          },
+        ],
+      },
       { baseUrl, runId },
     );
     expect(report.overall.errors).toBe(0);

@@ -32,7 +32,10 @@ async function locateLog(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ file: string | null; dir: string; version: string }>(
     "SELECT pg_current_logfile() AS file, current_setting('data_directory') AS dir, current_setting('server_version_num') AS version",
   );
-  const candidates = [rows[0].file && (rows[0].file.startsWith('/') ? rows[0].file : `${rows[0].dir}/${rows[0].file}`), `/var/log/postgresql/postgresql-${Math.floor(Number(rows[0].version) / 10000)}-main.log`];
+  const candidates = [
+    rows[0].file && (rows[0].file.startsWith('/') ? rows[0].file : `${rows[0].dir}/${rows[0].file}`),
+    `/var/log/postgresql/postgresql-${Math.floor(Number(rows[0].version) / 10000)}-main.log`,
+  ];
   for (const file of candidates) {
     if (!file) continue;
     try {
@@ -86,8 +89,13 @@ beforeAll(async () => {
   proxy = new PgWireProxy({ upstream: { host: '127.0.0.1', port: 5432 } });
   await proxy.listen();
   const databaseUrl = `postgres://postgres@127.0.0.1:${proxy.port}/${DATABASE}`;
-  for (const mode of ['naive', 'optimized'] as const) apps[mode] = await createApp({ mode, databaseUrl, redisUrl: REDIS_URL, dbLatencyMs: 1, port: 0, log: () => undefined });
-  const login = await fetch(`${apps.naive.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@acme.example.test', password: SEED_PASSWORD }) });
+  for (const mode of ['naive', 'optimized'] as const)
+    apps[mode] = await createApp({ mode, databaseUrl, redisUrl: REDIS_URL, dbLatencyMs: 1, port: 0, log: () => undefined });
+  const login = await fetch(`${apps.naive.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'owner@acme.example.test', password: SEED_PASSWORD }),
+  });
   token = ((await login.json()) as { access_token: string }).access_token;
 }, 60_000);
 
@@ -119,7 +127,9 @@ describe('queries per request under load', () => {
       const proxied = new Map(traces.map((t) => [t.traceId, t.statements]));
       expect(proxied.size).toBeGreaterThan(USERS);
       expect(proxied).toEqual(logged);
-      console.log(`${mode}: ${proxied.size} requests, ${[...proxied.values()].reduce((a, b) => a + b, 0)} statements attributed, equal to the server log's per request; ${report.overall.requests} responses`);
+      console.log(
+        `${mode}: ${proxied.size} requests, ${[...proxied.values()].reduce((a, b) => a + b, 0)} statements attributed, equal to the server log's per request; ${report.overall.requests} responses`,
+      );
       // Naive mode has no cache: each request of a name runs exactly what it runs alone.
       if (mode === 'naive') {
         const alone = new Map<string, number>();
@@ -156,7 +166,9 @@ describe('queries per request under load', () => {
       const probe = result.probes[0];
       results[mode] = {
         status: result.status,
-        verdicts: probe.verdicts.filter((v) => v.metric.startsWith('requests.audit-logs')).map((v) => ({ metric: v.metric, outcome: v.outcome, actual: v.actual })),
+        verdicts: probe.verdicts
+          .filter((v) => v.metric.startsWith('requests.audit-logs'))
+          .map((v) => ({ metric: v.metric, outcome: v.outcome, actual: v.actual })),
         table: probe.tables.find((t) => t.title.startsWith('Queries per request'))?.rows,
       };
     }

@@ -63,7 +63,9 @@ describe('cache probe against the reference API', () => {
       expect(json.specs[0].errors).toEqual([]);
       const cache = verdicts.filter((v) => v.metric.startsWith('cache.'));
       // Counts pass outright; a hit latency on a loaded machine may be inconclusive (never a false pass or fail).
-      expect(cache.filter((v) => !v.passed && !(v.metric === 'cache.hitLatency' && v.outcome === 'inconclusive')).map((v) => `${v.check} ${v.metric}: ${v.message}`)).toEqual([]);
+      expect(
+        cache.filter((v) => !v.passed && !(v.metric === 'cache.hitLatency' && v.outcome === 'inconclusive')).map((v) => `${v.check} ${v.metric}: ${v.message}`),
+      ).toEqual([]);
       expect(outcome.exitCode).toBe(0);
 
       // Cold start (keys deleted), then 100 requests over 20 users: exactly 20 misses.
@@ -89,7 +91,9 @@ describe('cache probe against the reference API', () => {
 
       expect(markdown).toContain('Hits on user:*');
       expect(markdown).toContain('80.0%');
-      const userProbe = json.specs[0].checks.find((c: { name: string }) => c.name === 'User lookup (cached)').probes.find((p: { kind: string }) => p.kind === 'cache');
+      const userProbe = json.specs[0].checks
+        .find((c: { name: string }) => c.name === 'User lookup (cached)')
+        .probes.find((p: { kind: string }) => p.kind === 'cache');
       expect(userProbe.data.coldWarm.cold.count).toBe(5);
       expect(userProbe.data.hits.source).toBe('monitor+keymiss');
       expect(await readNotifyFlags(redis)).toBe(flagsBefore);
@@ -162,10 +166,13 @@ describe('interrupting a run in the middle of the cache window', () => {
     const api = await startReferenceApi('optimized', { redisUrl });
     const controller = new AbortController();
     try {
-      const running = runCli(['run', 'test/fixtures/redis/slow-cache-check.yaml', '--out', await mkdtemp(path.join(os.tmpdir(), 'perfspec-cache-abort-')), '--reporter', 'json'], {
-        env: { PATH: process.env.PATH, PERFSPEC_BASE_URL: api.url, REDIS_URL: redisUrl },
-        signal: controller.signal,
-      });
+      const running = runCli(
+        ['run', 'test/fixtures/redis/slow-cache-check.yaml', '--out', await mkdtemp(path.join(os.tmpdir(), 'perfspec-cache-abort-')), '--reporter', 'json'],
+        {
+          env: { PATH: process.env.PATH, PERFSPEC_BASE_URL: api.url, REDIS_URL: redisUrl },
+          signal: controller.signal,
+        },
+      );
       await waitUntil(async () => (await readNotifyFlags(redis)) === 'Em');
       controller.abort();
       const outcome = await running;

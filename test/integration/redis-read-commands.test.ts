@@ -117,7 +117,13 @@ async function create(type: KeyType, key: string): Promise<void> {
 async function measureInfoDelta(args: string[], expected: { hits: number; misses: number }) {
   let last = { hits: -1, misses: -1 };
   for (let attempt = 0; attempt < 5; attempt++) {
-    const replies = (await app.pipeline().info('stats').call(args[0], ...args.slice(1)).info('stats').exec()) ?? [];
+    const replies =
+      (await app
+        .pipeline()
+        .info('stats')
+        .call(args[0], ...args.slice(1))
+        .info('stats')
+        .exec()) ?? [];
     const before = parseKeyspaceCounters(String(replies[0][1]))!;
     const after = parseKeyspaceCounters(String(replies[2][1]))!;
     last = { hits: after.hits - before.hits, misses: after.misses - before.misses };
@@ -165,14 +171,12 @@ describe('every read command in the table counts one hit or one miss (and one ke
 });
 
 describe('commands left out of the table', () => {
-  it.each([
-    [['SET', 'verify:w', 'v']],
-    [['DEL', 'verify:w']],
-    [['INCR', 'verify:n']],
-    [['MEMORY', 'USAGE', 'verify:absent']],
-  ])('%j counts neither hit nor miss', async (args) => {
-    expect(await measureInfoDelta(args, { hits: 0, misses: 0 })).toEqual({ hits: 0, misses: 0 });
-  });
+  it.each([[['SET', 'verify:w', 'v']], [['DEL', 'verify:w']], [['INCR', 'verify:n']], [['MEMORY', 'USAGE', 'verify:absent']]])(
+    '%j counts neither hit nor miss',
+    async (args) => {
+      expect(await measureInfoDelta(args, { hits: 0, misses: 0 })).toEqual({ hits: 0, misses: 0 });
+    },
+  );
 
   it('OBJECT counts a miss in INFO but publishes no keymiss event, which is why it is not a read', async () => {
     await app.flushdb();

@@ -166,7 +166,10 @@ async function measure(app: Started, method: string, path: string, opts: Paramet
   const queries = app.queries.map((q) => q.text);
   const wire = app.wire.statements - wireFrom;
   await redisBarrier();
-  const redisCommands = monitored.slice(redisFrom).filter((m) => m.args[0] !== 'echo').map((m) => m.args);
+  const redisCommands = monitored
+    .slice(redisFrom)
+    .filter((m) => m.args[0] !== 'echo')
+    .map((m) => m.args);
   return { status: res.status, body, queries, wire, redis: redisCommands, ms };
 }
 
@@ -242,7 +245,7 @@ describe('start-up', () => {
     await again.close();
     expect(await counts()).toEqual(before);
     // Sequences were moved past the seed: the next user id is 21, not a collision with a seeded id.
-    expect(await scalar("SELECT last_value::int FROM users_id_seq")).toBeGreaterThanOrEqual(20);
+    expect(await scalar('SELECT last_value::int FROM users_id_seq')).toBeGreaterThanOrEqual(20);
   });
 });
 
@@ -275,7 +278,13 @@ describe('auth', () => {
     expect(dup.status).toBe(409);
     expect(await dup.json()).toHaveProperty('error');
 
-    for (const bad of [{ raw: '{not json' }, { json: [] }, { json: { email } }, { json: { email, password: 'short' } }, { json: { email: 'nope', password } }]) {
+    for (const bad of [
+      { raw: '{not json' },
+      { json: [] },
+      { json: { email } },
+      { json: { email, password: 'short' } },
+      { json: { email: 'nope', password } },
+    ]) {
       const res = await send(app, 'POST', '/api/v1/auth/register', bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(await res.json()).toHaveProperty('error');
@@ -288,7 +297,10 @@ describe('auth', () => {
     expect(tokenBody.token_type).toBe('bearer');
     expect(tokenBody.access_token).toMatch(/^[\w-]+\.[\w-]+$/);
 
-    for (const creds of [{ email, password: 'wrong-password' }, { email: `nobody-${run}@example.test`, password }]) {
+    for (const creds of [
+      { email, password: 'wrong-password' },
+      { email: `nobody-${run}@example.test`, password },
+    ]) {
       const res = await send(app, 'POST', '/api/v1/auth/login', { json: creds });
       expect(res.status).toBe(401);
     }
@@ -383,13 +395,21 @@ describe('audit logs: N+1 in naive, bulk fetches in optimized', () => {
     expect([...shapes.values()].sort((a, b) => a - b)).toEqual([1, 100, 100]);
     expect(optimized.queries.filter((q) => /= ANY\(\$1/.test(q))).toHaveLength(2);
 
-
     expect(optimized.body).toEqual(naive.body);
     const truth = new Map(
-      (await direct.query('SELECT u.id, u.email, o.id AS org_id, o.name FROM users u JOIN organizations o ON o.id = u.organization_id')).rows.map((r) => [r.id, r]),
+      (await direct.query('SELECT u.id, u.email, o.id AS org_id, o.name FROM users u JOIN organizations o ON o.id = u.organization_id')).rows.map((r) => [
+        r.id,
+        r,
+      ]),
     );
     for (const item of naive.body.items) {
-      expect(item).toEqual({ id: expect.any(Number), action: expect.any(String), created_at: expect.any(String), user: expect.any(Object), organization: expect.any(Object) });
+      expect(item).toEqual({
+        id: expect.any(Number),
+        action: expect.any(String),
+        created_at: expect.any(String),
+        user: expect.any(Object),
+        organization: expect.any(Object),
+      });
       const t = truth.get(item.user.id);
       expect(item.user.email).toBe(t.email);
       expect(item.organization).toEqual({ id: t.org_id, name: t.name });
@@ -400,7 +420,11 @@ describe('audit logs: N+1 in naive, bulk fetches in optimized', () => {
 
   it('list: naive follows 1 + 2n for other limits (n = rows returned), optimized stays at 3', async () => {
     const total = await scalar('SELECT count(*)::int FROM audit_logs');
-    for (const [query, n] of [['?limit=7', 7], ['', 50], ['?limit=100000', Math.min(500, total)]] as const) {
+    for (const [query, n] of [
+      ['?limit=7', 7],
+      ['', 50],
+      ['?limit=100000', Math.min(500, total)],
+    ] as const) {
       const naive = await measure(apps.naive, 'GET', `/api/v1/audit-logs${query}`, { token: ownerToken });
       const optimized = await measure(apps.optimized, 'GET', `/api/v1/audit-logs${query}`, { token: ownerToken });
       expect(naive.body.count, query).toBe(n);
@@ -444,9 +468,7 @@ describe('simulated database round trip', () => {
     // finish in a few ms and the lower bounds below fail.
     const latency = 10;
     const slow = await Promise.all(
-      (['naive', 'optimized'] as const).map((mode) =>
-        createApp({ mode, databaseUrl: DIRECT_URL, redisUrl: REDIS_URL, dbLatencyMs: latency, log: () => {} }),
-      ),
+      (['naive', 'optimized'] as const).map((mode) => createApp({ mode, databaseUrl: DIRECT_URL, redisUrl: REDIS_URL, dbLatencyMs: latency, log: () => {} })),
     );
     try {
       const timed = async (url: string) => {
@@ -491,7 +513,7 @@ describe('cached lookups', () => {
     { name: 'user lookup', path: '/api/v1/users/7', key: 'user:7', ttl: 300, naiveStatements: 1 },
   ];
 
-  it('exports the same keys and TTLs it uses (the seed\'s: 15, 10, 5 and 5 minutes)', () => {
+  it("exports the same keys and TTLs it uses (the seed's: 15, 10, 5 and 5 minutes)", () => {
     expect(cases.map((c) => c.key)).toEqual([CACHE.ssoConfig.key(1), CACHE.orgSettings.key(1), CACHE.rbacPermissions.key(1), CACHE.user.key(7)]);
     expect(cases.map((c) => c.ttl)).toEqual([CACHE.ssoConfig.ttl, CACHE.orgSettings.ttl, CACHE.rbacPermissions.ttl, CACHE.user.ttl]);
   });

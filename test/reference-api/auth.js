@@ -21,9 +21,7 @@ const TOKEN_TTL_SECONDS = 3600;
 
 function scryptAsync(password, salt) {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
+    scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 
@@ -47,9 +45,7 @@ export async function verifyPassword(password, stored) {
   const [, n, r, p, saltB64, hashB64] = parts;
   const expected = Buffer.from(hashB64, 'base64');
   const key = await new Promise((resolve, reject) => {
-    scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, { N: +n, r: +r, p: +p }, (err, k) =>
-      err ? reject(err) : resolve(k),
-    );
+    scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, { N: +n, r: +r, p: +p }, (err, k) => (err ? reject(err) : resolve(k)));
   });
   return timingSafeEqual(key, expected);
 }

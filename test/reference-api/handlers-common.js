@@ -34,10 +34,7 @@ export async function register({ db, body }) {
         organizationId = found.rows[0].id;
       } else {
         // ON CONFLICT: a concurrent registration may create the same organization; then join it.
-        const inserted = await tx.query(
-          'INSERT INTO organizations (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id',
-          [organization],
-        );
+        const inserted = await tx.query('INSERT INTO organizations (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id', [organization]);
         if (inserted.rows.length) {
           organizationId = inserted.rows[0].id;
           createdOrganization = true;
@@ -48,17 +45,13 @@ export async function register({ db, body }) {
     }
 
     const inserted = await tx.query(
-      'INSERT INTO users (email, password_hash, organization_id) VALUES ($1, $2, $3) ' +
-        'ON CONFLICT (email) DO NOTHING RETURNING id, email, organization_id',
+      'INSERT INTO users (email, password_hash, organization_id) VALUES ($1, $2, $3) ' + 'ON CONFLICT (email) DO NOTHING RETURNING id, email, organization_id',
       [email, passwordHash, organizationId],
     );
     if (!inserted.rows.length) throw new HttpError(409, 'a user with this email already exists');
     const row = inserted.rows[0];
 
-    await tx.query('INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = $2', [
-      row.id,
-      createdOrganization ? 'owner' : 'member',
-    ]);
+    await tx.query('INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = $2', [row.id, createdOrganization ? 'owner' : 'member']);
     if (createdOrganization) {
       // A new organization gets an owner and the same kinds of rows the seed gives every
       // organization, so every endpoint works for its users.
@@ -84,10 +77,9 @@ export async function login({ db, body, tokenSecret }) {
   if (!isObject(body) || typeof body.email !== 'string' || typeof body.password !== 'string') {
     throw new HttpError(400, 'email and password are required strings');
   }
-  const { rows } = await db.query(
-    'SELECT id, email, organization_id, password_hash FROM users WHERE email = $1 AND is_active',
-    [body.email.trim().toLowerCase()],
-  );
+  const { rows } = await db.query('SELECT id, email, organization_id, password_hash FROM users WHERE email = $1 AND is_active', [
+    body.email.trim().toLowerCase(),
+  ]);
   const user = rows[0];
   const ok = await verifyPassword(body.password, user ? user.password_hash : await DUMMY_HASH_PROMISE);
   if (!user || !ok) throw new HttpError(401, 'invalid email or password');

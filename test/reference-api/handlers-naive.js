@@ -74,8 +74,7 @@ export async function orgSettings({ db, params, user }) {
   if (id !== user.org) throw new HttpError(403, 'not a member of this organization');
   const org = (await db.query(ORG_REF_SQL, [id])).rows[0];
   if (!org) throw new HttpError(404, 'organization not found');
-  const settings = (await db.query(`SELECT ${SETTINGS_COLUMNS} FROM organization_settings WHERE organization_id = $1`, [id]))
-    .rows[0];
+  const settings = (await db.query(`SELECT ${SETTINGS_COLUMNS} FROM organization_settings WHERE organization_id = $1`, [id])).rows[0];
   if (!settings) throw new HttpError(404, 'organization has no settings');
   return { status: 200, body: presentSettings(org, settings) };
 }
@@ -88,8 +87,7 @@ export async function orgList({ db }) {
   const { rows: orgs } = await db.query('SELECT id, name, owner_id, created_at FROM organizations ORDER BY id');
   const items = [];
   for (const org of orgs) {
-    const members = (await db.query('SELECT count(*)::int AS count FROM users WHERE organization_id = $1', [org.id]))
-      .rows[0].count;
+    const members = (await db.query('SELECT count(*)::int AS count FROM users WHERE organization_id = $1', [org.id])).rows[0].count;
     const owner = org.owner_id === null ? null : (await db.query(USER_REF_SQL, [org.owner_id])).rows[0];
     items.push(presentOrg(org, members, owner));
   }
@@ -98,19 +96,22 @@ export async function orgList({ db }) {
 
 /** Statements: 1 + r (r = the caller's roles): the roles, then each role's permissions. */
 export async function rbacPermissions({ db, user }) {
-  const { rows: roles } = await db.query(
-    'SELECT r.id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 ORDER BY r.id',
-    [user.sub],
-  );
+  const { rows: roles } = await db.query('SELECT r.id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 ORDER BY r.id', [
+    user.sub,
+  ]);
   const permissions = [];
   for (const role of roles) {
-    const { rows } = await db.query(
-      'SELECT p.name FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id WHERE rp.role_id = $1',
-      [role.id],
-    );
+    const { rows } = await db.query('SELECT p.name FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id WHERE rp.role_id = $1', [role.id]);
     permissions.push(...rows.map((r) => r.name));
   }
-  return { status: 200, body: presentPermissions(user.sub, roles.map((r) => r.name), permissions) };
+  return {
+    status: 200,
+    body: presentPermissions(
+      user.sub,
+      roles.map((r) => r.name),
+      permissions,
+    ),
+  };
 }
 
 /** Statements: 1, on every request (no cache). */

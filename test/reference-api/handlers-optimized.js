@@ -33,9 +33,7 @@ import {
 async function loadRefs(db, rows) {
   if (!rows.length) return { users: new Map(), orgs: new Map() };
   const users = await db.query('SELECT id, email FROM users WHERE id = ANY($1::int[])', [distinct(rows.map((r) => r.user_id))]);
-  const orgs = await db.query('SELECT id, name FROM organizations WHERE id = ANY($1::int[])', [
-    distinct(rows.map((r) => r.organization_id)),
-  ]);
+  const orgs = await db.query('SELECT id, name FROM organizations WHERE id = ANY($1::int[])', [distinct(rows.map((r) => r.organization_id))]);
   return { users: byId(users.rows), orgs: byId(orgs.rows) };
 }
 
@@ -85,8 +83,9 @@ export async function orgSettings({ db, redis, params, user }) {
   const { key, ttl } = CACHE.orgSettings;
   const value = await cacheAside(redis, key(id), ttl, async () => {
     const { rows } = await db.query(
-      `SELECT o.id, o.name, ${SETTINGS_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} ` +
-        'FROM organizations o JOIN organization_settings s ON s.organization_id = o.id WHERE o.id = $1',
+      `SELECT o.id, o.name, ${SETTINGS_COLUMNS.split(', ')
+        .map((c) => `s.${c}`)
+        .join(', ')} ` + 'FROM organizations o JOIN organization_settings s ON s.organization_id = o.id WHERE o.id = $1',
       [id],
     );
     return rows.length ? presentSettings(rows[0], rows[0]) : null;
@@ -102,9 +101,7 @@ export async function orgList({ db }) {
       'FROM organizations o LEFT JOIN users u ON u.organization_id = o.id GROUP BY o.id ORDER BY o.id',
   );
   const ownerIds = distinct(orgs.filter((o) => o.owner_id !== null).map((o) => o.owner_id));
-  const owners = ownerIds.length
-    ? byId((await db.query('SELECT id, email FROM users WHERE id = ANY($1::int[])', [ownerIds])).rows)
-    : new Map();
+  const owners = ownerIds.length ? byId((await db.query('SELECT id, email FROM users WHERE id = ANY($1::int[])', [ownerIds])).rows) : new Map();
   const items = orgs.map((o) => presentOrg(o, o.member_count, o.owner_id === null ? null : owners.get(o.owner_id)));
   return { status: 200, body: { items, count: items.length } };
 }

@@ -106,9 +106,7 @@ const AUDIT_EPOCH = Date.UTC(2025, 10, 1);
  */
 export async function migrateAndSeed(db) {
   // Hash before taking the lock: deterministic salts make re-seeding write identical rows.
-  const hashes = await Promise.all(
-    USERS.map((u) => hashPassword(SEED_PASSWORD, createHash('sha256').update(u.email).digest().subarray(0, 16))),
-  );
+  const hashes = await Promise.all(USERS.map((u) => hashPassword(SEED_PASSWORD, createHash('sha256').update(u.email).digest().subarray(0, 16))));
 
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -129,8 +127,20 @@ export async function migrateAndSeed(db) {
         USERS.map((u, i) => [u.id, u.email, u.fullName, hashes[i], u.organizationId, new Date(EPOCH + DAY + i * 3_600_000)]),
       ),
     );
-    await run(insertRows('roles', ['id', 'name', 'description'], ROLES.map((r) => [r.id, r.name, r.description])));
-    await run(insertRows('permissions', ['id', 'name'], PERMISSIONS.map((p) => [p.id, p.name])));
+    await run(
+      insertRows(
+        'roles',
+        ['id', 'name', 'description'],
+        ROLES.map((r) => [r.id, r.name, r.description]),
+      ),
+    );
+    await run(
+      insertRows(
+        'permissions',
+        ['id', 'name'],
+        PERMISSIONS.map((p) => [p.id, p.name]),
+      ),
+    );
     const roleId = (name) => ROLES.find((r) => r.name === name).id;
     const permissionId = (name) => PERMISSIONS.find((p) => p.name === name).id;
     await run(
@@ -141,7 +151,11 @@ export async function migrateAndSeed(db) {
       ),
     );
     await run(
-      insertRows('user_roles', ['user_id', 'role_id'], USERS.flatMap((u) => u.roles.map((r) => [u.id, roleId(r)]))),
+      insertRows(
+        'user_roles',
+        ['user_id', 'role_id'],
+        USERS.flatMap((u) => u.roles.map((r) => [u.id, roleId(r)])),
+      ),
     );
     await run(
       insertRows(
@@ -173,7 +187,16 @@ export async function migrateAndSeed(db) {
           const i = k + 1;
           const user = USERS[k % USERS.length];
           const [action, resourceType] = ACTIONS[(i * 5) % ACTIONS.length];
-          return [i, user.organizationId, user.id, action, resourceType, `${resourceType}-${i}`, `10.0.${user.organizationId}.${user.id}`, new Date(AUDIT_EPOCH + i * 37 * 60_000)];
+          return [
+            i,
+            user.organizationId,
+            user.id,
+            action,
+            resourceType,
+            `${resourceType}-${i}`,
+            `10.0.${user.organizationId}.${user.id}`,
+            new Date(AUDIT_EPOCH + i * 37 * 60_000),
+          ];
         }),
       ),
     );

@@ -12,17 +12,14 @@ export const AUDIT_ROWS_SQL =
   'FROM audit_logs ORDER BY created_at DESC, id DESC LIMIT $1';
 
 /** Counts per (user, action); the per-action and per-user totals are summed from it in JS. */
-export const AUDIT_STATS_SQL =
-  'SELECT user_id, action, count(*)::int AS count FROM audit_logs GROUP BY user_id, action';
+export const AUDIT_STATS_SQL = 'SELECT user_id, action, count(*)::int AS count FROM audit_logs GROUP BY user_id, action';
 
 export const USER_COLUMNS = 'id, email, full_name, organization_id, created_at';
 
 export const SSO_CONFIG_SQL =
-  'SELECT organization_id, provider, entity_id, sso_url, certificate_fingerprint, enabled, updated_at ' +
-  'FROM sso_configurations WHERE organization_id = $1';
+  'SELECT organization_id, provider, entity_id, sso_url, certificate_fingerprint, enabled, updated_at ' + 'FROM sso_configurations WHERE organization_id = $1';
 
-export const SETTINGS_COLUMNS =
-  'timezone, locale, session_timeout_minutes, mfa_required, allowed_email_domains, data_retention_days, updated_at';
+export const SETTINGS_COLUMNS = 'timezone, locale, session_timeout_minutes, mfa_required, allowed_email_domains, data_retention_days, updated_at';
 
 /** @param {{id: number, email: string} | undefined | null} u */
 export const userRef = (u) => (u ? { id: u.id, email: u.email } : null);
@@ -79,9 +76,7 @@ export function presentStats(rows, emailById) {
   const desc = (a, b) => b.count - a.count;
   return {
     total,
-    by_action: [...byAction]
-      .map(([action, count]) => ({ action, count }))
-      .sort((a, b) => desc(a, b) || (a.action < b.action ? -1 : 1)),
+    by_action: [...byAction].map(([action, count]) => ({ action, count })).sort((a, b) => desc(a, b) || (a.action < b.action ? -1 : 1)),
     by_user: [...byUser]
       .map(([user_id, count]) => ({ user_id, email: emailById.get(user_id) ?? null, count }))
       .sort((a, b) => desc(a, b) || a.user_id - b.user_id),

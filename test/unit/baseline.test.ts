@@ -4,9 +4,33 @@ import type { Verdict } from '../../src/verdict/types.js';
 import { compareWithBaseline, isComparableReport } from '../../src/verdict/baseline.js';
 
 function run(verdicts: Array<Pick<Verdict, 'metric' | 'actual' | 'actualValue' | 'passed'>>, runId: string) {
-  const full = verdicts.map((verdict) => ({ ...verdict, check: 'Audit logs list', probe: 'queries', target: '<= 5', level: 'error' as const, message: '', outcome: verdict.passed ? ('pass' as const) : ('fail' as const) }));
+  const full = verdicts.map((verdict) => ({
+    ...verdict,
+    check: 'Audit logs list',
+    probe: 'queries',
+    target: '<= 5',
+    level: 'error' as const,
+    message: '',
+    outcome: verdict.passed ? ('pass' as const) : ('fail' as const),
+  }));
   return assembleResult(
-    [{ file: 'x.yaml', name: 'Phase 3', status: 'passed', errors: [], checks: [{ name: 'Audit logs list', section: 'check', status: 'passed', durationMs: 1, probes: [{ kind: 'queries', verdicts: full, tables: [], notes: [], data: {} }] }] }],
+    [
+      {
+        file: 'x.yaml',
+        name: 'Phase 3',
+        status: 'passed',
+        errors: [],
+        checks: [
+          {
+            name: 'Audit logs list',
+            section: 'check',
+            status: 'passed',
+            durationMs: 1,
+            probes: [{ kind: 'queries', verdicts: full, tables: [], notes: [], data: {} }],
+          },
+        ],
+      },
+    ],
     { runId, startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't' },
   );
 }
@@ -31,9 +55,39 @@ describe('compareWithBaseline', () => {
     const comparison = compareWithBaseline(after, before);
     expect(comparison.baselineRunId).toBe('before-run');
     expect(comparison.rows).toEqual([
-      { spec: 'Phase 3', check: 'Audit logs list', metric: 'queries.max', before: '201', after: '3', beforeValue: 201, afterValue: 3, changePercent: ((3 - 201) / 201) * 100, outcome: 'fixed' },
-      { spec: 'Phase 3', check: 'Audit logs list', metric: 'latency.p95', before: '10ms', after: '60ms', beforeValue: 10, afterValue: 60, changePercent: 500, outcome: 'regressed' },
-      { spec: 'Phase 3', check: 'Audit logs list', metric: 'queries.nPlusOne', before: '—', after: 'none', beforeValue: null, afterValue: 0, changePercent: null, outcome: 'new' },
+      {
+        spec: 'Phase 3',
+        check: 'Audit logs list',
+        metric: 'queries.max',
+        before: '201',
+        after: '3',
+        beforeValue: 201,
+        afterValue: 3,
+        changePercent: ((3 - 201) / 201) * 100,
+        outcome: 'fixed',
+      },
+      {
+        spec: 'Phase 3',
+        check: 'Audit logs list',
+        metric: 'latency.p95',
+        before: '10ms',
+        after: '60ms',
+        beforeValue: 10,
+        afterValue: 60,
+        changePercent: 500,
+        outcome: 'regressed',
+      },
+      {
+        spec: 'Phase 3',
+        check: 'Audit logs list',
+        metric: 'queries.nPlusOne',
+        before: '—',
+        after: 'none',
+        beforeValue: null,
+        afterValue: 0,
+        changePercent: null,
+        outcome: 'new',
+      },
     ]);
   });
 

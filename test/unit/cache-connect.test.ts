@@ -40,7 +40,11 @@ describe('parseRedisUrl', () => {
 describe('describeRedisFailure', () => {
   const endpoint = parseRedisUrl('redis://app:pw@127.0.0.1:6390/42');
   it.each([
-    ['connect ECONNREFUSED 127.0.0.1:6390', 'Redis at redis://app:***@127.0.0.1:6390/42 refused the connection (nothing listens there)', /redis-server --daemonize yes .*--port 6390.*REDIS_URL/],
+    [
+      'connect ECONNREFUSED 127.0.0.1:6390',
+      'Redis at redis://app:***@127.0.0.1:6390/42 refused the connection (nothing listens there)',
+      /redis-server --daemonize yes .*--port 6390.*REDIS_URL/,
+    ],
     ['WRONGPASS invalid username-password pair or user is disabled.', 'rejected the credentials: WRONGPASS', /user and password/],
     ['NOAUTH Authentication required.', 'requires a password: NOAUTH', /redis:\/\/:password@/],
     ['ERR DB index is out of range', 'has no database 42: ERR DB index is out of range', /databases/],

@@ -28,7 +28,11 @@ function check(cache: Partial<CacheBudget>, level?: 'warn'): PlannedCheck {
   };
 }
 
-function hits(overrides: Partial<HitCounterResult> = {}, counts = { reads: 100, misses: 20 }, ttlWritten: { minMs: number; maxMs: number } | null = { minMs: 15 * MIN, maxMs: 15 * MIN }): HitCounterResult {
+function hits(
+  overrides: Partial<HitCounterResult> = {},
+  counts = { reads: 100, misses: 20 },
+  ttlWritten: { minMs: number; maxMs: number } | null = { minMs: 15 * MIN, maxMs: 15 * MIN },
+): HitCounterResult {
   return {
     source: 'monitor+keymiss',
     db: 0,
@@ -61,7 +65,16 @@ function measurement(overrides: Partial<CacheMeasurement> = {}): CacheMeasuremen
     keys: { count: 20, truncated: false },
     ttl: summarizeTtls(Array(20).fill(14 * MIN)),
     memory: { sampled: 20, keys: 20, sampledBytes: 8000, meanBytes: 400, totalBytes: 8000, estimated: false },
-    hitLatency: { samples: 200, p50Ms: 0.1, p95Ms: 0.3, p99Ms: 0.5, maxMs: 1, meanMs: 0.12, errors: 0, p95: { percentile: 95, count: 200, value: 0.3, lower: 0.25, upper: 0.4, confidence: 0.95, samplesNeeded: 72 } },
+    hitLatency: {
+      samples: 200,
+      p50Ms: 0.1,
+      p95Ms: 0.3,
+      p99Ms: 0.5,
+      maxMs: 1,
+      meanMs: 0.12,
+      errors: 0,
+      p95: { percentile: 95, count: 200, value: 0.3, lower: 0.25, upper: 0.4, confidence: 0.95, samplesNeeded: 72 },
+    },
     coldWarm: { cold: latency(5), warm: latency(1) },
     notes: [],
     ...overrides,
@@ -128,7 +141,11 @@ describe('judgeCache', () => {
 
   it('fails keys without a TTL', () => {
     const m = measurement({ ttl: summarizeTtls([14 * MIN, -1, -1]) });
-    expect(byMetric(config, m)['cache.noTtl']).toMatchObject({ passed: false, actualValue: 2, message: '2 of 3 key(s) of sso:config:* have no TTL and never expire by themselves' });
+    expect(byMetric(config, m)['cache.noTtl']).toMatchObject({
+      passed: false,
+      actualValue: 2,
+      message: '2 of 3 key(s) of sso:config:* have no TTL and never expire by themselves',
+    });
   });
 
   it('fails an uncached endpoint with the reasons: no keys, 0% hits', () => {
@@ -140,8 +157,15 @@ describe('judgeCache', () => {
       hitLatency: null,
     });
     const verdicts = byMetric(config, m);
-    expect(verdicts['cache.keys']).toMatchObject({ passed: false, message: 'no key matches sso:config:* after 100 requests: the endpoint does not cache under this pattern' });
-    expect(verdicts['cache.hitRate']).toMatchObject({ passed: false, actual: '0%', message: '0 reads of sso:config:* in 100 requests, so 0 hits: the endpoint does not read this cache' });
+    expect(verdicts['cache.keys']).toMatchObject({
+      passed: false,
+      message: 'no key matches sso:config:* after 100 requests: the endpoint does not cache under this pattern',
+    });
+    expect(verdicts['cache.hitRate']).toMatchObject({
+      passed: false,
+      actual: '0%',
+      message: '0 reads of sso:config:* in 100 requests, so 0 hits: the endpoint does not read this cache',
+    });
     expect(verdicts['cache.ttl']).toMatchObject({ passed: false, actual: 'n/a', message: 'no key matches sso:config:*, so there is no TTL to measure' });
     expect(verdicts['cache.hitLatency']).toMatchObject({ passed: false, message: 'no key of sso:config:* to time a cache hit on' });
     // Judged even without keys, so passing and failing runs list the same budgets.

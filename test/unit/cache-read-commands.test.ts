@@ -5,14 +5,29 @@ describe('extractReadKeys', () => {
   it.each([
     [['GET', 'k'], ['k']],
     [['get', 'k'], ['k']],
-    [['MGET', 'a', 'b', 'a'], ['a', 'b', 'a']],
-    [['EXISTS', 'a', 'b'], ['a', 'b']],
+    [
+      ['MGET', 'a', 'b', 'a'],
+      ['a', 'b', 'a'],
+    ],
+    [
+      ['EXISTS', 'a', 'b'],
+      ['a', 'b'],
+    ],
     [['HGET', 'h', 'field'], ['h']],
     [['HMGET', 'h', 'f1', 'f2'], ['h']],
     [['OBJECT', 'FREQ', 'k'], []], // no keymiss event on a miss: left out on purpose
-    [['LCS', 'a', 'b', 'LEN'], ['a', 'b']],
-    [['ZUNION', '2', 'z1', 'z2', 'WITHSCORES'], ['z1', 'z2']],
-    [['SINTERCARD', '2', 's1', 's2', 'LIMIT', '1'], ['s1', 's2']],
+    [
+      ['LCS', 'a', 'b', 'LEN'],
+      ['a', 'b'],
+    ],
+    [
+      ['ZUNION', '2', 'z1', 'z2', 'WITHSCORES'],
+      ['z1', 'z2'],
+    ],
+    [
+      ['SINTERCARD', '2', 's1', 's2', 'LIMIT', '1'],
+      ['s1', 's2'],
+    ],
     [['ZUNION', 'x', 'z1'], []],
     [['SET', 'k', 'v'], []],
     [['DEL', 'k'], []],
@@ -44,12 +59,9 @@ describe('extractTtlWrite', () => {
     expect(extractTtlWrite(args, now)).toEqual({ key: 'k', ttlMs });
   });
 
-  it.each([[['SET', 'k', 'v']], [['SET', 'k', 'EX']], [['GETEX', 'k', 'PERSIST']], [['GET', 'k']], [['EXPIRE', 'k', 'soon']]])(
-    '%j writes no TTL',
-    (args) => {
-      expect(extractTtlWrite(args, now)).toBeUndefined();
-    },
-  );
+  it.each([[['SET', 'k', 'v']], [['SET', 'k', 'EX']], [['GETEX', 'k', 'PERSIST']], [['GET', 'k']], [['EXPIRE', 'k', 'soon']]])('%j writes no TTL', (args) => {
+    expect(extractTtlWrite(args, now)).toBeUndefined();
+  });
 
   it('does not take a value that happens to read "EX" for an option', () => {
     // SET k EX 900: the value is "EX"; there is no TTL option.

@@ -18,16 +18,7 @@ describe('summarizeTtls', () => {
 describe('bucketTtls', () => {
   it('puts values in [from, to) buckets with readable labels, empty buckets included', () => {
     const buckets = bucketTtls([0, 59_999, MIN, 5 * MIN - 1, 15 * MIN, 2 * 24 * 60 * MIN]);
-    expect(buckets.map((b) => `${b.label}=${b.count}`)).toEqual([
-      '< 1m=2',
-      '1m–5m=2',
-      '5m–10m=0',
-      '10m–15m=0',
-      '15m–30m=1',
-      '30m–1h=0',
-      '1h–1d=0',
-      '≥ 1d=1',
-    ]);
+    expect(buckets.map((b) => `${b.label}=${b.count}`)).toEqual(['< 1m=2', '1m–5m=2', '5m–10m=0', '10m–15m=0', '15m–30m=1', '30m–1h=0', '1h–1d=0', '≥ 1d=1']);
   });
 
   it('accepts custom edges and ignores negative values', () => {

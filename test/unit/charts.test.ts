@@ -46,7 +46,12 @@ describe('scales and ticks', () => {
 
 describe('paths and downsampling', () => {
   it('draws a path through pixel points', () => {
-    expect(linePath([[0, 10], [5.55, 2.04]])).toBe('M0.0,10.0 L5.5,2.0');
+    expect(
+      linePath([
+        [0, 10],
+        [5.55, 2.04],
+      ]),
+    ).toBe('M0.0,10.0 L5.5,2.0');
     expect(linePath([])).toBe('');
   });
 
@@ -72,7 +77,14 @@ describe('the percentile axis', () => {
 
   it('turns a latency summary into spectrum points with exact values', () => {
     const points = spectrumPoints({ count: 20, p50: 307.711, p90: 372.991, p95: 442.111, p99: 459.775, 'p99.9': 459.775, max: 459.742 }, '');
-    expect(points.map((point) => point.tip)).toEqual(['p50: 307.711 ms', 'p90: 372.991 ms', 'p95: 442.111 ms', 'p99: 459.775 ms', 'p99.9: 459.775 ms', 'max: 459.742 ms']);
+    expect(points.map((point) => point.tip)).toEqual([
+      'p50: 307.711 ms',
+      'p90: 372.991 ms',
+      'p95: 442.111 ms',
+      'p99: 459.775 ms',
+      'p99.9: 459.775 ms',
+      'max: 459.742 ms',
+    ]);
     expect(points.map((point) => Number(point.x.toFixed(2)))).toEqual([0.3, 1, 1.3, 2, 3, 3.5]);
   });
 });
@@ -106,7 +118,10 @@ describe('SVG', () => {
       title: 'Statements',
       unit: 'statements',
       categories: [{ label: 'SELECT id FROM users WHERE id = $1', highlight: 'N+1' }, { label: 'SELECT 1' }],
-      series: [{ name: 'before', values: [100, 1] }, { name: 'after', values: [1, null] }],
+      series: [
+        { name: 'before', values: [100, 1] },
+        { name: 'after', values: [1, null] },
+      ],
     });
     expect(svg).toContain('data-series="before" data-points="2"');
     expect(svg).toContain('data-series="after" data-points="1"');
@@ -118,29 +133,87 @@ describe('SVG', () => {
 
 describe('charts from probe data', () => {
   const check: CheckResult = { name: 'List', section: 'check', status: 'passed', durationMs: 1, probes: [] };
-  const probe = (kind: string, data: Record<string, unknown>, error?: string): ProbeResult => ({ kind, verdicts: [], tables: [], notes: [], data, ...(error ? { error } : {}) });
+  const probe = (kind: string, data: Record<string, unknown>, error?: string): ProbeResult => ({
+    kind,
+    verdicts: [],
+    tables: [],
+    notes: [],
+    data,
+    ...(error ? { error } : {}),
+  });
 
   it('query bars put the baseline beside the run and keep the statements that are gone', () => {
     const charts = chartsOfProbe(
-      probe('queries', { worst: { total: 2, groups: [{ fingerprint: 'a', count: 1, exampleSql: 'SELECT a' }, { fingerprint: 'b', count: 1, exampleSql: 'SELECT b' }], nPlusOne: [] } }),
-      { id: 'check-1', check, baselineQueryGroups: [{ fingerprint: 'b', count: 100, sql: 'SELECT b' }, { fingerprint: 'a', count: 1 }, { fingerprint: 'gone', count: 3, sql: 'SELECT gone' }] },
+      probe('queries', {
+        worst: {
+          total: 2,
+          groups: [
+            { fingerprint: 'a', count: 1, exampleSql: 'SELECT a' },
+            { fingerprint: 'b', count: 1, exampleSql: 'SELECT b' },
+          ],
+          nPlusOne: [],
+        },
+      }),
+      {
+        id: 'check-1',
+        check,
+        baselineQueryGroups: [
+          { fingerprint: 'b', count: 100, sql: 'SELECT b' },
+          { fingerprint: 'a', count: 1 },
+          { fingerprint: 'gone', count: 3, sql: 'SELECT gone' },
+        ],
+      },
     );
     expect(charts).toHaveLength(1);
     const bars = charts[0] as Extract<(typeof charts)[0], { kind: 'bars' }>;
     expect(bars.categories.map((category) => category.label)).toEqual(['SELECT b', 'SELECT gone', 'SELECT a']);
-    expect(bars.series).toMatchObject([{ name: 'before', values: [100, 3, 1] }, { name: 'after', values: [1, 0, 1] }]);
+    expect(bars.series).toMatchObject([
+      { name: 'before', values: [100, 3, 1] },
+      { name: 'after', values: [1, 0, 1] },
+    ]);
   });
 
   it('a broken probe draws nothing; an unknown kind draws its series', () => {
     expect(chartsOfProbe(probe('endpoint', { warm: { count: 5, p50: 1 } }, 'boom'), { id: 'x', check })).toEqual([]);
-    const charts = chartsOfProbe({ ...probe('custom', {}), series: [{ title: 'Depth', unit: 'jobs', points: [[1, 2], [2, 4]] }] }, { id: 'x', check });
-    expect(charts).toMatchObject([{ kind: 'line', title: 'Depth', series: [{ name: 'Depth', points: [{ x: 1, y: 2, tip: 'Depth at 1 s: 2 jobs' }, { x: 2, y: 4 }] }] }]);
+    const charts = chartsOfProbe(
+      {
+        ...probe('custom', {}),
+        series: [
+          {
+            title: 'Depth',
+            unit: 'jobs',
+            points: [
+              [1, 2],
+              [2, 4],
+            ],
+          },
+        ],
+      },
+      { id: 'x', check },
+    );
+    expect(charts).toMatchObject([
+      {
+        kind: 'line',
+        title: 'Depth',
+        series: [
+          {
+            name: 'Depth',
+            points: [
+              { x: 1, y: 2, tip: 'Depth at 1 s: 2 jobs' },
+              { x: 2, y: 4 },
+            ],
+          },
+        ],
+      },
+    ]);
   });
 });
 
 describe('inline Markdown in HTML', () => {
   it('renders code spans and bold, escaping everything else', () => {
-    expect(inlineMarkdown('N+1: `SELECT <x> FROM t` ran **100** times & <b>')).toBe('N+1: <code>SELECT &lt;x&gt; FROM t</code> ran <strong>100</strong> times &amp; &lt;b&gt;');
+    expect(inlineMarkdown('N+1: `SELECT <x> FROM t` ran **100** times & <b>')).toBe(
+      'N+1: <code>SELECT &lt;x&gt; FROM t</code> ran <strong>100</strong> times &amp; &lt;b&gt;',
+    );
     expect(inlineMarkdown('no `closing backtick')).toBe('no `closing backtick');
     expect(inlineMarkdown('`**not bold**`')).toBe('<code>**not bold**</code>');
   });
@@ -150,7 +223,14 @@ describe('a 30-minute load run', () => {
   it('keeps every chart small: at most 300 points a series and 900 a chart, spikes kept', () => {
     const names = Array.from({ length: 15 }, (_, i) => `GET /r${i}`);
     const timeline = Array.from({ length: 1800 }, (_, i) => ({
-      second: i + 1, requests: 200, errors: 0, dropped: 0, users: 500, p50: 5, p95: i === 1234 ? 999 : 20, p99: 40,
+      second: i + 1,
+      requests: 200,
+      errors: 0,
+      dropped: 0,
+      users: 500,
+      p50: 5,
+      p95: i === 1234 ? 999 : 20,
+      p99: 40,
       byName: Object.fromEntries(names.map((name) => [name, { requests: 13, errors: 0, p95: 20 }])),
     }));
     const check: CheckResult = { name: 'Load: full', section: 'load', status: 'passed', durationMs: 1, probes: [] };

@@ -16,7 +16,10 @@ const GITLAB = 'examples/gitlab-ci/.gitlab-ci.yml';
 
 /** The reporters of the `perfspec run` command line in a CI script (continued lines joined). */
 function reportersOf(script: string): string[] {
-  const command = script.replace(/\\\n\s*/g, ' ').split('\n').find((line) => line.includes('npx perfspec run'));
+  const command = script
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .find((line) => line.includes('npx perfspec run'));
   expect(command).toBeDefined();
   const list = /--reporter\s+(\S+)/.exec(command!)?.[1];
   expect(list).toBeDefined();
@@ -58,10 +61,42 @@ describe('examples/github-actions/perfspec.yml', () => {
 
 // GitLab's job keywords (docs.gitlab.com/ee/ci/yaml): no schema ships in an npm package that runs offline.
 const GITLAB_JOB_KEYS = new Set([
-  'after_script', 'allow_failure', 'artifacts', 'before_script', 'cache', 'coverage', 'dast_configuration', 'dependencies',
-  'environment', 'extends', 'hooks', 'id_tokens', 'identity', 'image', 'inherit', 'interruptible', 'manual_confirmation',
-  'needs', 'only', 'except', 'pages', 'parallel', 'release', 'resource_group', 'retry', 'rules', 'run', 'script', 'secrets',
-  'services', 'stage', 'tags', 'timeout', 'trigger', 'variables', 'when',
+  'after_script',
+  'allow_failure',
+  'artifacts',
+  'before_script',
+  'cache',
+  'coverage',
+  'dast_configuration',
+  'dependencies',
+  'environment',
+  'extends',
+  'hooks',
+  'id_tokens',
+  'identity',
+  'image',
+  'inherit',
+  'interruptible',
+  'manual_confirmation',
+  'needs',
+  'only',
+  'except',
+  'pages',
+  'parallel',
+  'release',
+  'resource_group',
+  'retry',
+  'rules',
+  'run',
+  'script',
+  'secrets',
+  'services',
+  'stage',
+  'tags',
+  'timeout',
+  'trigger',
+  'variables',
+  'when',
 ]);
 const GITLAB_GLOBAL_KEYS = new Set(['default', 'include', 'stages', 'variables', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script']);
 

@@ -72,8 +72,16 @@ describe('composeSchema', () => {
   });
 
   it('lets executors share a key when they agree on its schema, joining their descriptions', () => {
-    const perVu: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'per-vu: each user.' } } } };
-    const shared: OwnedFragment = { owner: 'shared', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'shared: in all.' } } } };
+    const perVu: OwnedFragment = {
+      owner: 'per-vu',
+      kind: 'executor',
+      fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'per-vu: each user.' } } },
+    };
+    const shared: OwnedFragment = {
+      owner: 'shared',
+      kind: 'executor',
+      fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'shared: in all.' } } },
+    };
     const schema = composeSchema(base(), [loadFragment, perVu, shared]);
     for (const name of ['load', 'loadScenario']) {
       expect(schema.$defs[name].properties.iterations).toEqual({ type: 'integer', minimum: 1, description: 'per-vu: each user. shared: in all.' });
@@ -84,7 +92,7 @@ describe('composeSchema', () => {
     );
   });
 
-  it("refuses an executor key the load section already has, naming the load fragment", () => {
+  it('refuses an executor key the load section already has, naming the load fragment', () => {
     const clash: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { users: { type: 'integer' } } } };
     expect(() => composeSchema(base(), [loadFragment, clash])).toThrow('per-vu: $defs.load.properties.users is already defined by load');
   });
@@ -117,7 +125,7 @@ describe('readFragments', () => {
     write(
       'src/probes/registry.ts',
       [
-        "export const CHECK_PROBES = [",
+        'export const CHECK_PROBES = [',
         "  { kind: 'endpoint', load: async () => (await import('./endpoint/index.js')).endpointProbe },",
         "  { kind: 'weight', key: 'weight', load: async () => (await import('./weight/index.js')).weightProbe },",
         '];',

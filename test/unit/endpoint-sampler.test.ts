@@ -77,7 +77,12 @@ describe('EndpointSampler', () => {
   });
 
   it('counts errors by kind, interrupted requests as aborted, and leaves them out of the latency', async () => {
-    const kinds: Partial<Http1Outcome>[] = [{ status: 0, error: 'timeout' }, { status: 0, error: 'connection_refused' }, { status: 0, error: 'other', interrupted: true }, {}];
+    const kinds: Partial<Http1Outcome>[] = [
+      { status: 0, error: 'timeout' },
+      { status: 0, error: 'connection_refused' },
+      { status: 0, error: 'other', interrupted: true },
+      {},
+    ];
     const sampler = new EndpointSampler({ ...base, transport: scripted((n) => kinds[n]) });
     await sampler.sample(4);
     expect(Object.fromEntries(sampler.errors)).toEqual({ timeout: 1, connection_refused: 1, aborted: 1 });

@@ -11,7 +11,18 @@ import type { SpecResult } from '../../src/result/result.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const verdict = (over: Partial<Verdict>): Verdict => {
-  const base = { check: 'List', probe: 'endpoint', metric: 'latency.p95', target: '< 50ms', actual: '20ms', actualValue: 20, passed: true, level: 'error' as const, message: 'p95 20ms is below 50ms', ...over };
+  const base = {
+    check: 'List',
+    probe: 'endpoint',
+    metric: 'latency.p95',
+    target: '< 50ms',
+    actual: '20ms',
+    actualValue: 20,
+    passed: true,
+    level: 'error' as const,
+    message: 'p95 20ms is below 50ms',
+    ...over,
+  };
   return { ...base, outcome: over.outcome ?? (base.passed ? 'pass' : 'fail') };
 };
 
@@ -30,8 +41,35 @@ function sample() {
         status: 'failed',
         durationMs: 10,
         probes: [
-          { kind: 'endpoint', verdicts: [verdict({ check: 'List, all', actual: '123.4ms', actualValue: 123.4, passed: false, message: 'p95 123.4ms is not below 50ms', specLine: 12 }), verdict({ check: 'List, all', metric: 'latency.p50', specLine: 12 })], tables: [], notes: [], data: {} },
-          { kind: 'queries', verdicts: [verdict({ check: 'List, all', probe: 'queries', metric: 'queries.max', target: '<= 5', actual: '201', actualValue: 201, passed: false, message: '201 queries per request, over the budget <= 5\nN+1: 100%', specLine: 14 })], tables: [], notes: [], data: {} },
+          {
+            kind: 'endpoint',
+            verdicts: [
+              verdict({ check: 'List, all', actual: '123.4ms', actualValue: 123.4, passed: false, message: 'p95 123.4ms is not below 50ms', specLine: 12 }),
+              verdict({ check: 'List, all', metric: 'latency.p50', specLine: 12 }),
+            ],
+            tables: [],
+            notes: [],
+            data: {},
+          },
+          {
+            kind: 'queries',
+            verdicts: [
+              verdict({
+                check: 'List, all',
+                probe: 'queries',
+                metric: 'queries.max',
+                target: '<= 5',
+                actual: '201',
+                actualValue: 201,
+                passed: false,
+                message: '201 queries per request, over the budget <= 5\nN+1: 100%',
+                specLine: 14,
+              }),
+            ],
+            tables: [],
+            notes: [],
+            data: {},
+          },
         ],
       },
       {
@@ -40,13 +78,49 @@ function sample() {
         status: 'error',
         durationMs: 10,
         probes: [
-          { kind: 'endpoint', verdicts: [verdict({ check: 'SSO', target: '< 5ms', actual: '7ms', actualValue: 7, passed: false, level: 'warn', message: 'p95 7ms is not below 5ms', specLine: 20 }), verdict({ check: 'SSO', metric: 'latency.p99', target: '< 9ms', actual: '8.1ms (6.9–9.7, n=40)', passed: false, level: 'warn', outcome: 'inconclusive', inconclusive: 'warn', message: 'p99 8.1ms: its interval straddles 9ms', specLine: 21 })], tables: [], notes: [], data: {} },
+          {
+            kind: 'endpoint',
+            verdicts: [
+              verdict({
+                check: 'SSO',
+                target: '< 5ms',
+                actual: '7ms',
+                actualValue: 7,
+                passed: false,
+                level: 'warn',
+                message: 'p95 7ms is not below 5ms',
+                specLine: 20,
+              }),
+              verdict({
+                check: 'SSO',
+                metric: 'latency.p99',
+                target: '< 9ms',
+                actual: '8.1ms (6.9–9.7, n=40)',
+                passed: false,
+                level: 'warn',
+                outcome: 'inconclusive',
+                inconclusive: 'warn',
+                message: 'p99 8.1ms: its interval straddles 9ms',
+                specLine: 21,
+              }),
+            ],
+            tables: [],
+            notes: [],
+            data: {},
+          },
           { kind: 'cache', verdicts: [], tables: [], notes: [], data: {}, error: 'Redis went away' },
         ],
       },
     ],
   };
-  return assembleResult([spec], { runId: 'run-7', startedAt: new Date('2026-01-01T00:00:00Z'), finishedAt: new Date('2026-01-01T00:00:03Z'), durationMs: 3000, aborted: false, version: '0.1.0' });
+  return assembleResult([spec], {
+    runId: 'run-7',
+    startedAt: new Date('2026-01-01T00:00:00Z'),
+    finishedAt: new Date('2026-01-01T00:00:03Z'),
+    durationMs: 3000,
+    aborted: false,
+    version: '0.1.0',
+  });
 }
 
 describe('github reporter', () => {
@@ -72,7 +146,14 @@ describe('github reporter', () => {
     let stdout = '';
     const { reporters, unknown } = parseReporterList('github');
     expect(unknown).toEqual([]);
-    const [reporter] = createReporters(reporters, { outDir: dir, stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor([]), color: false, env: { GITHUB_STEP_SUMMARY: summaryFile }, cwd: dir });
+    const [reporter] = createReporters(reporters, {
+      outDir: dir,
+      stdout: { write: (text: string) => (stdout += text) },
+      redact: createRedactor([]),
+      color: false,
+      env: { GITHUB_STEP_SUMMARY: summaryFile },
+      cwd: dir,
+    });
     expect(await reporter.onEnd(sample())).toEqual([summaryFile]);
     expect(stdout).toBe(`${githubAnnotations(sample()).join('\n')}\n`);
     expect(await readFile(summaryFile, 'utf8')).toBe(`# earlier step
@@ -115,7 +196,14 @@ describe('github reporter', () => {
 
   it('writes no summary outside GitHub Actions, only the annotations', async () => {
     let stdout = '';
-    const [reporter] = createReporters([['github']], { outDir: '/nonexistent', stdout: { write: (text: string) => (stdout += text) }, redact: createRedactor([]), color: false, env: {}, cwd: '/' });
+    const [reporter] = createReporters([['github']], {
+      outDir: '/nonexistent',
+      stdout: { write: (text: string) => (stdout += text) },
+      redact: createRedactor([]),
+      color: false,
+      env: {},
+      cwd: '/',
+    });
     expect(await reporter.onEnd(sample())).toEqual([]);
     expect(stdout.split('\n').filter(Boolean)).toHaveLength(5);
   });

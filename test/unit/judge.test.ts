@@ -98,7 +98,13 @@ describe('judgeEstimate', () => {
   const estimate = (value: number, lower: number, upper: number | null, count = 400) => ({ value, lower, upper, count, confidence: 0.95, samplesNeeded: 72 });
   it('shows the interval beside the figure and passes when it lies inside the budget', () => {
     const verdict = judgeEstimate(input, budget('< 50ms'), estimate(12.4, 11.8, 13.1));
-    expect(verdict).toMatchObject({ outcome: 'pass', passed: true, actual: '12.4ms (11.8–13.1ms, n=400)', actualValue: 12.4, interval: { lower: 11.8, upper: 13.1, samples: 400 } });
+    expect(verdict).toMatchObject({
+      outcome: 'pass',
+      passed: true,
+      actual: '12.4ms (11.8–13.1ms, n=400)',
+      actualValue: 12.4,
+      interval: { lower: 11.8, upper: 13.1, samples: 400 },
+    });
   });
   it('fails only when the whole interval is over', () => {
     expect(judgeEstimate(input, budget('< 5ms'), estimate(6, 5.2, 7)).outcome).toBe('fail');
@@ -113,7 +119,10 @@ describe('judgeEstimate', () => {
     expect(verdict.message).toContain('needs at least 368');
   });
   it('never passes what it did not measure', () => {
-    expect(judgeEstimate(input, budget('< 5ms'), { value: null, lower: 0, upper: null, count: 0, confidence: 0.95, samplesNeeded: 72 })).toMatchObject({ outcome: 'fail', actual: 'n/a' });
+    expect(judgeEstimate(input, budget('< 5ms'), { value: null, lower: 0, upper: null, count: 0, confidence: 0.95, samplesNeeded: 72 })).toMatchObject({
+      outcome: 'fail',
+      actual: 'n/a',
+    });
   });
 });
 

@@ -20,23 +20,70 @@ function resultOf(kind: Kind) {
   const latency = (check: string, metric: string, target: string, actual: number, level: 'error' | 'warn' = 'error'): Verdict =>
     judgeBudget({ check, probe: 'endpoint', metric, level }, parseBudget(target, 'duration')!, actual);
   const slow = kind === 'fail';
-  const listVerdicts = [latency('List <audit>', 'latency.p95', '< 50ms', slow ? 123.4 : 20), latency('List <audit>', 'latency.p99', '< 100ms', slow ? 180 : 40)];
-  const queries: Verdict = { check: 'List <audit>', probe: 'queries', metric: 'queries.max', target: '<= 5', actual: slow ? '201' : '3', actualValue: slow ? 201 : 3, passed: !slow, outcome: slow ? 'fail' : 'pass', level: 'error', message: slow ? '201 queries per request, over the budget <= 5' : '3 queries per request' };
+  const listVerdicts = [
+    latency('List <audit>', 'latency.p95', '< 50ms', slow ? 123.4 : 20),
+    latency('List <audit>', 'latency.p99', '< 100ms', slow ? 180 : 40),
+  ];
+  const queries: Verdict = {
+    check: 'List <audit>',
+    probe: 'queries',
+    metric: 'queries.max',
+    target: '<= 5',
+    actual: slow ? '201' : '3',
+    actualValue: slow ? 201 : 3,
+    passed: !slow,
+    outcome: slow ? 'fail' : 'pass',
+    level: 'error',
+    message: slow ? '201 queries per request, over the budget <= 5' : '3 queries per request',
+  };
   const ssoP95 = latency('SSO & "config"', 'latency.p95', '< 5ms', kind === 'warnings' ? 7 : 3, 'warn');
-  if (kind === 'inconclusive') Object.assign(ssoP95, { passed: false, outcome: 'inconclusive', inconclusive: 'warn', actual: '4.8ms (4.1–5.6, n=40)', message: 'p95 4.8ms: its 95% interval 4.1–5.6ms straddles 5ms' });
-  const ssoHits: Verdict = { check: 'SSO & "config"', probe: 'cache', metric: 'cache.hitRate', target: '>= 90%', actual: '95%', actualValue: 95, passed: true, outcome: 'pass', level: 'error', message: '95 of 100 reads hit' };
+  if (kind === 'inconclusive')
+    Object.assign(ssoP95, {
+      passed: false,
+      outcome: 'inconclusive',
+      inconclusive: 'warn',
+      actual: '4.8ms (4.1–5.6, n=40)',
+      message: 'p95 4.8ms: its 95% interval 4.1–5.6ms straddles 5ms',
+    });
+  const ssoHits: Verdict = {
+    check: 'SSO & "config"',
+    probe: 'cache',
+    metric: 'cache.hitRate',
+    target: '>= 90%',
+    actual: '95%',
+    actualValue: 95,
+    passed: true,
+    outcome: 'pass',
+    level: 'error',
+    message: '95 of 100 reads hit',
+  };
   const probe = (kindName: string, verdicts: Verdict[]): ProbeResult => ({ kind: kindName, verdicts, tables: [], notes: [], data: {} });
-  const listProbes = kind === 'probeError'
-    ? [probe('endpoint', listVerdicts), { ...probe('queries', []), error: 'proxy lost its upstream\n  at PostgreSQL 127.0.0.1:5432' }]
-    : [probe('endpoint', listVerdicts), probe('queries', [queries])];
-  const check = (name: string, probes: ProbeResult[], durationMs: number): CheckResult => ({ name, section: 'check', request: 'GET /x', status: statusOfProbes(probes), durationMs, probes });
+  const listProbes =
+    kind === 'probeError'
+      ? [probe('endpoint', listVerdicts), { ...probe('queries', []), error: 'proxy lost its upstream\n  at PostgreSQL 127.0.0.1:5432' }]
+      : [probe('endpoint', listVerdicts), probe('queries', [queries])];
+  const check = (name: string, probes: ProbeResult[], durationMs: number): CheckResult => ({
+    name,
+    section: 'check',
+    request: 'GET /x',
+    status: statusOfProbes(probes),
+    durationMs,
+    probes,
+  });
   const checks = [check('List <audit>', listProbes, 1234.5), check('SSO & "config"', [probe('endpoint', [ssoP95]), probe('cache', [ssoHits])], 301)];
   const errors: string[] = [];
   if (kind === 'runError') errors.push('setup step "Log in" answered 500, expected 200');
   if (kind === 'aborted') errors.push('interrupted (Ctrl-C) before every check ran');
   const spec: SpecResult = { file: 'specs/phase3.yaml', name: 'Phase 3 <optimizations>', status: 'passed', checks: kind === 'runError' ? [] : checks, errors };
   spec.status = errors.length ? (kind === 'aborted' ? 'skipped' : 'error') : combineStatuses(spec.checks.map((item) => item.status));
-  return assembleResult([spec], { runId: 'run-1', startedAt: new Date('2026-01-01T00:00:00.250Z'), finishedAt: new Date('2026-01-01T00:00:02Z'), durationMs: 1750, aborted: kind === 'aborted', version: '0.1.0' });
+  return assembleResult([spec], {
+    runId: 'run-1',
+    startedAt: new Date('2026-01-01T00:00:00.250Z'),
+    finishedAt: new Date('2026-01-01T00:00:02Z'),
+    durationMs: 1750,
+    aborted: kind === 'aborted',
+    version: '0.1.0',
+  });
 }
 
 const KINDS: Kind[] = ['pass', 'fail', 'warnings', 'inconclusive', 'probeError', 'runError', 'aborted'];
@@ -76,12 +123,17 @@ describe('JUnit report', () => {
     const { root, cases } = await parseJunit(renderJunit(resultOf('fail')));
     expect(root).toMatchObject({ tests: 5, failures: 3, errors: 0 });
     const p95 = cases.find((item) => item.name === 'List <audit>: latency.p95')!;
-    expect(p95.failure).toEqual([{ message: 'p95 123.4ms is not below 50ms', type: 'budget', inner: 'p95 123.4ms is not below 50ms\ntarget: < 50ms\nactual: 123.4ms' }]);
+    expect(p95.failure).toEqual([
+      { message: 'p95 123.4ms is not below 50ms', type: 'budget', inner: 'p95 123.4ms is not below 50ms\ntarget: < 50ms\nactual: 123.4ms' },
+    ]);
     expect(p95.status).toBe('failed');
   });
 
   it('warnings and inconclusive verdicts pass, marked by status and counted apart in the properties', async () => {
-    for (const [kind, status, label] of [['warnings', 'warning', 'WARNING (budget at level warn not met): '], ['inconclusive', 'inconclusive', 'INCONCLUSIVE: ']] as const) {
+    for (const [kind, status, label] of [
+      ['warnings', 'warning', 'WARNING (budget at level warn not met): '],
+      ['inconclusive', 'inconclusive', 'INCONCLUSIVE: '],
+    ] as const) {
       const { root, suites, cases } = await parseJunit(renderJunit(resultOf(kind)));
       expect(root).toMatchObject({ tests: 5, failures: 0, errors: 0 });
       const marked = cases.filter((item) => item.status !== 'passed');

@@ -90,12 +90,25 @@ describe('adaptive sampling', () => {
   });
 
   it('stops when nothing more succeeds, or time is up', async () => {
-    const stuck = await sampleUntilConclusive({ sampleMore: async () => undefined, count: () => 10, undecided: () => 1, maxSamples: 100, maxSampleTimeMs: 1e6, now: () => 0 }, 0);
+    const stuck = await sampleUntilConclusive(
+      { sampleMore: async () => undefined, count: () => 10, undecided: () => 1, maxSamples: 100, maxSampleTimeMs: 1e6, now: () => 0 },
+      0,
+    );
     expect(stuck.stoppedBy).toBe('noProgress');
     let count = 10;
     let clock = 0;
     const timed = await sampleUntilConclusive(
-      { sampleMore: async (n) => { count += n; clock += n * 100; }, count: () => count, undecided: () => 1, maxSamples: 10_000, maxSampleTimeMs: 5000, now: () => clock },
+      {
+        sampleMore: async (n) => {
+          count += n;
+          clock += n * 100;
+        },
+        count: () => count,
+        undecided: () => 1,
+        maxSamples: 10_000,
+        maxSampleTimeMs: 5000,
+        now: () => clock,
+      },
       -1000, // 10 samples took 1 s: 100 ms each
     );
     expect(timed.stoppedBy).toBe('maxSampleTime');
@@ -178,7 +191,12 @@ describe('load thresholds are judged by their interval', () => {
   });
   it('a latency failure while the generator was saturated is inconclusive with the reason; rates stay judged', () => {
     const health = { trustworthy: false, reasons: ["the generator's event loop was delayed up to 98ms (p99)"] };
-    const { verdicts } = judgeThresholds(parseThresholds({ p95: '< 50ms', error_rate: '< 1%', p99: '< 2s' }), () => ({ ...stats, errorRate: 5 }), 'Load', health);
+    const { verdicts } = judgeThresholds(
+      parseThresholds({ p95: '< 50ms', error_rate: '< 1%', p99: '< 2s' }),
+      () => ({ ...stats, errorRate: 5 }),
+      'Load',
+      health,
+    );
     expect(verdicts.map((v) => v.outcome)).toEqual(['inconclusive', 'fail', 'pass']);
     expect(verdicts[0].message).toContain('delayed up to 98ms');
   });

@@ -20,13 +20,17 @@ describe('per-vu-iterations: plan', () => {
   it('refuses a scenario without iterations, a maxDuration under 1s, and the keys of shape-driven executors, all at once', () => {
     expect(() => plan({ users: 2 })).toThrow('load scenario "q": executor per-vu-iterations needs iterations (how many iterations each user runs)');
     expect(() => plan({ users: 2, iterations: 3, maxDuration: '500ms' })).toThrow('load scenario "q": maxDuration must be at least 1s, got 500ms');
-    expect(() => plan({ rate: 5, iterations: 3 })).toThrow('load scenario "q": rate: executor per-vu-iterations does not use it (it runs users (closed model); rate is for the arrival-rate executors)');
+    expect(() => plan({ rate: 5, iterations: 3 })).toThrow(
+      'load scenario "q": rate: executor per-vu-iterations does not use it (it runs users (closed model); rate is for the arrival-rate executors)',
+    );
     let details: string[] = [];
     try {
       plan({ duration: '30s', stages: [{ duration: '1s', target: 2 }] });
     } catch (error) {
       expect((error as { code: string }).code).toBe('PS_SPEC_INVALID');
-      expect((error as Error).message).toBe('load scenario "q": duration: executor per-vu-iterations does not use it (it ends when its iterations are done; give maxDuration to bound it)');
+      expect((error as Error).message).toBe(
+        'load scenario "q": duration: executor per-vu-iterations does not use it (it ends when its iterations are done; give maxDuration to bound it)',
+      );
       details = (error as { details: string[] }).details;
     }
     expect(details).toEqual([
@@ -37,8 +41,12 @@ describe('per-vu-iterations: plan', () => {
 
   it('its keys are refused under another executor, and without one', () => {
     const config = (extra: Record<string, unknown>) => ({ name: 'q', users: 2, duration: '5s', flows: [], ...extra }) as LoadScenarioConfig;
-    expect(() => planScenario(config({ executor: 'constant-users', iterations: 5 }))).toThrow(/^load scenario "q": iterations is a setting of executor per-vu-iterations.*, not of constant-users$/);
-    expect(() => planScenario(config({ maxDuration: '1m' }))).toThrow(/^load scenario "q": maxDuration is a setting of executor per-vu-iterations.*, and this scenario names no executor$/);
+    expect(() => planScenario(config({ executor: 'constant-users', iterations: 5 }))).toThrow(
+      /^load scenario "q": iterations is a setting of executor per-vu-iterations.*, not of constant-users$/,
+    );
+    expect(() => planScenario(config({ maxDuration: '1m' }))).toThrow(
+      /^load scenario "q": maxDuration is a setting of executor per-vu-iterations.*, and this scenario names no executor$/,
+    );
   });
 });
 

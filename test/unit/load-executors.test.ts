@@ -26,7 +26,7 @@ describe('the executor registry', () => {
     }
   });
 
-  it("declares exactly the keys its schema fragment adds to a load scenario", () => {
+  it('declares exactly the keys its schema fragment adds to a load scenario', () => {
     for (const executor of EXECUTOR_LIST) {
       const fragment = new URL(`${executor.name}.schema.json`, dir);
       const keys = existsSync(fragment) ? Object.keys(JSON.parse(readFileSync(fragment, 'utf8')).properties ?? {}) : [];

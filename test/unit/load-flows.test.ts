@@ -59,7 +59,15 @@ describe('JSONPath subset', () => {
 });
 
 describe('templates', () => {
-  const scope: TemplateScope = { own: { token: 'mine' }, globals: { token: 'global', org: 'acme' }, vuId: 3, iteration: 9, rows: { users: { email: 'a@b.c' }, colors: 'red' }, runId: 'r1', runStartedAt: '2026-01-02T03:04:05.000Z' };
+  const scope: TemplateScope = {
+    own: { token: 'mine' },
+    globals: { token: 'global', org: 'acme' },
+    vuId: 3,
+    iteration: 9,
+    rows: { users: { email: 'a@b.c' }, colors: 'red' },
+    runId: 'r1',
+    runStartedAt: '2026-01-02T03:04:05.000Z',
+  };
 
   it('resolves every namespace, own captures before globals, and defaults', () => {
     const t = compileTemplate('${vars.token}/${vars.org}/${vu.id}/${vu.iteration}/${data.users.email}/${data.colors}/${run.id}/${vars.none:-dflt}');
@@ -117,9 +125,7 @@ describe('compiling flows', () => {
     const compiled = compileScenario(
       base({
         headers: { authorization: 'Bearer ${vars.token}' },
-        flows: [
-          { name: 'a', steps: ['GET /health', { request: 'POST /items', json: { n: 1 }, headers: { authorization: 'none' } }, { request: 'GET /me' }] },
-        ],
+        flows: [{ name: 'a', steps: ['GET /health', { request: 'POST /items', json: { n: 1 }, headers: { authorization: 'none' } }, { request: 'GET /me' }] }],
       }),
       context,
     );
@@ -169,10 +175,10 @@ describe('compiling flows', () => {
   });
 
   it('takes pooled test users from a setup variable holding a JSON array', () => {
-    const compiled = compileScenario(
-      base({ data: { pool: { var: 'users' } }, flows: [{ name: 'a', steps: ['GET /u/${data.pool.id}'] }] }),
-      { ...context, vars: { users: '[{"id":1},{"id":2}]' } },
-    );
+    const compiled = compileScenario(base({ data: { pool: { var: 'users' } }, flows: [{ name: 'a', steps: ['GET /u/${data.pool.id}'] }] }), {
+      ...context,
+      vars: { users: '[{"id":1},{"id":2}]' },
+    });
     expect(compiled.data[0].rows).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });

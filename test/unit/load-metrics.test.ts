@@ -121,7 +121,12 @@ describe('aggregating generator reports', () => {
     const two = new LoadAggregate(entries, 2);
     two.add(tick(split[0], 0, 1));
     two.add(tick(split[1], 1, 1));
-    const describe = (agg: LoadAggregate) => describeTotals(agg.totalsWhere(() => true), 1000, { name: '' });
+    const describe = (agg: LoadAggregate) =>
+      describeTotals(
+        agg.totalsWhere(() => true),
+        1000,
+        { name: '' },
+      );
     expect(describe(two)).toEqual(describe(one));
     expect(describe(one).errors).toBe(80);
     expect(describe(one).statusCodes).toEqual({ 200: 3920, 500: 80 });
@@ -139,7 +144,16 @@ describe('aggregating generator reports', () => {
     // Entry 0 answered in 10 ms (the bucket reads 10.007 ms, clamped to the recorded max); entry 1 timed out (an error with no latency).
     expect(agg.timeline).toEqual([
       {
-        second: 1, requests: 2, errors: 1, p50: 10, p95: 10, p99: 10, users: 6, dropped: 0, late: 0, lagMs: 0,
+        second: 1,
+        requests: 2,
+        errors: 1,
+        p50: 10,
+        p95: 10,
+        p99: 10,
+        users: 6,
+        dropped: 0,
+        late: 0,
+        lagMs: 0,
         byName: { 'GET /a': { requests: 1, errors: 0, p95: 10 }, 'GET /b': { requests: 1, errors: 1, p95: null } },
       },
     ]);
@@ -198,7 +212,11 @@ describe('breakpoint', () => {
     const result = tracker.finish();
     expect(broke).toBe(true);
     expect(result.steps.filter((s) => s.passed).length).toBeGreaterThan(0);
-    expect(result.steps.map((s) => [s.rate, s.passed])).toEqual([[4, true], [8, true], [12, false]]);
+    expect(result.steps.map((s) => [s.rate, s.passed])).toEqual([
+      [4, true],
+      [8, true],
+      [12, false],
+    ]);
     expect(result.highestPassingRate).toBe(8);
     expect(result.brokeAtRate).toBe(12);
   });

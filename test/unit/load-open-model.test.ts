@@ -25,7 +25,10 @@ interface Started {
  * A context whose clock moves only when the scheduler sleeps (by `sleepJump(ms)`, default exactly
  * ms); each iteration ends `holdMs` of virtual time after it started (0: at once, inside startIteration).
  */
-function fakeContext(config: Partial<LoadScenarioConfig>, options: { segment?: Segment; holdMs?: number; sleepJump?: (ms: number, now: number) => number } = {}) {
+function fakeContext(
+  config: Partial<LoadScenarioConfig>,
+  options: { segment?: Segment; holdMs?: number; sleepJump?: (ms: number, now: number) => number } = {},
+) {
   const plan: ScenarioPlan = planScenario({ name: 's', flows, ...config });
   let now = 0;
   let batch = 0;

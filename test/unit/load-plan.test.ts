@@ -71,8 +71,20 @@ describe('presets → stages', () => {
   });
 
   it('accepts explicit stages instead of a preset', () => {
-    const p = plan({ profile: 'load', stages: [{ duration: '10s', target: 20 }, { duration: 5000, target: 0 }] });
-    expect(p.shape).toEqual({ start: 0, stages: [{ durationMs: 10_000, target: 20 }, { durationMs: 5000, target: 0 }] });
+    const p = plan({
+      profile: 'load',
+      stages: [
+        { duration: '10s', target: 20 },
+        { duration: 5000, target: 0 },
+      ],
+    });
+    expect(p.shape).toEqual({
+      start: 0,
+      stages: [
+        { durationMs: 10_000, target: 20 },
+        { durationMs: 5000, target: 0 },
+      ],
+    });
     expect(p.executor).toBe('ramping-users');
   });
 
@@ -95,7 +107,13 @@ describe('presets → stages', () => {
 
 describe('stages', () => {
   it('interpolates targets linearly within a stage', () => {
-    const shape = { start: 0, stages: [{ durationMs: 1000, target: 10 }, { durationMs: 1000, target: 10 }] };
+    const shape = {
+      start: 0,
+      stages: [
+        { durationMs: 1000, target: 10 },
+        { durationMs: 1000, target: 10 },
+      ],
+    };
     expect(targetAt(shape, 0)).toBe(0);
     expect(targetAt(shape, 500)).toBe(5);
     expect(targetAt(shape, 1500)).toBe(10);
@@ -135,11 +153,27 @@ describe('start spread of the closed model', () => {
     const { planScenario: plan } = await import('../../src/load/plan/plan-scenario.js');
     expect(plan({ name: 'a', users: 10, duration: '30s', flows })).toMatchObject({ startSpreadMs: 3000, startSpreadDefaulted: true, randomFirstThink: false });
     expect(plan({ name: 'b', users: 10, duration: '10m', flows }).startSpreadMs).toBe(10_000);
-    expect(plan({ name: 'c', users: 10, stages: [{ duration: '20s', target: 10 }, { duration: '10m', target: 10 }], flows }).startSpreadMs).toBe(2000);
+    expect(
+      plan({
+        name: 'c',
+        users: 10,
+        stages: [
+          { duration: '20s', target: 10 },
+          { duration: '10m', target: 10 },
+        ],
+        flows,
+      }).startSpreadMs,
+    ).toBe(2000);
     expect(plan({ name: 'd', rate: 10, duration: '30s', flows }).startSpreadMs).toBe(0);
-    expect(plan({ name: 'e', users: 10, duration: '30s', startSpread: '2s', randomFirstThink: true, flows })).toMatchObject({ startSpreadMs: 2000, startSpreadDefaulted: false, randomFirstThink: true });
+    expect(plan({ name: 'e', users: 10, duration: '30s', startSpread: '2s', randomFirstThink: true, flows })).toMatchObject({
+      startSpreadMs: 2000,
+      startSpreadDefaulted: false,
+      randomFirstThink: true,
+    });
     expect(plan({ name: 'f', users: 10, duration: '30s', startSpread: 0, flows }).startSpreadMs).toBe(0);
-    expect(() => plan({ name: 'g', users: 10, duration: '5s', startSpread: '10s', flows })).toThrow('load scenario "g": startSpread 10s is longer than the run (5s)');
+    expect(() => plan({ name: 'g', users: 10, duration: '5s', startSpread: '10s', flows })).toThrow(
+      'load scenario "g": startSpread 10s is longer than the run (5s)',
+    );
   });
 
   it('spaces the users present at the start evenly over the window', async () => {

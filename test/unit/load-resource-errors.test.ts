@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, isResourceError, PERSIST_SECONDS, ResourceErrorWatch, resourceBackoffMs } from '../../src/load/run/resource-errors.js';
 
 describe("the generator's own resource errors", () => {
-  it('are EMFILE/ENFILE, EADDRNOTAVAIL and ENOBUFS kinds, not the target\'s errors', () => {
+  it("are EMFILE/ENFILE, EADDRNOTAVAIL and ENOBUFS kinds, not the target's errors", () => {
     expect(['too_many_open_files', 'local_ports_exhausted', 'no_buffer_space'].every((k) => isResourceError(k as never))).toBe(true);
     expect(['timeout', 'connection_refused', 'connection_reset', 'expect_failed', 'other'].some((k) => isResourceError(k as never))).toBe(false);
     expect(isResourceError(undefined)).toBe(false);

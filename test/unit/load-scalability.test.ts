@@ -15,7 +15,15 @@ describe('scalability planning', () => {
   it('k replicas: a breakpoint search up to k × the per-replica peak over the first k replicas, round robin per iteration', () => {
     const urls = ['http://a:1', 'http://a:2', 'http://a:3'];
     const two = configForReplicas({ ...config, replicaCounts: [1, 2], minEfficiency: 0.9 }, urls, 2, 100);
-    expect(two).toMatchObject({ profile: 'breakpoint', rate: 200, regionPerIteration: true, regions: [{ name: 'replica 1', baseUrl: 'http://a:1' }, { name: 'replica 2', baseUrl: 'http://a:2' }] });
+    expect(two).toMatchObject({
+      profile: 'breakpoint',
+      rate: 200,
+      regionPerIteration: true,
+      regions: [
+        { name: 'replica 1', baseUrl: 'http://a:1' },
+        { name: 'replica 2', baseUrl: 'http://a:2' },
+      ],
+    });
     expect(two).not.toHaveProperty('replicaCounts');
     expect(() => configForReplicas({ ...config, regions: [{ name: 'eu' }] }, urls, 1, 100)).toThrow(/remove regions/);
   });
@@ -32,7 +40,17 @@ describe('scalability planning', () => {
   });
 
   it('reads the highest passing step of a breakpoint report', () => {
-    const report = { breakpoint: { highestPassingRate: 40, brokeAtRate: 60, steps: [{ rate: 20, passed: true, p95: 1, errorRate: 0, throughput: 18 }, { rate: 40, passed: true, p95: 1, errorRate: 0, throughput: 37.5 }, { rate: 60, passed: false, p95: 1, errorRate: 9, throughput: 50 }] } } as unknown as LoadReport;
+    const report = {
+      breakpoint: {
+        highestPassingRate: 40,
+        brokeAtRate: 60,
+        steps: [
+          { rate: 20, passed: true, p95: 1, errorRate: 0, throughput: 18 },
+          { rate: 40, passed: true, p95: 1, errorRate: 0, throughput: 37.5 },
+          { rate: 60, passed: false, p95: 1, errorRate: 9, throughput: 50 },
+        ],
+      },
+    } as unknown as LoadReport;
     expect(pointFromReport(1, report)).toEqual({ replicas: 1, highestPassingRate: 40, throughput: 37.5, brokeAtRate: 60 });
   });
 });

@@ -6,7 +6,12 @@ import { encodeTotals, type ShardLoadData } from '../../src/load/shard/shard-dat
 import type { GeneratorHealth, LoadReport } from '../../src/load/types.js';
 
 const health: GeneratorHealth = { trustworthy: true, reasons: [], eventLoopDelayP99Ms: 1, eventLoopUtilization: 0.1, cpuCores: 0.2 };
-const shape: Pick<LoadReport, 'scenario' | 'executor' | 'profile' | 'workers' | 'plannedMs' | 'stoppedEarly'> = { scenario: 's', executor: 'constant-arrival-rate', workers: 1, plannedMs: 10_000 };
+const shape: Pick<LoadReport, 'scenario' | 'executor' | 'profile' | 'workers' | 'plannedMs' | 'stoppedEarly'> = {
+  scenario: 's',
+  executor: 'constant-arrival-rate',
+  workers: 1,
+  plannedMs: 10_000,
+};
 
 /** A deterministic pseudo-random sequence (so the test is the same every run). */
 function lcg(seed: number): () => number {
@@ -56,7 +61,10 @@ describe('merging shard data', () => {
   it('every figure equals the figure of one histogram holding every value of every shard', () => {
     const random = lcg(7);
     const perShard = [0, 1, 2].map((s) => Array.from({ length: 5 }, () => Array.from({ length: 200 }, () => (s === 2 ? 300 : 2) + random() * 20)));
-    const merged = mergeLoadReports([shape, shape, shape], perShard.map((v, i) => shard(v, i === 1 ? 10 : 0)));
+    const merged = mergeLoadReports(
+      [shape, shape, shape],
+      perShard.map((v, i) => shard(v, i === 1 ? 10 : 0)),
+    );
 
     const recorded = createHistogram();
     for (const values of perShard) for (const second of values) for (const v of second) recordMs(recorded, v);
@@ -102,7 +110,13 @@ describe('merging shard data', () => {
 
   it("adds up the shards' planned iterations (executors with a fixed number), and leaves them out when no shard planned any", () => {
     const planned = (n: number, completed: number) => ({ ...shard([[1]]), iterations: { started: completed, completed, dropped: 0, late: 0, planned: n } });
-    expect(mergeLoadReports([shape, shape, shape], [planned(5, 5), planned(3, 2), planned(2, 2)]).iterations).toEqual({ started: 9, completed: 9, dropped: 0, late: 0, planned: 10 });
+    expect(mergeLoadReports([shape, shape, shape], [planned(5, 5), planned(3, 2), planned(2, 2)]).iterations).toEqual({
+      started: 9,
+      completed: 9,
+      dropped: 0,
+      late: 0,
+      planned: 10,
+    });
     expect(mergeLoadReports([shape, shape], [shard([[1]]), shard([[1]])]).iterations).not.toHaveProperty('planned');
   });
 

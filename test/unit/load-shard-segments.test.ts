@@ -24,13 +24,25 @@ const closedPlans = {
   'load preset to 101 users': plan({ profile: 'load', users: 101, duration: '60s' }),
   'spike preset to 997 users': plan({ profile: 'spike', users: 997, duration: '40s' }),
   'capacity steps to 50 users': plan({ profile: 'capacity', users: 50, duration: '100s' }),
-  'explicit stages 0→13→5→0': plan({ stages: [{ duration: '10s', target: 13 }, { duration: '5s', target: 5 }, { duration: '7s', target: 0 }] }),
+  'explicit stages 0→13→5→0': plan({
+    stages: [
+      { duration: '10s', target: 13 },
+      { duration: '5s', target: 5 },
+      { duration: '7s', target: 0 },
+    ],
+  }),
 };
 
 const openPlans = {
   'constant 100/s for 10 s': plan({ rate: 100, duration: '10s' }),
   'constant 7.5/s for 9 s': plan({ rate: 7.5, duration: '9s' }),
-  'ramp 0→200/s→50/s': plan({ rate: 200, stages: [{ duration: '5s', target: 200 }, { duration: '3s', target: 50 }] }),
+  'ramp 0→200/s→50/s': plan({
+    rate: 200,
+    stages: [
+      { duration: '5s', target: 200 },
+      { duration: '3s', target: 50 },
+    ],
+  }),
   'breakpoint preset to 300/s': plan({ profile: 'breakpoint', rate: 300, duration: '20s' }),
   'stress preset as arrivals 0→120/s': plan({ profile: 'stress', executor: 'ramping-arrival-rate', rate: 120, duration: '12s' }),
 };
@@ -131,7 +143,9 @@ describe('shard identity from flags and environment', () => {
     expect(resolveShard('0/2', { JOB_COMPLETION_INDEX: '1', PERFSPEC_SHARDS: '3' }, undefined)).toEqual({ index: 0, count: 2 });
     expect(resolveShard(undefined, { PERFSPEC_SHARD_INDEX: '0', PERFSPEC_SHARDS: '2' }, undefined)).toEqual({ index: 0, count: 2 });
     expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '1' }, undefined)).toThrow(/number of shards is not known/);
-    expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '5', PERFSPEC_SHARDS: '4' }, undefined)).toThrow(/JOB_COMPLETION_INDEX: shard index 5 is outside 0…3/);
+    expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '5', PERFSPEC_SHARDS: '4' }, undefined)).toThrow(
+      /JOB_COMPLETION_INDEX: shard index 5 is outside 0…3/,
+    );
     expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: 'x', PERFSPEC_SHARDS: '4' }, undefined)).toThrow(/is not a shard index/);
   });
 

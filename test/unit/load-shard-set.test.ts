@@ -34,9 +34,18 @@ describe('which shard files make one whole run', () => {
     const spec = checkShardSet([shard('a', identity(0)), shard('b', identity(1, { specHash: 'c'.repeat(64) })), shard('c', identity(2))]);
     expect(spec).toHaveLength(1);
     expect(spec[0].message).toBe(`the shards come from different specs (their files differ):\n  spec ${'a'.repeat(12)}: a, c\n  spec ${'c'.repeat(12)}: b`);
-    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { planHash: 'd'.repeat(64) })), shard('c', identity(2))])[0].message).toMatch(/different plans/);
-    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { shard: { index: 1, count: 4 } })), shard('c', identity(2))])[0].message).toMatch(/different shard counts/);
-    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { version: '0.2.0' })), shard('c', identity(2))])[0].message).toMatch(/different perfspec versions:\n {2}perfspec 0.1.0: a, c\n {2}perfspec 0.2.0: b/);
-    expect(checkShardSet([shard('a', identity(0), 2), shard('b', identity(1)), shard('c', identity(2))])[0]).toEqual({ kind: 'format', message: 'a: shard file format 2, this perfspec reads format 1' });
+    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { planHash: 'd'.repeat(64) })), shard('c', identity(2))])[0].message).toMatch(
+      /different plans/,
+    );
+    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { shard: { index: 1, count: 4 } })), shard('c', identity(2))])[0].message).toMatch(
+      /different shard counts/,
+    );
+    expect(checkShardSet([shard('a', identity(0)), shard('b', identity(1, { version: '0.2.0' })), shard('c', identity(2))])[0].message).toMatch(
+      /different perfspec versions:\n {2}perfspec 0.1.0: a, c\n {2}perfspec 0.2.0: b/,
+    );
+    expect(checkShardSet([shard('a', identity(0), 2), shard('b', identity(1)), shard('c', identity(2))])[0]).toEqual({
+      kind: 'format',
+      message: 'a: shard file format 2, this perfspec reads format 1',
+    });
   });
 });

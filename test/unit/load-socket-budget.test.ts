@@ -11,7 +11,10 @@ Max locked memory         8388608              8388608              bytes
 describe('reading the open-file limit', () => {
   it('parses the soft and hard limits of /proc/self/limits, unlimited as Infinity', () => {
     expect(parseOpenFileLimit(LIMITS)).toEqual({ soft: 20000, hard: 20000 });
-    expect(parseOpenFileLimit('Max open files            1024                 unlimited            files')).toEqual({ soft: 1024, hard: Number.POSITIVE_INFINITY });
+    expect(parseOpenFileLimit('Max open files            1024                 unlimited            files')).toEqual({
+      soft: 1024,
+      hard: Number.POSITIVE_INFINITY,
+    });
     expect(parseOpenFileLimit('nothing here')).toBeUndefined();
   });
 });

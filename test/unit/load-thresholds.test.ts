@@ -46,7 +46,9 @@ describe('parsing thresholds', () => {
     } catch (e) {
       error = e as typeof error;
     }
-    expect(error?.message).toBe('thresholds.p96: unknown metric. Expected one of: success_rate, error_rate, p50, p90, p95, p99, p99.9, max, avg, throughput, requests, flows');
+    expect(error?.message).toBe(
+      'thresholds.p96: unknown metric. Expected one of: success_rate, error_rate, p50, p90, p95, p99, p99.9, max, avg, throughput, requests, flows',
+    );
     expect(error?.details).toEqual([
       'thresholds.p95: "fast" is not a duration budget, e.g. "< 50ms"',
       'thresholds.requests.a.rate: unknown metric. Expected one of: success_rate, error_rate, p50, p90, p95, p99, p99.9, max, avg, throughput',
@@ -100,7 +102,7 @@ describe('judging thresholds', () => {
 });
 
 describe('thresholds judged while the generator was saturated', () => {
-  const saturated = { trustworthy: false, reasons: ['the generator\'s event loop was delayed up to 120ms (p99)'] };
+  const saturated = { trustworthy: false, reasons: ["the generator's event loop was delayed up to 120ms (p99)"] };
   const healthy = { trustworthy: true, reasons: [] };
 
   it('decides pass / fail / inconclusive: a pass stands, a latency or throughput failure under saturation is not believed', async () => {
@@ -125,7 +127,9 @@ describe('thresholds judged while the generator was saturated', () => {
     const { verdicts, outcomes } = judgeThresholds(parsed, () => stats(), 'Load: busy', saturated);
     const p95 = verdicts.find((v) => v.metric === 'load.p95')!;
     expect(p95).toMatchObject({ outcome: 'inconclusive', passed: false });
-    expect(p95.message).toMatch(/^p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/);
+    expect(p95.message).toMatch(
+      /^p95 89\.5ms is not below 50ms, but the load generator reported itself saturated \(the generator's event loop was delayed up to 120ms \(p99\)\)/,
+    );
     expect(verdicts.find((v) => v.metric === 'load.p50')).toMatchObject({ outcome: 'pass', level: 'error' });
     expect(verdicts.find((v) => v.metric === 'load.error_rate')).toMatchObject({ outcome: 'fail', level: 'error' });
     expect(outcomes.map((o) => o.outcome)).toEqual(['inconclusive', 'pass', 'fail']);

@@ -36,7 +36,12 @@ describe('load traceparent', () => {
 
   it('pre-encodes the header with its offset in constant and dynamic requests, and leaves a flow-set header alone', () => {
     const compiled = compileScenario(
-      { name: 's', users: 1, duration: '1s', flows: [{ name: 'f', steps: ['GET /a', { request: 'GET /b/${vars.id}' }, { request: 'GET /c', headers: { TraceParent: 'mine' } }] }] },
+      {
+        name: 's',
+        users: 1,
+        duration: '1s',
+        flows: [{ name: 'f', steps: ['GET /a', { request: 'GET /b/${vars.id}' }, { request: 'GET /c', headers: { TraceParent: 'mine' } }] }],
+      },
       { ...context, vars: { id: '1' } },
     );
     const [a, b, c] = compiled.flows[0].steps as Array<{ traced: boolean; targets: Array<{ prebuilt?: { bytes: Buffer; traceOffset?: number } }> }>;

@@ -17,7 +17,14 @@ describe('entriesUsedBy', () => {
   });
 
   it('every check uses the endpoint probe; keyed probes only when a check has their key', () => {
-    const used = entriesUsedBy([spec({ checks: [{ name: 'a', request: 'GET /' }, { name: 'b', request: 'GET /', cache: { keys: [] } }] })]);
+    const used = entriesUsedBy([
+      spec({
+        checks: [
+          { name: 'a', request: 'GET /' },
+          { name: 'b', request: 'GET /', cache: { keys: [] } },
+        ],
+      }),
+    ]);
     expect(kinds(used)).toEqual({ checkProbes: ['endpoint', 'cache'], specProbes: [], serviceKinds: [] });
   });
 
@@ -48,7 +55,9 @@ describe('the lazy loaders', () => {
   });
 
   it('loadTablesFor leaves services out when asked (validation)', async () => {
-    const tables = await loadTablesFor([spec({ services: { redis: { url: 'redis://127.0.0.1' } }, checks: [{ name: 'a', request: 'GET /' }] })], { services: false });
+    const tables = await loadTablesFor([spec({ services: { redis: { url: 'redis://127.0.0.1' } }, checks: [{ name: 'a', request: 'GET /' }] })], {
+      services: false,
+    });
     expect(tables.checkProbes.map((probe) => probe.kind)).toEqual(['endpoint']);
     expect(tables.serviceKinds).toEqual([]);
   });

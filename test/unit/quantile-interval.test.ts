@@ -62,7 +62,12 @@ describe('quantileRankInterval', () => {
   });
 
   it('takes the tightest such ranks (one step inward breaks the tail bound)', () => {
-    for (const [n, p] of [[100, 0.95], [400, 0.99], [40, 0.5], [1000, 0.9]] as const) {
+    for (const [n, p] of [
+      [100, 0.95],
+      [400, 0.99],
+      [40, 0.5],
+      [1000, 0.9],
+    ] as const) {
       const { lower, upper } = quantileRankInterval(n, p);
       if (upper <= n) expect(binomialCdf(upper - 2, n, p)).toBeLessThan(0.975);
       expect(binomialCdf(lower, n, p)).toBeGreaterThan(0.025);

@@ -69,7 +69,14 @@ describe('analyzeStatements', () => {
   });
 
   it('finds exact duplicates by SQL and parameters', () => {
-    const statements = [stmt(USER, { params: ['7'] }), stmt(USER, { params: ['7'] }), stmt(USER, { params: ['7'] }), stmt(USER, { params: ['8'] }), stmt('SELECT 1'), stmt('SELECT 1')];
+    const statements = [
+      stmt(USER, { params: ['7'] }),
+      stmt(USER, { params: ['7'] }),
+      stmt(USER, { params: ['7'] }),
+      stmt(USER, { params: ['8'] }),
+      stmt('SELECT 1'),
+      stmt('SELECT 1'),
+    ];
     const analysis = analyzeStatements(statements, { fingerprint });
     expect(analysis.duplicates).toBe(3);
     expect(analysis.duplicateGroups).toEqual([
@@ -84,14 +91,20 @@ describe('analyzeStatements', () => {
   });
 
   it('counts failed statements and sums DB time', () => {
-    const analysis = analyzeStatements([stmt('SELECT 1/1', { durationMs: 2.5 }), stmt('SELECT 1/0', { durationMs: 0.5, error: '22012: division by zero' })], { fingerprint });
+    const analysis = analyzeStatements([stmt('SELECT 1/1', { durationMs: 2.5 }), stmt('SELECT 1/0', { durationMs: 0.5, error: '22012: division by zero' })], {
+      fingerprint,
+    });
     expect(analysis).toMatchObject({ total: 2, errors: 1, dbTimeMs: 3 });
     expect(analysis.groups[0]).toMatchObject({ count: 2, errors: 1, totalMs: 3 });
   });
 
   it('weights records that stand for several executions (pg_stat_statements)', () => {
     const analysis = analyzeStatements(
-      [stmt('SELECT * FROM audit_logs LIMIT $1', { count: 1, durationMs: 4 }), stmt('SELECT * FROM users WHERE id = $1', { count: 20, durationMs: 0.5 }), stmt('BEGIN', { count: 2, utility: true })],
+      [
+        stmt('SELECT * FROM audit_logs LIMIT $1', { count: 1, durationMs: 4 }),
+        stmt('SELECT * FROM users WHERE id = $1', { count: 20, durationMs: 0.5 }),
+        stmt('BEGIN', { count: 2, utility: true }),
+      ],
       { fingerprint, detectDuplicates: false },
     );
     expect(analysis).toMatchObject({ total: 21, utilityExcluded: 2, dbTimeMs: 14 });

@@ -53,7 +53,9 @@ describe('toProxyUrl', () => {
   });
 
   it('turns TLS off (the proxy answers SSLRequest with N) and drops host/port parameters', () => {
-    expect(toProxyUrl('postgres://app@h/db?sslmode=require&ssl=true&host=/tmp&port=1', '127.0.0.1', 1234)).toBe('postgres://app@127.0.0.1:1234/db?sslmode=disable');
+    expect(toProxyUrl('postgres://app@h/db?sslmode=require&ssl=true&host=/tmp&port=1', '127.0.0.1', 1234)).toBe(
+      'postgres://app@127.0.0.1:1234/db?sslmode=disable',
+    );
   });
 });
 
@@ -67,18 +69,42 @@ describe('describeAddress', () => {
 
 describe('mapConnectError', () => {
   it.each([
-    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'PostgreSQL is not reachable at 127.0.0.1:5432: connection refused', /pg_ctlcluster/],
-    [new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], ''), 'PostgreSQL is not reachable at 127.0.0.1:5432: connection refused', /start/i],
+    [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      'PostgreSQL is not reachable at 127.0.0.1:5432: connection refused',
+      /pg_ctlcluster/,
+    ],
+    [
+      new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], ''),
+      'PostgreSQL is not reachable at 127.0.0.1:5432: connection refused',
+      /start/i,
+    ],
     [Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'PostgreSQL host "127.0.0.1" could not be resolved', /host name/],
-    [pgError('3D000', 'database "phase3" does not exist'), 'PostgreSQL at 127.0.0.1:5432 has no database "phase3"', /createdb -h 127\.0\.0\.1 -p 5432 -U app phase3/],
+    [
+      pgError('3D000', 'database "phase3" does not exist'),
+      'PostgreSQL at 127.0.0.1:5432 has no database "phase3"',
+      /createdb -h 127\.0\.0\.1 -p 5432 -U app phase3/,
+    ],
     [pgError('28P01', 'password authentication failed for user "app"'), 'PostgreSQL at 127.0.0.1:5432 rejected the password of user "app"', /PGPASSWORD/],
     [pgError('28000', 'role "app" does not exist'), 'PostgreSQL at 127.0.0.1:5432 has no role "app"', /createuser/],
-    [pgError('28000', 'no pg_hba.conf entry for host "10.0.0.1"'), 'PostgreSQL at 127.0.0.1:5432 refused user "app": no pg_hba.conf entry for host "10.0.0.1"', /pg_hba\.conf/],
+    [
+      pgError('28000', 'no pg_hba.conf entry for host "10.0.0.1"'),
+      'PostgreSQL at 127.0.0.1:5432 refused user "app": no pg_hba.conf entry for host "10.0.0.1"',
+      /pg_hba\.conf/,
+    ],
     [pgError('57P03', 'the database system is starting up'), 'PostgreSQL at 127.0.0.1:5432 is starting up or shutting down', /Wait/],
     [pgError('53300', 'sorry, too many clients already'), 'PostgreSQL at 127.0.0.1:5432 has no free connection slots', /max_connections/],
-    [new Error('The server does not support SSL connections'), 'PostgreSQL at 127.0.0.1:5432 does not accept SSL, but services.postgres.url asks for it', /sslmode/],
+    [
+      new Error('The server does not support SSL connections'),
+      'PostgreSQL at 127.0.0.1:5432 does not accept SSL, but services.postgres.url asks for it',
+      /sslmode/,
+    ],
     [new Error('Connection terminated due to connection timeout'), 'PostgreSQL at 127.0.0.1:5432 did not answer in time', /up/],
-    [new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), 'PostgreSQL at 127.0.0.1:5432 asks user "app" for a password, and none was given', /PGPASSWORD/],
+    [
+      new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'),
+      'PostgreSQL at 127.0.0.1:5432 asks user "app" for a password, and none was given',
+      /PGPASSWORD/,
+    ],
   ])('%s', (error, message, hint) => {
     const mapped = mapConnectError(error, target);
     expect(mapped.code).toBe('PS_PG_UNREACHABLE');

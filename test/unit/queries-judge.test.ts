@@ -11,7 +11,13 @@ const { fingerprint } = createLexerFingerprinter();
 const LIST = 'SELECT * FROM audit_logs ORDER BY id DESC LIMIT $1';
 const USER = 'SELECT id, email FROM users WHERE id = $1';
 
-const stmt = (sql: string, params?: string[], extra: Partial<ExecutedStatement> = {}): ExecutedStatement => ({ sql, params, durationMs: 0.5, utility: false, ...extra });
+const stmt = (sql: string, params?: string[], extra: Partial<ExecutedStatement> = {}): ExecutedStatement => ({
+  sql,
+  params,
+  durationMs: 0.5,
+  utility: false,
+  ...extra,
+});
 const naive = (n: number) => [stmt(LIST, [String(n)]), ...Array.from({ length: n }, (_, i) => stmt(USER, [String((i % 20) + 1)]))];
 const bulk = (n: number) => [stmt(LIST, [String(n)]), stmt('SELECT id, email FROM users WHERE id = ANY($1)', ['{1,2}'])];
 const analyze = (statements: ExecutedStatement[], detectDuplicates = true) => analyzeStatements(statements, { fingerprint, detectDuplicates });
@@ -29,7 +35,22 @@ describe('readQueriesConfig', () => {
   });
 
   it('parses every budget once', () => {
-    expect(config({ max: 5, maxDuplicates: '< 1', maxDbTime: '20ms', nPlusOne: 'forbid', threshold: 3, scaling: { param: 'limit', sizes: [5, 50] }, before: 101, requests: 2, includeUtility: true }, 'warn')).toEqual({
+    expect(
+      config(
+        {
+          max: 5,
+          maxDuplicates: '< 1',
+          maxDbTime: '20ms',
+          nPlusOne: 'forbid',
+          threshold: 3,
+          scaling: { param: 'limit', sizes: [5, 50] },
+          before: 101,
+          requests: 2,
+          includeUtility: true,
+        },
+        'warn',
+      ),
+    ).toEqual({
       max: { operator: '<=', value: 5, unit: 'count', text: '<= 5' },
       maxDuplicates: { operator: '<', value: 1, unit: 'count', text: '< 1' },
       maxDbTime: { operator: '<=', value: 20, unit: 'duration', text: '<= 20ms' },
@@ -60,7 +81,16 @@ describe('readQueriesConfig', () => {
 describe('judgeQueries', () => {
   it('fails max with the count and the heaviest statements', () => {
     const [verdict] = judgeQueries('Audit logs', config({ max: 5, nPlusOne: 'allow' }), measurement([naive(100)]));
-    expect(verdict).toMatchObject({ check: 'Audit logs', probe: 'queries', metric: 'queries.max', target: '<= 5', actual: '101', actualValue: 101, passed: false, level: 'error' });
+    expect(verdict).toMatchObject({
+      check: 'Audit logs',
+      probe: 'queries',
+      metric: 'queries.max',
+      target: '<= 5',
+      actual: '101',
+      actualValue: 101,
+      passed: false,
+      level: 'error',
+    });
     expect(verdict.message).toBe(`101 queries per request, over the budget <= 5: 100 × \`SELECT id, email FROM users WHERE id = '1'\``);
   });
 
@@ -72,8 +102,17 @@ describe('judgeQueries', () => {
 
   it('names each N+1 group with its statement, count and the statement before it', () => {
     const verdict = judgeQueries('x', config({ nPlusOne: 'forbid' }), measurement([naive(100)]))[0];
-    expect(verdict).toMatchObject({ metric: 'queries.nPlusOne', passed: false, level: 'error', actual: '1 N+1 group (100×)', actualValue: 100, target: 'no statement 5+ times per request' });
-    expect(verdict.message).toBe(`N+1: \`SELECT id, email FROM users WHERE id = '1'\` ran 100 times (after \`SELECT * FROM audit_logs ORDER BY id DESC LIMIT '100'\`)`);
+    expect(verdict).toMatchObject({
+      metric: 'queries.nPlusOne',
+      passed: false,
+      level: 'error',
+      actual: '1 N+1 group (100×)',
+      actualValue: 100,
+      target: 'no statement 5+ times per request',
+    });
+    expect(verdict.message).toBe(
+      `N+1: \`SELECT id, email FROM users WHERE id = '1'\` ran 100 times (after \`SELECT * FROM audit_logs ORDER BY id DESC LIMIT '100'\`)`,
+    );
   });
 
   it('reports N+1 as a warning with nPlusOne: warn (the default), and not at all with allow', () => {
@@ -90,24 +129,43 @@ describe('judgeQueries', () => {
       actualValue: 1,
       message: `1 exact repeat per request (same SQL, same parameters), budget <= 0: \`SELECT id, email FROM users WHERE id = '7'\` ran 2 times`,
     });
-    const blind: QueryMeasurement = { source: 'pg_stat_statements', requests: [{ status: 200, analysis: analyze([stmt(USER, undefined, { count: 3 })], false) }], sourceNotes: [] };
-    expect(judgeQueries('x', config({ nPlusOne: 'allow', maxDuplicates: 0 }), blind)[0]).toMatchObject({ level: 'warn', passed: false, actual: 'n/a', actualValue: null });
+    const blind: QueryMeasurement = {
+      source: 'pg_stat_statements',
+      requests: [{ status: 200, analysis: analyze([stmt(USER, undefined, { count: 3 })], false) }],
+      sourceNotes: [],
+    };
+    expect(judgeQueries('x', config({ nPlusOne: 'allow', maxDuplicates: 0 }), blind)[0]).toMatchObject({
+      level: 'warn',
+      passed: false,
+      actual: 'n/a',
+      actualValue: null,
+    });
   });
 
   it('judges DB time on the slowest request', () => {
     const verdict = judgeQueries('x', config({ nPlusOne: 'allow', maxDbTime: '< 10ms' }), measurement([naive(10), naive(30)]))[0];
-    expect(verdict).toMatchObject({ metric: 'queries.maxDbTime', passed: false, actualValue: 15.5, message: 'statements took 15.5ms per request, over the budget < 10ms' });
+    expect(verdict).toMatchObject({
+      metric: 'queries.maxDbTime',
+      passed: false,
+      actualValue: 15.5,
+      message: 'statements took 15.5ms per request, over the budget < 10ms',
+    });
   });
 
   it('judges scaling: counts that follow the page size fail, flat counts pass', () => {
     const scaled = (small: ExecutedStatement[], large: ExecutedStatement[]): QueryMeasurement => {
       const a = analyze(small);
       const b = analyze(large);
-      return { ...measurement([small]), scaling: { param: 'limit', small: { size: '5', analysis: a }, large: { size: '50', analysis: b }, changes: compareScaling(a, b) } };
+      return {
+        ...measurement([small]),
+        scaling: { param: 'limit', small: { size: '5', analysis: a }, large: { size: '50', analysis: b }, changes: compareScaling(a, b) },
+      };
     };
     const failing = judgeQueries('x', config({ nPlusOne: 'allow', scaling: { param: 'limit', sizes: [5, 50] } }), scaled(naive(5), naive(50)))[0];
     expect(failing).toMatchObject({ metric: 'queries.scaling', passed: false, actual: '6 → 51 queries', actualValue: 1 });
-    expect(failing.message).toBe(`\`SELECT id, email FROM users WHERE id = '1'\` ran 5 times at limit=5 and 50 times at limit=50: the count follows the data size (N+1)`);
+    expect(failing.message).toBe(
+      `\`SELECT id, email FROM users WHERE id = '1'\` ran 5 times at limit=5 and 50 times at limit=50: the count follows the data size (N+1)`,
+    );
     const passing = judgeQueries('x', config({ nPlusOne: 'allow', scaling: { param: 'limit', sizes: [5, 50] } }), scaled(bulk(5), bulk(50)))[0];
     expect(passing).toMatchObject({ passed: true, actual: '2 → 2 queries', message: 'every statement ran as often at limit=5 as at limit=50' });
   });
@@ -163,14 +221,14 @@ describe('queryNotes', () => {
     m.requests[1].status = 500;
     expect(queryNotes(config({}), m)).toEqual([
       'The count changed between identical requests (2, 4): caching or background work. Budgets are judged on the highest.',
-      '1 measured request(s) answered 500: their statements may not be the endpoint\'s normal work.',
+      "1 measured request(s) answered 500: their statements may not be the endpoint's normal work.",
     ]);
     expect(queryNotes(config({}), { ...measurement([bulk(5)]), source: 'pg_stat_statements', sourceNotes: ['evicted'] })[0]).toBe('evicted');
   });
 });
 
 describe('formatBeforeAfter and withQueryParam', () => {
-  it('formats the seed\'s before → after', () => {
+  it("formats the seed's before → after", () => {
     expect(formatBeforeAfter(101, 2)).toBe('101 → 2 (-98%)');
     expect(formatBeforeAfter(0, 2)).toBe('0 → 2');
     expect(formatBeforeAfter(2, 3)).toBe('2 → 3 (+50%)');

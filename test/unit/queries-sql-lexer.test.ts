@@ -10,7 +10,10 @@ describe('tokenizeSql', () => {
   });
 
   it('knows E-strings with backslash escapes and doubled quotes in plain strings', () => {
-    const kinds = (sql: string) => tokenizeSql(sql).filter((t) => t.kind !== 'space').map((t) => [t.kind, sql.slice(t.start, t.end)]);
+    const kinds = (sql: string) =>
+      tokenizeSql(sql)
+        .filter((t) => t.kind !== 'space')
+        .map((t) => [t.kind, sql.slice(t.start, t.end)]);
     expect(kinds(`E'it\\'s;' x`)).toEqual([
       ['string', `E'it\\'s;'`],
       ['word', 'x'],
@@ -34,8 +37,11 @@ describe('splitStatements', () => {
     ['SELECT 1;', ['SELECT 1']],
     ['SELECT 1; SELECT 2', ['SELECT 1', 'SELECT 2']],
     ['SELECT 1;;  ; SELECT 2;', ['SELECT 1', 'SELECT 2']],
-    ["SELECT ';'; SELECT \"a;b\" FROM t", ["SELECT ';'", 'SELECT "a;b" FROM t']],
-    ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql; SELECT f()', ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql', 'SELECT f()']],
+    ['SELECT \';\'; SELECT "a;b" FROM t', ["SELECT ';'", 'SELECT "a;b" FROM t']],
+    [
+      'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql; SELECT f()',
+      ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql', 'SELECT f()'],
+    ],
     ['SELECT 1; -- trailing comment', ['SELECT 1']],
     ['/* app:list */ SELECT 1; /* app:get */ SELECT 2', ['/* app:list */ SELECT 1', '/* app:get */ SELECT 2']],
     ['', []],

@@ -55,7 +55,13 @@ function track(recording: boolean, cut = 0) {
   };
 }
 
-const counts = (a: TraceAttribution) => Object.fromEntries(a.take('').map((t) => [t.traceId, t.statements]).sort());
+const counts = (a: TraceAttribution) =>
+  Object.fromEntries(
+    a
+      .take('')
+      .map((t) => [t.traceId, t.statements])
+      .sort(),
+  );
 
 describe('statements per request from sqlcommenter comments', () => {
   for (const recording of [false, true]) {
@@ -66,7 +72,10 @@ describe('statements per request from sqlcommenter comments', () => {
         t.exchange([F.query(commented('SELECT 1', 1))], [B.complete('SELECT 1'), B.ready()]);
         t.exchange([F.query(commented('SELECT 1; SELECT 2', 1))], [B.complete('SELECT 1'), B.complete('SELECT 1'), B.ready()]);
         // Extended protocol, unnamed statement.
-        t.exchange([F.parse(commented('SELECT $1', 2)), F.bind(), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
+        t.exchange(
+          [F.parse(commented('SELECT $1', 2)), F.bind(), F.execute(), F.sync()],
+          [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+        );
         // A failing statement is still that request's statement.
         t.exchange([F.parse(commented('SELECT nope', 2)), F.bind(), F.execute(), F.sync()], [B.error('42703', 'no such column'), B.ready()]);
         t.exchange([F.query(commented('SELECT 1/0', 3))], [B.error('22012', 'division by zero'), B.ready()]);
@@ -85,9 +94,18 @@ describe('statements per request from sqlcommenter comments', () => {
 
   it('a named statement keeps the trace of its Parse for every execution, until it is parsed again', () => {
     const t = track(false);
-    t.exchange([F.parse(commented('SELECT $1', 1), 's1'), F.bind('s1'), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
-    t.exchange([F.bind('s1'), F.execute(), F.bind('s1'), F.execute(), F.sync()], [B.bindComplete(), B.complete('SELECT 1'), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
-    t.exchange([F.parse(commented('SELECT $1', 2), 's1'), F.bind('s1'), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
+    t.exchange(
+      [F.parse(commented('SELECT $1', 1), 's1'), F.bind('s1'), F.execute(), F.sync()],
+      [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+    );
+    t.exchange(
+      [F.bind('s1'), F.execute(), F.bind('s1'), F.execute(), F.sync()],
+      [B.bindComplete(), B.complete('SELECT 1'), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+    );
+    t.exchange(
+      [F.parse(commented('SELECT $1', 2), 's1'), F.bind('s1'), F.execute(), F.sync()],
+      [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+    );
     t.exchange([F.parse('SELECT $1', 's1'), F.bind('s1'), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
     expect(counts(t.attribution)).toEqual({ [id(1)]: 3, [id(2)]: 1 });
     expect(t.attribution.unattributed).toBe(1);
@@ -95,7 +113,11 @@ describe('statements per request from sqlcommenter comments', () => {
 
   it('counts statements per shape within a request (the N+1 groups), and names each shape', () => {
     const t = track(false);
-    for (let k = 0; k < 4; k++) t.exchange([F.parse(commented(`SELECT * FROM users WHERE id = ${k}`, 9)), F.bind(), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]);
+    for (let k = 0; k < 4; k++)
+      t.exchange(
+        [F.parse(commented(`SELECT * FROM users WHERE id = ${k}`, 9)), F.bind(), F.execute(), F.sync()],
+        [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+      );
     t.exchange([F.query(commented('SELECT * FROM orgs', 9))], [B.complete('SELECT 1'), B.ready()]);
     const [trace] = t.attribution.take(id(9).slice(0, 8));
     expect([...trace.shapes.values()].sort()).toEqual([1, 4]);
@@ -109,7 +131,10 @@ describe('statements per request from sqlcommenter comments', () => {
     a.add('aaaa0001', 1, 1, false);
     a.add('bbbb0001', 1, 1, false);
     a.add('aaaa0002', 1, 1, true);
-    expect(a.take('aaaa').map((t) => [t.traceId, t.errors])).toEqual([['aaaa0001', 0], ['aaaa0002', 1]]);
+    expect(a.take('aaaa').map((t) => [t.traceId, t.errors])).toEqual([
+      ['aaaa0001', 0],
+      ['aaaa0002', 1],
+    ]);
     expect(a.traceCount).toBe(1);
   });
 
@@ -117,6 +142,9 @@ describe('statements per request from sqlcommenter comments', () => {
     const a = new TraceAttribution(2);
     for (const trace of ['a', 'b', 'c', 'c', 'a']) a.add(trace, 1, 0, false);
     expect(a.overflowStatements).toBe(2);
-    expect(a.take('').map((t) => [t.traceId, t.statements])).toEqual([['a', 2], ['b', 1]]);
+    expect(a.take('').map((t) => [t.traceId, t.statements])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
   });
 });

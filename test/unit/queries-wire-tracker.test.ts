@@ -106,8 +106,7 @@ function run(exchanges: Exchange[], cut = 0, sink = recorder()): { tracker: Wire
   return { tracker, statements: sink.statements };
 }
 
-const summary = (statements: WireStatement[]) =>
-  statements.map((s) => ({ text: s.text, piece: s.piece, params: s.params, error: s.error, tag: s.tag }));
+const summary = (statements: WireStatement[]) => statements.map((s) => ({ text: s.text, piece: s.piece, params: s.params, error: s.error, tag: s.tag }));
 
 /** Same records whole and cut at every byte count from 1 to 17: chunk boundaries must not matter. */
 function expectStableUnderChunking(exchanges: Exchange[]) {
@@ -154,7 +153,13 @@ describe('WireTracker', () => {
   it('maps extended-protocol statements to their Parse text and decodes Bind parameters', () => {
     const statements = expectStableUnderChunking([
       [
-        [F.parse('SELECT * FROM t WHERE id = $1 AND name = $2 AND b = $3'), F.bind(['7', null, Buffer.from([0xde, 0xad])]), F.describe(), F.execute(), F.sync()],
+        [
+          F.parse('SELECT * FROM t WHERE id = $1 AND name = $2 AND b = $3'),
+          F.bind(['7', null, Buffer.from([0xde, 0xad])]),
+          F.describe(),
+          F.execute(),
+          F.sync(),
+        ],
         [B.parseComplete(), B.bindComplete(), B.rowDescription(), B.dataRow('x'), B.complete('SELECT 1'), B.ready()],
       ],
     ]);
@@ -171,7 +176,10 @@ describe('WireTracker', () => {
       ],
     ];
     for (const value of ['2', '3', '4']) {
-      exchanges.push([[F.bind([value], 'get'), F.execute(), F.sync()], [B.bindComplete(), B.dataRow(value), B.complete('SELECT 1'), B.ready()]]);
+      exchanges.push([
+        [F.bind([value], 'get'), F.execute(), F.sync()],
+        [B.bindComplete(), B.dataRow(value), B.complete('SELECT 1'), B.ready()],
+      ]);
     }
     const statements = expectStableUnderChunking(exchanges);
     expect(statements.map((s) => [s.text, s.params])).toEqual([
@@ -189,7 +197,10 @@ describe('WireTracker', () => {
         [F.parse('SELECT 1/$1::int'), F.bind(['0']), F.execute(), F.parse('SELECT 2'), F.bind([]), F.execute(), F.sync()],
         [B.parseComplete(), B.bindComplete(), B.error('22012', 'division by zero'), B.ready()],
       ],
-      [[F.parse('SELECT 3'), F.bind([]), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.dataRow('3'), B.complete('SELECT 1'), B.ready()]],
+      [
+        [F.parse('SELECT 3'), F.bind([]), F.execute(), F.sync()],
+        [B.parseComplete(), B.bindComplete(), B.dataRow('3'), B.complete('SELECT 1'), B.ready()],
+      ],
     ]);
     expect(statements.map((s) => [s.text, s.error ?? s.tag])).toEqual([
       ['SELECT 1/$1::int', '22012: division by zero'],
@@ -230,7 +241,10 @@ describe('WireTracker', () => {
         [F.parse('SELECT generate_series(1, 3)'), F.bind([]), F.execute('', 2), F.flush()],
         [B.parseComplete(), B.bindComplete(), B.dataRow('1'), B.dataRow('2'), B.suspended()],
       ],
-      [[F.execute('', 2), F.sync()], [B.dataRow('3'), B.complete('SELECT 1'), B.ready()]],
+      [
+        [F.execute('', 2), F.sync()],
+        [B.dataRow('3'), B.complete('SELECT 1'), B.ready()],
+      ],
     ]);
     expect(statements.map((s) => [s.text, s.tag])).toEqual([['SELECT generate_series(1, 3)', 'SELECT 1']]);
   });
@@ -247,7 +261,10 @@ describe('WireTracker', () => {
 
   it('does not count an error raised at Sync or a connection-level FATAL', () => {
     const { statements } = run([
-      [[F.parse('INSERT INTO t VALUES (1)'), F.bind([]), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('INSERT 0 1'), B.error('23505', 'deferred unique violation'), B.ready()]],
+      [
+        [F.parse('INSERT INTO t VALUES (1)'), F.bind([]), F.execute(), F.sync()],
+        [B.parseComplete(), B.bindComplete(), B.complete('INSERT 0 1'), B.error('23505', 'deferred unique violation'), B.ready()],
+      ],
     ]);
     expect(statements.map((s) => s.tag ?? s.error)).toEqual(['INSERT 0 1']);
     const sink = recorder();
@@ -266,7 +283,16 @@ describe('WireTracker', () => {
 
   it('records nothing and decodes no parameters while no window is open', () => {
     const sink = recorder(false);
-    const { statements, tracker } = run([[[F.parse('SELECT $1'), F.bind(['1']), F.execute(), F.sync()], [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()]]], 0, sink);
+    const { statements, tracker } = run(
+      [
+        [
+          [F.parse('SELECT $1'), F.bind(['1']), F.execute(), F.sync()],
+          [B.parseComplete(), B.bindComplete(), B.complete('SELECT 1'), B.ready()],
+        ],
+      ],
+      0,
+      sink,
+    );
     expect(statements).toEqual([]);
     expect(tracker.finished).toBe(1);
   });

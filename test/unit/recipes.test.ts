@@ -36,7 +36,12 @@ describe('Kubernetes recipe: Indexed Job of shards + merge Job', () => {
   const merge = byName('Job', 'perfspec-merge');
 
   it('every document is valid against the Kubernetes API schema', () => {
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['ConfigMap/perfspec-spec', 'PersistentVolumeClaim/perfspec-results', 'Job/perfspec-shards', 'Job/perfspec-merge']);
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'ConfigMap/perfspec-spec',
+      'PersistentVolumeClaim/perfspec-results',
+      'Job/perfspec-shards',
+      'Job/perfspec-merge',
+    ]);
     for (const doc of docs) expect(() => validateManifest(doc), `${doc.kind}/${doc.metadata.name}`).not.toThrow();
   });
 
@@ -109,7 +114,11 @@ describe('GitHub Actions recipe: matrix of shards + merge job', () => {
     expect(merge.if).toContain('!cancelled()');
     const download = merge.steps.find((s: any) => String(s.uses).startsWith('actions/download-artifact@'));
     // The pattern matches every leg's artifact name.
-    const pattern = new RegExp(`^${String(download.with.pattern).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const pattern = new RegExp(
+      `^${String(download.with.pattern)
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')}$`,
+    );
     for (const leg of legs) expect(String(upload.with.name).replace('${{ matrix.shard }}', String(leg))).toMatch(pattern);
     expect(merge.steps.some((s: any) => typeof s.run === 'string' && s.run.includes(`perfspec merge ${download.with.path}`))).toBe(true);
   });

@@ -80,9 +80,18 @@ describe('result summary', () => {
 /** A run whose one latency verdict is inconclusive (interval 4.5–5.3ms straddles < 5ms), under the given policy. */
 function inconclusiveResult(policy: 'warn' | 'fail') {
   const estimate = { value: 4.9, lower: 4.5, upper: 5.3, count: 80, confidence: 0.95, samplesNeeded: 72 };
-  const verdicts = applyInconclusivePolicy([judgeEstimate({ check: 'SSO', probe: 'endpoint', metric: 'latency.p95' }, parseBudget('< 5ms', 'duration')!, estimate)], policy);
+  const verdicts = applyInconclusivePolicy(
+    [judgeEstimate({ check: 'SSO', probe: 'endpoint', metric: 'latency.p95' }, parseBudget('< 5ms', 'duration')!, estimate)],
+    policy,
+  );
   const probes = [{ kind: 'endpoint', verdicts, tables: [], notes: [], data: {} }];
-  const spec: SpecResult = { file: 's.yaml', name: 'S', status: statusOfProbes(probes), errors: [], checks: [{ name: 'SSO', section: 'check', status: statusOfProbes(probes), durationMs: 1, probes }] };
+  const spec: SpecResult = {
+    file: 's.yaml',
+    name: 'S',
+    status: statusOfProbes(probes),
+    errors: [],
+    checks: [{ name: 'SSO', section: 'check', status: statusOfProbes(probes), durationMs: 1, probes }],
+  };
   const environment = startEnvironment('0.1.0', process.version).finish(['http://user:pw@127.0.0.1:8123/api?key=abc']);
   return assembleResult([spec], { runId: 'r', startedAt: new Date(0), finishedAt: new Date(1), durationMs: 1, aborted: false, version: 't', environment });
 }
@@ -101,7 +110,12 @@ describe('inconclusive verdicts', () => {
     const { read, stdout } = await renderAll(inconclusiveResult('warn'));
     const json = JSON.parse(await read('perfspec-report.json'));
     expect(reportSchemaProblems(json)).toEqual([]);
-    expect(json.specs[0].checks[0].probes[0].verdicts[0]).toMatchObject({ outcome: 'inconclusive', passed: false, inconclusive: 'warn', interval: { lower: 4.5, upper: 5.3, samples: 80 } });
+    expect(json.specs[0].checks[0].probes[0].verdicts[0]).toMatchObject({
+      outcome: 'inconclusive',
+      passed: false,
+      inconclusive: 'warn',
+      interval: { lower: 4.5, upper: 5.3, samples: 80 },
+    });
     expect(stdout).toContain('4.9ms (4.5–5.3ms, n=80)');
     expect(stdout).toContain('INCONCLUSIVE');
     expect(stdout).toContain('1 inconclusive');
@@ -123,7 +137,13 @@ describe('inconclusive verdicts', () => {
 describe('reporters', () => {
   it('write every report file atomically, leaving no temp files', async () => {
     const { outDir, written } = await renderAll();
-    expect(written.map((file) => path.basename(file)).sort()).toEqual(['perfspec-junit.xml', 'perfspec-report.html', 'perfspec-report.json', 'perfspec-report.md', 'perfspec-stream.ndjson']);
+    expect(written.map((file) => path.basename(file)).sort()).toEqual([
+      'perfspec-junit.xml',
+      'perfspec-report.html',
+      'perfspec-report.json',
+      'perfspec-report.md',
+      'perfspec-stream.ndjson',
+    ]);
     expect((await readdir(outDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -142,11 +162,13 @@ describe('reporters', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3);
     expect(xml.match(/<failure /g)).toHaveLength(1);
     expect(xml).toContain('<testsuites name="perfspec" tests="3" failures="1" errors="0" time="2.000">');
-    expect(xml).toContain('<failure message="p95 123.4ms is not below 50ms" type="budget">p95 123.4ms is not below 50ms\ntarget: &lt; 50ms\nactual: 123.4ms</failure>');
+    expect(xml).toContain(
+      '<failure message="p95 123.4ms is not below 50ms" type="budget">p95 123.4ms is not below 50ms\ntarget: &lt; 50ms\nactual: 123.4ms</failure>',
+    );
     expect(xml).toContain('name="Phase 3 &lt;optimizations&gt;"');
   });
 
-  it('HTML renders the messages\' Markdown: code spans, no raw backticks', async () => {
+  it("HTML renders the messages' Markdown: code spans, no raw backticks", async () => {
     const result = sampleResult();
     result.specs[0].checks[0].probes[0].notes.push('N+1: `SELECT id FROM users WHERE id = $1` ran 100 times');
     const html = await (await renderAll(result)).read('perfspec-report.html');
@@ -161,7 +183,10 @@ describe('reporters', () => {
     expect(attention).toBeGreaterThan(0);
     expect(attention).toBeLessThan(html.indexOf('<details class="check"'));
     const items = [...html.slice(attention).matchAll(/<li data-word="(\w+)"[^>]*>.*?href="#(check-\d+)"/g)].map((match) => [match[1], match[2]]);
-    expect(items).toEqual([['FAIL', 'check-1'], ['WARN', 'check-2']]);
+    expect(items).toEqual([
+      ['FAIL', 'check-1'],
+      ['WARN', 'check-2'],
+    ]);
     expect(html).toMatch(/<details class="check" id="check-1" data-status="failed" open>/);
   });
 
@@ -205,8 +230,19 @@ describe('reporters', () => {
 
   it('a failing reporter does not stop the others', async () => {
     const calls: string[] = [];
-    const broken: Reporter = { name: 'broken', onEnd: async () => { throw new Error('disk full'); } };
-    const fine: Reporter = { name: 'fine', onEnd: async () => { calls.push('fine'); return ['x']; } };
+    const broken: Reporter = {
+      name: 'broken',
+      onEnd: async () => {
+        throw new Error('disk full');
+      },
+    };
+    const fine: Reporter = {
+      name: 'fine',
+      onEnd: async () => {
+        calls.push('fine');
+        return ['x'];
+      },
+    };
     const errors: string[] = [];
     const written = await createMultiplexer([broken, fine], (name, error) => errors.push(`${name}: ${(error as Error).message}`)).onEnd(sampleResult());
     expect(written).toEqual(['x']);
@@ -245,7 +281,9 @@ describe('redaction', () => {
   });
 
   it('masks URL passwords and keeps users', () => {
-    expect(redactUrl('redis://:pw1234@127.0.0.1:6379/0 and postgres://u:p@h/db and http://h/x')).toBe('redis://:***@127.0.0.1:6379/0 and postgres://u:***@h/db and http://h/x');
+    expect(redactUrl('redis://:pw1234@127.0.0.1:6379/0 and postgres://u:p@h/db and http://h/x')).toBe(
+      'redis://:***@127.0.0.1:6379/0 and postgres://u:***@h/db and http://h/x',
+    );
   });
   it('ignores too-short secrets that would mask ordinary text', () => {
     expect(createRedactor(['ab', 'secret-value'])('ab secret-value')).toBe('ab ***');

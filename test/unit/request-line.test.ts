@@ -37,7 +37,10 @@ describe('the request-line grammar', () => {
   });
 
   it('says what is wrong and at which column', () => {
-    expect(problemOf('FETCH /a')).toEqual({ message: 'unknown method "FETCH"; use one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (column 1)', column: 1 });
+    expect(problemOf('FETCH /a')).toEqual({
+      message: 'unknown method "FETCH"; use one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (column 1)',
+      column: 1,
+    });
     expect(problemOf('get /a').message).toBe('unknown method "get"; write it in upper case: GET (column 1)');
     expect(problemOf('/a')).toMatchObject({ column: 1 });
     expect(problemOf('/a').message).toContain('no method before "/a"');
@@ -61,10 +64,12 @@ describe('the request-line grammar', () => {
     const lines = ['GET /users/${ vars.id }', 'DELETE https://h.example/x', 'GET /a b', 'get /a', 'GET users'];
     const compiled = (line: string) => {
       try {
-        compileScenario(
-          { name: 's', users: 1, duration: '1s', flows: [{ name: 'f', steps: [line] }] } as never,
-          { baseUrl: 'http://127.0.0.1:9', vars: { id: '1' }, baseDir: '.', timeoutMs: 1000 },
-        );
+        compileScenario({ name: 's', users: 1, duration: '1s', flows: [{ name: 'f', steps: [line] }] } as never, {
+          baseUrl: 'http://127.0.0.1:9',
+          vars: { id: '1' },
+          baseDir: '.',
+          timeoutMs: 1000,
+        });
         return true;
       } catch {
         return false;

@@ -23,12 +23,8 @@ const EXPECTED: Record<string, string[]> = {
     `${dir}/wrong-type.yaml:8:14 checks[0].samples: must be an integer, got string "lots"`,
     `${dir}/wrong-type.yaml:9:23 checks[0].expect.status: must be an integer or a list (got string "200"): Expected HTTP status, or a list of them.`,
   ],
-  'bad-budget.yaml': [
-    `${dir}/bad-budget.yaml:8:21 checks[0].latency.p95: "< fast" is not a latency budget; write it like "< 50ms" or "<= 1.5s"`,
-  ],
-  'bad-duration.yaml': [
-    `${dir}/bad-duration.yaml:5:12 target.timeout: "5 seconds" is not a duration; write it like "250ms", "1.5s" or "15m"`,
-  ],
+  'bad-budget.yaml': [`${dir}/bad-budget.yaml:8:21 checks[0].latency.p95: "< fast" is not a latency budget; write it like "< 50ms" or "<= 1.5s"`],
+  'bad-duration.yaml': [`${dir}/bad-duration.yaml:5:12 target.timeout: "5 seconds" is not a duration; write it like "250ms", "1.5s" or "15m"`],
   'undefined-variable.yaml': [
     `${dir}/undefined-variable.yaml:10:14 checks[0].request: \${vars.user_id} is not defined; define it under vars, pass --set NAME=VALUE, or capture it in setup (defined: token)`,
   ],

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { formatSqlComment, parseSqlComment, stripSqlComment, traceIdAt, traceIdOfStatement, traceIdOfTraceparent, trailingCommentRange } from '../../src/sources/postgres/sqlcommenter.js';
+import {
+  formatSqlComment,
+  parseSqlComment,
+  stripSqlComment,
+  traceIdAt,
+  traceIdOfStatement,
+  traceIdOfTraceparent,
+  trailingCommentRange,
+} from '../../src/sources/postgres/sqlcommenter.js';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('sqlcommenter: trace ids from statements', () => {
   it('reads the example of the sqlcommenter spec (keys sorted, values URL-encoded)', () => {
-    const sql = "SELECT * FROM FOO /*action='%2Fparam*d',controller='index',framework='spring',traceparent='00-5bd66ef5095369c7b0d1f8f4bd33716a-c532cb4098ac3dd2-01',tracestate='congo%3Dt61rcWkgMzE%2Crojo%3D00f067aa0ba902b7'*/";
+    const sql =
+      "SELECT * FROM FOO /*action='%2Fparam*d',controller='index',framework='spring',traceparent='00-5bd66ef5095369c7b0d1f8f4bd33716a-c532cb4098ac3dd2-01',tracestate='congo%3Dt61rcWkgMzE%2Crojo%3D00f067aa0ba902b7'*/";
     expect(traceIdOfStatement(sql)).toBe('5bd66ef5095369c7b0d1f8f4bd33716a');
     const pairs = parseSqlComment(sql.slice(sql.indexOf('/*') + 2, -2));
     expect(pairs?.get('action')).toBe('/param*d');

@@ -4,7 +4,16 @@ import { combineStatuses, statusOfProbes } from '../../src/result/status.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const verdict = (passed: boolean, level: 'error' | 'warn' = 'error'): Verdict => ({
-  check: 'c', probe: 'p', metric: 'm', target: 't', actual: 'a', actualValue: 1, outcome: passed ? 'pass' : 'fail', passed, level, message: '',
+  check: 'c',
+  probe: 'p',
+  metric: 'm',
+  target: 't',
+  actual: 'a',
+  actualValue: 1,
+  outcome: passed ? 'pass' : 'fail',
+  passed,
+  level,
+  message: '',
 });
 const probe = (verdicts: Verdict[], error?: string): ProbeResult => ({ kind: 'k', verdicts, tables: [], notes: [], data: {}, error });
 

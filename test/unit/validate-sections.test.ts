@@ -8,7 +8,10 @@ describe('pointAt', () => {
       path: ['checks', 0, 'queries', 'threshold'],
       message: '1 must be a whole number of at least 2',
     });
-    expect(pointAt(['checks', 0, 'queries'], 'checks[0].queries.scaling needs two sizes')).toEqual({ path: ['checks', 0, 'queries', 'scaling'], message: 'needs two sizes' });
+    expect(pointAt(['checks', 0, 'queries'], 'checks[0].queries.scaling needs two sizes')).toEqual({
+      path: ['checks', 0, 'queries', 'scaling'],
+      message: 'needs two sizes',
+    });
   });
   it('keeps the section path for other messages', () => {
     expect(pointAt(['load'], 'load scenario "quick": no flows')).toEqual({ path: ['load'], message: 'load scenario "quick": no flows' });

@@ -68,10 +68,16 @@ export async function prepareDistributed(
   const specCount = specs.map((s) => (s.spec as { load?: { shards?: number } }).load?.shards).find((n) => n !== undefined);
   const shardId: ShardId | undefined = flags.onlySetup ? undefined : resolveShard(flags.shard, env, specCount);
   if (flags.onlySetup && (flags.shard !== undefined || flags.startAt !== undefined || flags.setupFrom !== undefined)) {
-    throw usage('--only-setup runs setup alone; it takes neither --shard, --start-at nor --setup-from', 'Run `perfspec run SPEC --only-setup` once, then each shard with --shard i/N --setup-from perfspec-reports/perfspec-setup.json.');
+    throw usage(
+      '--only-setup runs setup alone; it takes neither --shard, --start-at nor --setup-from',
+      'Run `perfspec run SPEC --only-setup` once, then each shard with --shard i/N --setup-from perfspec-reports/perfspec-setup.json.',
+    );
   }
   if (flags.startAt !== undefined && !shardId) {
-    throw usage('--start-at aligns the shards of a distributed run; give --shard i/N (or JOB_COMPLETION_INDEX) with it', 'perfspec run SPEC --shard 0/4 --start-at 2026-12-01T16:00:00Z');
+    throw usage(
+      '--start-at aligns the shards of a distributed run; give --shard i/N (or JOB_COMPLETION_INDEX) with it',
+      'perfspec run SPEC --shard 0/4 --start-at 2026-12-01T16:00:00Z',
+    );
   }
   const startAtEpochMs = flags.startAt === undefined ? undefined : parseStartAt(flags.startAt);
 
@@ -84,7 +90,10 @@ export async function prepareDistributed(
       const planned = load ? selectScenarios(load, select).map(({ config }) => planScenario(config)) : [];
       const stepwise = planned.find((plan) => plan.stepMs !== undefined);
       if (stepwise) {
-        throw usage(`${loaded.file}: load scenario "${stepwise.name}" (profile ${stepwise.profile}) stops at the step where the SLA breaks, which one shard cannot judge alone; it cannot be sharded`, 'Run breakpoint scenarios on one machine (raise workers), or shard a scenario with fixed stages.');
+        throw usage(
+          `${loaded.file}: load scenario "${stepwise.name}" (profile ${stepwise.profile}) stops at the step where the SLA breaks, which one shard cannot judge alone; it cannot be sharded`,
+          'Run breakpoint scenarios on one machine (raise workers), or shard a scenario with fixed stages.',
+        );
       }
       const captures = (loaded.spec.setup ?? []).some((step) => step.capture && Object.keys(step.capture).length > 0);
       if (shardId.index !== 0 && captures && !handed) {
@@ -107,7 +116,13 @@ export async function prepareDistributed(
     engine.onlySetup = (loaded, vars) => captures.push({ specHash: specHashOf(loaded), name: loaded.spec.name, vars });
   }
   if (shardId) {
-    run.identity = { version: context.version, specHash: sha256(specs.map(specHashOf)), planHash: planHashOf(specs, select), shard: shardId, specs: specs.map((s) => s.spec.name) };
+    run.identity = {
+      version: context.version,
+      specHash: sha256(specs.map(specHashOf)),
+      planHash: planHashOf(specs, select),
+      shard: shardId,
+      specs: specs.map((s) => s.spec.name),
+    };
   }
   return run;
 }
@@ -126,7 +141,10 @@ async function readSetupFile(file: string, shown: string, specs: LoadedSpec[]): 
   const byHash = new Map(parsed.specs.map((entry) => [entry.specHash, entry.vars]));
   const absent = specs.filter((loaded) => (loaded.spec.setup ?? []).length > 0 && !byHash.has(specHashOf(loaded)));
   if (absent.length > 0) {
-    throw usage(`--setup-from ${shown} holds no setup for ${absent.map((s) => s.file).join(', ')} (it was written for other specs, or the spec changed since)`, 'Run --only-setup again with the same spec files.');
+    throw usage(
+      `--setup-from ${shown} holds no setup for ${absent.map((s) => s.file).join(', ')} (it was written for other specs, or the spec changed since)`,
+      'Run --only-setup again with the same spec files.',
+    );
   }
   return byHash;
 }
@@ -157,7 +175,12 @@ export async function writeShardFile(outDir: string, identity: ShardIdentity, re
     check: redact(item.check),
     data: {
       ...item.data,
-      entries: item.data.entries.map((e) => ({ ...e, name: redact(e.name), flow: redact(e.flow), region: e.region === undefined ? undefined : redact(e.region) })),
+      entries: item.data.entries.map((e) => ({
+        ...e,
+        name: redact(e.name),
+        flow: redact(e.flow),
+        region: e.region === undefined ? undefined : redact(e.region),
+      })),
       scenario: redactDeep(item.data.scenario, redact),
     },
   }));

@@ -35,7 +35,10 @@ export async function loadAllSpecs(
     // The probes' own sections, checked once the schema accepted the spec; only the probes this
     // spec uses are imported for it.
     const loaded = outcome.loaded;
-    const sectionProblems = locateProblems(loaded, validateProbeSections(loaded.spec, loaded.dir, await loadTablesFor([loaded.spec], { services: false }), run));
+    const sectionProblems = locateProblems(
+      loaded,
+      validateProbeSections(loaded.spec, loaded.dir, await loadTablesFor([loaded.spec], { services: false }), run),
+    );
     problems.push(...sectionProblems);
     if (sectionProblems.length === 0) specs.push(loaded);
   }
@@ -46,7 +49,9 @@ export async function loadAllSpecs(
  * Everything `perfspec validate` checks beyond the schema, given the probes' tables (loadAllSpecs
  * loads only the probes a spec uses; the spec fuzzer passes every probe and runs exactly this).
  */
-export function cliSemanticChecks(tables: Pick<LoadedTables, 'checkProbes' | 'specProbes'>): (spec: PerfspecSpec, specDir: string) => Array<{ path: Array<string | number>; message: string }> {
+export function cliSemanticChecks(
+  tables: Pick<LoadedTables, 'checkProbes' | 'specProbes'>,
+): (spec: PerfspecSpec, specDir: string) => Array<{ path: Array<string | number>; message: string }> {
   return (spec, specDir) => [...validateProbeSections(spec, specDir, tables), ...checkStartDirectory(spec, specDir)];
 }
 

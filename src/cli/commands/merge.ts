@@ -29,12 +29,15 @@ export async function mergeCommand(proc: CliProcess, inputs: string[], options: 
   const files: string[] = [];
   for (const input of inputs) files.push(...(await shardFilesIn(path.resolve(proc.cwd(), input), input)));
   const shards: NamedShard[] = [];
-  for (const file of files) shards.push({ source: path.relative(proc.cwd(), file) || file, file: await readShard(file, path.relative(proc.cwd(), file) || file) });
+  for (const file of files)
+    shards.push({ source: path.relative(proc.cwd(), file) || file, file: await readShard(file, path.relative(proc.cwd(), file) || file) });
 
   const problems = checkShardSet(shards);
   if (problems.length > 0) {
     const missingOnly = problems.every((p) => p.kind === 'missing');
-    proc.stderr.write(`perfspec: cannot merge ${shards.length} shard file${shards.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.message}`).join('\n')}\n`);
+    proc.stderr.write(
+      `perfspec: cannot merge ${shards.length} shard file${shards.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.message}`).join('\n')}\n`,
+    );
     proc.stderr.write(
       missingOnly
         ? 'hint: a shard did not finish or its file was not collected; rerun it (same spec, --shard i/N) or collect every perfspec-shard-*.json.\n'
@@ -69,7 +72,9 @@ async function shardFilesIn(target: string, shown: string): Promise<string[]> {
   try {
     info = await stat(target);
   } catch {
-    throw new PerfspecError('PS_USAGE', `${shown}: no such file or directory`, { hint: 'Pass the shard files (perfspec-shard-*.json) or the directory they were collected into.' });
+    throw new PerfspecError('PS_USAGE', `${shown}: no such file or directory`, {
+      hint: 'Pass the shard files (perfspec-shard-*.json) or the directory they were collected into.',
+    });
   }
   if (!info.isDirectory()) return [target];
   const found: string[] = [];
@@ -86,6 +91,9 @@ async function readShard(file: string, shown: string) {
   } catch {
     throw new PerfspecError('PS_USAGE', `${shown} is not a JSON file`, { hint: 'Pass the perfspec-shard-*.json files that `perfspec run --shard i/N` wrote.' });
   }
-  if (!isShardFile(parsed)) throw new PerfspecError('PS_USAGE', `${shown} is not a perfspec shard file`, { hint: 'Pass the perfspec-shard-*.json files that `perfspec run --shard i/N` wrote.' });
+  if (!isShardFile(parsed))
+    throw new PerfspecError('PS_USAGE', `${shown} is not a perfspec shard file`, {
+      hint: 'Pass the perfspec-shard-*.json files that `perfspec run --shard i/N` wrote.',
+    });
   return parsed;
 }

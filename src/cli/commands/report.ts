@@ -43,4 +43,3 @@ export async function reportCommand(proc: CliProcess, input: string, options: Re
   // that could not be written is exit 3 all the same.
   return exitCodeAfterReports(exitCodeFor(result), reporterFailures);
 }
-

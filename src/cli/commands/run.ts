@@ -63,11 +63,26 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
     printProblems((text) => proc.stderr.write(text), problems);
     return ExitCode.InvalidInput;
   }
-  if (baseline) refuseBaselineOfOtherSpecs(baseline, specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })), options.baseline!);
+  if (baseline)
+    refuseBaselineOfOtherSpecs(
+      baseline,
+      specs.map((loaded) => ({ name: loaded.spec.name, file: loaded.file })),
+      options.baseline!,
+    );
   printWarnings((text) => proc.stderr.write(text), specs);
   if (options.profile !== undefined) await checkSelections(specs, { profile: options.profile });
 
-  checkOnlyFilters(specs, options.only, (await loadTablesFor(specs.map((loaded) => loaded.spec), { services: false })).specProbes, select);
+  checkOnlyFilters(
+    specs,
+    options.only,
+    (
+      await loadTablesFor(
+        specs.map((loaded) => loaded.spec),
+        { services: false },
+      )
+    ).specProbes,
+    select,
+  );
   const distributed = await prepareDistributed(options, proc.env, specs, select, { cwd: proc.cwd(), version: VERSION });
 
   // Values that must never reach a report or log: secret-looking environment variables and
@@ -78,13 +93,10 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   const files = new ReportFileSet();
   const reporterCtx = { outDir, stdout: proc.stdout, redact, color: Boolean(proc.stdout.isTTY), files, env: proc.env, cwd: proc.cwd() };
   let reporterFailures = 0;
-  const multiplexer = createMultiplexer(
-    createReporters(reporterList, reporterCtx),
-    (name, error) => {
-      reporterFailures += 1;
-      proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(firstLine(describeError(error)))}\n`);
-    },
-  );
+  const multiplexer = createMultiplexer(createReporters(reporterList, reporterCtx), (name, error) => {
+    reporterFailures += 1;
+    proc.stderr.write(`perfspec: the ${name} reporter failed: ${redact(firstLine(describeError(error)))}\n`);
+  });
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -178,7 +190,9 @@ export async function runCommand(proc: CliProcess, inputs: string[], options: Ru
   if (distributed.shard && result.status === 'failed' && reporterFailures === 0) {
     // A shard judged only its share: its budgets are judged by `perfspec merge`, so a failed
     // budget here is no failure of the shard (an orchestrator would otherwise retry it).
-    proc.stdout.write(`Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`);
+    proc.stdout.write(
+      `Shard ${distributed.shard.index}/${distributed.shard.count}: budgets are judged on the merged data: run perfspec merge over all shard files.\n`,
+    );
     return ExitCode.Pass;
   }
   const code = exitCodeFor(result);
@@ -202,10 +216,15 @@ async function checkSelections(specs: LoadedSpec[], select: Record<string, strin
     }
   }
   if (sections === 0) {
-    throw new PerfspecError('PS_USAGE', `--profile ${select.profile}: no spec given has a load section to select from`, { hint: 'Drop --profile, or add a load section with scenarios.' });
+    throw new PerfspecError('PS_USAGE', `--profile ${select.profile}: no spec given has a load section to select from`, {
+      hint: 'Drop --profile, or add a load section with scenarios.',
+    });
   }
   if (problems.length > 0) {
-    throw new PerfspecError('PS_USAGE', problems[0], { details: problems.slice(1).map((line) => `  ${line}`), hint: 'Pick one of the scenarios named under load.scenarios.' });
+    throw new PerfspecError('PS_USAGE', problems[0], {
+      details: problems.slice(1).map((line) => `  ${line}`),
+      hint: 'Pick one of the scenarios named under load.scenarios.',
+    });
   }
 }
 

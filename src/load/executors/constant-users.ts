@@ -8,7 +8,12 @@ export const constantUsers: Executor = {
   model: 'closed',
   impliedFor: 'flat',
   plan: (config, where) =>
-    requireFlat(planStages(config, 'closed', where), where, 'executor constant-users holds a constant number of users, but the stages change it', 'Use executor: ramping-users for stages, or drop the stages.'),
+    requireFlat(
+      planStages(config, 'closed', where),
+      where,
+      'executor constant-users holds a constant number of users, but the stages change it',
+      'Use executor: ramping-users for stages, or drop the stages.',
+    ),
   describe: describeUsers,
   run: runClosedModel,
 };

@@ -7,9 +7,7 @@ import type { Executor } from './context.js';
 import * as registered from './registry.js';
 
 /** By name (the order of the schema's executor enum, scripts/compose-spec-schema.mjs). */
-export const EXECUTOR_LIST: readonly Executor[] = (Object.values(registered) as Executor[]).sort(
-  (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-);
+export const EXECUTOR_LIST: readonly Executor[] = (Object.values(registered) as Executor[]).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 export const EXECUTORS: Readonly<Record<string, Executor>> = Object.fromEntries(EXECUTOR_LIST.map((executor) => [executor.name, executor]));
 

@@ -64,7 +64,12 @@ function perUser(plan: ScenarioPlan): number {
  * and shared-iterations): `iterations` is required, users default to 1 and maxDuration to 10m (k6),
  * and the keys of shape-driven executors are refused with what to write instead.
  */
-export function readIterationConfig(config: LoadScenarioConfig, where: string, executor: string, iterationsMean: string): { users: number; iterations: number; maxDurationMs: number } {
+export function readIterationConfig(
+  config: LoadScenarioConfig,
+  where: string,
+  executor: string,
+  iterationsMean: string,
+): { users: number; iterations: number; maxDurationMs: number } {
   const own = config as LoadScenarioConfig & OwnConfig;
   const foreign: Array<[keyof LoadScenarioConfig, string]> = [
     ['rate', 'it runs users (closed model); rate is for the arrival-rate executors'],

@@ -84,7 +84,7 @@ export async function runOpenModel(ctx: ExecutionContext): Promise<void> {
     // dropped: a generator that lags behind a rate it cannot send must not go on sending after the
     // window it was given (issue #10: "rate: 1e9/s for 2 s runs 31 s").
     const closing = now >= plan.durationMs;
-    for (let started = 0; next !== undefined && next <= now && started < MAX_BATCH; ) {
+    for (let started = 0; next !== undefined && next <= now && started < MAX_BATCH;) {
       if (closing && now - next > LATE_MS) {
         ctx.countDropped();
         k += segment.count;

@@ -22,9 +22,13 @@ export const sharedIterations: Executor = {
   plan(config, where) {
     const { users, iterations, maxDurationMs } = readIterationConfig(config, where, 'shared-iterations', 'how many iterations all users run together');
     if (iterations < users) {
-      throw new PerfspecError('PS_SPEC_INVALID', `${where}: iterations (${iterations}) may not be fewer than users (${users}) with executor shared-iterations`, {
-        hint: `Each user runs at least one iteration: give iterations: ${users} or more, or fewer users.`,
-      });
+      throw new PerfspecError(
+        'PS_SPEC_INVALID',
+        `${where}: iterations (${iterations}) may not be fewer than users (${users}) with executor shared-iterations`,
+        {
+          hint: `Each user runs at least one iteration: give iterations: ${users} or more, or fewer users.`,
+        },
+      );
     }
     return {
       shape: { start: users, stages: [{ durationMs: maxDurationMs, target: users }] },

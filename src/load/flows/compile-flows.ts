@@ -97,7 +97,6 @@ export interface CompileContext {
   timeoutMs: number;
 }
 
-
 export function compileScenario(config: LoadScenarioConfig, context: CompileContext): CompiledScenario {
   const problems: string[] = [];
   const where = `load scenario "${config.name}"`;
@@ -106,7 +105,9 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
   }
   const regions = compileRegions(config.regions, context.baseUrl, problems, where);
   const captured = new Set<string>();
-  for (const flow of config.flows) for (const step of flow.steps ?? []) if (typeof step === 'object' && 'request' in step) for (const name of Object.keys(step.capture ?? {})) captured.add(name);
+  for (const flow of config.flows)
+    for (const step of flow.steps ?? [])
+      if (typeof step === 'object' && 'request' in step) for (const name of Object.keys(step.capture ?? {})) captured.add(name);
 
   const entries: StatEntry[] = [];
   const entryIds = new Map<string, number>();
@@ -133,9 +134,11 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
     if (!flow.name) problems.push(`${where}: flows[${f}] needs a name`);
     if (!Array.isArray(flow.steps) || flow.steps.length === 0) problems.push(`${at} has no steps`);
     const dataSources = new Set<string>();
-    const steps = (flow.steps ?? []).map((step, s) =>
-      compileStep(step, `${at} steps[${s}]`, { flow, regions, defaultHeaders, traceHeader, context, entryFor, dataSources, captured, problems }),
-    ).filter((step): step is CompiledStep => step !== undefined);
+    const steps = (flow.steps ?? [])
+      .map((step, s) =>
+        compileStep(step, `${at} steps[${s}]`, { flow, regions, defaultHeaders, traceHeader, context, entryFor, dataSources, captured, problems }),
+      )
+      .filter((step): step is CompiledStep => step !== undefined);
     if (steps.length > 0 && !steps.some((step) => step.kind === 'request')) problems.push(`${at} has no request step`);
     const weight = flow.weight ?? 1;
     if (!(weight >= 0)) problems.push(`${at}: weight must be a number ≥ 0`);
@@ -153,7 +156,9 @@ export function compileScenario(config: LoadScenarioConfig, context: CompileCont
       problems.push(`${where}: data.${name}: ${(error as Error).message}`);
     }
   }
-  for (const flow of flows) for (const source of flow.dataSources) if (!data.some((d) => d.name === source)) problems.push(`${where}: flow "${flow.name}" reads data.${source}, which is not defined under data`);
+  for (const flow of flows)
+    for (const source of flow.dataSources)
+      if (!data.some((d) => d.name === source)) problems.push(`${where}: flow "${flow.name}" reads data.${source}, which is not defined under data`);
 
   if (problems.length > 0) {
     throw new PerfspecError('PS_SPEC_INVALID', problems[0], { details: problems.slice(1), hint: 'Fix the load section; every problem is listed.' });
@@ -238,7 +243,8 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
   try {
     if (absoluteOrigin?.includes('${')) throw new TemplateError('the origin of an absolute URL cannot contain variables');
     // Flows compile each request once per region's origin, so the origin must be known now.
-    if (absoluteOrigin === undefined && !path.startsWith('/')) throw new TemplateError(`"${urlText}" must start with / (relative to the base URL) or be an absolute http(s) URL`);
+    if (absoluteOrigin === undefined && !path.startsWith('/'))
+      throw new TemplateError(`"${urlText}" must start with / (relative to the base URL) or be an absolute http(s) URL`);
     const url = compileTemplate(path);
     // Header names are case-insensitive: later layers replace earlier ones whatever their case.
     const merged = new Map<string, [string, string]>();
@@ -268,7 +274,19 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
     const statuses = step.expect?.status;
     const expect = statuses === undefined ? null : Array.isArray(statuses) ? statuses : [statuses];
     const dynamic = url.constant === undefined || headers.some(([, t]) => t.constant === undefined) || (body !== undefined && body.constant === undefined);
-    const request: CompiledRequest = { kind: 'request', name, method, url, headers, body, expect, captures, timeoutMs: timeoutMs ?? 10_000, targets: [], traced };
+    const request: CompiledRequest = {
+      kind: 'request',
+      name,
+      method,
+      url,
+      headers,
+      body,
+      expect,
+      captures,
+      timeoutMs: timeoutMs ?? 10_000,
+      targets: [],
+      traced,
+    };
     request.targets = sc.regions.map((region) => {
       const origin = absoluteOrigin !== undefined ? new URL(absoluteOrigin).origin : region.origin;
       const target: RequestTarget = {
@@ -277,7 +295,14 @@ function compileRequest(step: RequestStepConfig, at: string, sc: StepContext): C
         pathPrefix: absoluteOrigin !== undefined ? '' : region.pathPrefix,
         entry: sc.entryFor(sc.flow.name, name, region.name),
       };
-      if (!dynamic) target.prebuilt = buildHttpRequest(request, target, target.pathPrefix + url.constant, headers.flatMap(([k, t]) => [k, t.constant as string]), body?.constant);
+      if (!dynamic)
+        target.prebuilt = buildHttpRequest(
+          request,
+          target,
+          target.pathPrefix + url.constant,
+          headers.flatMap(([k, t]) => [k, t.constant as string]),
+          body?.constant,
+        );
       return target;
     });
     return request;
@@ -297,7 +322,13 @@ function textBody(text: string): CompiledJson {
 }
 
 /** Encode one request (once for constant requests, per send for requests with variables). */
-export function buildHttpRequest(request: CompiledRequest, target: Pick<RequestTarget, 'host'>, path: string, headers: string[], body: string | undefined): Http1Request {
+export function buildHttpRequest(
+  request: CompiledRequest,
+  target: Pick<RequestTarget, 'host'>,
+  path: string,
+  headers: string[],
+  body: string | undefined,
+): Http1Request {
   const bytes = encodeRequest(request.method, path, target.host, headers, body);
   const built: Http1Request = { bytes, head: request.method === 'HEAD', timeoutMs: request.timeoutMs };
   if (request.traced) built.traceOffset = traceOffsetIn(bytes);

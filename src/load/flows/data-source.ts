@@ -56,7 +56,10 @@ export function loadRows(name: string, config: DataSourceConfig, vars: Record<st
     const parsed: unknown = JSON.parse(trimmed);
     if (Array.isArray(parsed)) return parsed;
   }
-  return trimmed.split(',').map((item) => item.trim()).filter(Boolean);
+  return trimmed
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 export interface RowPicker {

@@ -50,7 +50,10 @@ export class TraceStamper {
   private readonly generator: string;
   private sequence = 0;
 
-  constructor(private readonly tag: string, generator?: string) {
+  constructor(
+    private readonly tag: string,
+    generator?: string,
+  ) {
     // The first digit is never 0, so the parent id is never all zeros (invalid per W3C).
     const random = generator ?? randomBytes(4).toString('hex');
     this.generator = (random[0] === '0' ? '8' : random[0]) + random.slice(1);

@@ -120,10 +120,17 @@ class Connection {
     } else {
       // `onread` reads straight into one buffer shared by all connections, skipping the stream
       // machinery and a Buffer allocation per read; whatever is kept past the call is copied.
-      this.socket = connectTcp({ host, port, onread: { buffer: SHARED_READ_BUFFER, callback: (bytes: number, buffer: Uint8Array) => {
-        this.onData((buffer as Buffer).subarray(0, bytes), true);
-        return true;
-      } } });
+      this.socket = connectTcp({
+        host,
+        port,
+        onread: {
+          buffer: SHARED_READ_BUFFER,
+          callback: (bytes: number, buffer: Uint8Array) => {
+            this.onData((buffer as Buffer).subarray(0, bytes), true);
+            return true;
+          },
+        },
+      });
     }
     this.socket.setNoDelay(true);
     this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKindOfCode(error.code), false));
@@ -368,12 +375,26 @@ class Connection {
     const now = performance.now();
     // A keep-alive socket the server closed while idle fails on the next write: that request was
     // never seen by the server, so it is sent again once on a fresh connection.
-    if (!wasDead && (this.served > 0 || this.preopened) && !pending.retried && kind === 'connection_reset' && this.framing === Framing.Head && this.buffered === undefined) {
+    if (
+      !wasDead &&
+      (this.served > 0 || this.preopened) &&
+      !pending.retried &&
+      kind === 'connection_reset' &&
+      this.framing === Framing.Head &&
+      this.buffered === undefined
+    ) {
       pending.retried = true;
       this.pool.enqueue(pending);
       return;
     }
-    pending.resolve({ status: 0, error: kind ?? 'connection_reset', sentAt: this.sentAt || now, firstByteAt: this.firstByteAt, endedAt: now, interrupted: wasDead || this.pool.closed });
+    pending.resolve({
+      status: 0,
+      error: kind ?? 'connection_reset',
+      sentAt: this.sentAt || now,
+      firstByteAt: this.firstByteAt,
+      endedAt: now,
+      interrupted: wasDead || this.pool.closed,
+    });
   }
 }
 
@@ -474,7 +495,8 @@ class OriginPool {
     this.closed = true;
     for (const connection of [...this.all]) connection.destroy();
     const now = performance.now();
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].resolve({ status: 0, error: 'other', sentAt: now, firstByteAt: 0, endedAt: now, interrupted: true });
+    for (let i = this.waitingHead; i < this.waiting.length; i++)
+      this.waiting[i].resolve({ status: 0, error: 'other', sentAt: now, firstByteAt: 0, endedAt: now, interrupted: true });
     this.waiting.length = 0;
     this.waitingHead = 0;
   }
@@ -569,4 +591,3 @@ export function parseOrigin(origin: string): OriginAddress {
   // SNI carries host names only (RFC 6066): none for an IP address.
   return { host, port: Number(url.port || (tls ? 443 : 80)), tls, servername: tls && isIP(host) === 0 ? host : undefined };
 }
-

@@ -197,7 +197,9 @@ export function describeTotals(totals: Totals, elapsedMs: number, labels: { name
     throughput: seconds > 0 ? totals.requests / seconds : 0,
     latency: summariseHistogram(totals.histogram),
     // With drops the measured-only intervals would leave the victims out: judge the drop-aware points.
-    ...(totals.dropped > 0 ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) } : { estimates: estimateLatency(totals.histogram) }),
+    ...(totals.dropped > 0
+      ? { latencyCountingDrops: summariseCountingDrops(totals.histogram, totals.dropped) }
+      : { estimates: estimateLatency(totals.histogram) }),
     statusCodes: { ...totals.statusCodes },
     errorKinds: { ...totals.errorKinds },
   };

@@ -108,7 +108,15 @@ export class TickCollector {
       if (!slot || (slot.requests === 0 && slot.dropped === 0)) return;
       const histogram = slot.histogram ? snapshotHistogram(slot.histogram) : undefined;
       if (histogram) perEntry.push(histogram);
-      entries.push({ id, requests: slot.requests, errors: slot.errors, ...(slot.dropped > 0 ? { dropped: slot.dropped } : {}), histogram, statusCodes: slot.statusCodes, errorKinds: slot.errorKinds });
+      entries.push({
+        id,
+        requests: slot.requests,
+        errors: slot.errors,
+        ...(slot.dropped > 0 ? { dropped: slot.dropped } : {}),
+        histogram,
+        statusCodes: slot.statusCodes,
+        errorKinds: slot.errorKinds,
+      });
       if (slot.histogram) {
         // Histograms are reused from second to second: allocating ~95 KB each second would churn the GC.
         slot.histogram.reset();

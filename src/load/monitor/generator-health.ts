@@ -30,7 +30,9 @@ export const HEALTH_LIMITS = {
 export function judgeGeneratorHealth(figures: HealthFigures): GeneratorHealth {
   const reasons: string[] = [];
   if (figures.elu >= HEALTH_LIMITS.elu) {
-    reasons.push(`a generator thread was busy ${(figures.elu * 100).toFixed(0)}% of the time, so latencies include its own queueing: add workers or lower the load`);
+    reasons.push(
+      `a generator thread was busy ${(figures.elu * 100).toFixed(0)}% of the time, so latencies include its own queueing: add workers or lower the load`,
+    );
   }
   if (figures.delayP99Ms >= HEALTH_LIMITS.delayP99Ms) {
     reasons.push(`the generator's event loop was delayed up to ${figures.delayP99Ms.toFixed(0)}ms (p99), which shifts send times and inflates latencies`);

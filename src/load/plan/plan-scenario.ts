@@ -25,7 +25,10 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
     throw invalid(`${where}: unknown profile "${config.profile}"`, `Use one of: ${PRESET_NAMES.join(', ')}, or give explicit stages.`);
   }
   if (config.users !== undefined && config.rate !== undefined) {
-    throw invalid(`${where}: give either users (closed model) or rate (open model), not both`, 'users: 100 keeps 100 users busy; rate: 100 starts 100 iterations per second.');
+    throw invalid(
+      `${where}: give either users (closed model) or rate (open model), not both`,
+      'users: 100 keeps 100 users busy; rate: 100 starts 100 iterations per second.',
+    );
   }
   const executor = chooseExecutor(config, where);
   const own = executor.plan(config, where);
@@ -39,16 +42,20 @@ export function planScenario(config: LoadScenarioConfig): ScenarioPlan {
   const maxUsers = own.maxUsers;
   const workers = Math.max(1, Math.floor(config.workers ?? 1));
   const stepCount = config.profile ? PRESETS[config.profile].stepCount : undefined;
-  const stepMs = config.profile === 'breakpoint' || config.profile === 'scalability'
-    ? (duration(config.stepDuration, `${where}: stepDuration`) ?? (stepCount ? plannedDuration / stepCount : undefined))
-    : undefined;
+  const stepMs =
+    config.profile === 'breakpoint' || config.profile === 'scalability'
+      ? (duration(config.stepDuration, `${where}: stepDuration`) ?? (stepCount ? plannedDuration / stepCount : undefined))
+      : undefined;
   if (stepMs !== undefined && stepMs < 1000) {
     throw invalid(`${where}: breakpoint steps of ${stepMs}ms are shorter than the 1 s the SLA is judged over`, 'Give a longer duration or stepDuration: 10s.');
   }
 
   const givenSpread = duration(config.startSpread, `${where}: startSpread`);
   if (givenSpread !== undefined && givenSpread > plannedDuration) {
-    throw invalid(`${where}: startSpread ${config.startSpread} is longer than the run (${plannedDuration / 1000}s)`, 'Give a start window shorter than the duration, e.g. startSpread: 2s.');
+    throw invalid(
+      `${where}: startSpread ${config.startSpread} is longer than the run (${plannedDuration / 1000}s)`,
+      'Give a start window shorter than the duration, e.g. startSpread: 2s.',
+    );
   }
   const startSpreadMs = model === 'closed' ? (givenSpread ?? own.defaultStartSpreadMs ?? 0) : 0;
 
@@ -87,7 +94,10 @@ function chooseExecutor(config: LoadScenarioConfig, where: string): Executor {
   if (config.executor === undefined) {
     const [key, owners] = owned[0] ?? [];
     if (key !== undefined && owners) {
-      throw invalid(`${where}: ${key} is a setting of executor ${owners.join(' or ')}, and this scenario names no executor`, `Add executor: ${owners[0]}, or drop ${key}.`);
+      throw invalid(
+        `${where}: ${key} is a setting of executor ${owners.join(' or ')}, and this scenario names no executor`,
+        `Add executor: ${owners[0]}, or drop ${key}.`,
+      );
     }
     const preset = config.profile ? PRESETS[config.profile] : undefined;
     const model = config.rate !== undefined ? 'open' : config.users !== undefined ? 'closed' : (preset?.model ?? 'closed');

@@ -51,24 +51,61 @@ function steps(peak: number, durationMs: number, count: number): PlannedStage[] 
 export const PRESETS: Record<PresetName, Preset> = {
   smoke: { peak: 5, durationMs: MINUTE, model: 'closed', shape: (p, d) => ({ start: p, stages: [{ durationMs: d, target: p }] }) },
   load: {
-    peak: 100, durationMs: 10 * MINUTE, model: 'closed',
-    shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.1, 1], [0.8, 1], [0.1, 0]]) }),
+    peak: 100,
+    durationMs: 10 * MINUTE,
+    model: 'closed',
+    shape: (p, d) => ({
+      start: 0,
+      stages: fromFractions(p, d, [
+        [0.1, 1],
+        [0.8, 1],
+        [0.1, 0],
+      ]),
+    }),
   },
   stress: {
-    peak: 500, durationMs: 15 * MINUTE, model: 'closed',
-    shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.2, 1], [0.7, 1], [0.1, 0]]) }),
+    peak: 500,
+    durationMs: 15 * MINUTE,
+    model: 'closed',
+    shape: (p, d) => ({
+      start: 0,
+      stages: fromFractions(p, d, [
+        [0.2, 1],
+        [0.7, 1],
+        [0.1, 0],
+      ]),
+    }),
   },
   // A sudden surge from a tenth of the peak to the peak, held, then back to see recovery.
   spike: {
-    peak: 1000, durationMs: 5 * MINUTE, model: 'closed',
+    peak: 1000,
+    durationMs: 5 * MINUTE,
+    model: 'closed',
     shape: (p, d) => ({
       start: 0,
-      stages: fromFractions(p, d, [[0.05, 0.1], [0.15, 0.1], [0.05, 1], [0.2, 1], [0.05, 0.1], [0.4, 0.1], [0.1, 0]]),
+      stages: fromFractions(p, d, [
+        [0.05, 0.1],
+        [0.15, 0.1],
+        [0.05, 1],
+        [0.2, 1],
+        [0.05, 0.1],
+        [0.4, 0.1],
+        [0.1, 0],
+      ]),
     }),
   },
   soak: {
-    peak: 100, durationMs: 120 * MINUTE, model: 'closed',
-    shape: (p, d) => ({ start: 0, stages: fromFractions(p, d, [[0.05, 1], [0.9, 1], [0.05, 0]]) }),
+    peak: 100,
+    durationMs: 120 * MINUTE,
+    model: 'closed',
+    shape: (p, d) => ({
+      start: 0,
+      stages: fromFractions(p, d, [
+        [0.05, 1],
+        [0.9, 1],
+        [0.05, 0],
+      ]),
+    }),
   },
   capacity: { peak: 2000, durationMs: 10 * MINUTE, model: 'closed', stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },
   breakpoint: { peak: 1000, durationMs: 5 * MINUTE, model: 'open', stepCount: 10, shape: (p, d, n = 10) => ({ start: 0, stages: steps(p, d, n) }) },

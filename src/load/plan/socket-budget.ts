@@ -50,7 +50,11 @@ export function checkSocketBudget(input: SocketBudgetInput): string[] {
   const fixed = limit.inUse + RESERVED_FDS + FDS_PER_WORKER * plan.workers + proxyFds;
   const needed = total + fixed;
   if (needed > limit.soft) {
-    const extras = [`${limit.inUse} already open`, `${RESERVED_FDS} kept for reports and clients`, ...(input.proxy ? [`${proxyFds} for the PostgreSQL proxy (2 × ${PROXY_DB_CONNECTIONS} database connections)`] : [])];
+    const extras = [
+      `${limit.inUse} already open`,
+      `${RESERVED_FDS} kept for reports and clients`,
+      ...(input.proxy ? [`${proxyFds} for the PostgreSQL proxy (2 × ${PROXY_DB_CONNECTIONS} database connections)`] : []),
+    ];
     const fit = Math.floor((limit.soft - fixed) / spread);
     problems.push(
       `load scenario "${plan.name}": it can open ${total} sockets (${shape}), but this process may open only ${limit.soft} files${hardNote}: ` +

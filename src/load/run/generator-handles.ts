@@ -51,7 +51,10 @@ export function startInThread(options: HandleOptions): GeneratorHandle {
   return {
     ready: generator.prepare(),
     start(epochMs) {
-      generator.run(performance.now() + (epochMs - Date.now())).catch(options.onError).finally(resolveDone);
+      generator
+        .run(performance.now() + (epochMs - Date.now()))
+        .catch(options.onError)
+        .finally(resolveDone);
     },
     stop: () => generator.stop(),
     done,

@@ -78,9 +78,20 @@ export class LoadGenerator implements ExecutionContext {
     this.traces = new TraceStamper(traceTagOf(options.runId, options.plan.name));
     this.transport = new Http1Client(options.plan.connections, { maxBodySize: options.plan.maxBodySize });
     this.collector = new TickCollector(options.compiled.entries.length);
-    this.flowPicker = createWeightedPicker(options.compiled.flows.map((f) => f.weight), options.segment.index);
-    this.regionPicker = createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index);
-    this.iterationRegionPicker = options.compiled.regionPerIteration ? createWeightedPicker(options.compiled.regions.map((r) => r.weight), options.segment.index) : undefined;
+    this.flowPicker = createWeightedPicker(
+      options.compiled.flows.map((f) => f.weight),
+      options.segment.index,
+    );
+    this.regionPicker = createWeightedPicker(
+      options.compiled.regions.map((r) => r.weight),
+      options.segment.index,
+    );
+    this.iterationRegionPicker = options.compiled.regionPerIteration
+      ? createWeightedPicker(
+          options.compiled.regions.map((r) => r.weight),
+          options.segment.index,
+        )
+      : undefined;
     for (const data of options.compiled.data) {
       this.rowPickers.set(data.name, createRowPicker(data.rows, data.order, options.segment.index, options.segment.count, this.random));
     }
@@ -144,10 +155,13 @@ export class LoadGenerator implements ExecutionContext {
 
   private scheduleTick(): void {
     const next = this.t0 + (this.seq + 1) * 1000;
-    this.tickTimer = setTimeout(() => {
-      this.emitTick(false);
-      if (!this.hardStopped) this.scheduleTick();
-    }, Math.max(0, next - performance.now()));
+    this.tickTimer = setTimeout(
+      () => {
+        this.emitTick(false);
+        if (!this.hardStopped) this.scheduleTick();
+      },
+      Math.max(0, next - performance.now()),
+    );
     // The tick alone must not keep the process alive if everything else is done.
     this.tickTimer.unref();
   }
@@ -256,7 +270,14 @@ export class LoadGenerator implements ExecutionContext {
     const regionIndex = this.regionOf(user);
     const step = flow.steps[0];
     const target = step.kind === 'request' ? step.targets[regionIndex] : undefined;
-    if (flow.steps.length !== 1 || flow.dataSources.length > 0 || step.kind !== 'request' || step.captures.length > 0 || !target?.prebuilt || this.compiled.regions[regionIndex].latencyMs > 0) {
+    if (
+      flow.steps.length !== 1 ||
+      flow.dataSources.length > 0 ||
+      step.kind !== 'request' ||
+      step.captures.length > 0 ||
+      !target?.prebuilt ||
+      this.compiled.regions[regionIndex].latencyMs > 0
+    ) {
       void this.runFlow(flow, regionIndex, user, intendedAt).then(() => done(user));
       return;
     }
@@ -272,7 +293,13 @@ export class LoadGenerator implements ExecutionContext {
       }
       user.resourceBackoffMs = 0;
       const ok = step.expect ? step.expect.includes(outcome.status) : outcome.status < 400;
-      this.collector.recordResponse(target.entry, outcome.endedAt - intendedAt, outcome.endedAt - outcome.sentAt, outcome.status, ok ? undefined : 'expect_failed');
+      this.collector.recordResponse(
+        target.entry,
+        outcome.endedAt - intendedAt,
+        outcome.endedAt - outcome.sentAt,
+        outcome.status,
+        ok ? undefined : 'expect_failed',
+      );
       if (ok) this.collector.iterations.completed++;
       done(user);
     });

@@ -29,10 +29,13 @@ try {
     if (command.type === 'start') {
       // Clocks differ per thread; the start time travels as wall-clock time and is converted here.
       const startAt = performance.now() + (command.epochMs - Date.now());
-      generator.run(startAt).then(
-        () => port.postMessage({ type: 'done' } satisfies WorkerReply),
-        (error: unknown) => port.postMessage({ type: 'error', message: String((error as Error)?.stack ?? error) } satisfies WorkerReply),
-      ).finally(() => port.close());
+      generator
+        .run(startAt)
+        .then(
+          () => port.postMessage({ type: 'done' } satisfies WorkerReply),
+          (error: unknown) => port.postMessage({ type: 'error', message: String((error as Error)?.stack ?? error) } satisfies WorkerReply),
+        )
+        .finally(() => port.close());
     } else if (command.type === 'stop') generator.stop();
   });
   // Ready only once prepared (connections pre-opened), so t = 0 is not spent on set-up.

@@ -49,13 +49,17 @@ export class ResourceErrorWatch {
 
 const FIXES: Partial<Record<ErrorKind, string>> = {
   too_many_open_files: 'raise the open-file limit (`ulimit -n`) or lower `connections`',
-  local_ports_exhausted: 'lower `connections`, keep connections alive (a target that closes each one uses a port per request), or widen net.ipv4.ip_local_port_range',
+  local_ports_exhausted:
+    'lower `connections`, keep connections alive (a target that closes each one uses a port per request), or widen net.ipv4.ip_local_port_range',
   no_buffer_space: 'lower `connections` or the load',
 };
 
 export function describeResourceErrors(totals: Partial<Record<ErrorKind, number>>, seconds: number): string {
   const kinds = Object.entries(totals).filter(([, n]) => (n ?? 0) > 0) as Array<[ErrorKind, number]>;
   const counts = kinds.map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`).join(', ');
-  const fixes = kinds.map(([kind]) => FIXES[kind]).filter(Boolean).join('; ');
+  const fixes = kinds
+    .map(([kind]) => FIXES[kind])
+    .filter(Boolean)
+    .join('; ');
   return `the load generator ran out of its own resources for ${seconds} s in a row (${counts}): requests failed before reaching the target, so its figures would measure perfspec, not the target. Fix: ${fixes}`;
 }

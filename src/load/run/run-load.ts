@@ -69,10 +69,17 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     for (const handle of handles) handle.stop();
   };
 
-  const lookup = (elapsedMs: number) => (scope: ThresholdScope): RequestStats => {
-    const match = scope.kind === 'overall' ? () => true : scope.kind === 'request' ? (e: { name: string }) => e.name === scope.name : (e: { flow: string }) => e.flow === scope.name;
-    return describeTotals(aggregate.totalsWhere(match), elapsedMs, { name: scope.kind === 'overall' ? '' : scope.name });
-  };
+  const lookup =
+    (elapsedMs: number) =>
+    (scope: ThresholdScope): RequestStats => {
+      const match =
+        scope.kind === 'overall'
+          ? () => true
+          : scope.kind === 'request'
+            ? (e: { name: string }) => e.name === scope.name
+            : (e: { flow: string }) => e.flow === scope.name;
+      return describeTotals(aggregate.totalsWhere(match), elapsedMs, { name: scope.kind === 'overall' ? '' : scope.name });
+    };
   const aborting = thresholds.filter((t) => t.abortOnFail);
   const resources = new ResourceErrorWatch();
 
@@ -103,7 +110,12 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       const failing = findAbortingThreshold(aborting, lookup(elapsedMs), elapsedMs);
       if (failing) {
         const { threshold, actual } = failing;
-        const shown = actual === null ? 'n/a' : actual === Number.POSITIVE_INFINITY ? 'beyond every measured latency (requests were dropped)' : formatValue(actual, threshold.budget.unit);
+        const shown =
+          actual === null
+            ? 'n/a'
+            : actual === Number.POSITIVE_INFINITY
+              ? 'beyond every measured latency (requests were dropped)'
+              : formatValue(actual, threshold.budget.unit);
         stopAll('threshold', `abortOnFail: ${threshold.metric} of ${describeScope(threshold.scope)} was ${shown}, budget ${threshold.budget.text}`, elapsedMs);
       }
     }
@@ -142,7 +154,9 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   } catch (error) {
     for (const handle of handles) handle.stop();
     await Promise.all(handles.map((h) => h.done));
-    throw error instanceof PerfspecError ? error : new PerfspecError('PS_PROBE_FAILED', `load generators could not start: ${(error as Error).message}`, { cause: error });
+    throw error instanceof PerfspecError
+      ? error
+      : new PerfspecError('PS_PROBE_FAILED', `load generators could not start: ${(error as Error).message}`, { cause: error });
   }
   runtime.signal?.addEventListener('abort', onAbort, { once: true });
   const cpuBefore = hostProcess().cpuUsage();
@@ -164,9 +178,32 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
   const measuredMs = stoppedEarly ? Math.min(elapsedMs, stoppedEarly.atMs || elapsedMs) : Math.min(elapsedMs, plan.durationMs);
   const overallTotals = aggregate.totalsWhere(() => true);
   const byName = new Map<string, RequestStats>();
-  for (const name of new Set(compiled.entries.map((e) => e.name))) byName.set(name, describeTotals(aggregate.totalsWhere((e) => e.name === name), measuredMs, { name }));
-  const flows = compiled.flows.map((flow) => describeTotals(aggregate.totalsWhere((e) => e.flow === flow.name), measuredMs, { name: '', flow: flow.name }));
-  const regions = compiled.regions.length > 1 ? compiled.regions.map((region) => describeTotals(aggregate.totalsWhere((e) => e.region === region.name), measuredMs, { name: '', region: region.name })) : [];
+  for (const name of new Set(compiled.entries.map((e) => e.name)))
+    byName.set(
+      name,
+      describeTotals(
+        aggregate.totalsWhere((e) => e.name === name),
+        measuredMs,
+        { name },
+      ),
+    );
+  const flows = compiled.flows.map((flow) =>
+    describeTotals(
+      aggregate.totalsWhere((e) => e.flow === flow.name),
+      measuredMs,
+      { name: '', flow: flow.name },
+    ),
+  );
+  const regions =
+    compiled.regions.length > 1
+      ? compiled.regions.map((region) =>
+          describeTotals(
+            aggregate.totalsWhere((e) => e.region === region.name),
+            measuredMs,
+            { name: '', region: region.name },
+          ),
+        )
+      : [];
   const health = aggregate.healthFigures();
   const protocolErrors = aggregate.protocolFaults();
 
@@ -188,7 +225,9 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     regions,
     iterations: { ...aggregate.iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: aggregate.peakUsers,
-    ...(plan.model === 'closed' ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } } : {}),
+    ...(plan.model === 'closed'
+      ? { start: { spreadMs: plan.startSpreadMs, defaulted: plan.startSpreadDefaulted, randomFirstThink: plan.randomFirstThink } }
+      : {}),
     timeline: aggregate.timeline,
     health: judgeGeneratorHealth({
       elu: health.elu,
@@ -200,7 +239,13 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     }),
     breakpoint: breakpoint?.finish(),
   };
-  if (runtime.keepEncoded) report.shardData = encodeShardLoad(aggregate, compiled.entries, encodedSeconds, { ...report, measuredMs, startedAtEpochMs: startedAt, readyAtEpochMs: readyAt });
+  if (runtime.keepEncoded)
+    report.shardData = encodeShardLoad(aggregate, compiled.entries, encodedSeconds, {
+      ...report,
+      measuredMs,
+      startedAtEpochMs: startedAt,
+      readyAtEpochMs: readyAt,
+    });
   return report;
 }
 

@@ -60,11 +60,15 @@ export function mergeShards(shards: NamedShard[], assemble: (specs: SpecResult[]
       const firstStart = Math.min(...parts.map((p) => p.startedAtEpochMs));
       parts.forEach((p, i) => {
         if (p.startedAtEpochMs - firstStart > START_SPREAD_NOTE_MS && p.readyAtEpochMs >= p.startedAtEpochMs - START_SPREAD_NOTE_MS) {
-          probe.notes.push(`${label(i)} started ${((p.startedAtEpochMs - firstStart) / 1000).toFixed(1)} s after the first: it was not ready sooner (give --start-at more lead time).`);
+          probe.notes.push(
+            `${label(i)} started ${((p.startedAtEpochMs - firstStart) / 1000).toFixed(1)} s after the first: it was not ready sooner (give --start-at more lead time).`,
+          );
         }
       });
       if (spread > START_SPREAD_NOTE_MS) {
-        probe.notes.push(`The shards started up to ${(spread / 1000).toFixed(1)} s apart (no --start-at, or a shard was late): each shard's seconds are counted from its own start, so the timeline's seconds do not line up exactly. Totals and percentiles are unaffected.`);
+        probe.notes.push(
+          `The shards started up to ${(spread / 1000).toFixed(1)} s apart (no --start-at, or a shard was late): each shard's seconds are counted from its own start, so the timeline's seconds do not line up exactly. Totals and percentiles are unaffected.`,
+        );
       }
       if (meta?.description) probe.notes.unshift(meta.description);
       checks.push({
@@ -100,14 +104,25 @@ export interface MergeMeta {
 }
 
 /** One scenario's shard data (index order) → the LoadReport one process would have produced. */
-export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario' | 'executor' | 'profile' | 'workers' | 'plannedMs' | 'stoppedEarly'>>, parts: ShardLoadData[]): LoadReport {
+export function mergeLoadReports(
+  shardReports: Array<Pick<LoadReport, 'scenario' | 'executor' | 'profile' | 'workers' | 'plannedMs' | 'stoppedEarly'>>,
+  parts: ShardLoadData[],
+): LoadReport {
   const shape = shardReports[0];
   const stoppedAt = shardReports.findIndex((r) => r.stoppedEarly);
-  const stoppedEarly = stoppedAt < 0 ? undefined : { ...shardReports[stoppedAt].stoppedEarly!, reason: `shard ${stoppedAt}/${parts.length}: ${shardReports[stoppedAt].stoppedEarly!.reason}` };
+  const stoppedEarly =
+    stoppedAt < 0
+      ? undefined
+      : { ...shardReports[stoppedAt].stoppedEarly!, reason: `shard ${stoppedAt}/${parts.length}: ${shardReports[stoppedAt].stoppedEarly!.reason}` };
   const entryCount = parts[0].entries.length;
   for (const [i, part] of parts.entries()) {
-    const same = part.entries.length === entryCount && part.entries.every((e, j) => e.name === parts[0].entries[j].name && e.flow === parts[0].entries[j].flow && e.region === parts[0].entries[j].region);
-    if (!same) throw new PerfspecError('PS_USAGE', `shard ${i}/${parts.length} measured different requests than shard 0 for scenario "${shape.scenario}"`, { hint: 'Merge only shards of one spec and one perfspec version.' });
+    const same =
+      part.entries.length === entryCount &&
+      part.entries.every((e, j) => e.name === parts[0].entries[j].name && e.flow === parts[0].entries[j].flow && e.region === parts[0].entries[j].region);
+    if (!same)
+      throw new PerfspecError('PS_USAGE', `shard ${i}/${parts.length} measured different requests than shard 0 for scenario "${shape.scenario}"`, {
+        hint: 'Merge only shards of one spec and one perfspec version.',
+      });
   }
   const entries = parts[0].entries.map((entry, j) => ({ entry, totals: decodeTotals(parts.map((p) => p.entries[j])) }));
   const measuredMs = Math.max(...parts.map((p) => p.measuredMs));
@@ -122,7 +137,8 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
   const timeline = mergeTimeline(parts);
   const iterations = { started: 0, completed: 0, dropped: 0, late: 0 };
   const protocolErrors: ProtocolFaultCounts = {};
-  for (const p of parts) for (const [fault, n] of Object.entries(p.protocolErrors ?? {}) as Array<[ProtocolFault, number]>) protocolErrors[fault] = (protocolErrors[fault] ?? 0) + n;
+  for (const p of parts)
+    for (const [fault, n] of Object.entries(p.protocolErrors ?? {}) as Array<[ProtocolFault, number]>) protocolErrors[fault] = (protocolErrors[fault] ?? 0) + n;
   for (const p of parts) for (const key of Object.keys(iterations) as Array<keyof typeof iterations>) iterations[key] += p.iterations[key];
   // Fixed-iteration executors: the shards' planned shares add up to the plan's total.
   const planned = parts.some((p) => p.iterations.planned !== undefined) ? parts.reduce((sum, p) => sum + (p.iterations.planned ?? 0), 0) : undefined;
@@ -136,13 +152,38 @@ export function mergeLoadReports(shardReports: Array<Pick<LoadReport, 'scenario'
     elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
     aborted: stoppedEarly?.by === 'signal',
     stoppedEarly,
-    overall: describeTotals(where(() => true), measuredMs, { name: '' }),
+    overall: describeTotals(
+      where(() => true),
+      measuredMs,
+      { name: '' },
+    ),
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
     ...(parts.some((p) => p.bodiesOverMaxBodySize) ? { bodiesOverMaxBodySize: parts.reduce((sum, p) => sum + (p.bodiesOverMaxBodySize ?? 0), 0) } : {}),
     uncorrected: summariseHistogram(uncorrected),
-    requests: names.map((name): RequestStats => describeTotals(where((e) => e.name === name), measuredMs, { name })),
-    flows: flows.map((flow) => describeTotals(where((e) => e.flow === flow), measuredMs, { name: '', flow })),
-    regions: regions.length > 1 ? regions.map((region) => describeTotals(where((e) => e.region === region), measuredMs, { name: '', region })) : [],
+    requests: names.map((name): RequestStats =>
+      describeTotals(
+        where((e) => e.name === name),
+        measuredMs,
+        { name },
+      ),
+    ),
+    flows: flows.map((flow) =>
+      describeTotals(
+        where((e) => e.flow === flow),
+        measuredMs,
+        { name: '', flow },
+      ),
+    ),
+    regions:
+      regions.length > 1
+        ? regions.map((region) =>
+            describeTotals(
+              where((e) => e.region === region),
+              measuredMs,
+              { name: '', region },
+            ),
+          )
+        : [],
     iterations: { ...iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: Math.max(0, ...timeline.map((p) => p.users)),
     timeline,

@@ -72,7 +72,10 @@ export function parseShard(text: string, where = '--shard'): ShardId {
 function checkShard(shard: ShardId, where: string): ShardId {
   if (!(shard.count >= 1) || !Number.isSafeInteger(shard.count)) throw usage(`${where}: the shard count must be a whole number ≥ 1`, 'Write --shard 0/4.');
   if (!(shard.index >= 0 && shard.index < shard.count) || !Number.isSafeInteger(shard.index)) {
-    throw usage(`${where}: shard index ${shard.index} is outside 0…${shard.count - 1}`, `Indexes start at 0: the shards of ${shard.count} are 0/${shard.count} … ${shard.count - 1}/${shard.count}.`);
+    throw usage(
+      `${where}: shard index ${shard.index} is outside 0…${shard.count - 1}`,
+      `Indexes start at 0: the shards of ${shard.count} are 0/${shard.count} … ${shard.count - 1}/${shard.count}.`,
+    );
   }
   return shard;
 }
@@ -90,10 +93,14 @@ export function resolveShard(flag: string | undefined, env: Record<string, strin
   const countText = env.PERFSPEC_SHARDS;
   const count = countText !== undefined && countText !== '' ? Number(countText) : specCount;
   if (count === undefined) {
-    throw usage(`${name}=${indexText} is set but the number of shards is not known`, 'Set PERFSPEC_SHARDS to the Job\'s completions, or give load.shards in the spec.');
+    throw usage(
+      `${name}=${indexText} is set but the number of shards is not known`,
+      "Set PERFSPEC_SHARDS to the Job's completions, or give load.shards in the spec.",
+    );
   }
   if (!/^\d+$/.test(indexText.trim())) throw usage(`${name}="${indexText}" is not a shard index`, 'It must be a whole number from 0.');
-  if (countText !== undefined && countText !== '' && !/^\d+$/.test(countText.trim())) throw usage(`PERFSPEC_SHARDS="${countText}" is not a number of shards`, 'Set it to the Job\'s completions, e.g. 4.');
+  if (countText !== undefined && countText !== '' && !/^\d+$/.test(countText.trim()))
+    throw usage(`PERFSPEC_SHARDS="${countText}" is not a number of shards`, "Set it to the Job's completions, e.g. 4.");
   return checkShard({ index: Number(indexText), count }, name);
 }
 

@@ -47,7 +47,11 @@ export function encodeShardLoad(
   aggregate: LoadAggregate,
   entries: StatEntry[],
   seconds: EncodedSecond[],
-  report: Pick<LoadReport, 'iterations' | 'elapsedMs' | 'health' | 'protocolErrors' | 'bodiesOverMaxBodySize'> & { measuredMs: number; startedAtEpochMs: number; readyAtEpochMs: number },
+  report: Pick<LoadReport, 'iterations' | 'elapsedMs' | 'health' | 'protocolErrors' | 'bodiesOverMaxBodySize'> & {
+    measuredMs: number;
+    startedAtEpochMs: number;
+    readyAtEpochMs: number;
+  },
 ): ShardLoadData {
   return {
     entries: entries.map((entry, i) => ({ name: entry.name, flow: entry.flow, region: entry.region, ...encodeTotals(aggregate.perEntry[i]) })),

@@ -126,7 +126,10 @@ export function checkShardSet(shards: NamedShard[]): ShardSetProblem[] {
   if (missing.length > 0) {
     problems.push({
       kind: 'missing',
-      message: `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} (have ${[...seen.keys()].sort((a, b) => a - b).map((i) => `${i}/${count}`).join(', ')}); a part is not judged as the whole`,
+      message: `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} (have ${[...seen.keys()]
+        .sort((a, b) => a - b)
+        .map((i) => `${i}/${count}`)
+        .join(', ')}); a part is not judged as the whole`,
     });
   }
   return problems;

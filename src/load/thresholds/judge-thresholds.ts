@@ -68,7 +68,9 @@ export function judgeThresholds(
     const judged = amongDrops ? judgeAmongDrops(input, threshold, stats!) : judgeMeasured(input, threshold, stats, actual);
     const decision = judged.outcome === 'fail' && actual !== null ? decideUnderSaturation(false, threshold.metric, health, amongDrops) : undefined;
     const verdict: Verdict =
-      decision?.outcome === 'inconclusive' ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` } : judged;
+      decision?.outcome === 'inconclusive'
+        ? { ...judged, outcome: 'inconclusive', passed: false, message: `${judged.message}, but ${decision.reason}` }
+        : judged;
     const label = threshold.scope.kind === 'overall' ? threshold.metric : `${threshold.metric} of ${describeScope(threshold.scope)}`;
     verdicts.push({ ...verdict, metric: `load.${threshold.path}`, message: label + verdict.message.slice(1) });
     outcomes.push({

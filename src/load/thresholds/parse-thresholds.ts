@@ -55,7 +55,11 @@ export function parseThresholds(config: ThresholdsConfig | undefined, where = 't
   readGroup(config, { kind: 'overall' }, '', false);
   for (const [name, group] of Object.entries(config.requests ?? {})) readGroup(group ?? {}, { kind: 'request', name }, `requests.${name}.`, true);
   for (const [name, group] of Object.entries(config.flows ?? {})) readGroup(group ?? {}, { kind: 'flow', name }, `flows.${name}.`, true);
-  if (problems.length > 0) throw new PerfspecError('PS_SPEC_INVALID', problems[0], { details: problems.slice(1), hint: 'Thresholds look like p95: "< 100ms", success_rate: ">= 99%", throughput: ">= 100/s".' });
+  if (problems.length > 0)
+    throw new PerfspecError('PS_SPEC_INVALID', problems[0], {
+      details: problems.slice(1),
+      hint: 'Thresholds look like p95: "< 100ms", success_rate: ">= 99%", throughput: ">= 100/s".',
+    });
   return parsed;
 }
 
@@ -78,8 +82,10 @@ function parseRule(value: ThresholdValueConfig, metric: ThresholdMetric, at: str
 export function findUnknownScopes(thresholds: ParsedThreshold[], requestNames: Set<string>, flowNames: Set<string>): string[] {
   const problems: string[] = [];
   for (const t of thresholds) {
-    if (t.scope.kind === 'request' && !requestNames.has(t.scope.name)) problems.push(`thresholds.${t.path}: no request is named "${t.scope.name}". Known: ${[...requestNames].join(', ')}`);
-    if (t.scope.kind === 'flow' && !flowNames.has(t.scope.name)) problems.push(`thresholds.${t.path}: no flow is named "${t.scope.name}". Known: ${[...flowNames].join(', ')}`);
+    if (t.scope.kind === 'request' && !requestNames.has(t.scope.name))
+      problems.push(`thresholds.${t.path}: no request is named "${t.scope.name}". Known: ${[...requestNames].join(', ')}`);
+    if (t.scope.kind === 'flow' && !flowNames.has(t.scope.name))
+      problems.push(`thresholds.${t.path}: no flow is named "${t.scope.name}". Known: ${[...flowNames].join(', ')}`);
   }
   return problems;
 }

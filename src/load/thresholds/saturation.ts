@@ -36,18 +36,14 @@ export function saturationCanExplainFailure(metric: ThresholdMetric): boolean {
  * generator's lag in reading other responses — and excusing it would let a stall pass on a busy
  * machine again (the very case of issue #8.6).
  */
-export function decideUnderSaturation(
-  passed: boolean,
-  metric: ThresholdMetric,
-  health: Distortion | undefined,
-  amongDrops = false,
-): ThresholdDecision {
+export function decideUnderSaturation(passed: boolean, metric: ThresholdMetric, health: Distortion | undefined, amongDrops = false): ThresholdDecision {
   if (passed) return { outcome: 'pass' };
   if (!health || amongDrops || !saturationCanExplainFailure(metric)) return { outcome: 'fail' };
   const what = metric === 'throughput' ? 'lowers the throughput it can drive' : 'inflates the latencies it measures';
   const reasons: string[] = [];
   if (!health.trustworthy) reasons.push(`the load generator reported itself saturated (${health.reasons.join('; ')}), and a saturated generator ${what}`);
-  if (health.contention) reasons.push(`it was measured while ${health.contention}, which ${metric === 'throughput' ? 'lowers the throughput' : 'inflates every latency'}`);
+  if (health.contention)
+    reasons.push(`it was measured while ${health.contention}, which ${metric === 'throughput' ? 'lowers the throughput' : 'inflates every latency'}`);
   if (reasons.length === 0) return { outcome: 'fail' };
   return {
     outcome: 'inconclusive',

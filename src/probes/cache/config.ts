@@ -51,9 +51,10 @@ export function readCacheConfig(raw: CacheBudget, at: SectionPlace): CacheConfig
     ttl = parseTolerance(String(raw.ttl));
     if (!ttl) throw new PerfspecError('PS_SPEC_INVALID', `${where}.ttl: ${JSON.stringify(raw.ttl)} is not a TTL like "15m ±5%"`);
   }
-  const params = Array.isArray(raw.params) && raw.params.length > 0
-    ? raw.params.map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)])))
-    : [{}];
+  const params =
+    Array.isArray(raw.params) && raw.params.length > 0
+      ? raw.params.map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)])))
+      : [{}];
   return {
     pattern: raw.keys,
     ttl,

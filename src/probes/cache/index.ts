@@ -52,12 +52,7 @@ export const cacheProbe: CheckProbe<CacheConfig> = {
   },
 };
 
-export async function measureCache(
-  check: PlannedCheck,
-  config: CacheConfig,
-  redis: RedisServiceHandle,
-  ctx: ProbeContext,
-): Promise<CacheMeasurement> {
+export async function measureCache(check: PlannedCheck, config: CacheConfig, redis: RedisServiceHandle, ctx: ProbeContext): Promise<CacheMeasurement> {
   const notes: string[] = [];
   const pattern = config.pattern;
   let flushed: number | null = null;
@@ -103,13 +98,19 @@ export async function measureCache(
   }
   notes.push(...hits.notes);
   if (unexpected > 0 || errors.size > 0) {
-    notes.push(`${unexpected + [...errors.values()].reduce((a, b) => a + b, 0)} of ${sent} cache-traffic requests did not succeed; their cache reads may be missing.`);
+    notes.push(
+      `${unexpected + [...errors.values()].reduce((a, b) => a + b, 0)} of ${sent} cache-traffic requests did not succeed; their cache reads may be missing.`,
+    );
   }
 
   ctx.progress.update(`${check.name}: cache keys, TTLs and memory`);
   const analysis = await redis.analyze(pattern);
   notes.push(...analysis.notes);
-  const { hitLatency, host: hitLatencyHost, attempts: hitLatencyAttempts } = await measureHitLatencyWatched(config, () => redis.measureHitLatency(analysis.scan.keys), ctx);
+  const {
+    hitLatency,
+    host: hitLatencyHost,
+    attempts: hitLatencyAttempts,
+  } = await measureHitLatencyWatched(config, () => redis.measureHitLatency(analysis.scan.keys), ctx);
 
   if (hitLatency) {
     notes.push(

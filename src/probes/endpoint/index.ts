@@ -79,7 +79,13 @@ export interface MeasureOptions {
 const PER_REQUEST_NAMESPACES = new Set(['params', 'data', 'vu']);
 
 function variesPerRequest(template: RequestTemplate): boolean {
-  const texts = [template.url, ...Object.values(template.headers), ...Object.values(template.query), template.body ?? '', JSON.stringify(template.json ?? null)];
+  const texts = [
+    template.url,
+    ...Object.values(template.headers),
+    ...Object.values(template.query),
+    template.body ?? '',
+    JSON.stringify(template.json ?? null),
+  ];
   return texts.some((text) => findReferences(text).some((ref) => PER_REQUEST_NAMESPACES.has(ref.namespace)));
 }
 
@@ -105,7 +111,11 @@ function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean
     const next = variesPerRequest(check.request) ? () => toLeanRequest(withTrace(build()), check.timeoutMs) ?? lean : (traced ?? (() => lean));
     return leanTransport(next, { concurrency: check.concurrency, keepBody, maxBodySize: check.maxBodySize });
   }
-  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, { timeoutMs: check.timeoutMs, signal: ctx.signal, maxBodySize: check.maxBodySize });
+  return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, {
+    timeoutMs: check.timeoutMs,
+    signal: ctx.signal,
+    maxBodySize: check.maxBodySize,
+  });
 }
 
 /** Send the check's traffic and measure it; judging is left to the caller (see MeasureOptions). */
@@ -275,7 +285,9 @@ export function describeInstrument(measured: EndpointMeasurement): string[] {
     notes.push(`Instrument floor not measured${measured.calibrationError ? `: ${measured.calibrationError}` : ''}.`);
   }
   if (measured.client === 'undici') {
-    notes.push("Timed through undici: perfspec's lean HTTP/1.1 client does not write this request as given, so the figures include undici's own overhead and no time to first byte.");
+    notes.push(
+      "Timed through undici: perfspec's lean HTTP/1.1 client does not write this request as given, so the figures include undici's own overhead and no time to first byte.",
+    );
   }
   return notes;
 }
@@ -300,7 +312,8 @@ const CALM_WAIT_MS = 5000;
 /** Measure; a latency FAIL on a saturated host is measured again before it is believed. */
 async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt & { attempts: EndpointAttempt[] }> {
   const first = await attempt(check, ctx);
-  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted) return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
+  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted)
+    return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
   ctx.progress.info(`${check.name}: a latency budget failed while the host was saturated (${first.host.reasons.join('; ')}); measuring again`);
   await waitForCalm(CALM_WAIT_MS, ctx.signal);
   const second = await attempt(check, ctx);
@@ -321,7 +334,9 @@ export const endpointProbe: CheckProbe = {
     const { measured, host } = chosen;
     // Every request the check sent to the API (cold, warm-up, samples and errors, over every run
     // and re-measurement): the statements the proxy saw during the check are shared among them.
-    const requestsSent = runs.flatMap((run) => run.attempts).reduce((sum, attempt) => sum + 1 + check.warmup + attempt.measured.warm.count + Object.values(attempt.measured.errors).reduce((n, c) => n + c, 0), 0);
+    const requestsSent = runs
+      .flatMap((run) => run.attempts)
+      .reduce((sum, attempt) => sum + 1 + check.warmup + attempt.measured.warm.count + Object.values(attempt.measured.errors).reduce((n, c) => n + c, 0), 0);
     const proxy = await proxyShare(requestsSent);
     const w = measured.warm;
     const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
@@ -335,13 +350,16 @@ export const endpointProbe: CheckProbe = {
     }
     notes.push(...describeInstrument(measured));
     if (measured.adaptive && measured.adaptive.rounds > 0) {
-      notes.push(`Adaptive sampling: ${measured.adaptive.samples} samples in all (${check.samples} first, ${measured.adaptive.rounds} more round(s)); stopped: ${describeStop(measured.adaptive.stoppedBy)}.`);
+      notes.push(
+        `Adaptive sampling: ${measured.adaptive.samples} samples in all (${check.samples} first, ${measured.adaptive.rounds} more round(s)); stopped: ${describeStop(measured.adaptive.stoppedBy)}.`,
+      );
     }
     for (const budget of unboundedBudgets(latencyBudgets, w.count)) {
       notes.push(`${budget.key} rests on ${w.count} samples, fewer than the ${budget.needed} that bound it at 95 % confidence: it can fail but not pass.`);
     }
     notes.push(`Host during the measurement: ${describeHostLoad(host)}${host.saturated ? ` — SATURATED (${host.reasons.join('; ')})` : ''}.`);
-    if (chosen.attempts.length > 1) notes.push(`A latency budget failed while the host was saturated, so the check was measured again; the figures are from the second measurement.`);
+    if (chosen.attempts.length > 1)
+      notes.push(`A latency budget failed while the host was saturated, so the check was measured again; the figures are from the second measurement.`);
     const tables: ReportTable[] = [
       {
         title: 'Latency',
@@ -360,7 +378,15 @@ export const endpointProbe: CheckProbe = {
             formatCounts(new Map(Object.entries(measured.statuses))),
           ],
           // The 95 % confidence interval of each estimated figure, under it.
-          ['95 % interval', '', ...(['p50', 'p90', 'p95', 'p99'] as const).map((key) => intervalCell(measured.estimates[key])), 'exact', intervalCell(measured.estimates.mean), '', ''],
+          [
+            '95 % interval',
+            '',
+            ...(['p50', 'p90', 'p95', 'p99'] as const).map((key) => intervalCell(measured.estimates[key])),
+            'exact',
+            intervalCell(measured.estimates.mean),
+            '',
+            '',
+          ],
         ],
       },
     ];
@@ -369,7 +395,9 @@ export const endpointProbe: CheckProbe = {
       tables.push({
         title: 'Instrument floor (perfspec against its own loopback responder)',
         columns: ['samples', 'p50', 'p90', 'p99', 'max', 'mean'],
-        rows: [[String(floor.count), fmtOf(floor, floor.p50), fmtOf(floor, floor.p90), fmtOf(floor, floor.p99), fmtOf(floor, floor.max), fmtOf(floor, floor.mean)]],
+        rows: [
+          [String(floor.count), fmtOf(floor, floor.p50), fmtOf(floor, floor.p90), fmtOf(floor, floor.p99), fmtOf(floor, floor.max), fmtOf(floor, floor.mean)],
+        ],
       });
     }
     if (runs.length > 1) {
@@ -380,7 +408,16 @@ export const endpointProbe: CheckProbe = {
         rows: runs.map((run, index) => {
           const s = run.measured.warm;
           const cell = (ms: number) => (s.count ? formatDuration(ms) : 'n/a');
-          return [String(index + 1), String(s.count), cell(s.p50), cell(s.p95), cell(s.p99), cell(s.max), run.host.saturated ? 'saturated' : 'ok', index === chosenIndex ? 'median ✓' : ''];
+          return [
+            String(index + 1),
+            String(s.count),
+            cell(s.p50),
+            cell(s.p95),
+            cell(s.p99),
+            cell(s.max),
+            run.host.saturated ? 'saturated' : 'ok',
+            index === chosenIndex ? 'median ✓' : '',
+          ];
         }),
       });
     }
@@ -396,7 +433,15 @@ export const endpointProbe: CheckProbe = {
         host,
         attempts: chosen.attempts.map((a) => ({ samples: a.measured.warm.count, p95: a.measured.warm.p95, host: a.host })),
         ...(runs.length > 1 ? { runs: runs.map((run) => ({ warm: run.measured.warm, host: run.host })), medianRun: chosenIndex, rankedBy: key } : {}),
-        ...(proxy ? { proxy: { statementsPerRequest: proxy.statementsPerRequest, addedMsPerStatement: proxy.cost.addedMsPerStatement, estimatedMsPerRequest: proxy.estimatedMsPerRequest } } : {}),
+        ...(proxy
+          ? {
+              proxy: {
+                statementsPerRequest: proxy.statementsPerRequest,
+                addedMsPerStatement: proxy.cost.addedMsPerStatement,
+                estimatedMsPerRequest: proxy.estimatedMsPerRequest,
+              },
+            }
+          : {}),
       },
     };
   },

@@ -26,6 +26,11 @@ export function watchProxyShare(ctx: ProbeContext): (requests: number) => Promis
     const cost = await service.measureProxyCost();
     if (!cost) return undefined;
     const statementsPerRequest = statements / requests;
-    return { statementsPerRequest, cost, estimatedMsPerRequest: statementsPerRequest * cost.addedMsPerStatement, note: describeProxyCost(cost, statementsPerRequest) };
+    return {
+      statementsPerRequest,
+      cost,
+      estimatedMsPerRequest: statementsPerRequest * cost.addedMsPerStatement,
+      note: describeProxyCost(cost, statementsPerRequest),
+    };
   };
 }

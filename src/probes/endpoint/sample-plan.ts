@@ -20,7 +20,12 @@ export function samplesNeededFor(key: string, confidence = CONFIDENCE): number {
 
 /** The most samples any budget of a `latency:` section needs (1 when it has none). */
 export function samplesNeededForLatency(latency: Record<string, unknown> | undefined): number {
-  return Math.max(1, ...Object.keys(latency ?? {}).filter((key) => key !== 'cold').map((key) => samplesNeededFor(key)));
+  return Math.max(
+    1,
+    ...Object.keys(latency ?? {})
+      .filter((key) => key !== 'cold')
+      .map((key) => samplesNeededFor(key)),
+  );
 }
 
 export interface UnboundedBudget {

@@ -49,7 +49,11 @@ export function leanTransport(next: () => LeanRequest, options: { concurrency: n
 }
 
 /** undici, for requests the lean client will not write; `signal` aborts requests in flight. */
-export function undiciTransport(http: HttpClient, next: () => HttpRequest, options: { timeoutMs: number; signal: AbortSignal; maxBodySize?: number }): TimedTransport {
+export function undiciTransport(
+  http: HttpClient,
+  next: () => HttpRequest,
+  options: { timeoutMs: number; signal: AbortSignal; maxBodySize?: number },
+): TimedTransport {
   let closed = false;
   let overCap = 0;
   return {

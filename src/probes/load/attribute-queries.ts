@@ -41,7 +41,14 @@ export function startQueryAttribution(attribution: TraceAttribution | undefined,
   } catch {
     traced = false;
   }
-  return { attribution, scenario, tag, traced, thresholds: parseQueryThresholds(scenario.config.thresholds, `load scenario "${scenario.plan.name}": thresholds`), before: attribution?.unattributedSnapshot() };
+  return {
+    attribution,
+    scenario,
+    tag,
+    traced,
+    thresholds: parseQueryThresholds(scenario.config.thresholds, `load scenario "${scenario.plan.name}": thresholds`),
+    before: attribution?.unattributedSnapshot(),
+  };
 }
 
 export function finishQueryAttribution(started: Started, report: LoadReport, probe: ProbeResult, check: string): void {
@@ -49,7 +56,16 @@ export function finishQueryAttribution(started: Started, report: LoadReport, pro
   if (!attribution || !started.before) {
     for (const t of thresholds) {
       const metric = `requests.${t.request}.${t.queries ? 'queries' : 'nPlusOne'}`;
-      probe.verdicts.push({ ...judgeCondition({ check, probe: 'load', metric }, t.queries?.text ?? 'no N+1', 'n/a', false, 'statements per request need services.postgres with source: proxy (the proxy reads the traceparent comments)'), outcome: 'inconclusive' });
+      probe.verdicts.push({
+        ...judgeCondition(
+          { check, probe: 'load', metric },
+          t.queries?.text ?? 'no N+1',
+          'n/a',
+          false,
+          'statements per request need services.postgres with source: proxy (the proxy reads the traceparent comments)',
+        ),
+        outcome: 'inconclusive',
+      });
     }
     return;
   }

@@ -54,19 +54,36 @@ export const loadProbe: SpecProbe<LoadSection> = {
     return selectScenarios(section, select).map(({ config }) => resultName(config.name));
   },
   async run(section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
-    const selected = selectScenarios(section, options.select).filter(
-      ({ config }) => keptByOnly(resultName(config.name), options.only),
-    );
+    const selected = selectScenarios(section, options.select).filter(({ config }) => keptByOnly(resultName(config.name), options.only));
     // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
     const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
-    const runtime = { baseUrl: ctx.baseUrl, vars: ctx.vars, runId: ctx.resolve('${run.id}'), runStartedAt: ctx.resolve('${run.startedAt}'), baseDir: ctx.specDir };
+    const runtime = {
+      baseUrl: ctx.baseUrl,
+      vars: ctx.vars,
+      runId: ctx.resolve('${run.id}'),
+      runStartedAt: ctx.resolve('${run.startedAt}'),
+      baseDir: ctx.specDir,
+    };
     // Validate every selected scenario before any of them sends a request.
     // target.trace is the default of each scenario's own trace setting.
     // target.maxBodySize likewise.
-    const prepared = selected.map(({ config }) => prepareScenario({ ...config, trace: config.trace ?? ctx.trace, maxBodySize: config.maxBodySize ?? ctx.maxBodySize, headers: { ...defaultHeaders, ...(config.headers ?? {}) } }, runtime));
+    const prepared = selected.map(({ config }) =>
+      prepareScenario(
+        {
+          ...config,
+          trace: config.trace ?? ctx.trace,
+          maxBodySize: config.maxBodySize ?? ctx.maxBodySize,
+          headers: { ...defaultHeaders, ...(config.headers ?? {}) },
+        },
+        runtime,
+      ),
+    );
 
     const shard = options.shard;
-    const startTimes = scenarioStartTimes(prepared.map((p) => p.plan), shard?.startAtEpochMs);
+    const startTimes = scenarioStartTimes(
+      prepared.map((p) => p.plan),
+      shard?.startAtEpochMs,
+    );
 
     const results: CheckResult[] = [];
     for (const [i, scenario] of prepared.entries()) {
@@ -75,10 +92,22 @@ export const loadProbe: SpecProbe<LoadSection> = {
       const started = ctx.now();
       ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
       if (scenario.plan.profile === 'scalability') {
-        const { points, reports } = await runScalability(scenario, ctx.replicas ?? [], { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) }, ctx.progress);
+        const { points, reports } = await runScalability(
+          scenario,
+          ctx.replicas ?? [],
+          { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) },
+          ctx.progress,
+        );
         const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
         if (selected[i].description) probe.notes.unshift(selected[i].description as string);
-        results.push({ name, section: 'load', request: describePlan(scenario.plan), status: statusOfProbes([probe]), durationMs: ctx.now() - started, probes: [probe] });
+        results.push({
+          name,
+          section: 'load',
+          request: describePlan(scenario.plan),
+          status: statusOfProbes([probe]),
+          durationMs: ctx.now() - started,
+          probes: [probe],
+        });
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
@@ -99,11 +128,25 @@ export const loadProbe: SpecProbe<LoadSection> = {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
       const host = contention.stop();
-      if (host) report.contention = { cpus: host.cpus, machineBusy: host.machineBusy, otherCores: host.otherCores, contended: host.contended, reason: host.reason, unassessed: host.unassessed };
+      if (host)
+        report.contention = {
+          cpus: host.cpus,
+          machineBusy: host.machineBusy,
+          otherCores: host.otherCores,
+          contended: host.contended,
+          reason: host.reason,
+          unassessed: host.unassessed,
+        };
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
       finishQueryAttribution(attribution, report, probe, name);
-      if (shard) annotateShardResult(probe, report, shard, { thresholds: scenario.config.thresholds, flowWeights: Object.fromEntries(weights), description: selected[i].description, request: describePlan(scenario.plan) });
+      if (shard)
+        annotateShardResult(probe, report, shard, {
+          thresholds: scenario.config.thresholds,
+          flowWeights: Object.fromEntries(weights),
+          description: selected[i].description,
+          request: describePlan(scenario.plan),
+        });
       if (selected[i].description) probe.notes.unshift(selected[i].description as string);
       // The generator ran out of its own resources: the figures stay in the report, but the run
       // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
@@ -143,7 +186,8 @@ function startsTarget(spec: Record<string, unknown> | undefined): boolean {
 }
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
-  if (plan.profile === 'scalability') return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
+  if (plan.profile === 'scalability')
+    return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
   return `${plan.profile ?? plan.executor}: ${executorNamed(plan.executor).describe(plan)} (${plan.executor})`;
 }
 

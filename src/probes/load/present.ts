@@ -73,7 +73,10 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
         completed,
       ),
     );
-    if (notStarted > 0) notes.push(`The time limit of ${ms(report.plannedMs)} ended the run: ${completed} of ${planned} planned iterations completed, ${notStarted} never started.`);
+    if (notStarted > 0)
+      notes.push(
+        `The time limit of ${ms(report.plannedMs)} ended the run: ${completed} of ${planned} planned iterations completed, ${notStarted} never started.`,
+      );
   }
   const resourceErrors = Object.entries(report.overall.errorKinds).filter(([kind, n]) => isResourceError(kind as ErrorKind) && (n ?? 0) > 0);
   if (report.stoppedEarly?.by !== 'resources') {
@@ -104,10 +107,14 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
     ),
   );
   if (report.stoppedEarly) {
-    notes.push(`Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`);
+    notes.push(
+      `Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`,
+    );
   }
   if (report.bodiesOverMaxBodySize) {
-    notes.push(`Body over maxBodySize: ${report.bodiesOverMaxBodySize} responses had a body longer than the scenario's maxBodySize; each was read to its end and timed, and only its first maxBodySize bytes kept for expectations and captures.`);
+    notes.push(
+      `Body over maxBodySize: ${report.bodiesOverMaxBodySize} responses had a body longer than the scenario's maxBodySize; each was read to its end and timed, and only its first maxBodySize bytes kept for expectations and captures.`,
+    );
   }
   if (report.iterations.late > 0) notes.push(`${report.iterations.late} iterations started more than 10ms behind schedule (generator lag).`);
 
@@ -166,7 +173,14 @@ function latencyCells(latency: LatencySummary): string[] {
 }
 
 function requestRow(label: string, stats: RequestStats, withDrops = false): string[] {
-  const row = [label, String(stats.requests), ...latencyCells(stats.latency), String(stats.errors), formatPercent(round(stats.errorRate)), formatRate(stats.throughput)];
+  const row = [
+    label,
+    String(stats.requests),
+    ...latencyCells(stats.latency),
+    String(stats.errors),
+    formatPercent(round(stats.errorRate)),
+    formatRate(stats.throughput),
+  ];
   if (withDrops) row.splice(2, 0, String(stats.dropped ?? 0));
   return row;
 }
@@ -187,10 +201,21 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
   tables.push({
     title: 'Flows',
     columns: ['Flow', 'Weight', 'Requests', 'p95', 'Errors', 'Error rate'],
-    rows: report.flows.map((f) => [f.flow ?? '', formatPercent(round(((weights.get(f.flow ?? '') ?? 0) / totalWeight) * 100)), String(f.requests), f.latency.count ? ms(f.latency.p95) : '–', String(f.errors), formatPercent(round(f.errorRate))]),
+    rows: report.flows.map((f) => [
+      f.flow ?? '',
+      formatPercent(round(((weights.get(f.flow ?? '') ?? 0) / totalWeight) * 100)),
+      String(f.requests),
+      f.latency.count ? ms(f.latency.p95) : '–',
+      String(f.errors),
+      formatPercent(round(f.errorRate)),
+    ]),
   });
   if (report.regions.length > 0) {
-    tables.push({ title: 'Regions', columns: ['Region', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'], rows: report.regions.map((r) => requestRow(r.region ?? '', r)) });
+    tables.push({
+      title: 'Regions',
+      columns: ['Region', 'Count', 'p50', 'p95', 'p99', 'Max', 'Errors', 'Error rate', 'Throughput'],
+      rows: report.regions.map((r) => requestRow(r.region ?? '', r)),
+    });
   }
   const outcomes = [
     ...Object.entries(report.overall.statusCodes).map(([status, count]) => [`HTTP ${status}`, String(count)]),
@@ -199,14 +224,22 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
   ];
   tables.push({ title: 'Statuses and errors', columns: ['Outcome', 'Count'], rows: outcomes });
   const protocolRows = protocolFaultRows(report);
-  if (protocolRows.length > 0) tables.push({ title: 'Protocol errors (responses that broke HTTP/1.1)', columns: ['Kind', 'Count'], rows: protocolRows.map(([label, n]) => [label, String(n)]) });
+  if (protocolRows.length > 0)
+    tables.push({
+      title: 'Protocol errors (responses that broke HTTP/1.1)',
+      columns: ['Kind', 'Count'],
+      rows: protocolRows.map(([label, n]) => [label, String(n)]),
+    });
   const corrected = report.overall.latency;
   const naive = report.uncorrected;
   tables.push({
     title: 'Latency: from intended send time (reported) vs from actual send time (hides queueing)',
     columns: ['Measured from', 'p50', 'p95', 'p99', 'p99.9', 'Max'],
     rows: [
-      ['intended send time', ...(corrected.count ? [ms(corrected.p50), ms(corrected.p95), ms(corrected.p99), ms(corrected['p99.9']), ms(corrected.max)] : ['–', '–', '–', '–', '–'])],
+      [
+        'intended send time',
+        ...(corrected.count ? [ms(corrected.p50), ms(corrected.p95), ms(corrected.p99), ms(corrected['p99.9']), ms(corrected.max)] : ['–', '–', '–', '–', '–']),
+      ],
       ['actual send time', ...(naive.count ? [ms(naive.p50), ms(naive.p95), ms(naive.p99), ms(naive['p99.9']), ms(naive.max)] : ['–', '–', '–', '–', '–'])],
     ],
   });
@@ -222,7 +255,12 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
     tables.push({
       title: 'Breakpoint steps',
       columns: ['Rate', 'SLA', 'p95', 'Error rate'],
-      rows: report.breakpoint.steps.map((s) => [formatRate(s.rate), s.passed ? 'met' : 'broken', s.p95 === null ? '–' : ms(s.p95), formatPercent(round(s.errorRate))]),
+      rows: report.breakpoint.steps.map((s) => [
+        formatRate(s.rate),
+        s.passed ? 'met' : 'broken',
+        s.p95 === null ? '–' : ms(s.p95),
+        formatPercent(round(s.errorRate)),
+      ]),
     });
   }
   const h = report.health;
@@ -231,13 +269,22 @@ function buildTables(report: LoadReport, weights: Map<string, number>): ReportTa
     title: 'Run',
     columns: ['Item', 'Value'],
     rows: [
-      ['Executor', `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`],
+      [
+        'Executor',
+        `${report.executor}${report.profile ? ` (profile ${report.profile})` : ''}, ${report.workers} generator thread${report.workers > 1 ? 's' : ''}`,
+      ],
       ['Duration', `${ms(report.elapsedMs)} (${planned !== undefined ? 'at most' : 'planned'} ${ms(report.plannedMs)})${report.aborted ? ', aborted' : ''}`],
       ['Peak users', String(report.peakUsers)],
       ...(report.start ? [['Start', describeStart(report.start)]] : []),
-      ['Iterations', `${report.iterations.started} started, ${report.iterations.completed} completed${planned !== undefined ? ` of ${planned} planned` : ''}, ${report.iterations.dropped} dropped, ${report.iterations.late} late`],
+      [
+        'Iterations',
+        `${report.iterations.started} started, ${report.iterations.completed} completed${planned !== undefined ? ` of ${planned} planned` : ''}, ${report.iterations.dropped} dropped, ${report.iterations.late} late`,
+      ],
       ['Host', describeContention(report.contention)],
-      ['Generator', `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`],
+      [
+        'Generator',
+        `${h.trustworthy ? 'not saturated' : 'SATURATED'}: event loop busy ${Math.round(h.eventLoopUtilization * 100)}%, delay p99 ${ms(h.eventLoopDelayP99Ms)}, CPU ${h.cpuCores.toFixed(2)} cores`,
+      ],
     ],
   });
   return tables;
@@ -250,7 +297,9 @@ function buildSeries(report: LoadReport): ReportSeries[] {
     { title: 'p95 latency', unit: 'ms', points: points.filter((p) => p.p95 !== null).map((p) => [p.second, p.p95 as number]) },
     { title: 'Errors', unit: 'errors/s', points: points.map((p) => [p.second, p.errors]) },
     { title: 'Users', unit: 'users', points: points.map((p) => [p.second, p.users]) },
-    ...(report.iterations.dropped > 0 ? [{ title: 'Dropped arrivals', unit: 'arrivals/s', points: points.map((p): [number, number] => [p.second, p.dropped]) }] : []),
+    ...(report.iterations.dropped > 0
+      ? [{ title: 'Dropped arrivals', unit: 'arrivals/s', points: points.map((p): [number, number] => [p.second, p.dropped]) }]
+      : []),
   ];
 }
 

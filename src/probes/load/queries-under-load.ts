@@ -62,12 +62,16 @@ export function parseQueryThresholds(config: ThresholdsConfig | undefined, where
     const threshold: QueryThreshold = { request };
     if (raw.queries !== undefined) {
       const match = QUERIES_BUDGET.exec(String(raw.queries));
-      if (!match) throw new PerfspecError('PS_SPEC_INVALID', `${where}.requests.${request}.queries: "${String(raw.queries)}" is not a statement count budget`, { hint: 'e.g. queries: "<= 5"' });
+      if (!match)
+        throw new PerfspecError('PS_SPEC_INVALID', `${where}.requests.${request}.queries: "${String(raw.queries)}" is not a statement count budget`, {
+          hint: 'e.g. queries: "<= 5"',
+        });
       const limit = Number(match[2]);
       threshold.queries = { text: `${match[1]} ${limit}`, max: match[1] === '<' ? limit - 1 : limit };
     }
     if (raw.nPlusOne !== undefined) {
-      if (raw.nPlusOne !== 'forbid' && raw.nPlusOne !== 'allow') throw new PerfspecError('PS_SPEC_INVALID', `${where}.requests.${request}.nPlusOne: "${String(raw.nPlusOne)}" must be forbid or allow`);
+      if (raw.nPlusOne !== 'forbid' && raw.nPlusOne !== 'allow')
+        throw new PerfspecError('PS_SPEC_INVALID', `${where}.requests.${request}.nPlusOne: "${String(raw.nPlusOne)}" must be forbid or allow`);
       threshold.nPlusOne = raw.nPlusOne;
     }
     out.push(threshold);
@@ -117,7 +121,8 @@ export function summariseQueriesUnderLoad(input: {
       for (const [shape, count] of trace.shapes) {
         if (count < threshold) continue;
         let group = groups.get(shape);
-        if (!group) groups.set(shape, (group = { statement: stripSqlComment(input.textOf(shape) ?? `(statement shape ${shape})`), requests: 0, maxPerRequest: 0 }));
+        if (!group)
+          groups.set(shape, (group = { statement: stripSqlComment(input.textOf(shape) ?? `(statement shape ${shape})`), requests: 0, maxPerRequest: 0 }));
         group.requests++;
         group.maxPerRequest = Math.max(group.maxPerRequest, count);
       }
@@ -144,7 +149,11 @@ export const HOW_TO_COMMENT =
   '(Node pg: OpenTelemetry PgInstrumentation { addSqlCommenterCommentToQueries: true }; Django: google-cloud-sqlcommenter middleware; ' +
   'Rails: ActiveRecord query log tags with the traceparent; Spring: sqlcommenter-java) — README "Queries per request under load".';
 
-export function presentQueriesUnderLoad(summary: QueriesUnderLoad, thresholds: QueryThreshold[], check: string): { tables: ReportTable[]; verdicts: Verdict[]; notes: string[] } {
+export function presentQueriesUnderLoad(
+  summary: QueriesUnderLoad,
+  thresholds: QueryThreshold[],
+  check: string,
+): { tables: ReportTable[]; verdicts: Verdict[]; notes: string[] } {
   const notes: string[] = [];
   const verdicts: Verdict[] = [];
   const nothing = summary.attributedStatements === 0;
@@ -165,7 +174,9 @@ export function presentQueriesUnderLoad(summary: QueriesUnderLoad, thresholds: Q
         String(r.statements.p95),
         String(r.statements.max),
         r.traced ? `${r.dbMsPerRequest.toFixed(2)}ms` : '–',
-        r.nPlusOne.length ? r.nPlusOne.map((g) => `${truncate(g.statement)} (up to ${g.maxPerRequest}× per request, in ${g.requests} requests)`).join('; ') : 'none',
+        r.nPlusOne.length
+          ? r.nPlusOne.map((g) => `${truncate(g.statement)} (up to ${g.maxPerRequest}× per request, in ${g.requests} requests)`).join('; ')
+          : 'none',
       ]),
     },
   ];
@@ -175,18 +186,43 @@ export function presentQueriesUnderLoad(summary: QueriesUnderLoad, thresholds: Q
     if (threshold.queries) {
       const metric = `requests.${threshold.request}.queries`;
       if (nothing || !figures) {
-        verdicts.push({ ...judgeCondition({ ...input, metric }, threshold.queries.text, 'n/a', false, `statements per ${threshold.request} request could not be counted: no statement carried a traceparent`), outcome: 'inconclusive' });
+        verdicts.push({
+          ...judgeCondition(
+            { ...input, metric },
+            threshold.queries.text,
+            'n/a',
+            false,
+            `statements per ${threshold.request} request could not be counted: no statement carried a traceparent`,
+          ),
+          outcome: 'inconclusive',
+        });
       } else {
         const max = figures.statements.max;
         verdicts.push(
-          judgeCondition({ ...input, metric }, threshold.queries.text, String(max), max <= threshold.queries.max, `the most statements one ${threshold.request} request ran under load was ${max} (p50 ${figures.statements.p50}, p95 ${figures.statements.p95}, over ${figures.requests} requests)`, max),
+          judgeCondition(
+            { ...input, metric },
+            threshold.queries.text,
+            String(max),
+            max <= threshold.queries.max,
+            `the most statements one ${threshold.request} request ran under load was ${max} (p50 ${figures.statements.p50}, p95 ${figures.statements.p95}, over ${figures.requests} requests)`,
+            max,
+          ),
         );
       }
     }
     if (threshold.nPlusOne === 'forbid') {
       const metric = `requests.${threshold.request}.nPlusOne`;
       if (nothing || !figures) {
-        verdicts.push({ ...judgeCondition({ ...input, metric }, 'no N+1', 'n/a', false, `N+1 under load could not be looked for in ${threshold.request}: no statement carried a traceparent`), outcome: 'inconclusive' });
+        verdicts.push({
+          ...judgeCondition(
+            { ...input, metric },
+            'no N+1',
+            'n/a',
+            false,
+            `N+1 under load could not be looked for in ${threshold.request}: no statement carried a traceparent`,
+          ),
+          outcome: 'inconclusive',
+        });
       } else {
         const worst = figures.nPlusOne[0];
         verdicts.push(
@@ -195,7 +231,9 @@ export function presentQueriesUnderLoad(summary: QueriesUnderLoad, thresholds: Q
             'no N+1',
             worst ? `${worst.maxPerRequest}× one statement` : 'none',
             worst === undefined,
-            worst ? `N+1 under load in ${threshold.request}: ${truncate(worst.statement)} ran up to ${worst.maxPerRequest} times in one request (${worst.requests} requests)` : `no statement ran ${DEFAULT_N_PLUS_ONE_THRESHOLD} or more times in one ${threshold.request} request`,
+            worst
+              ? `N+1 under load in ${threshold.request}: ${truncate(worst.statement)} ran up to ${worst.maxPerRequest} times in one request (${worst.requests} requests)`
+              : `no statement ran ${DEFAULT_N_PLUS_ONE_THRESHOLD} or more times in one ${threshold.request} request`,
             worst?.maxPerRequest ?? 0,
           ),
         );

@@ -31,12 +31,16 @@ export interface ScalabilityPoint {
 export function replicaCountsFor(config: LoadScenarioConfig, available: number): number[] {
   const where = `load scenario "${config.name}" (profile scalability)`;
   if (available < 1) {
-    throw new PerfspecError('PS_SPEC_INVALID', `${where} needs replicas of the target`, { hint: 'Give target.start.replicas: 4 (perfspec starts them) or target.replicas: [url, …].' });
+    throw new PerfspecError('PS_SPEC_INVALID', `${where} needs replicas of the target`, {
+      hint: 'Give target.start.replicas: 4 (perfspec starts them) or target.replicas: [url, …].',
+    });
   }
   const counts = config.replicaCounts ? [...new Set([1, ...config.replicaCounts])].sort((a, b) => a - b) : Array.from({ length: available }, (_, i) => i + 1);
   const beyond = counts.filter((k) => k > available);
   if (beyond.length > 0) {
-    throw new PerfspecError('PS_SPEC_INVALID', `${where}: replicaCounts asks for ${beyond.join(', ')} replicas but the target has ${available}`, { hint: `Raise target.start.replicas to ${Math.max(...beyond)}, or list more target.replicas.` });
+    throw new PerfspecError('PS_SPEC_INVALID', `${where}: replicaCounts asks for ${beyond.join(', ')} replicas but the target has ${available}`, {
+      hint: `Raise target.start.replicas to ${Math.max(...beyond)}, or list more target.replicas.`,
+    });
   }
   return counts;
 }
@@ -101,7 +105,9 @@ export function presentScalability(points: ScalabilityPoint[], reports: LoadRepo
       'a rate that meets the SLA with 1 replica',
       one?.throughput == null ? 'none' : formatRate(one.throughput),
       one?.throughput != null,
-      one?.throughput == null ? 'no step met the SLA with one replica, so there is no base to scale from' : `one replica met the SLA up to ${formatRate(one.throughput)}`,
+      one?.throughput == null
+        ? 'no step met the SLA with one replica, so there is no base to scale from'
+        : `one replica met the SLA up to ${formatRate(one.throughput)}`,
       one?.throughput ?? null,
     ),
   );
@@ -124,13 +130,26 @@ export function presentScalability(points: ScalabilityPoint[], reports: LoadRepo
     {
       title: 'Scalability: highest throughput meeting the SLA per replica count',
       columns: ['Replicas', 'Highest rate meeting the SLA', 'Throughput', 'Broke at', 'Efficiency'],
-      rows: points.map((p) => [String(p.replicas), cell(p.highestPassingRate), cell(p.throughput), p.brokeAtRate === null ? 'never' : formatRate(p.brokeAtRate), p.efficiency === null ? '–' : p.efficiency.toFixed(2)]),
+      rows: points.map((p) => [
+        String(p.replicas),
+        cell(p.highestPassingRate),
+        cell(p.throughput),
+        p.brokeAtRate === null ? 'never' : formatRate(p.brokeAtRate),
+        p.efficiency === null ? '–' : p.efficiency.toFixed(2),
+      ]),
     },
     {
       title: 'Scalability steps',
       columns: ['Replicas', 'Rate', 'SLA', 'Throughput', 'p95', 'Error rate'],
       rows: reports.flatMap((r, i) =>
-        (r.breakpoint?.steps ?? []).map((s) => [String(points[i].replicas), formatRate(s.rate), s.passed ? 'met' : 'broken', s.throughput === undefined ? '–' : formatRate(s.throughput), s.p95 === null ? '–' : formatDuration(s.p95), formatPercent(Math.round(s.errorRate * 100) / 100)]),
+        (r.breakpoint?.steps ?? []).map((s) => [
+          String(points[i].replicas),
+          formatRate(s.rate),
+          s.passed ? 'met' : 'broken',
+          s.throughput === undefined ? '–' : formatRate(s.throughput),
+          s.p95 === null ? '–' : formatDuration(s.p95),
+          formatPercent(Math.round(s.errorRate * 100) / 100),
+        ]),
       ),
     },
   ];

@@ -29,7 +29,10 @@ export function selectScenarios(section: LoadSection, select: Record<string, str
   }
   const names = Object.keys(scenarios);
   const wanted = select.profile
-    ? select.profile.split(',').map((name) => name.trim()).filter(Boolean)
+    ? select.profile
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
     : defaults === undefined
       ? names
       : Array.isArray(defaults)
@@ -45,7 +48,13 @@ export function selectScenarios(section: LoadSection, select: Record<string, str
   return wanted.map((name) => {
     const { description: own, ...overrides } = scenarios[name] ?? {};
     return {
-      config: { ...shared, ...overrides, headers: { ...(shared.headers ?? {}), ...(overrides.headers ?? {}) }, name, flows: overrides.flows ?? shared.flows ?? [] } as LoadScenarioConfig,
+      config: {
+        ...shared,
+        ...overrides,
+        headers: { ...(shared.headers ?? {}), ...(overrides.headers ?? {}) },
+        name,
+        flows: overrides.flows ?? shared.flows ?? [],
+      } as LoadScenarioConfig,
       description: own ?? description,
     };
   });

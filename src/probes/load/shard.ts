@@ -39,6 +39,8 @@ export function shardRuntime(shard: ShardRun, startAtEpochMs: number | undefined
 
 /** Mark a shard's probe result as partial and attach what the merge needs beside the encoded data. */
 export function annotateShardResult(probe: ProbeResult, report: LoadReport, shard: ShardRun, meta: ScenarioShardMeta): void {
-  probe.notes.unshift(`Shard ${shard.index}/${shard.count}: these figures and verdicts cover this shard's share only; \`perfspec merge\` judges the whole run.`);
+  probe.notes.unshift(
+    `Shard ${shard.index}/${shard.count}: these figures and verdicts cover this shard's share only; \`perfspec merge\` judges the whole run.`,
+  );
   if (report.shardData) report.shardData.scenario = meta;
 }

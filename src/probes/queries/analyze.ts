@@ -172,9 +172,7 @@ export function compareScaling(small: QueryAnalysis, large: QueryAnalysis): Scal
     if (change) change.large = group.count;
     else changes.set(group.fingerprint, { fingerprint: group.fingerprint, exampleSql: group.exampleSql, small: 0, large: group.count });
   }
-  return [...changes.values()]
-    .filter((change) => change.small !== change.large)
-    .sort((a, b) => b.large - b.small - (a.large - a.small));
+  return [...changes.values()].filter((change) => change.small !== change.large).sort((a, b) => b.large - b.small - (a.large - a.small));
 }
 
 /** Shorten SQL for a table cell: whitespace collapsed, cut at `max` characters with an ellipsis. */

@@ -69,13 +69,20 @@ export function readQueriesConfig(raw: QueriesBudget, at: SectionPlace): Queries
   let scaling: ScalingConfig | undefined;
   if (raw.scaling !== undefined) {
     const sizes = raw.scaling.sizes;
-    if (typeof raw.scaling.param !== 'string' || raw.scaling.param === '' || !Array.isArray(sizes) || sizes.length !== 2 || String(sizes[0]) === String(sizes[1])) {
+    if (
+      typeof raw.scaling.param !== 'string' ||
+      raw.scaling.param === '' ||
+      !Array.isArray(sizes) ||
+      sizes.length !== 2 ||
+      String(sizes[0]) === String(sizes[1])
+    ) {
       throw invalid('scaling needs a query parameter and two different sizes', 'e.g. scaling: { param: limit, sizes: [5, 50] }');
     }
     scaling = { param: raw.scaling.param, small: String(sizes[0]), large: String(sizes[1]) };
   }
   const requests = raw.requests ?? DEFAULT_QUERY_REQUESTS;
-  if (typeof requests !== 'number' || !Number.isInteger(requests) || requests < 1) throw invalid(`requests: ${JSON.stringify(requests)} must be a whole number of at least 1`);
+  if (typeof requests !== 'number' || !Number.isInteger(requests) || requests < 1)
+    throw invalid(`requests: ${JSON.stringify(requests)} must be a whole number of at least 1`);
   if (raw.before !== undefined && (typeof raw.before !== 'number' || raw.before < 0)) throw invalid(`before: ${JSON.stringify(raw.before)} must be a count`);
   const config: QueriesConfig = {
     nPlusOne,
@@ -92,7 +99,8 @@ export function readQueriesConfig(raw: QueriesBudget, at: SectionPlace): Queries
   if (maxDbTime) config.maxDbTime = maxDbTime;
   if (scaling) config.scaling = scaling;
   if (typeof raw.before === 'number') config.before = raw.before;
-  if (raw.explain !== undefined && raw.explain !== false && raw.explain !== true && (raw.explain as string) !== 'analyze') throw invalid(`explain: ${JSON.stringify(raw.explain)} must be true, false or analyze`);
+  if (raw.explain !== undefined && raw.explain !== false && raw.explain !== true && (raw.explain as string) !== 'analyze')
+    throw invalid(`explain: ${JSON.stringify(raw.explain)} must be true, false or analyze`);
   if (raw.explain === true) config.explain = 'plan';
   if (raw.explain === 'analyze') config.explain = 'analyze';
   return config;

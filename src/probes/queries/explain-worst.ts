@@ -31,7 +31,8 @@ export function pickStatementsToExplain(statements: readonly ExecutedStatement[]
   let repeated: { count: number; first: ExecutedStatement } | undefined;
   for (const entry of counts.values()) if (!repeated || entry.count > repeated.count) repeated = entry;
   const out: ExplainTarget[] = [{ why: `slowest (${slowest.durationMs.toFixed(2)}ms)`, statement: slowest }];
-  if (repeated && repeated.count > 1 && fingerprint(repeated.first.sql) !== fingerprint(slowest.sql)) out.push({ why: `most repeated (${repeated.count}×)`, statement: repeated.first });
+  if (repeated && repeated.count > 1 && fingerprint(repeated.first.sql) !== fingerprint(slowest.sql))
+    out.push({ why: `most repeated (${repeated.count}×)`, statement: repeated.first });
   else if (repeated && repeated.count > 1) out[0].why += `, also the most repeated (${repeated.count}×)`;
   return out;
 }
@@ -50,13 +51,25 @@ export async function explainWorst(
       const plan = await explain(sql, target.statement.params, mode);
       const nodes = plan.nodes
         .slice(0, 4)
-        .map((n) => `${'  '.repeat(n.depth)}${n.node}${n.relation ? ` on ${n.relation}` : ''} (est. ${n.estimatedRows} rows${n.actualRows !== undefined ? `, actual ${n.actualRows}` : ''})`)
+        .map(
+          (n) =>
+            `${'  '.repeat(n.depth)}${n.node}${n.relation ? ` on ${n.relation}` : ''} (est. ${n.estimatedRows} rows${n.actualRows !== undefined ? `, actual ${n.actualRows}` : ''})`,
+        )
         .join('; ');
-      rows.push([target.why, abbreviateSql(sql), plan.analyzed ? 'EXPLAIN ANALYZE (read only, rolled back)' : 'EXPLAIN (not run)', nodes, plan.sequentialScans.join(', ') || 'none']);
+      rows.push([
+        target.why,
+        abbreviateSql(sql),
+        plan.analyzed ? 'EXPLAIN ANALYZE (read only, rolled back)' : 'EXPLAIN (not run)',
+        nodes,
+        plan.sequentialScans.join(', ') || 'none',
+      ]);
       if (plan.note) notes.push(`Plan of the ${target.why.split(' ')[0]} statement: ${plan.note}.`);
     } catch (error) {
       notes.push(`No plan for the ${target.why.split(' ')[0]} statement: ${(error as Error).message}`);
     }
   }
-  return { table: rows.length ? { title: 'Plans of the worst request', columns: ['Statement', 'SQL', 'How', 'Top plan nodes', 'Sequential scans'], rows } : undefined, notes };
+  return {
+    table: rows.length ? { title: 'Plans of the worst request', columns: ['Statement', 'SQL', 'How', 'Top plan nodes', 'Sequential scans'], rows } : undefined,
+    notes,
+  };
 }

@@ -79,10 +79,15 @@ async function measureQueries(
     );
     const statements = (await source.endWindow(window)) as ProxyStatement[];
     const failed = outcomes.find((o) => o.status === 'rejected');
-    if (failed) throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failed.reason)}`, { cause: failed.reason });
+    if (failed)
+      throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the request failed while counting queries: ${describeError(failed.reason)}`, {
+        cause: failed.reason,
+      });
     const unattributed = statements.filter((st) => st.traceId === undefined).length;
-    if (unattributed > 0) return { why: `${unattributed} of ${statements.length} statements carried no traceparent comment, so concurrent requests cannot be told apart` };
-    for (const [k, outcome] of outcomes.entries()) await refuseServerError((outcome as PromiseFulfilledResult<{ status: number }>).value.status, requests.length + k + 1);
+    if (unattributed > 0)
+      return { why: `${unattributed} of ${statements.length} statements carried no traceparent comment, so concurrent requests cannot be told apart` };
+    for (const [k, outcome] of outcomes.entries())
+      await refuseServerError((outcome as PromiseFulfilledResult<{ status: number }>).value.status, requests.length + k + 1);
     return {
       requests: traceparents.map((traceparent, k) => {
         const own = statements.filter((st) => st.traceId === traceparent.slice(3, 35));
@@ -111,9 +116,13 @@ async function measureQueries(
 
   if (check.warmup > 0) await send().catch(() => undefined);
   if (service.proxyConnections() === 0) {
-    throw new PerfspecError('PS_PROBE_FAILED', `${check.name}: the API has not connected to PostgreSQL through perfspec's proxy, so its queries cannot be counted`, {
-      hint: `Let perfspec start the API (target.start: it passes the proxy's URL as DATABASE_URL), point the API's database URL at ${service.proxyUrl ?? 'the proxy'} (a fixed port: services.postgres.proxyPort), or use services.postgres.source: pg_stat_statements.`,
-    });
+    throw new PerfspecError(
+      'PS_PROBE_FAILED',
+      `${check.name}: the API has not connected to PostgreSQL through perfspec's proxy, so its queries cannot be counted`,
+      {
+        hint: `Let perfspec start the API (target.start: it passes the proxy's URL as DATABASE_URL), point the API's database URL at ${service.proxyUrl ?? 'the proxy'} (a fixed port: services.postgres.proxyPort), or use services.postgres.source: pg_stat_statements.`,
+      },
+    );
   }
 
   const notes: string[] = [];
@@ -126,7 +135,9 @@ async function measureQueries(
     const concurrent = await measureConcurrently(batch, traceHeader);
     if (concurrent.requests) {
       requests.push(...concurrent.requests);
-      notes.push(`Counted ${batch} requests sent at once (concurrency ${check.concurrency}), each statement attributed to its request by its traceparent comment.`);
+      notes.push(
+        `Counted ${batch} requests sent at once (concurrency ${check.concurrency}), each statement attributed to its request by its traceparent comment.`,
+      );
     } else notes.push(`${check.name}: ${concurrent.why}; counted one request at a time instead.`);
   }
   for (let index = requests.length; index < config.requests && !ctx.signal.aborted; index += 1) {

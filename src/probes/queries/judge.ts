@@ -88,7 +88,9 @@ export function judgeQueries(checkName: string, config: QueriesConfig, measureme
     if (measurement.requests.length === 0) {
       verdicts.push(judgeCondition(input('queries.nPlusOne', level), target, 'n/a', false, 'no request was measured', null));
     } else if (!groups) {
-      verdicts.push(judgeCondition(input('queries.nPlusOne', level), target, 'none', true, `no statement ran ${config.threshold} or more times in one request`, 0));
+      verdicts.push(
+        judgeCondition(input('queries.nPlusOne', level), target, 'none', true, `no statement ran ${config.threshold} or more times in one request`, 0),
+      );
     } else {
       const count = groups.nPlusOne.length;
       verdicts.push(
@@ -133,7 +135,8 @@ export function judgeQueries(checkName: string, config: QueriesConfig, measureme
   if (config.maxDbTime) {
     const dbTime = maxOf(measurement, (a) => a.dbTimeMs);
     const verdict = judgeBudget(input('queries.maxDbTime'), config.maxDbTime, dbTime);
-    if (dbTime !== null) verdict.message = `statements took ${verdict.actual} per request, ${verdict.passed ? 'within' : 'over'} the budget ${config.maxDbTime.text}`;
+    if (dbTime !== null)
+      verdict.message = `statements took ${verdict.actual} per request, ${verdict.passed ? 'within' : 'over'} the budget ${config.maxDbTime.text}`;
     verdicts.push(verdict);
   }
 
@@ -150,7 +153,10 @@ export function judgeQueries(checkName: string, config: QueriesConfig, measureme
           ? `every statement ran as often at ${param}=${small.size} as at ${param}=${large.size}`
           : changes
               .slice(0, 3)
-              .map((change) => `\`${abbreviateSql(change.exampleSql, SQL_IN_TEXT)}\` ran ${change.small} times at ${param}=${small.size} and ${change.large} times at ${param}=${large.size}`)
+              .map(
+                (change) =>
+                  `\`${abbreviateSql(change.exampleSql, SQL_IN_TEXT)}\` ran ${change.small} times at ${param}=${small.size} and ${change.large} times at ${param}=${large.size}`,
+              )
               .join('; ') + ': the count follows the data size (N+1)';
       verdicts.push(judgeCondition(input('queries.scaling'), target, actual, changes.length === 0, message, changes.length));
     }
@@ -191,14 +197,20 @@ export function buildQueryTables(config: QueriesConfig, measurement: QueryMeasur
     tables.push({
       title: `Statements by fingerprint (request with the most: ${a.total})`,
       columns: ['count', 'statement (first execution)', 'time', 'errors'],
-      rows: a.groups.slice(0, MAX_GROUP_ROWS).map((group) => [String(group.count), abbreviateSql(group.exampleSql, SQL_IN_CELL), formatDuration(group.totalMs), String(group.errors)]),
+      rows: a.groups
+        .slice(0, MAX_GROUP_ROWS)
+        .map((group) => [String(group.count), abbreviateSql(group.exampleSql, SQL_IN_CELL), formatDuration(group.totalMs), String(group.errors)]),
     });
   }
   if (a.nPlusOne.length > 0) {
     tables.push({
       title: `N+1 groups (a statement run ${config.threshold}+ times in one request)`,
       columns: ['repeated statement', 'count', 'after'],
-      rows: a.nPlusOne.map((group) => [abbreviateSql(group.exampleSql, SQL_IN_CELL), String(group.count), group.precededBy ? abbreviateSql(group.precededBy, 80) : '']),
+      rows: a.nPlusOne.map((group) => [
+        abbreviateSql(group.exampleSql, SQL_IN_CELL),
+        String(group.count),
+        group.precededBy ? abbreviateSql(group.precededBy, 80) : '',
+      ]),
     });
   }
   if (a.duplicateGroups.length > 0) {
@@ -222,9 +234,9 @@ export function buildQueryTables(config: QueriesConfig, measurement: QueryMeasur
 /** What "DB time" is, per source: the two measure different things, and the report says which. */
 export const DB_TIME_MEANING: Record<QueryMeasurement['source'], string> = {
   proxy:
-    'DB time (proxy): per statement, from the message that starts it (or the end of the statement before it, when pipelined) to its CommandComplete/ErrorResponse, as the proxy sees them: the server\'s parse, plan and execution plus the loopback hop to the server and back, never the client\'s time between messages.',
+    "DB time (proxy): per statement, from the message that starts it (or the end of the statement before it, when pipelined) to its CommandComplete/ErrorResponse, as the proxy sees them: the server's parse, plan and execution plus the loopback hop to the server and back, never the client's time between messages.",
   pg_stat_statements:
-    'DB time (pg_stat_statements): the server\'s planning + execution time of each statement (planning only when pg_stat_statements.track_planning is on), without any network time.',
+    "DB time (pg_stat_statements): the server's planning + execution time of each statement (planning only when pg_stat_statements.track_planning is on), without any network time.",
 };
 
 export function queryNotes(config: QueriesConfig, measurement: QueryMeasurement): string[] {
@@ -234,12 +246,16 @@ export function queryNotes(config: QueriesConfig, measurement: QueryMeasurement)
     notes.push(`The count changed between identical requests (${totals.join(', ')}): caching or background work. Budgets are judged on the highest.`);
   }
   const failed = measurement.requests.filter((request) => request.status !== null && request.status >= 400).map((request) => request.status);
-  if (failed.length > 0) notes.push(`${failed.length} measured request(s) answered ${[...new Set(failed)].join(', ')}: their statements may not be the endpoint's normal work.`);
+  if (failed.length > 0)
+    notes.push(`${failed.length} measured request(s) answered ${[...new Set(failed)].join(', ')}: their statements may not be the endpoint's normal work.`);
   if (measurement.source === 'pg_stat_statements') {
-    notes.push('Source pg_stat_statements: failed statements are not counted, statement text is normalised ($1), and any other traffic of the same role and database during a request is counted too.');
+    notes.push(
+      'Source pg_stat_statements: failed statements are not counted, statement text is normalised ($1), and any other traffic of the same role and database during a request is counted too.',
+    );
   }
   if (config.maxDbTime) notes.push(DB_TIME_MEANING[measurement.source]);
   const worst = worstRequest(measurement);
-  if (worst && worst.analysis.groups.length > MAX_GROUP_ROWS) notes.push(`${worst.analysis.groups.length - MAX_GROUP_ROWS} more statement shapes are in the JSON report.`);
+  if (worst && worst.analysis.groups.length > MAX_GROUP_ROWS)
+    notes.push(`${worst.analysis.groups.length - MAX_GROUP_ROWS} more statement shapes are in the JSON report.`);
   return notes;
 }

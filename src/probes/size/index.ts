@@ -54,7 +54,10 @@ export const sizeProbe: CheckProbe<SizeConfig> = {
       kind: 'size',
       verdicts,
       tables: [],
-      notes: sizes.length > 1 && new Set(sizes).size > 1 ? [`Body sizes differed between requests: ${sizes.map(formatBytes).join(', ')}; the largest is judged.`] : [],
+      notes:
+        sizes.length > 1 && new Set(sizes).size > 1
+          ? [`Body sizes differed between requests: ${sizes.map(formatBytes).join(', ')}; the largest is judged.`]
+          : [],
       data: { bodyBytes: sizes },
     };
   },

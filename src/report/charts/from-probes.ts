@@ -197,8 +197,23 @@ function loadCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
       { ...timeSeries(timeline, 'p95', (point) => point.p95, 'ms'), color: '#0969da' },
       { ...timeSeries(timeline, 'p99', (point) => point.p99, 'ms'), color: '#8250df' },
     ].filter((series) => series.points.length > 0);
-    charts.push({ kind: 'line', id: `${ctx.id}-load-latency`, title: 'Latency per second (from intended send time)', unit: 'ms', xAxis: 'time', series: latency, budgets: latencyBudgets(probe, 'load.') });
-    charts.push({ kind: 'line', id: `${ctx.id}-load-users`, title: 'Virtual users', unit: 'users', xAxis: 'time', series: [timeSeries(timeline, 'users', (point) => point.users ?? 0, 'users')] });
+    charts.push({
+      kind: 'line',
+      id: `${ctx.id}-load-latency`,
+      title: 'Latency per second (from intended send time)',
+      unit: 'ms',
+      xAxis: 'time',
+      series: latency,
+      budgets: latencyBudgets(probe, 'load.'),
+    });
+    charts.push({
+      kind: 'line',
+      id: `${ctx.id}-load-users`,
+      title: 'Virtual users',
+      unit: 'users',
+      xAxis: 'time',
+      series: [timeSeries(timeline, 'users', (point) => point.users ?? 0, 'users')],
+    });
     const names = [...new Set(timeline.flatMap((point) => Object.keys(point.byName ?? {})))].sort();
     if (names.length > 0) {
       const perSeries = Math.min(MAX_POINTS, Math.max(30, Math.floor(MAX_CHART_POINTS / names.length)));
@@ -224,10 +239,20 @@ function loadCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
   const requests = Array.isArray(probe.data.requests) ? (probe.data.requests as Array<Record<string, unknown>>) : [];
   const spectra = [
     ...(overall ? [{ name: 'all requests', points: spectrumPoints(overall, 'all requests ') }] : []),
-    ...requests.filter((request) => isRecord(request.latency)).map((request) => ({ name: String(request.name), points: spectrumPoints(request.latency as Summary, `${String(request.name)} `) })),
+    ...requests
+      .filter((request) => isRecord(request.latency))
+      .map((request) => ({ name: String(request.name), points: spectrumPoints(request.latency as Summary, `${String(request.name)} `) })),
   ].filter((series) => series.points.length > 0);
   if (spectra.length > 0) {
-    charts.push({ kind: 'line', id: `${ctx.id}-load-spectrum`, title: 'Latency percentile spectrum, overall and by request name', unit: 'ms', xAxis: 'percentile', series: spectra, budgets: latencyBudgets(probe, 'load.') });
+    charts.push({
+      kind: 'line',
+      id: `${ctx.id}-load-spectrum`,
+      title: 'Latency percentile spectrum, overall and by request name',
+      unit: 'ms',
+      xAxis: 'percentile',
+      series: spectra,
+      budgets: latencyBudgets(probe, 'load.'),
+    });
   }
   return charts;
 }
@@ -240,7 +265,12 @@ function seriesCharts(probe: ProbeResult, ctx: ChartContext): Chart[] {
     title: series.title,
     unit: series.unit,
     xAxis: 'time' as const,
-    series: [{ name: series.title, points: downsample(series.points, MAX_POINTS).map(([x, y]) => ({ x, y, tip: `${series.title} at ${x} s: ${exact(y)} ${series.unit}` })) }],
+    series: [
+      {
+        name: series.title,
+        points: downsample(series.points, MAX_POINTS).map(([x, y]) => ({ x, y, tip: `${series.title} at ${x} s: ${exact(y)} ${series.unit}` })),
+      },
+    ],
   }));
 }
 

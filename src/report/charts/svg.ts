@@ -98,13 +98,19 @@ export function renderLineChart(chart: LineChart): string {
   const parts: string[] = [];
   for (const tick of yTicks.ticks) {
     const py = y(tick).toFixed(1);
-    parts.push(`<line class="grid" x1="${margin.left}" x2="${WIDTH - margin.right}" y1="${py}" y2="${py}"/><text class="tick" x="${margin.left - 6}" y="${py}" dy="0.32em" text-anchor="end">${formatTick(tick)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${margin.left}" x2="${WIDTH - margin.right}" y1="${py}" y2="${py}"/><text class="tick" x="${margin.left - 6}" y="${py}" dy="0.32em" text-anchor="end">${formatTick(tick)}</text>`,
+    );
   }
   for (const tick of xTicks) {
     const px = x(tick.position).toFixed(1);
-    parts.push(`<line class="grid" x1="${px}" x2="${px}" y1="${margin.top}" y2="${height - margin.bottom}"/><text class="tick" x="${px}" y="${height - margin.bottom + 16}" text-anchor="middle">${esc(tick.label)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${px}" x2="${px}" y1="${margin.top}" y2="${height - margin.bottom}"/><text class="tick" x="${px}" y="${height - margin.bottom + 16}" text-anchor="middle">${esc(tick.label)}</text>`,
+    );
   }
-  parts.push(`<text class="unit" x="12" y="${margin.top + (height - margin.top - margin.bottom) / 2}" transform="rotate(-90 12 ${margin.top + (height - margin.top - margin.bottom) / 2})" text-anchor="middle">${esc(chart.unit)}</text>`);
+  parts.push(
+    `<text class="unit" x="12" y="${margin.top + (height - margin.top - margin.bottom) / 2}" transform="rotate(-90 12 ${margin.top + (height - margin.top - margin.bottom) / 2})" text-anchor="middle">${esc(chart.unit)}</text>`,
+  );
   // Budget labels close to each other alternate between the right and the left end of their line.
   let previousY = Number.POSITIVE_INFINITY;
   let right = true;
@@ -115,17 +121,27 @@ export function renderLineChart(chart: LineChart): string {
     const label = right
       ? `<text x="${WIDTH - margin.right - 4}" y="${py.toFixed(1)}" dy="-0.4em" text-anchor="end">${esc(budget.label)}</text>`
       : `<text x="${margin.left + 4}" y="${py.toFixed(1)}" dy="-0.4em">${esc(budget.label)}</text>`;
-    parts.push(`<g class="budget" data-tip="${esc(`budget ${budget.label}`)}"><line x1="${margin.left}" x2="${WIDTH - margin.right}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}"/>${label}<title>${esc(`budget ${budget.label}`)}</title></g>`);
+    parts.push(
+      `<g class="budget" data-tip="${esc(`budget ${budget.label}`)}"><line x1="${margin.left}" x2="${WIDTH - margin.right}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}"/>${label}<title>${esc(`budget ${budget.label}`)}</title></g>`,
+    );
   }
   chart.series.forEach((series, index) => {
     const pixels: Point[] = series.points.map((point) => [x(point.x), y(point.y)]);
     const dots = series.points
-      .map((point, i) => `<circle class="pt" cx="${pixels[i][0].toFixed(1)}" cy="${pixels[i][1].toFixed(1)}" r="3" data-tip="${esc(point.tip)}"><title>${esc(point.tip)}</title></circle>`)
+      .map(
+        (point, i) =>
+          `<circle class="pt" cx="${pixels[i][0].toFixed(1)}" cy="${pixels[i][1].toFixed(1)}" r="3" data-tip="${esc(point.tip)}"><title>${esc(point.tip)}</title></circle>`,
+      )
       .join('');
-    parts.push(`<g class="series" data-series="${esc(series.name)}" data-points="${series.points.length}" stroke="${colors[index]}" fill="${colors[index]}"><path d="${linePath(pixels)}" fill="none" stroke-width="2"/>${dots}</g>`);
+    parts.push(
+      `<g class="series" data-series="${esc(series.name)}" data-points="${series.points.length}" stroke="${colors[index]}" fill="${colors[index]}"><path d="${linePath(pixels)}" fill="none" stroke-width="2"/>${dots}</g>`,
+    );
   });
   const axis = `<line class="axis" x1="${margin.left}" x2="${WIDTH - margin.right}" y1="${height - margin.bottom}" y2="${height - margin.bottom}"/><line class="axis" x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${height - margin.bottom}"/>`;
-  return `<figure class="chart" data-chart="${esc(chart.id)}" data-series-count="${chart.series.length}"><figcaption>${esc(chart.title)}</figcaption>${legend(chart.series.map((series) => series.name), colors)}<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${esc(chart.title)}">${parts.join('')}${axis}</svg></figure>`;
+  return `<figure class="chart" data-chart="${esc(chart.id)}" data-series-count="${chart.series.length}"><figcaption>${esc(chart.title)}</figcaption>${legend(
+    chart.series.map((series) => series.name),
+    colors,
+  )}<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${esc(chart.title)}">${parts.join('')}${axis}</svg></figure>`;
 }
 
 export function renderBarChart(chart: BarChart): string {
@@ -145,7 +161,9 @@ export function renderBarChart(chart: BarChart): string {
   const bottom = height - axisHeight;
   for (const tick of ticks.ticks) {
     const px = x(tick).toFixed(1);
-    parts.push(`<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${bottom}"/><text class="tick" x="${px}" y="${bottom + 16}" text-anchor="middle">${formatTick(tick)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${bottom}"/><text class="tick" x="${px}" y="${bottom + 16}" text-anchor="middle">${formatTick(tick)}</text>`,
+    );
   }
   parts.push(`<text class="unit" x="${labelWidth - 8}" y="${bottom + 16}" text-anchor="end">${esc(chart.unit)}</text>`);
   chart.categories.forEach((category, row) => {
@@ -153,7 +171,9 @@ export function renderBarChart(chart: BarChart): string {
     const room = category.highlight ? 30 - category.highlight.length : 33;
     const label = category.label.length > room ? `${category.label.slice(0, room - 1)}…` : category.label;
     const mark = category.highlight ? `<tspan class="hl">${esc(category.highlight)} </tspan>` : '';
-    parts.push(`<text class="cat${category.highlight ? ' hl' : ''}" x="${labelWidth - 8}" y="${(rowTop + (rowHeight - rowGap) / 2).toFixed(1)}" dy="0.32em" text-anchor="end">${mark}${esc(label)}<title>${esc(category.label)}</title></text>`);
+    parts.push(
+      `<text class="cat${category.highlight ? ' hl' : ''}" x="${labelWidth - 8}" y="${(rowTop + (rowHeight - rowGap) / 2).toFixed(1)}" dy="0.32em" text-anchor="end">${mark}${esc(label)}<title>${esc(category.label)}</title></text>`,
+    );
   });
   chart.series.forEach((series, index) => {
     const { band } = bandScale(1, [0, barHeight], 0.15);
@@ -170,5 +190,8 @@ export function renderBarChart(chart: BarChart): string {
     parts.push(`<g class="series" data-series="${esc(series.name)}" data-points="${series.values.filter((value) => value !== null).length}">${bars}</g>`);
   });
   parts.push(`<line class="axis" x1="${labelWidth}" x2="${labelWidth}" y1="${top}" y2="${bottom}"/>`);
-  return `<figure class="chart" data-chart="${esc(chart.id)}" data-series-count="${chart.series.length}"><figcaption>${esc(chart.title)}</figcaption>${legend(chart.series.map((series) => series.name), colors)}<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${esc(chart.title)}">${parts.join('')}</svg></figure>`;
+  return `<figure class="chart" data-chart="${esc(chart.id)}" data-series-count="${chart.series.length}"><figcaption>${esc(chart.title)}</figcaption>${legend(
+    chart.series.map((series) => series.name),
+    colors,
+  )}<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${esc(chart.title)}">${parts.join('')}</svg></figure>`;
 }

@@ -130,10 +130,7 @@ export function mapConnectError(error: unknown, target: PgTarget, where = 'servi
           `Create it (createuser -h ${target.host} -p ${target.port} -U postgres ${target.user}) ${fixUrl} to use an existing role.`,
         );
       }
-      return fail(
-        `PostgreSQL at ${address} refused user "${target.user}": ${message}`,
-        `Allow this client in pg_hba.conf (then reload PostgreSQL) ${fixUrl}.`,
-      );
+      return fail(`PostgreSQL at ${address} refused user "${target.user}": ${message}`, `Allow this client in pg_hba.conf (then reload PostgreSQL) ${fixUrl}.`);
     case '57P03':
       return fail(`PostgreSQL at ${address} is starting up or shutting down`, 'Wait until it accepts connections and run again.');
     case '53300':
@@ -176,10 +173,7 @@ export function toClientConfig(target: PgTarget, applicationName: string, timeou
  * Open one connection for perfspec's own use (snapshots, checks). Resolves with a connected client;
  * rejects with a PerfspecError that says what to fix.
  */
-export async function connectPostgres(
-  url: string,
-  options: { applicationName?: string; timeoutMs?: number; where?: string } = {},
-): Promise<pg.Client> {
+export async function connectPostgres(url: string, options: { applicationName?: string; timeoutMs?: number; where?: string } = {}): Promise<pg.Client> {
   const target = parsePostgresUrl(url);
   // pg is imported by the first connection: specs without a postgres service never load it.
   const { default: pgModule } = await import('pg');

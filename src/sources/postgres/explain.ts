@@ -77,7 +77,13 @@ function extended(text: string, values: unknown[] | undefined): pg.QueryConfig {
  * Explain one statement on `client` (a connection perfspec owns, not the app's). Always ends its
  * transaction; a statement timeout bounds an analysed run.
  */
-export async function explainStatement(client: pg.Client, sql: string, params: ReadonlyArray<string | null> | undefined, mode: ExplainMode, timeoutMs = 5000): Promise<ExplainPlan> {
+export async function explainStatement(
+  client: pg.Client,
+  sql: string,
+  params: ReadonlyArray<string | null> | undefined,
+  mode: ExplainMode,
+  timeoutMs = 5000,
+): Promise<ExplainPlan> {
   const command = explainCommand(sql, mode);
   const values = params ? [...params] : undefined;
   if (!command.analyze) {

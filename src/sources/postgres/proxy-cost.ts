@@ -33,7 +33,12 @@ const median = (values: number[]): number => {
 export function proxyCostFromSamples(direct: number[], proxied: number[]): ProxyCost {
   const directMedianMs = median(direct);
   const proxiedMedianMs = median(proxied);
-  return { addedMsPerStatement: Math.max(0, proxiedMedianMs - directMedianMs), directMedianMs, proxiedMedianMs, pairs: Math.min(direct.length, proxied.length) };
+  return {
+    addedMsPerStatement: Math.max(0, proxiedMedianMs - directMedianMs),
+    directMedianMs,
+    proxiedMedianMs,
+    pairs: Math.min(direct.length, proxied.length),
+  };
 }
 
 /** Measure now; undefined when either connection cannot be opened (the note is then left out). */

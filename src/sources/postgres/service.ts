@@ -181,10 +181,14 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
   try {
     await proxy.listen();
   } catch (error) {
-    throw new PerfspecError('PS_PG_UNREACHABLE', `perfspec's PostgreSQL proxy could not listen on 127.0.0.1:${config.proxyPort ?? 0} (for ${describeAddress(target)})`, {
-      hint: 'Pick a free services.postgres.proxyPort, or leave it out to let the system choose.',
-      cause: error,
-    });
+    throw new PerfspecError(
+      'PS_PG_UNREACHABLE',
+      `perfspec's PostgreSQL proxy could not listen on 127.0.0.1:${config.proxyPort ?? 0} (for ${describeAddress(target)})`,
+      {
+        hint: 'Pick a free services.postgres.proxyPort, or leave it out to let the system choose.',
+        cause: error,
+      },
+    );
   }
   const proxyUrl = toProxyUrl(config.url, proxy.host, proxy.port);
   let closing: Promise<void> | undefined;
@@ -204,9 +208,14 @@ export async function openPostgresService(config: PostgresServiceConfig): Promis
       const { desyncs, broken, oversized } = proxy.stats();
       const notes: string[] = [];
       if (desyncs > 0 || broken > 0) {
-        notes.push(`The proxy lost step in the PostgreSQL protocol (${desyncs} unmatched answers, ${broken} connections no longer followed): some statements may be missing or misattributed.`);
+        notes.push(
+          `The proxy lost step in the PostgreSQL protocol (${desyncs} unmatched answers, ${broken} connections no longer followed): some statements may be missing or misattributed.`,
+        );
       }
-      if (oversized > 0) notes.push(`${oversized} message(s) were longer than the proxy reads (1 MiB): forwarded whole, but their statement text is cut and their parameters are not shown.`);
+      if (oversized > 0)
+        notes.push(
+          `${oversized} message(s) were longer than the proxy reads (1 MiB): forwarded whole, but their statement text is cut and their parameters are not shown.`,
+        );
       return notes;
     },
     close: () => (closing ??= proxy.close()),

@@ -168,20 +168,7 @@ export function firstKeyword(sql: string): string {
  * PostgreSQL's spellings of ROLLBACK and COMMIT; PREPARE TRANSACTION / COMMIT PREPARED start with
  * keywords listed here. PREPARE (of a statement) and SHOW are not utility: they do work the app asked for.
  */
-const UTILITY_KEYWORDS = new Set([
-  'BEGIN',
-  'START',
-  'COMMIT',
-  'END',
-  'ROLLBACK',
-  'ABORT',
-  'SAVEPOINT',
-  'RELEASE',
-  'SET',
-  'RESET',
-  'DISCARD',
-  'DEALLOCATE',
-]);
+const UTILITY_KEYWORDS = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'SET', 'RESET', 'DISCARD', 'DEALLOCATE']);
 
 /** Whether a statement is transaction control or session state, judged by its CommandComplete tag when there is one, else by its text. */
 export function isUtilityStatement(sql: string, tag?: string): boolean {

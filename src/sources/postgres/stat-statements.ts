@@ -184,8 +184,13 @@ export class StatStatementsSource implements QueryWindowSource {
         [database, role],
       )
     ).rows[0];
-    if (ids.dbid === null) throw statementsError(`PostgreSQL at ${address} has no database "${database}" to watch`, 'Name the app\'s database in services.postgres.url (or services.postgres.database).');
-    if (ids.userid === null) throw statementsError(`PostgreSQL at ${address} has no role "${role}" to watch`, 'Name the role the app connects as in services.postgres.role.');
+    if (ids.dbid === null)
+      throw statementsError(
+        `PostgreSQL at ${address} has no database "${database}" to watch`,
+        "Name the app's database in services.postgres.url (or services.postgres.database).",
+      );
+    if (ids.userid === null)
+      throw statementsError(`PostgreSQL at ${address} has no role "${role}" to watch`, 'Name the role the app connects as in services.postgres.role.');
 
     const view = `${quoteIdent(server.schema)}.pg_stat_statements`;
     // DB time is planning + execution (planning is non-zero only with pg_stat_statements.track_planning).
@@ -235,7 +240,13 @@ export class StatStatementsSource implements QueryWindowSource {
       if (row.queryid === null) continue; // the LEFT JOIN's lone row when nothing matched
       const query = row.query ?? '<query text unavailable>';
       if (row.queryid === row.self_id || query.includes(MARKER)) continue;
-      rows.set(`${row.queryid}:${row.toplevel}`, { queryid: row.queryid, toplevel: row.toplevel, calls: Number(row.calls), totalMs: Number(row.total_ms), query });
+      rows.set(`${row.queryid}:${row.toplevel}`, {
+        queryid: row.queryid,
+        toplevel: row.toplevel,
+        calls: Number(row.calls),
+        totalMs: Number(row.total_ms),
+        query,
+      });
     }
     return { rows, dealloc };
   }
@@ -261,8 +272,8 @@ export class StatStatementsSource implements QueryWindowSource {
     const unreadable = deltas.find((delta) => delta.query === '<insufficient privilege>');
     if (unreadable) {
       throw statementsError(
-        'pg_stat_statements hides the text of the app\'s statements from perfspec (<insufficient privilege>)',
-        'Grant perfspec\'s user the pg_read_all_stats role (GRANT pg_read_all_stats TO <user>), or connect perfspec as the app\'s role.',
+        "pg_stat_statements hides the text of the app's statements from perfspec (<insufficient privilege>)",
+        "Grant perfspec's user the pg_read_all_stats role (GRANT pg_read_all_stats TO <user>), or connect perfspec as the app's role.",
       );
     }
     return deltasToStatements(deltas);

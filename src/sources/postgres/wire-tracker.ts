@@ -284,7 +284,8 @@ export function describeErrorResponse(body: Buffer): string {
   while (offset < body.length && body[offset] !== 0) {
     const field = body[offset];
     const [value, next] = readCString(body, offset + 1);
-    if (field === 0x43) code = value; // 'C' SQLSTATE
+    if (field === 0x43)
+      code = value; // 'C' SQLSTATE
     else if (field === 0x4d) message = value; // 'M' message
     offset = next;
   }

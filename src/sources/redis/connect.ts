@@ -44,8 +44,7 @@ export function parseRedisUrl(url: string): RedisEndpoint {
 
 /** `redis://user:***@host:port/db`: the password is never shown. */
 export function displayEndpoint(endpoint: Omit<RedisEndpoint, 'display'>): string {
-  const credentials =
-    endpoint.username || endpoint.password ? `${endpoint.username ?? ''}${endpoint.password ? ':***' : ''}@` : '';
+  const credentials = endpoint.username || endpoint.password ? `${endpoint.username ?? ''}${endpoint.password ? ':***' : ''}@` : '';
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   return `${endpoint.tls ? 'rediss' : 'redis'}://${credentials}${host}:${endpoint.port}/${endpoint.db}`;
 }
@@ -179,4 +178,3 @@ export async function closeRedis(client: Redis | undefined): Promise<void> {
   }
   client.disconnect();
 }
-

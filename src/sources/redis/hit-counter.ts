@@ -166,9 +166,7 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
   }
   const source: HitSource = fallbackReason ? 'info-global' : 'monitor+keymiss';
   if (fallbackReason) {
-    notes.push(
-      `Per-pattern hit rates are unavailable (${fallbackReason}); only the global INFO keyspace_hits/misses delta of the whole server is reported.`,
-    );
+    notes.push(`Per-pattern hit rates are unavailable (${fallbackReason}); only the global INFO keyspace_hits/misses delta of the whole server is reported.`);
   }
 
   let stopped: Promise<HitCounterResult> | undefined;
@@ -176,14 +174,19 @@ export async function startHitCounter(client: Redis, endpoint: RedisEndpoint, op
     if (broken && source === 'monitor+keymiss') {
       // Redis went away mid-window: say so now rather than fail on the end marker's GET.
       throw new PerfspecError('PS_PROBE_FAILED', `Cache hit counting on ${endpoint.display} broke during the window: ${broken}`, {
-        hint: 'Redis closed perfspec\'s connections (restarted, crashed or dropped slow clients); check the server and run again.',
+        hint: "Redis closed perfspec's connections (restarted, crashed or dropped slow clients); check the server and run again.",
       });
     }
     await client.get(endSentinel);
     let drained = true;
     if (source === 'monitor+keymiss') {
       if (closed) broken ??= 'the counter was closed before the window ended (aborted?)';
-      else drained = await waitFor(() => tally.monitorDrained && tally.missesDrained, drainTimeoutMs, () => broken !== undefined);
+      else
+        drained = await waitFor(
+          () => tally.monitorDrained && tally.missesDrained,
+          drainTimeoutMs,
+          () => broken !== undefined,
+        );
     }
     const windowMs = now() - started;
     const after = await readKeyspaceCounters(client);

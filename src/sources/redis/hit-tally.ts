@@ -154,9 +154,7 @@ export class HitTally {
       const reads = this.reads[i];
       const misses = this.misses[i];
       if (misses > reads) {
-        anomalies.push(
-          `${pattern}: ${misses} key misses but only ${reads} reads seen; a read command missing from the read-command table?`,
-        );
+        anomalies.push(`${pattern}: ${misses} key misses but only ${reads} reads seen; a read command missing from the read-command table?`);
       }
       const hits = Math.max(0, reads - misses);
       return { pattern, reads, misses, hits, hitRate: reads > 0 ? (hits / reads) * 100 : null, ttlWrites: [...this.ttlWrites[i]] };

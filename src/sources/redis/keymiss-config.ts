@@ -61,7 +61,9 @@ function refusal(error: unknown, what: string): unknown {
 }
 
 /** A lease on its own connection (db 0), or undefined when the server refuses scripts or writes (ACLs). */
-async function openLease(endpoint: RedisEndpoint): Promise<{ lease: SettingLease; client: Redis; record: Awaited<ReturnType<SettingLease['acquire']>> } | undefined> {
+async function openLease(
+  endpoint: RedisEndpoint,
+): Promise<{ lease: SettingLease; client: Redis; record: Awaited<ReturnType<SettingLease['acquire']>> } | undefined> {
   const client = new Redis(buildRedisOptions(endpoint));
   client.on('error', () => undefined);
   try {

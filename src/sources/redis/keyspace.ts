@@ -99,12 +99,7 @@ export interface MemoryEstimate {
  * evenly over the list, and the total for all keys: exact when every key was measured, otherwise
  * the sampled mean times the key count, and said to be an estimate.
  */
-export async function estimateMemory(
-  client: Redis,
-  keys: readonly string[],
-  sampleSize = 200,
-  totalKeys = keys.length,
-): Promise<MemoryEstimate> {
+export async function estimateMemory(client: Redis, keys: readonly string[], sampleSize = 200, totalKeys = keys.length): Promise<MemoryEstimate> {
   const sample = pickEvenly(keys, sampleSize);
   const pipeline = client.pipeline();
   for (const key of sample) pipeline.call('MEMORY', 'USAGE', Buffer.from(key, 'latin1'));

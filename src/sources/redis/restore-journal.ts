@@ -45,7 +45,9 @@ export function writeJournal(server: string, parameter: string, value: string, d
 export function findOrphans(server: string, directory = DIRECTORY): Array<JournalRecord & { remove: () => void }> {
   let names: string[];
   try {
-    names = readdirSync(directory).filter((name) => name.startsWith(`${prefixFor(server)}-`)).sort();
+    names = readdirSync(directory)
+      .filter((name) => name.startsWith(`${prefixFor(server)}-`))
+      .sort();
   } catch {
     return [];
   }

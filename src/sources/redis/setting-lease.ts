@@ -113,7 +113,12 @@ export class SettingLease {
 
   async acquire(now = Date.now()): Promise<LeaseRecord> {
     await dropDeadLocalHolders(this.client, this.key);
-    const [others, hasRecord, original, applied] = (await this.client.eval(ACQUIRE_SCRIPT, 1, this.key, this.runId, now, LEASE_TTL_MS)) as [number, number, string, string];
+    const [others, hasRecord, original, applied] = (await this.client.eval(ACQUIRE_SCRIPT, 1, this.key, this.runId, now, LEASE_TTL_MS)) as [
+      number,
+      number,
+      string,
+      string,
+    ];
     this.startHeartbeat();
     return hasRecord ? { others, record: { original, applied } } : { others };
   }
@@ -164,7 +169,12 @@ export class SettingLease {
 }
 
 /** Put `original` back only if the server still holds perfspec's `applied` value. */
-export async function restoreIfStillApplied(client: Redis, parameter: string, original: string, applied: string): Promise<'restored' | 'changed-by-someone-else'> {
+export async function restoreIfStillApplied(
+  client: Redis,
+  parameter: string,
+  original: string,
+  applied: string,
+): Promise<'restored' | 'changed-by-someone-else'> {
   const current = await configGet(client, parameter);
   if (current !== applied) return 'changed-by-someone-else';
   await client.config('SET', parameter, original);
