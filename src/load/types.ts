@@ -5,6 +5,7 @@
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { ErrorKind, ProtocolFaultCounts } from '../sources/http/error-kind.js';
+import type { ContentionSummary } from '../metrics/host-contention.js';
 import type { LatencyEstimates } from '../metrics/latency-estimates.js';
 import type { Duration, LoadData, LoadDataOrder, LoadFlow, LoadRegion, LoadScenario, LoadStep, LoadThresholds } from '../generated/spec-types.js';
 
@@ -224,7 +225,7 @@ export interface LoadReport {
    * Whether other programs took the machine's CPUs during the run (src/metrics/host-contention.ts);
    * absent where the machine cannot be read.
    */
-  contention?: { cpus: number; machineBusy: number; otherCores: number; contended: boolean; reason?: string; unassessed?: string };
+  contention?: ContentionSummary;
   /** Breakpoint runs: the highest arrival rate whose step met the SLA (null when none did). */
   /** Sharded runs: the encoded histograms and counters `perfspec merge` adds up (see src/load/shard). */
   shardData?: ShardLoadData;

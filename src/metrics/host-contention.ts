@@ -40,6 +40,14 @@ export interface Contention extends ContentionFigures {
 export const UNKNOWN_LOCAL_TARGET =
   "the target runs on this machine but perfspec did not start it, so its CPU cannot be told from other programs' (let perfspec start it with target.start to have this judged)";
 
+/** What a report keeps of a Contention: the figures and the decision, without the per-program breakdown. */
+export type ContentionSummary = Omit<Contention, 'topOthers' | 'durationMs'>;
+
+/** The report's copy of a Contention. Pure. */
+export function summariseContention({ topOthers: _topOthers, durationMs: _durationMs, ...summary }: Contention): ContentionSummary {
+  return summary;
+}
+
 export const CONTENTION_LIMITS = {
   /** The machine had almost no idle CPU left … */
   machineBusy: 0.9,

@@ -6,7 +6,7 @@ import { PerfspecError } from '../../errors.js';
 import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
 import type { LoadProgress } from '../../load/types.js';
 import { keptByOnly } from '../../spec/only-filter.js';
-import type { CheckResult } from '../../result/result.js';
+import type { CheckResult, ProbeResult } from '../../result/result.js';
 import { statusOfProbes } from '../../result/status.js';
 import { formatDuration } from '../../units/duration.js';
 import { collectProblems } from '../validate-sections.js';
@@ -17,7 +17,7 @@ import { presentLoadReport } from './present.js';
 import { selectScenarios, type LoadSection } from './section.js';
 import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
 import { presentScalability, runScalability } from './scalability.js';
-import { startContentionMonitor } from '../../metrics/host-contention.js';
+import { startContentionMonitor, summariseContention } from '../../metrics/host-contention.js';
 import { isLocalHost } from '../../metrics/local-server.js';
 import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
 
@@ -100,14 +100,7 @@ export const loadProbe: SpecProbe<LoadSection> = {
         );
         const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
         if (selected[i].description) probe.notes.unshift(selected[i].description as string);
-        results.push({
-          name,
-          section: 'load',
-          request: describePlan(scenario.plan),
-          status: statusOfProbes([probe]),
-          durationMs: ctx.now() - started,
-          probes: [probe],
-        });
+        results.push(loadResult(name, scenario.plan, probe, ctx.now() - started));
         continue;
       }
       const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
@@ -128,15 +121,7 @@ export const loadProbe: SpecProbe<LoadSection> = {
         throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
       }
       const host = contention.stop();
-      if (host)
-        report.contention = {
-          cpus: host.cpus,
-          machineBusy: host.machineBusy,
-          otherCores: host.otherCores,
-          contended: host.contended,
-          reason: host.reason,
-          unassessed: host.unassessed,
-        };
+      if (host) report.contention = summariseContention(host);
       const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
       const probe = presentLoadReport(report, scenario.thresholds, name, weights);
       finishQueryAttribution(attribution, report, probe, name);
@@ -151,14 +136,7 @@ export const loadProbe: SpecProbe<LoadSection> = {
       // The generator ran out of its own resources: the figures stay in the report, but the run
       // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
       if (report.stoppedEarly?.by === 'resources') probe.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
-      results.push({
-        name,
-        section: 'load',
-        request: describePlan(scenario.plan),
-        status: statusOfProbes([probe]),
-        durationMs: ctx.now() - started,
-        probes: [probe],
-      });
+      results.push(loadResult(name, scenario.plan, probe, ctx.now() - started));
     }
     return results;
   },
@@ -194,4 +172,9 @@ function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string 
 function describeProgress(p: LoadProgress): string {
   const p95 = p.p95Ms === null ? '–' : formatDuration(p.p95Ms);
   return `${p.scenario} ${formatDuration(p.elapsedMs)}/${formatDuration(p.totalMs)} · ${p.users} users · ${p.requestsPerSecond} req/s · p95 ${p95} · ${p.errors} errors`;
+}
+
+/** One scenario's entry in the run's results. */
+function loadResult(name: string, plan: Parameters<typeof describePlan>[0], probe: ProbeResult, durationMs: number): CheckResult {
+  return { name, section: 'load', request: describePlan(plan), status: statusOfProbes([probe]), durationMs, probes: [probe] };
 }
