@@ -200,10 +200,44 @@ describe('endpoint probe', () => {
       expect(measured.warm.count).toBe(40);
       expect(own.hits.get('/delay-20')).toBe(1 + 4 + 40);
       expect(own.peakInFlight()).toBe(4);
-      // The cold request's connection is reused and the warm-up opens the other three; none after.
+      // The cold request's connection is reused and the other three are opened before warm-up; none after.
       expect(own.connections()).toBe(4);
     } finally {
       await own.close();
+    }
+  });
+
+  it('connects every slot before the first warm-up or measured request, so no sample times a handshake', async () => {
+    // A listen backlog of 1 with 8 slots connecting at once: the kernel drops the SYNs that find
+    // the accept queue full and the client sends them again a second later (TCP's initial
+    // retransmission timeout). Those handshakes take about 1 s; the server answers at once. A
+    // sample that started its clock before its connection was up would read ~1 s.
+    const acceptedAt: number[] = [];
+    const own = http.createServer((req, res) => {
+      req.resume();
+      res.end('{}');
+    });
+    own.on('connection', () => acceptedAt.push(performance.now()));
+    await new Promise<void>((resolve) => own.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, resolve));
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    try {
+      const ctx = {
+        ...context(),
+        baseUrl: url,
+        buildRequest: (template: PlannedCheck['request']) => buildRequest(template, { vars: {} }, { baseUrl: url, defaultHeaders: {} }),
+      };
+      const started = performance.now();
+      const measured = await measureEndpoint(check('/', { samples: 40, warmup: 0, concurrency: 8, timeoutMs: 5000 }), ctx, { calibrate: false });
+      expect(measured.warm.count).toBe(40);
+      expect(acceptedAt).toHaveLength(8);
+      // The scenario happened: some handshake waited for a retransmitted SYN.
+      const slowestHandshake = Math.max(...acceptedAt) - started;
+      expect(slowestHandshake, 'no SYN was dropped: the test did not exercise slow handshakes').toBeGreaterThan(900);
+      // ...and no measured sample carried it.
+      expect(measured.warm.max).toBeLessThan(slowestHandshake / 2);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
     }
   });
 

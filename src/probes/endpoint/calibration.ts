@@ -77,7 +77,8 @@ export async function measureInstrumentFloor(concurrency: number, signal: AbortS
   const port = await responderPort();
   const origin = `http://127.0.0.1:${port}`;
   const next = { origin, request: { bytes: encodeRequest('GET', '/', `127.0.0.1:${port}`, [], undefined), head: false, timeoutMs: 2000 } };
-  const transport = leanTransport(() => next, { concurrency, keepBody: false });
+  const transport = leanTransport(() => next, { origin, concurrency, keepBody: false });
+  await transport.preconnect?.(concurrency, 2000);
   const sampler = new EndpointSampler({ transport, concurrency, expectStatus: [200], signal });
   try {
     await sampler.warm(Math.max(CALIBRATION_WARMUP, concurrency));

@@ -73,6 +73,12 @@ export interface MeasureOptions {
    * the fewest samples that might settle them. Without it exactly `samples` are taken.
    */
   undecided?: (measured: EndpointMeasurement) => number;
+  /**
+   * Measure the instrument's floor first (default true). The floor is a figure for the report, not
+   * part of the samples: a caller that measures thousands of times in a row (the coverage test) can
+   * leave it out, and the measurement's calibration is then null with calibrationError saying so.
+   */
+  calibrate?: boolean;
 }
 
 /** Namespaces whose values can differ from one request to the next (the rest are fixed for a run). */
@@ -109,7 +115,7 @@ function openTransport(check: PlannedCheck, ctx: ProbeContext, keepBody: boolean
     const traced = traceHeader === undefined ? undefined : tracedLeanRequest(first, check.timeoutMs, traceHeader);
     const withTrace = (built: HttpRequest) => (traceHeader === undefined ? built : { ...built, headers: withFreshTraceparent(built.headers, traceHeader) });
     const next = variesPerRequest(check.request) ? () => toLeanRequest(withTrace(build()), check.timeoutMs) ?? lean : (traced ?? (() => lean));
-    return leanTransport(next, { concurrency: check.concurrency, keepBody, maxBodySize: check.maxBodySize });
+    return leanTransport(next, { origin: lean.origin, concurrency: check.concurrency, keepBody, maxBodySize: check.maxBodySize });
   }
   return undiciTransport(ctx.http, variesPerRequest(check.request) ? build : () => first, {
     timeoutMs: check.timeoutMs,
@@ -124,11 +130,14 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, op
 
   let calibration: Calibration | null = null;
   let calibrationError: string | undefined;
-  ctx.progress.update(`${check.name}: measuring the instrument's floor`);
-  try {
-    calibration = await measureInstrumentFloor(check.concurrency, ctx.signal);
-  } catch (error) {
-    calibrationError = error instanceof Error ? error.message : String(error);
+  if (options.calibrate === false) calibrationError = 'not measured (calibrate: false)';
+  else {
+    ctx.progress.update(`${check.name}: measuring the instrument's floor`);
+    try {
+      calibration = await measureInstrumentFloor(check.concurrency, ctx.signal);
+    } catch (error) {
+      calibrationError = error instanceof Error ? error.message : String(error);
+    }
   }
 
   const transport = openTransport(check, ctx, expectJson !== undefined);
@@ -170,6 +179,10 @@ export async function measureEndpoint(check: PlannedCheck, ctx: ProbeContext, op
         cold.status = outcome.status;
       } else increment(sampler.errors, `cold: ${errorOf(outcome)}`);
     }
+    // Every concurrency slot gets its connection before warm-up and sampling: otherwise the first
+    // request on each new slot would time a TCP (or TLS) handshake as if it were the server's
+    // answer (with a small or no warm-up, that landed in the samples).
+    if (!ctx.signal.aborted) await transport.preconnect?.(check.concurrency, check.timeoutMs);
     ctx.progress.update(`${check.name}: warm-up (${check.warmup} requests)`);
     await sampler.warm(check.warmup);
     const samplingStarted = ctx.now();

@@ -24,10 +24,19 @@ export interface TimedTransport {
   close(): void;
   /** Responses so far whose body was longer than maxBodySize (read to the end and timed, not kept whole). */
   bodiesOverCap?(): number;
+  /**
+   * Open up to `count` keep-alive connections (no HTTP byte written) and wait until they are
+   * connected or `timeoutMs` passed, so no measured sample pays for a TCP or TLS handshake.
+   * Absent where the client manages its own connections (undici).
+   */
+  preconnect?(count: number, timeoutMs: number): Promise<void>;
 }
 
 /** The lean client; `next` gives the request to send (the same object when nothing varies per request). */
-export function leanTransport(next: () => LeanRequest, options: { concurrency: number; keepBody: boolean; maxBodySize?: number }): TimedTransport {
+export function leanTransport(
+  next: () => LeanRequest,
+  options: { origin: string; concurrency: number; keepBody: boolean; maxBodySize?: number },
+): TimedTransport {
   const client = new Http1Client(Math.max(1, options.concurrency), { maxBodySize: options.maxBodySize });
   return {
     client: 'http1',
@@ -45,6 +54,7 @@ export function leanTransport(next: () => LeanRequest, options: { concurrency: n
     },
     close: () => client.destroy(),
     bodiesOverCap: () => client.bodiesOverCap,
+    preconnect: (count, timeoutMs) => client.preconnect(options.origin, count, timeoutMs),
   };
 }
 
