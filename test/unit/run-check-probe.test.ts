@@ -9,6 +9,7 @@ import { runCheckProbe } from '../../src/engine/run-check-probe.js';
 import type { PerfspecSpec } from '../../src/generated/spec-types.js';
 import { sizeProbe } from '../../src/probes/size/index.js';
 import type { CheckProbe, PlannedCheck, ProbeContext } from '../../src/probes/types.js';
+import { judgeCondition } from '../../src/verdict/judge.js';
 import type { Verdict } from '../../src/verdict/types.js';
 
 const check: PlannedCheck = planChecks({
@@ -22,18 +23,7 @@ const check: PlannedCheck = planChecks({
 const ctx = {} as ProbeContext;
 
 const verdict = (metric: string, passed: boolean): Verdict =>
-  ({
-    check: 'Item',
-    probe: 'fake',
-    metric,
-    level: 'error',
-    expected: '< 1',
-    actual: passed ? '0' : '2',
-    actualValue: passed ? 0 : 2,
-    passed,
-    outcome: passed ? 'pass' : 'fail',
-    message: metric,
-  }) as Verdict;
+  judgeCondition({ check: 'Item', probe: 'fake', metric }, '< 1', passed ? '0' : '2', passed, metric, passed ? 0 : 2);
 
 interface Config {
   limit: number;
