@@ -8,7 +8,7 @@ import { PerfspecError } from '../errors.js';
 import { keptByOnly, unmatchedFilters } from '../spec/only-filter.js';
 import { toMilliseconds } from '../units/duration.js';
 import { bodySizeBytes } from '../units/quantity.js';
-import type { PlannedCheck, RequestTemplate, SpecProbe } from '../probes/types.js';
+import { sectionOf, type PlannedCheck, type RequestTemplate, type SpecProbe } from '../probes/types.js';
 
 export const DEFAULTS = {
   samples: 50,
@@ -92,7 +92,7 @@ export function checkOnlyFilters(
   for (const { spec } of specs) {
     names.push(...(spec.checks ?? []).map((check) => check.name));
     for (const probe of specProbes) {
-      const section = (spec as unknown as Record<string, unknown>)[probe.key];
+      const section = sectionOf(spec, probe.key);
       if (section !== undefined && probe.resultNames) names.push(...probe.resultNames(section, select));
     }
   }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { describeError, isPerfspecError, PerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
-import type { CheckProbe, ProbeContext, ProgressSink, ServiceKind, ShardRun, SpecProbe } from '../probes/types.js';
+import { sectionOf, type CheckProbe, type ProbeContext, type ProgressSink, type ServiceKind, type ShardRun, type SpecProbe } from '../probes/types.js';
 import { isSecretEnv, redactUrl } from '../report/redact.js';
 import type { SecretRegistry } from '../report/redact.js';
 import type { CheckResult, ProbeResult, SpecResult } from '../result/result.js';
@@ -25,6 +25,7 @@ import { describeSentRequest, runSteps } from './steps.js';
 import { bodySizeBytes } from '../units/quantity.js';
 import { canConnect, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
+import { runCheckProbe } from './run-check-probe.js';
 
 export interface EngineTables {
   checkProbes: readonly CheckProbe[];
@@ -162,7 +163,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       for (const probe of options.tables.checkProbes) {
         if (probe.key !== undefined && check.raw[probe.key] === undefined) continue;
         if (options.signal.aborted) break;
-        const probeResult = await runProbeSafely(probe.kind, () => probe.run(check, checkCtx));
+        const probeResult = await runProbeSafely(probe.kind, () => runCheckProbe(probe, check, checkCtx));
         probes.push({ ...probeResult, verdicts: applyInconclusivePolicy(probeResult.verdicts, check.inconclusive) });
       }
       annotateSpecLines(
@@ -180,7 +181,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
     }
 
     for (const probe of options.tables.specProbes) {
-      const section = (spec as unknown as Record<string, unknown>)[probe.key];
+      const section = sectionOf(spec, probe.key);
       if (section === undefined || options.signal.aborted) continue;
       try {
         const results = await probe.run(section, ctx, { select: options.select, only: options.only, shard });

@@ -11,19 +11,19 @@
  * loader a literal `import('./<folder>/….js')`.
  */
 import type { PerfspecSpec } from '../generated/spec-types.js';
-import type { CheckProbe, ServiceKind, SpecProbe } from './types.js';
+import { sectionOf, type CheckKey, type CheckProbe, type SectionKey, type ServiceKind, type SpecProbe } from './types.js';
 
 export interface CheckProbeEntry {
   kind: string;
   /** The key on a check that enables this probe; undefined = always on (every check uses it). */
-  key?: string;
+  key?: CheckKey;
   load(): Promise<CheckProbe>;
 }
 
 export interface SpecProbeEntry {
   kind: string;
   /** The top-level key of the spec this probe owns. */
-  key: string;
+  key: SectionKey;
   load(): Promise<SpecProbe>;
 }
 
@@ -62,12 +62,11 @@ export function entriesUsedBy(specs: readonly PerfspecSpec[]): {
   specProbes: SpecProbeEntry[];
   serviceKinds: ServiceKindEntry[];
 } {
-  const checks = specs.flatMap((spec) => (spec.checks ?? []) as unknown as Array<Record<string, unknown>>);
-  const sections = specs.map((spec) => spec as unknown as Record<string, unknown>);
+  const checks = specs.flatMap((spec) => spec.checks ?? []);
   const services = specs.map((spec) => (spec.services ?? {}) as Record<string, unknown>);
   return {
     checkProbes: CHECK_PROBES.filter((entry) => checks.some((check) => entry.key === undefined || check[entry.key] !== undefined)),
-    specProbes: SPEC_PROBES.filter((entry) => sections.some((section) => section[entry.key] !== undefined)),
+    specProbes: SPEC_PROBES.filter((entry) => specs.some((spec) => sectionOf(spec, entry.key) !== undefined)),
     serviceKinds: SERVICE_KINDS.filter((entry) => services.some((configured) => configured[entry.name] !== undefined)),
   };
 }

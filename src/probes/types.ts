@@ -14,11 +14,16 @@
  *             generated one (Check['queries'] is QueriesBudget);
  *   parse     that typed section → the probe's own config (budgets parsed, defaults applied), pure;
  *   validate  what the schema cannot see, before anything runs (usually the messages parse throws);
- *   run       measure, judge (src/verdict) and present (tables, notes, data) one check or section.
+ *   measure   the I/O: send the traffic, read the services, return plain figures;
+ *   judge     the figures against the config's budgets → verdicts (src/verdict), pure;
+ *   present   the figures and verdicts → tables, notes and data for the reports, pure.
+ * The engine composes a check probe's parts (src/engine/run-check-probe.ts): parse once, then
+ * measure → judge → present.
  */
 import type { Check, PerfspecSpec } from '../generated/spec-types.js';
 import type { HttpClient, HttpRequest } from '../sources/http/types.js';
 import type { CheckResult, ProbeResult } from '../result/result.js';
+import type { Verdict } from '../verdict/types.js';
 
 /** A request as written in the spec, with `${vars.*}` still unresolved. */
 export interface RequestTemplate {
@@ -132,31 +137,62 @@ export function placeOf(check: Pick<PlannedCheck, 'index' | 'raw'>): SectionPlac
 /** The keys of a check that probes own (composed into the schema from their fragments). */
 export type CheckKey = keyof Check;
 
-export interface CheckProbe<Config = unknown> {
+/** What a check probe's present returns: everything of its ProbeResult but the kind and verdicts, which the engine sets. */
+export type ProbePresentation = Omit<ProbeResult, 'kind' | 'verdicts'>;
+
+/**
+ * One probe kind of `checks`. `Config` is what parse returns (undefined without parse);
+ * `Measurement` is what measure returns: plain figures that judge and present read, and that
+ * tests can write by hand.
+ *
+ * Probes whose measuring depends on their verdicts (the endpoint's adaptive sampling, its
+ * re-measurement of a latency failure on a saturated host, the median of `repeat` runs; the cache
+ * probe's hit-latency re-check) decide that inside measure with their own pure judging functions,
+ * and keep every attempt in the measurement, so judge still reaches the same verdicts from the
+ * measurement alone.
+ */
+export interface CheckProbe<Config = unknown, Measurement = unknown> {
   kind: string;
   /** The key on a check that enables this probe; undefined = always on. */
   key?: CheckKey;
-  /**
-   * The probe's section of the check (`check.raw[key]`, typed by the schema) → what run uses:
-   * budgets parsed, defaults applied. Throws a PerfspecError (naming `checks[i].key.field`) for
-   * what the schema cannot see. Pure.
-   */
-  parse?(check: PlannedCheck): Config;
-  run(check: PlannedCheck, ctx: ProbeContext): Promise<ProbeResult>;
   /** The service (a key of `services`) this probe needs; a check using it without the service is a spec error. */
   service?: string;
+  /**
+   * The probe's section of the check (`check.raw[key]`, typed by the schema) → what measure, judge
+   * and present use: budgets parsed, defaults applied. Throws a PerfspecError (naming
+   * `checks[i].key.field`) for what the schema cannot see. Pure. Without it, config is undefined.
+   */
+  parse?(check: PlannedCheck): Config;
   /**
    * Problems of the check's section that the schema cannot see, found before anything runs
    * (`perfspec validate` reports them with the section's position). Pure.
    */
   validate?(check: PlannedCheck): string[];
+  /** Send the check's traffic and read the services: the probe's only I/O. */
+  measure(check: PlannedCheck, config: Config, ctx: ProbeContext): Promise<Measurement>;
+  /** The measurement against the config's budgets. Pure. */
+  judge(check: PlannedCheck, config: Config, measurement: Measurement): Verdict[];
+  /** Tables, notes and data of the report (the engine adds the kind and the verdicts). Pure. */
+  present(check: PlannedCheck, config: Config, measurement: Measurement, verdicts: readonly Verdict[]): ProbePresentation;
+}
+
+/** The keys of the spec's top level, under which spec probes own their sections. */
+export type SectionKey = keyof PerfspecSpec;
+
+/**
+ * The spec's section under a top-level key (a spec probe's), typed by the generated types. A
+ * plain property read: the spec was validated against the schema composed from the probes'
+ * fragments, so the section, when present, has its generated type.
+ */
+export function sectionOf<K extends SectionKey>(spec: PerfspecSpec, key: K): PerfspecSpec[K] {
+  return spec[key];
 }
 
 /** `Section` is the section's generated type (PerfspecSpec[key]); the engine passes it as validated. */
 export interface SpecProbe<Section = unknown> {
   kind: string;
   /** The top-level key of the spec this probe owns. */
-  key: keyof PerfspecSpec;
+  key: SectionKey;
   run(section: Section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
   validate?(section: Section, ctx: SectionValidationContext): string[];
@@ -175,7 +211,7 @@ export interface SectionValidationContext {
   specDir: string;
   varNames: string[];
   /** The whole spec (e.g. whether perfspec starts the target or proxies its database). */
-  spec?: Record<string, unknown>;
+  spec?: PerfspecSpec;
   /** Command-line selections (`--profile`) when known: the parts that will run. */
   select?: Record<string, string>;
   /** Limits of the machine and process that will run the spec (absent when unknown, e.g. not Linux). */

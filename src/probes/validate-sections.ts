@@ -7,7 +7,7 @@ import { isPerfspecError } from '../errors.js';
 import type { PerfspecSpec } from '../generated/spec-types.js';
 import { planChecks } from '../engine/plan.js';
 import { formatPath } from '../spec/yaml-source.js';
-import type { CheckProbe, HostLimits, SpecProbe } from './types.js';
+import { sectionOf, type CheckProbe, type HostLimits, type SpecProbe } from './types.js';
 import { describeUnbounded, unboundedBudgets } from './endpoint/sample-plan.js';
 
 export interface SectionProblem {
@@ -51,9 +51,9 @@ export function validateProbeSections(
   }
   const varNames = [...Object.keys(spec.vars ?? {}), ...(spec.setup ?? []).flatMap((step) => Object.keys(step.capture ?? {}))];
   for (const probe of tables.specProbes) {
-    const section = (spec as unknown as Record<string, unknown>)[probe.key];
+    const section = sectionOf(spec, probe.key);
     if (section === undefined || !probe.validate) continue;
-    const ctx = { specDir, varNames, spec: spec as unknown as Record<string, unknown>, select: run.select, host: run.host };
+    const ctx = { specDir, varNames, spec, select: run.select, host: run.host };
     for (const message of probe.validate(section, ctx)) problems.push(pointAt([probe.key], message));
   }
   return problems;

@@ -13,6 +13,7 @@ import { endpointProbe, judgeEndpoint, measureEndpoint, type EndpointMeasurement
 import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { runCheckProbe } from '../../src/engine/run-check-probe.js';
 
 let server: ScriptedServer;
 const undici = createHttpClient();
@@ -122,7 +123,7 @@ describe('endpoint probe', () => {
 
   it('counts timeouts as errors, and a budget with nothing measured fails', async () => {
     const planned = check('/hang', { samples: 2, warmup: 0, timeoutMs: 150 }, { latency: { p95: '< 1s' } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     const data = result.data as { errors: Record<string, number> };
     expect(data.errors).toEqual({ 'cold: timeout': 1, timeout: 2 });
     const p95 = result.verdicts.find((verdict) => verdict.metric === 'latency.p95')!;
@@ -132,7 +133,7 @@ describe('endpoint probe', () => {
 
   it('judges latency budgets by their interval: a server holding 20 ms fails p50 < 10ms outright', async () => {
     const planned = check('/delay-20', { samples: 20 }, { latency: { p50: '< 10ms', p95: '< 2s' } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     const byMetric = Object.fromEntries(result.verdicts.map((verdict) => [verdict.metric, verdict]));
     // A failure measured twice on a saturated host is inconclusive by rule (the machine is shared).
     const data = result.data as { attempts: Array<{ host: { saturated: boolean } }> };
@@ -148,7 +149,7 @@ describe('endpoint probe', () => {
   it('samples adaptively until the verdict is conclusive', async () => {
     const before = server.hits.get('/delay-20') ?? 0;
     const planned = check('/delay-20', { samples: 20, warmup: 0, maxSamples: 200, maxSampleTimeMs: 30_000 }, { latency: { p95: '< 2s' } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     const p95 = result.verdicts.find((verdict) => verdict.metric === 'latency.p95')!;
     expect(p95.outcome).toBe('pass');
     const data = result.data as { warm: { count: number }; adaptive: { stoppedBy: string; samples: number } };
@@ -160,14 +161,14 @@ describe('endpoint probe', () => {
 
   it('stops adaptive sampling at maxSamples and leaves the verdict inconclusive', async () => {
     const planned = check('/delay-20', { samples: 10, warmup: 0, maxSamples: 30, maxSampleTimeMs: 30_000 }, { latency: { p99: '< 2s' } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     expect(result.verdicts.find((verdict) => verdict.metric === 'latency.p99')).toMatchObject({ outcome: 'inconclusive' });
     expect(result.data).toMatchObject({ warm: { count: 30 }, adaptive: { stoppedBy: 'maxSamples', samples: 30 } });
   });
 
   it('repeat: measures N times and judges the median run, every run in the report', async () => {
     const planned = check('/delay-20', { samples: 5, warmup: 0, repeat: 3 }, { latency: { max: '< 2s' } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     const data = result.data as { runs: Array<{ warm: { count: number; max: number } }>; medianRun: number; rankedBy: string };
     expect(data.runs).toHaveLength(3);
     expect(data.rankedBy).toBe('max');
@@ -180,7 +181,7 @@ describe('endpoint probe', () => {
     server.hits.set('/json', 0);
     // Responses 0..2 say ok; cold + 1 warm-up use 0 and 1, so measured 2..6 → 1 ok, 4 degraded.
     const planned = check('/json', { samples: 5, warmup: 1 }, { expect: { json: { '$.status': 'ok' } } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     expect(result.verdicts.find((verdict) => verdict.metric === 'expect.json')).toMatchObject({
       passed: false,
       actual: '4 mismatched',
@@ -302,7 +303,7 @@ describe('endpoint probe', () => {
   });
 
   it('measures the instrument floor in every run and reports it beside the figures', async () => {
-    const result = await endpointProbe.run(check('/fast', { samples: 30 }), context());
+    const result = await runCheckProbe(endpointProbe, check('/fast', { samples: 30 }), context());
     const data = result.data as unknown as EndpointMeasurement;
     expect(data.calibration).not.toBeNull();
     expect(data.calibration!.latency.count).toBe(CALIBRATION_SAMPLES);
@@ -319,7 +320,7 @@ describe('endpoint probe', () => {
   it('never writes a request whose header holds CR/LF: every request is an unsafe_request error, nothing reaches the server', async () => {
     const before = server.hits.get('/fast') ?? 0;
     const planned = check('/fast', { samples: 3, warmup: 0, request: { method: 'GET', url: '/fast', headers: { 'x-note': 'a\r\nx-injected: 1' }, query: {} } });
-    const result = await endpointProbe.run(planned, context());
+    const result = await runCheckProbe(endpointProbe, planned, context());
     const data = result.data as unknown as EndpointMeasurement;
     // The request is refused before the wire (header-safety.ts): nothing reaches the server, and
     // every request, the cold one included, is an error of its own kind.

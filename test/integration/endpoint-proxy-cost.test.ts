@@ -13,6 +13,7 @@ import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { postgresService, type PostgresServiceHandle } from '../../src/sources/postgres/service.js';
 import { startReferenceApi } from '../helpers/reference-api.js';
+import { runCheckProbe } from '../../src/engine/run-check-probe.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/perfspec_pgtest_ref';
 const REDIS_URL = 'redis://127.0.0.1:6379/1';
@@ -73,7 +74,7 @@ describe('endpoint check through the query proxy', () => {
       const perRequest = (await postgres.source.endWindow(window)).length;
       expect(perRequest).toBeGreaterThanOrEqual(21); // naive: 1 + 2 × 10, plus any utility statements
 
-      const result = await endpointProbe.run(check, ctx);
+      const result = await runCheckProbe(endpointProbe, check, ctx);
       const proxy = result.data.proxy as { statementsPerRequest: number; addedMsPerStatement: number; estimatedMsPerRequest: number };
       expect(proxy.statementsPerRequest).toBe(perRequest);
       expect(proxy.addedMsPerStatement).toBeGreaterThanOrEqual(0);

@@ -12,6 +12,7 @@ import type { PlannedCheck, ProbeContext } from '../../src/probes/types.js';
 import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { postgresService } from '../../src/sources/postgres/service.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';
+import { runCheckProbe } from '../../src/engine/run-check-probe.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/perfspec_explain_ref';
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
@@ -74,14 +75,14 @@ function check(queries: QueriesBudget, concurrency = 1): PlannedCheck {
 
 describe('queries.explain', () => {
   it('shows the plans of the slowest and the most repeated statement; ANALYZE only with explain: analyze', async () => {
-    const planned = await queriesProbe.run(check({ max: 20, requests: 1, explain: true }), context());
+    const planned = await runCheckProbe(queriesProbe, check({ max: 20, requests: 1, explain: true }), context());
     const plans = planned.tables.find((t) => t.title === 'Plans of the worst request');
     expect(plans?.rows.length).toBeGreaterThanOrEqual(1);
     expect(plans?.rows.every((row) => row[2] === 'EXPLAIN (not run)')).toBe(true);
     // The user lookup runs 5 times (1 + 2n with n = 5): it is the most repeated shape.
     expect(plans?.rows.some((row) => row[0].includes('most repeated (5×)') && /FROM users WHERE id = \$1/.test(row[1]))).toBe(true);
 
-    const analyzed = await queriesProbe.run(check({ max: 20, requests: 1, explain: 'analyze' }), context());
+    const analyzed = await runCheckProbe(queriesProbe, check({ max: 20, requests: 1, explain: 'analyze' }), context());
     const rows = analyzed.tables.find((t) => t.title === 'Plans of the worst request')?.rows ?? [];
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.every((row) => row[2] === 'EXPLAIN ANALYZE (read only, rolled back)')).toBe(true);
@@ -91,14 +92,14 @@ describe('queries.explain', () => {
   }, 60_000);
 
   it('counts a queries check with concurrency > 1 by traceparent, equal to the one-at-a-time counts', async () => {
-    const alone = await queriesProbe.run(check({ requests: 2 }), context());
-    const together = await queriesProbe.run(check({ requests: 6 }, 6), context());
+    const alone = await runCheckProbe(queriesProbe, check({ requests: 2 }), context());
+    const together = await runCheckProbe(queriesProbe, check({ requests: 6 }, 6), context());
     const totals = (result: typeof alone) => (result.data.requests as Array<{ total: number }>).map((r) => r.total);
     expect(totals(alone)).toEqual([11, 11]); // 1 + 2n with n = 5
     expect(totals(together)).toEqual([11, 11, 11, 11, 11, 11]);
     expect(together.notes.some((n) => n.startsWith('Counted 6 requests sent at once'))).toBe(true);
     // With traceparents off, the check falls back to one request at a time (nothing to tell requests apart by).
-    const off = await queriesProbe.run(check({ requests: 2 }, 4), { ...context(), trace: false });
+    const off = await runCheckProbe(queriesProbe, check({ requests: 2 }, 4), { ...context(), trace: false });
     expect(totals(off)).toEqual([11, 11]);
     expect(off.notes.some((n) => n.startsWith('Counted'))).toBe(false);
   }, 60_000);

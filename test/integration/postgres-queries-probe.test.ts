@@ -20,6 +20,7 @@ import { createHttpClient } from '../../src/sources/http/undici-client.js';
 import { postgresService, type PostgresServiceHandle } from '../../src/sources/postgres/service.js';
 import { startReferenceApi, type ReferenceApi } from '../helpers/reference-api.js';
 import { requirePgStatStatementsPreloaded } from '../helpers/pg-stat-statements.js';
+import { runCheckProbe } from '../../src/engine/run-check-probe.js';
 
 const DATABASE = 'perfspec_pgtest_ref';
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
@@ -126,7 +127,7 @@ describe.each(['proxy', 'pg_stat_statements'] as const)('queries probe via %s ag
     const running = await start('naive', source);
     try {
       const ctx = context(running);
-      const audit = await queriesProbe.run(check('Audit logs list', '/api/v1/audit-logs?limit=100', AUDIT_BUDGET), ctx);
+      const audit = await runCheckProbe(queriesProbe, check('Audit logs list', '/api/v1/audit-logs?limit=100', AUDIT_BUDGET), ctx);
       expect(audit.error).toBeUndefined();
       // 1 + 2 × 100: the rows, then each row's user and organization.
       expect(verdict(audit, 'queries.max')).toMatchObject({ passed: false, actualValue: 201, target: '<= 5' });
@@ -150,7 +151,7 @@ describe.each(['proxy', 'pg_stat_statements'] as const)('queries probe via %s ag
       expect(summary?.rows[0][summary.columns.indexOf('before → after')]).toBe('201 → 201 (0%)');
       expect(audit.tables.find((t) => t.title.startsWith('N+1 groups'))?.rows.map((row) => row[1])).toEqual(['100', '100']);
 
-      const orgs = await queriesProbe.run(check('Organization list', '/api/v1/organizations', ORG_BUDGET), ctx);
+      const orgs = await runCheckProbe(queriesProbe, check('Organization list', '/api/v1/organizations', ORG_BUDGET), ctx);
       // 1 + o + w with the seed's 5 organizations, all with an owner: 11.
       expect(verdict(orgs, 'queries.max')).toMatchObject({ passed: false, actualValue: 11 });
       expect(verdict(orgs, 'queries.nPlusOne')).toMatchObject({ passed: false, actualValue: 5, actual: '2 N+1 groups (5×, 5×)' });
@@ -163,7 +164,7 @@ describe.each(['proxy', 'pg_stat_statements'] as const)('queries probe via %s ag
     const running = await start('optimized', source);
     try {
       const ctx = context(running);
-      const audit = await queriesProbe.run(check('Audit logs list', '/api/v1/audit-logs?limit=100', AUDIT_BUDGET), ctx);
+      const audit = await runCheckProbe(queriesProbe, check('Audit logs list', '/api/v1/audit-logs?limit=100', AUDIT_BUDGET), ctx);
       expect(audit.error).toBeUndefined();
       expect(verdict(audit, 'queries.max')).toMatchObject({ passed: true, actualValue: 3 });
       expect(verdict(audit, 'queries.nPlusOne')).toMatchObject({ passed: true, actual: 'none' });
@@ -171,7 +172,7 @@ describe.each(['proxy', 'pg_stat_statements'] as const)('queries probe via %s ag
       expect(audit.tables.find((t) => t.title === 'Queries per request')?.rows[0]).toContain('201 → 3 (-99%)');
       if (source === 'proxy') expect(audit.verdicts.every((v) => v.passed)).toBe(true);
 
-      const orgs = await queriesProbe.run(check('Organization list', '/api/v1/organizations', ORG_BUDGET), ctx);
+      const orgs = await runCheckProbe(queriesProbe, check('Organization list', '/api/v1/organizations', ORG_BUDGET), ctx);
       expect(verdict(orgs, 'queries.max')).toMatchObject({ passed: true, actualValue: 2 });
       expect(orgs.verdicts.every((v) => v.passed)).toBe(true);
     } finally {
@@ -188,7 +189,7 @@ describe('queries probe misconfiguration', () => {
     const api = await startReferenceApi('naive', { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL });
     try {
       const running: Running = { services, api, token: '', close: async () => undefined };
-      const result = queriesProbe.run(check('Organization list', '/api/v1/organizations', ORG_BUDGET), context(running));
+      const result = runCheckProbe(queriesProbe, check('Organization list', '/api/v1/organizations', ORG_BUDGET), context(running));
       await expect(result).rejects.toMatchObject({ code: 'PS_PROBE_FAILED' });
       await expect(result).rejects.toThrow(/has not connected to PostgreSQL through perfspec's proxy/);
       const handle = services.get<PostgresServiceHandle>('postgres');

@@ -23,6 +23,7 @@ import { checkOutFor, exitCodeAfterReports, printWrittenFiles, readReportFile, r
 import { loadAllSpecs, parseSetOptions, printProblems, printWarnings } from './load-all.js';
 import { prepareDistributed, writeSetupFile, writeShardFile, type DistributedFlags } from './distributed.js';
 import type { LoadedSpec } from '../../spec/load-spec.js';
+import { sectionOf } from '../../probes/types.js';
 
 export interface RunCommandOptions extends DistributedFlags {
   out: string;
@@ -209,7 +210,7 @@ async function checkSelections(specs: LoadedSpec[], select: Record<string, strin
   let sections = 0;
   for (const loaded of specs) {
     for (const probe of (await loadTablesFor([loaded.spec], { services: false })).specProbes) {
-      const section = (loaded.spec as unknown as Record<string, unknown>)[probe.key];
+      const section = sectionOf(loaded.spec, probe.key);
       if (section === undefined || !probe.checkSelect) continue;
       sections += 1;
       problems.push(...probe.checkSelect(section, select).map((message) => `${loaded.file}: ${message}`));

@@ -14,7 +14,6 @@
 import { PerfspecError } from '../../errors.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import type { CacheBudget } from '../../generated/spec-types.js';
-import type { ProbeResult } from '../../result/result.js';
 import type { RedisServiceHandle } from '../../sources/redis/service.js';
 import { classifyError, increment } from '../request-outcome.js';
 import { collectProblems } from '../validate-sections.js';
@@ -31,25 +30,20 @@ const COLD_ROUNDS = 5;
 // The probe runs only on checks with a cache key; `{}` stands in so parse names the missing keys.
 const parseCache = (check: PlannedCheck): CacheConfig => readCacheConfig(check.raw.cache ?? ({} as CacheBudget), placeOf(check));
 
-export const cacheProbe: CheckProbe<CacheConfig> = {
+export const cacheProbe: CheckProbe<CacheConfig, CacheMeasurement> = {
   kind: 'cache',
   key: 'cache',
   service: 'redis',
   parse: parseCache,
   validate: (check) => collectProblems(() => parseCache(check)),
-  async run(check, ctx): Promise<ProbeResult> {
-    const config = parseCache(check);
-    const redis = ctx.services.get<RedisServiceHandle>('redis');
-    const measured = await measureCache(check, config, redis, ctx);
-    return {
-      kind: 'cache',
-      verdicts: judgeCache(check.name, config, measured),
-      tables: tabulateCache(measured),
-      notes: measured.notes,
-      // Plain data (no key lists): the JSON report and baselines keep it.
-      data: measured as unknown as Record<string, unknown>,
-    };
-  },
+  measure: (check, config, ctx) => measureCache(check, config, ctx.services.get<RedisServiceHandle>('redis'), ctx),
+  judge: (check, config, measured) => judgeCache(check.name, config, measured),
+  present: (_check, _config, measured) => ({
+    tables: tabulateCache(measured),
+    notes: measured.notes,
+    // Plain data (no key lists): the JSON report and baselines keep it.
+    data: measured as unknown as Record<string, unknown>,
+  }),
 };
 
 export async function measureCache(check: PlannedCheck, config: CacheConfig, redis: RedisServiceHandle, ctx: ProbeContext): Promise<CacheMeasurement> {

@@ -17,7 +17,7 @@ import { describeHostLoad, startHostMonitor, waitForCalm, type HostLoad } from '
 import { needsRemeasure, noteSaturation, settleAfterRemeasure } from './saturation.js';
 import { medianRunIndex, rankingKey } from './repeat.js';
 import { unboundedBudgets } from './sample-plan.js';
-import type { ProbeResult, ReportTable } from '../../result/result.js';
+import type { ReportTable } from '../../result/result.js';
 import type { HttpRequest } from '../../sources/http/types.js';
 import { findReferences } from '../../spec/interpolate.js';
 import { parseBudget } from '../../units/budget.js';
@@ -34,7 +34,7 @@ import { EndpointSampler } from './sampler.js';
 import { DEFAULT_MAX_BODY_SIZE, formatBytes } from '../../units/quantity.js';
 import { errorOf, failingTransport, leanTransport, sendOnce, undiciTransport, type TimedTransport } from './transport.js';
 import { UnsafeRequestError } from '../../sources/http/header-safety.js';
-import { watchProxyShare } from './proxy-cost-note.js';
+import { watchProxyShare, type ProxyShare } from './proxy-cost-note.js';
 
 const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 
@@ -305,52 +305,85 @@ export function describeInstrument(measured: EndpointMeasurement): string[] {
   return notes;
 }
 
-/** One measurement of the check, watched by the host monitor, with its verdicts. */
-interface EndpointAttempt {
+/** One measurement of the check, watched by the host monitor. */
+export interface EndpointAttempt {
   measured: EndpointMeasurement;
   host: HostLoad;
-  verdicts: Verdict[];
+}
+
+/**
+ * One run of the check: its measurement, and a second one when a latency budget failed while the
+ * host was saturated (the figures and verdicts are the last attempt's).
+ */
+export interface EndpointRun {
+  attempts: EndpointAttempt[];
+}
+
+/** What the endpoint probe measured for one check: every run (`repeat`) and the proxy's share. */
+export interface EndpointRuns {
+  runs: EndpointRun[];
+  /** The query proxy's share of each request's latency, when the API's database goes through it. */
+  proxy?: ProxyShare;
 }
 
 async function attempt(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt> {
   const monitor = startHostMonitor(ctx.now);
   const measured = await measureEndpoint(check, ctx, { undecided: (m) => undecidedSamples(check, m) });
-  const host = monitor.stop();
-  return { measured, host, verdicts: judgeEndpoint(check, measured) };
+  return { measured, host: monitor.stop() };
 }
 
 /** How long to wait for a saturated host to calm before re-measuring a latency failure. */
 const CALM_WAIT_MS = 5000;
 
-/** Measure; a latency FAIL on a saturated host is measured again before it is believed. */
-async function measureJudged(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointAttempt & { attempts: EndpointAttempt[] }> {
+/** Measure; a latency FAIL on a saturated host is measured again before it is believed (judgeRun settles it). */
+async function measureRun(check: PlannedCheck, ctx: ProbeContext): Promise<EndpointRun> {
   const first = await attempt(check, ctx);
-  if (!needsRemeasure(first.verdicts, first.host) || ctx.signal.aborted)
-    return { ...first, verdicts: noteSaturation(first.verdicts, first.host), attempts: [first] };
+  if (!needsRemeasure(judgeEndpoint(check, first.measured), first.host) || ctx.signal.aborted) return { attempts: [first] };
   ctx.progress.info(`${check.name}: a latency budget failed while the host was saturated (${first.host.reasons.join('; ')}); measuring again`);
   await waitForCalm(CALM_WAIT_MS, ctx.signal);
-  const second = await attempt(check, ctx);
-  return { ...second, verdicts: noteSaturation(settleAfterRemeasure(second.verdicts, second.host, first.host), second.host), attempts: [first, second] };
+  return { attempts: [first, await attempt(check, ctx)] };
 }
 
-export const endpointProbe: CheckProbe = {
+/** The verdicts of one run: its last attempt's, with what the host's saturation during each attempt allows (pure). */
+export function judgeRun(check: PlannedCheck, run: EndpointRun): Verdict[] {
+  const last = lastAttempt(run);
+  const verdicts = judgeEndpoint(check, last.measured);
+  if (run.attempts.length === 1) return noteSaturation(verdicts, last.host);
+  return noteSaturation(settleAfterRemeasure(verdicts, last.host, run.attempts[0].host), last.host);
+}
+
+/** The run that is judged and shown: the median by the check's first latency figure (pure). */
+export function chosenRun(check: PlannedCheck, measurement: EndpointRuns): { run: EndpointRun; index: number; key: string } {
+  const key = rankingKey(check.raw.latency);
+  const index = medianRunIndex(measurement.runs.map((run) => figureOf(lastAttempt(run).measured, key)));
+  return { run: measurement.runs[index], index, key };
+}
+
+function lastAttempt(run: EndpointRun): EndpointAttempt {
+  return run.attempts[run.attempts.length - 1];
+}
+
+export const endpointProbe: CheckProbe<undefined, EndpointRuns> = {
   kind: 'endpoint',
-  async run(check, ctx): Promise<ProbeResult> {
+  async measure(check, _config, ctx) {
     const proxyShare = watchProxyShare(ctx);
-    const runs: Array<EndpointAttempt & { attempts: EndpointAttempt[] }> = [];
-    for (let index = 0; index < Math.max(1, check.repeat) && !ctx.signal.aborted; index += 1) runs.push(await measureJudged(check, ctx));
-    if (runs.length === 0) runs.push(await measureJudged(check, ctx));
-    const latencyBudgets = check.raw.latency;
-    const key = rankingKey(latencyBudgets);
-    const chosenIndex = medianRunIndex(runs.map((run) => figureOf(run.measured, key)));
-    const chosen = runs[chosenIndex];
-    const { measured, host } = chosen;
+    const runs: EndpointRun[] = [];
+    for (let index = 0; index < Math.max(1, check.repeat) && !ctx.signal.aborted; index += 1) runs.push(await measureRun(check, ctx));
+    if (runs.length === 0) runs.push(await measureRun(check, ctx));
     // Every request the check sent to the API (cold, warm-up, samples and errors, over every run
     // and re-measurement): the statements the proxy saw during the check are shared among them.
     const requestsSent = runs
       .flatMap((run) => run.attempts)
       .reduce((sum, attempt) => sum + 1 + check.warmup + attempt.measured.warm.count + Object.values(attempt.measured.errors).reduce((n, c) => n + c, 0), 0);
     const proxy = await proxyShare(requestsSent);
+    return proxy ? { runs, proxy } : { runs };
+  },
+  judge: (check, _config, measurement) => judgeRun(check, chosenRun(check, measurement).run),
+  present(check, _config, measurement) {
+    const { runs, proxy } = measurement;
+    const { run: chosen, index: chosenIndex, key } = chosenRun(check, measurement);
+    const { measured, host } = lastAttempt(chosen);
+    const latencyBudgets = check.raw.latency;
     const w = measured.warm;
     const fmt = (ms: number) => (w.count ? formatDuration(ms) : 'n/a');
     const fmtOf = (summary: LatencySummary, ms: number) => (summary.count ? formatDuration(ms) : 'n/a');
@@ -419,7 +452,7 @@ export const endpointProbe: CheckProbe = {
         title: `Runs (median by ${key} judged)`,
         columns: ['run', 'samples', 'p50', 'p95', 'p99', 'max', 'host', 'judged'],
         rows: runs.map((run, index) => {
-          const s = run.measured.warm;
+          const s = lastAttempt(run).measured.warm;
           const cell = (ms: number) => (s.count ? formatDuration(ms) : 'n/a');
           return [
             String(index + 1),
@@ -428,15 +461,13 @@ export const endpointProbe: CheckProbe = {
             cell(s.p95),
             cell(s.p99),
             cell(s.max),
-            run.host.saturated ? 'saturated' : 'ok',
+            lastAttempt(run).host.saturated ? 'saturated' : 'ok',
             index === chosenIndex ? 'median ✓' : '',
           ];
         }),
       });
     }
     return {
-      kind: 'endpoint',
-      verdicts: chosen.verdicts,
       tables,
       notes: proxy ? [...notes, proxy.note] : notes,
       data: {
@@ -445,7 +476,9 @@ export const endpointProbe: CheckProbe = {
         concurrency: check.concurrency,
         host,
         attempts: chosen.attempts.map((a) => ({ samples: a.measured.warm.count, p95: a.measured.warm.p95, host: a.host })),
-        ...(runs.length > 1 ? { runs: runs.map((run) => ({ warm: run.measured.warm, host: run.host })), medianRun: chosenIndex, rankedBy: key } : {}),
+        ...(runs.length > 1
+          ? { runs: runs.map((run) => ({ warm: lastAttempt(run).measured.warm, host: lastAttempt(run).host })), medianRun: chosenIndex, rankedBy: key }
+          : {}),
         ...(proxy
           ? {
               proxy: {

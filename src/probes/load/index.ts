@@ -3,6 +3,7 @@
  * other with the load engine (src/load) and returns one CheckResult per scenario.
  */
 import { PerfspecError } from '../../errors.js';
+import type { PerfspecSpec } from '../../generated/spec-types.js';
 import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
 import type { LoadProgress } from '../../load/types.js';
 import { keptByOnly } from '../../spec/only-filter.js';
@@ -154,13 +155,13 @@ function countOrigins(compiled: ReturnType<typeof prepareScenario>['compiled']):
 }
 
 /** The spec's PostgreSQL service records through perfspec's proxy (the default source). */
-function usesDatabaseProxy(spec: Record<string, unknown> | undefined): boolean {
-  const postgres = (spec?.services as { postgres?: { source?: string } } | undefined)?.postgres;
+function usesDatabaseProxy(spec: PerfspecSpec | undefined): boolean {
+  const postgres = spec?.services?.postgres;
   return postgres !== undefined && (postgres.source ?? 'proxy') === 'proxy';
 }
 
-function startsTarget(spec: Record<string, unknown> | undefined): boolean {
-  return (spec?.target as { start?: unknown } | undefined)?.start !== undefined;
+function startsTarget(spec: PerfspecSpec | undefined): boolean {
+  return spec?.target.start !== undefined;
 }
 
 function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {

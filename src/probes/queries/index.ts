@@ -9,7 +9,6 @@
  * anything else the app runs at that moment, such as a background job).
  */
 import { PerfspecError, describeError } from '../../errors.js';
-import type { ProbeResult } from '../../result/result.js';
 import type { HttpRequest } from '../../sources/http/types.js';
 import { createFingerprinter, type Fingerprinter } from '../../sources/postgres/fingerprint.js';
 import type { PostgresServiceHandle } from '../../sources/postgres/service.js';
@@ -199,23 +198,21 @@ function toData(measurement: QueryMeasurement, config: QueriesConfig): Record<st
 
 const parseQueries = (check: PlannedCheck): QueriesConfig => readQueriesConfig(check.raw.queries ?? {}, placeOf(check));
 
-export const queriesProbe: CheckProbe<QueriesConfig> = {
+export const queriesProbe: CheckProbe<QueriesConfig, QueryMeasurement> = {
   kind: 'queries',
   key: 'queries',
   service: 'postgres',
   parse: parseQueries,
   validate: (check) => collectProblems(() => parseQueries(check)),
-  async run(check, ctx): Promise<ProbeResult> {
-    const config = parseQueries(check);
+  async measure(check, config, ctx) {
     const service = ctx.services.get<PostgresServiceHandle>('postgres');
     const fingerprinter = await createFingerprinter();
-    const measurement = await measureQueries(check, config, ctx, service, fingerprinter);
-    return {
-      kind: 'queries',
-      verdicts: judgeQueries(check.name, config, measurement),
-      tables: [...buildQueryTables(config, measurement), ...(measurement.explained?.table ? [measurement.explained.table] : [])],
-      notes: [...queryNotes(config, measurement), ...(measurement.explained?.notes ?? [])],
-      data: toData(measurement, config),
-    };
+    return measureQueries(check, config, ctx, service, fingerprinter);
   },
+  judge: (check, config, measurement) => judgeQueries(check.name, config, measurement),
+  present: (_check, config, measurement) => ({
+    tables: [...buildQueryTables(config, measurement), ...(measurement.explained?.table ? [measurement.explained.table] : [])],
+    notes: [...queryNotes(config, measurement), ...(measurement.explained?.notes ?? [])],
+    data: toData(measurement, config),
+  }),
 };

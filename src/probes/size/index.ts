@@ -5,7 +5,6 @@
  * between calls (pagination cursors, timestamps). The size is the bytes the server sent for the
  * body: its Content-Length when it gave one, else the body's UTF-8 length as read.
  */
-import type { ProbeResult } from '../../result/result.js';
 import { parseBudget, type Budget } from '../../units/budget.js';
 import { formatBytes } from '../../units/quantity.js';
 import { judgeBudget } from '../../verdict/judge.js';
@@ -36,29 +35,32 @@ export function bodyBytes(headers: Record<string, string | string[] | undefined>
   return declared !== undefined && Number.isInteger(length) && length >= 0 ? length : Buffer.byteLength(body, 'utf8');
 }
 
-export const sizeProbe: CheckProbe<SizeConfig> = {
+/** The body sizes received, in bytes, one per request sent. */
+interface SizeMeasurement {
+  sizes: number[];
+}
+
+export const sizeProbe: CheckProbe<SizeConfig, SizeMeasurement> = {
   kind: 'size',
   key: 'size',
   parse: (check) => readSizeConfig(check.raw.size ?? {}, placeOf(check)).config,
   validate: (check) => readSizeConfig(check.raw.size ?? {}, placeOf(check)).problems,
-  async run(check, ctx): Promise<ProbeResult> {
-    const { config } = readSizeConfig(check.raw.size ?? {}, placeOf(check));
+  async measure(check, _config, ctx) {
     const sizes: number[] = [];
     for (let i = 0; i < REQUESTS && !ctx.signal.aborted; i += 1) {
       const response = await ctx.http.send(ctx.buildRequest(check.request), { timeoutMs: check.timeoutMs, signal: ctx.signal });
       sizes.push(bodyBytes(response.headers, response.body));
     }
-    const largest = sizes.length ? Math.max(...sizes) : null;
-    const verdicts = config.body ? [judgeBudget({ check: check.name, probe: 'size', metric: 'size.body', level: config.level }, config.body, largest)] : [];
-    return {
-      kind: 'size',
-      verdicts,
-      tables: [],
-      notes:
-        sizes.length > 1 && new Set(sizes).size > 1
-          ? [`Body sizes differed between requests: ${sizes.map(formatBytes).join(', ')}; the largest is judged.`]
-          : [],
-      data: { bodyBytes: sizes },
-    };
+    return { sizes };
   },
+  judge(check, config, { sizes }) {
+    const largest = sizes.length ? Math.max(...sizes) : null;
+    return config.body ? [judgeBudget({ check: check.name, probe: 'size', metric: 'size.body', level: config.level }, config.body, largest)] : [];
+  },
+  present: (_check, _config, { sizes }) => ({
+    tables: [],
+    notes:
+      sizes.length > 1 && new Set(sizes).size > 1 ? [`Body sizes differed between requests: ${sizes.map(formatBytes).join(', ')}; the largest is judged.`] : [],
+    data: { bodyBytes: sizes },
+  }),
 };
