@@ -3,13 +3,10 @@
  * unknown keys answered with the allowed ones, formats explained with an example, and every
  * problem reported at once.
  */
-import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { createSpecValidator } from '../generated/spec-validator.js';
 import { FORMATS } from './formats.js';
 import { formatPath } from './yaml-source.js';
-
-export const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
 
 export interface SchemaProblem {
   path: Array<string | number>;
@@ -19,10 +16,6 @@ export interface SchemaProblem {
 }
 
 let compiled: ValidateFunction | undefined;
-
-export function loadSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
-}
 
 /**
  * The validator ajv compiled ahead of time (npm run gen:types writes src/generated/spec-validator.ts,

@@ -21,7 +21,7 @@ export type TotalsWhere<E extends ScopedEntry = ScopedEntry> = (match: (entry: E
 export type ScopeRows = Pick<LoadReport, 'overall' | 'requests' | 'flows'>;
 
 /** Which entries a scope covers. */
-export function scopeMatcher(scope: ThresholdScope): (entry: ScopedEntry) => boolean {
+function scopeMatcher(scope: ThresholdScope): (entry: ScopedEntry) => boolean {
   if (scope.kind === 'overall') return () => true;
   if (scope.kind === 'request') return (entry) => entry.name === scope.name;
   return (entry) => entry.flow === scope.name;
@@ -35,7 +35,7 @@ function scopeLabels(scope: ThresholdScope): { name: string; flow?: string } {
 }
 
 /** A scope's figures from totals, throughput over `windowMs` (see measuredWindowMs). */
-export function scopeStats<E extends ScopedEntry>(scope: ThresholdScope, totalsWhere: TotalsWhere<E>, windowMs: number): RequestStats {
+function scopeStats<E extends ScopedEntry>(scope: ThresholdScope, totalsWhere: TotalsWhere<E>, windowMs: number): RequestStats {
   return describeTotals(totalsWhere(scopeMatcher(scope)), windowMs, scopeLabels(scope));
 }
 
