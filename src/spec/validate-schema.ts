@@ -3,6 +3,7 @@
  * unknown keys answered with the allowed ones, formats explained with an example, and every
  * problem reported at once.
  */
+import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { createSpecValidator } from '../generated/spec-validator.js';
 import { FORMATS } from './formats.js';
@@ -16,6 +17,16 @@ export interface SchemaProblem {
 }
 
 let compiled: ValidateFunction | undefined;
+
+/** The composed schema: read only to list the keys an object allows through `$ref`/`allOf` (unknown-key messages). */
+const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
+let rootSchema: JsonSchema | undefined;
+
+interface JsonSchema {
+  $ref?: string;
+  allOf?: JsonSchema[];
+  properties?: Record<string, unknown>;
+}
 
 /**
  * The validator ajv compiled ahead of time (npm run gen:types writes src/generated/spec-validator.ts,
@@ -109,9 +120,12 @@ function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
 
 function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaProblem {
   switch (error.keyword) {
-    case 'additionalProperties': {
-      const property = (error.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((error.parentSchema?.properties as Record<string, unknown> | undefined) ?? {}).filter((key) => key !== '$schema');
+    case 'additionalProperties':
+    case 'unevaluatedProperties': {
+      // unevaluatedProperties: an object whose keys are listed once elsewhere and taken through allOf (load scenarios).
+      const params = error.params as { additionalProperty?: string; unevaluatedProperty?: string };
+      const property = (params.additionalProperty ?? params.unevaluatedProperty)!;
+      const allowed = declaredProperties(error.parentSchema as JsonSchema | undefined).filter((key) => key !== '$schema');
       const suggestion = closest(property, allowed);
       return {
         path: [...path, property],
@@ -150,6 +164,26 @@ function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaPro
     default:
       return { path, message: error.message ?? `is invalid (${error.keyword})` };
   }
+}
+
+/** The keys a schema declares: those of the schemas it takes through `$ref` and `allOf` first, then its own. */
+function declaredProperties(schema: JsonSchema | undefined, seen = new Set<JsonSchema>()): string[] {
+  if (!schema || seen.has(schema)) return [];
+  seen.add(schema);
+  const taken = [...(schema.$ref ? [resolveRef(schema.$ref)] : []), ...(schema.allOf ?? [])];
+  const keys = [...taken.flatMap((part) => declaredProperties(part, seen)), ...Object.keys(schema.properties ?? {})];
+  return [...new Set(keys)];
+}
+
+/** A local reference ("#/$defs/loadScenarioKeys") in the composed schema. */
+function resolveRef(ref: string): JsonSchema | undefined {
+  if (!ref.startsWith('#/')) return undefined;
+  rootSchema ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], rootSchema) as JsonSchema | undefined;
 }
 
 function explainFormat(error: ErrorObject): string {
