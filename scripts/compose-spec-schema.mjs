@@ -10,24 +10,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Where each kind of module adds its `properties`. A path is a list of keys from the schema's root;
- * the empty path is the top level of a spec. Executors add to both forms of a load scenario (the
- * `load` section itself, whose keys every scenario shares, and one entry of `load.scenarios`).
+ * the empty path is the top level of a spec. Executors add to the keys of a load scenario, listed once
+ * in `loadScenarioKeys` for both forms of a scenario (the `load` section itself, whose keys every
+ * scenario shares, and one entry of `load.scenarios`).
  */
 export const TARGETS = {
   check: [['$defs', 'check']],
   spec: [[]],
   service: [['$defs', 'services']],
-  executor: [
-    ['$defs', 'load'],
-    ['$defs', 'loadScenario'],
-  ],
+  executor: [['$defs', 'loadScenarioKeys']],
 };
 
 /** The schemas whose `executor` enum lists the executors' names, in registry order. */
-const EXECUTOR_ENUMS = [
-  ['$defs', 'load', 'properties', 'executor'],
-  ['$defs', 'loadScenario', 'properties', 'executor'],
-];
+const EXECUTOR_ENUMS = [['$defs', 'loadScenarioKeys', 'properties', 'executor']];
 
 export class CompositionError extends Error {}
 

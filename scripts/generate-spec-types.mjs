@@ -19,9 +19,10 @@
 //     its properties are keys of `services`;
 //   - a load executor (a line `export { x } from './name.js'` of src/load/executors/registry.ts):
 //     src/load/executors/name.schema.json (optional); its properties are keys of a load scenario, added to
-//     both $defs/load and $defs/loadScenario (e.g. `iterations`; executors may share a key when they
-//     agree on its schema, their descriptions joined). The executors' names, alphabetically, are the
-//     `executor` enum of both (the load fragment leaves it `[]`).
+//     $defs/loadScenarioKeys, which both forms of a scenario ($defs/load and $defs/loadScenario) take
+//     through allOf (e.g. `iterations`; executors may share a key when they agree on its schema, their
+//     descriptions joined). The executors' names, alphabetically, are its `executor` enum (the load
+//     fragment leaves it `[]`).
 // Properties are appended after the base's in registry order; $defs are appended after the base's. A
 // key claimed twice (two fragments, or a fragment and the base) is an error. So adding a probe is one new
 // folder (index.ts + schema.json) and one registry line; then `npm run gen:types` and commit the outputs.

@@ -57,6 +57,28 @@ export type Level = 'error' | 'warn';
  */
 export type DurationBudget = string;
 /**
+ * Load test: weighted flows of virtual users, SLA thresholds, and one or more named scenarios (e.g. quick and full) chosen with --profile. Keys beside scenarios are shared by every scenario, which may override them; without scenarios the section itself is the one scenario.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "load".
+ */
+export type Load = LoadScenarioKeys & {
+  /**
+   * The scenario(s) run when --profile is not given (default: all).
+   */
+  default?: string | string[];
+  /**
+   * Distributed runs: the number of shards the load is split into when the shard index comes from the environment (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); PERFSPEC_SHARDS overrides it. See README "Running on several machines".
+   */
+  shards?: number;
+  /**
+   * Named scenarios; --profile NAME runs one of them.
+   */
+  scenarios?: {
+    [k: string]: LoadScenario;
+  };
+};
+/**
  * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
@@ -214,6 +236,13 @@ export type LoadData =
  * via the `definition` "loadDataOrder".
  */
 export type LoadDataOrder = 'sequential' | 'random';
+/**
+ * One load scenario; keys override those shared by the load section.
+ *
+ * This interface was referenced by `PerfspecSpec`'s JSON-Schema
+ * via the `definition` "loadScenario".
+ */
+export type LoadScenario = LoadScenarioKeys;
 /**
  * The most bytes of a response body perfspec keeps: "10MB", "512KB" (powers of 1024) or a number of bytes, from 1KB to 1GB. A longer body is still read to its end (timed, its connection reused) and counted ("body over maxBodySize"), but only its first maxBodySize bytes are buffered for body expectations and captures.
  *
@@ -702,12 +731,12 @@ export interface SizeBudget {
   body: string;
 }
 /**
- * Load test: weighted flows of virtual users, SLA thresholds, and one or more named scenarios (e.g. quick and full) chosen with --profile. Keys beside scenarios are shared by every scenario, which may override them; without scenarios the section itself is the one scenario.
+ * The keys of one load scenario: the load section's own (shared by every scenario) and those of each entry of load.scenarios.
  *
  * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "load".
+ * via the `definition` "loadScenarioKeys".
  */
-export interface Load {
+export interface LoadScenarioKeys {
   /**
    * What this scenario is for (shown in reports).
    */
@@ -821,20 +850,6 @@ export interface Load {
     [k: string]: LoadData;
   };
   /**
-   * The scenario(s) run when --profile is not given (default: all).
-   */
-  default?: string | string[];
-  /**
-   * Distributed runs: the number of shards the load is split into when the shard index comes from the environment (JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); PERFSPEC_SHARDS overrides it. See README "Running on several machines".
-   */
-  shards?: number;
-  /**
-   * Named scenarios; --profile NAME runs one of them.
-   */
-  scenarios?: {
-    [k: string]: LoadScenario;
-  };
-  /**
    * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
    */
   iterations?: number;
@@ -931,138 +946,4 @@ export interface LoadRegion {
   weight?: number;
   baseUrl?: string;
   latency?: Duration;
-}
-/**
- * One load scenario; keys override those shared by the load section.
- *
- * This interface was referenced by `PerfspecSpec`'s JSON-Schema
- * via the `definition` "loadScenario".
- */
-export interface LoadScenario {
-  /**
-   * What this scenario is for (shown in reports).
-   */
-  description?: string;
-  /**
-   * A preset shape: smoke (5 users, 60s), load (ramp to 100 users, 10m), stress (500, 15m), spike (surge from a tenth of the peak to the peak and back, 1000, 5m), soak (100, 2h), capacity (10 steps toward 2000 users, 10m), breakpoint (arrival rate raised in 10 steps until the SLA breaks, 1000/s, 5m), scalability (a breakpoint search against 1, 2, … N replicas of the target, up to rate × replicas, 200/s per replica, 2m per replica count; reports the highest throughput meeting the SLA and the scaling efficiency). users/rate and duration override its numbers; stages replace its shape.
-   */
-  profile?: 'smoke' | 'load' | 'stress' | 'spike' | 'soak' | 'capacity' | 'breakpoint' | 'scalability';
-  /**
-   * Chosen from users/rate and the shape when omitted (a constant or a ramping one). Closed-model executors keep users each looping over iterations; open-model executors start iterations on a schedule (latency is measured from the intended start, so a stalled server shows). The executors and their own keys are listed in the README (Load: executors).
-   */
-  executor?:
-    | 'constant-arrival-rate'
-    | 'constant-users'
-    | 'per-vu-iterations'
-    | 'ramping-arrival-rate'
-    | 'ramping-users'
-    | 'shared-iterations';
-  /**
-   * Closed model: virtual users (the peak for ramping profiles).
-   */
-  users?: number;
-  /**
-   * Open model: iterations started per second (the peak for ramping profiles).
-   */
-  rate?: number;
-  /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
-   */
-  duration?: string | number;
-  /**
-   * Explicit shape: each stage moves linearly from the previous target to its own (users, or iterations per second with rate/arrival-rate executors).
-   *
-   * @minItems 1
-   */
-  stages?: {
-    duration: Duration;
-    target: number;
-  }[];
-  /**
-   * Open model: most iterations in flight at once (default: 2 s worth at the peak rate + 10). Arrivals beyond it are dropped and reported.
-   */
-  maxUsers?: number;
-  /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
-   */
-  gracefulStop?: string | number;
-  /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
-   */
-  startSpread?: string | number;
-  /**
-   * Each user's first think step waits a uniformly random time between 0 and that step's maximum, so users that started together drift apart as in a steady state (default false).
-   */
-  randomFirstThink?: boolean;
-  /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
-   */
-  stepDuration?: string | number;
-  /**
-   * scalability: the replica counts to search, e.g. [1, 2, 4] (default 1, 2, … every replica). 1 is always searched: efficiency is relative to one replica.
-   *
-   * @minItems 1
-   */
-  replicaCounts?: number[];
-  /**
-   * scalability: the lowest scaling efficiency (throughput at k replicas ÷ (k × throughput at 1)) that passes; below it a warning (default 0.8).
-   */
-  minEfficiency?: number;
-  /**
-   * Generator threads (default 1: on a shared machine the target needs the other cores). Histograms merge exactly, so figures do not depend on it.
-   */
-  workers?: number;
-  /**
-   * Connections per origin per generator thread (default: the users, at most 256); users share them.
-   */
-  connections?: number;
-  /**
-   * A timeout: a duration above zero, at most 596h (2^31-1 ms, the longest timer Node holds): "5s", "250ms" (or a number of milliseconds).
-   */
-  timeout?: string | number;
-  /**
-   * The most bytes of a response body kept for expectations and captures (default target.maxBodySize, else 8MB); longer bodies are read to the end and counted ("body over maxBodySize").
-   */
-  maxBodySize?: string | number;
-  headers?: Headers3;
-  /**
-   * @minItems 1
-   */
-  flows?: LoadFlow[];
-  thresholds?: LoadThresholds;
-  /**
-   * A fresh W3C traceparent (sampled) on every load request (default on). An app that writes it into its SQL as a sqlcommenter comment lets services.postgres (proxy) count statements per request under load. false: send none; { header }: send it under another header name. See README "Queries per request under load".
-   */
-  trace?:
-    | boolean
-    | {
-        /**
-         * Header name (default traceparent).
-         */
-        header?: string;
-      };
-  /**
-   * @minItems 1
-   */
-  regions?: LoadRegion[];
-  /**
-   * Rows for ${data.NAME.FIELD}: one row per source is picked for each iteration.
-   */
-  data?: {
-    [k: string]: LoadData;
-  };
-  /**
-   * per-vu-iterations: the iterations each of the users runs (users × iterations in all). shared-iterations: the iterations all users run together, each taking the next when free (at least users).
-   */
-  iterations?: number;
-  /**
-   * A duration: "250ms", "1.5s", "15m", "2h" (or a number of milliseconds), at most 596h (2^31-1 ms, the longest timer Node holds).
-   */
-  maxDuration?: string | number;
-}
-/**
- * HTTP headers. Values may use ${vars.NAME}. Names are HTTP tokens; no name or value may hold CR, LF or NUL (they would inject headers).
- */
-export interface Headers3 {
-  [k: string]: string;
 }

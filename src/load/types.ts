@@ -19,9 +19,6 @@ export type PresetName = NonNullable<LoadScenario['profile']>;
 /** A duration as written: text such as "10m", or milliseconds. */
 export type DurationInput = Duration;
 
-/** One stage: move linearly from the previous target to `target` over `duration`. */
-export type StageConfig = NonNullable<LoadScenario['stages']>[number];
-
 /** A step as written: a request object, a think object, or the shorthand "GET /path". */
 export type StepConfig = LoadStep;
 /** A request step: request line, name for per-request figures, headers, body, expected statuses, captures, timeout. */

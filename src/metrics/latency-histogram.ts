@@ -35,20 +35,18 @@ export class LatencyHistogram {
     return percentileMs(this.histogram, p) ?? 0;
   }
 
-  /** Add another histogram's values (exact: bucket counts add up). */
-  merge(other: LatencyHistogram): void {
-    this.histogram.add(other.histogram);
-  }
-
-  /** Compact, exact serialisation (for worker threads and baselines). */
+  /** Compact, exact serialisation: the endpoint probe's `warmHistogram` in the JSON report. */
   encode(): string {
     return encodeHistogram(this.histogram);
   }
 
-  /** Reads what `encode` wrote (the endpoint probe's `warmHistogram` in the JSON report). */
-  static decode(encoded: string): LatencyHistogram {
+  /**
+   * Reads what `encode` wrote; several encodings are added exactly (bucket counts sum), by the
+   * same mergeEncoded the shard merge uses, so a pool of runs reads like one run of every sample.
+   */
+  static decode(...encoded: string[]): LatencyHistogram {
     const result = new LatencyHistogram();
-    mergeEncoded(result.histogram, encoded);
+    for (const one of encoded) mergeEncoded(result.histogram, one);
     return result;
   }
 

@@ -9,8 +9,6 @@ import { createSpecValidator } from '../generated/spec-validator.js';
 import { FORMATS } from './formats.js';
 import { formatPath } from './yaml-source.js';
 
-export const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
-
 export interface SchemaProblem {
   path: Array<string | number>;
   message: string;
@@ -20,8 +18,14 @@ export interface SchemaProblem {
 
 let compiled: ValidateFunction | undefined;
 
-export function loadSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+/** The composed schema: read only to list the keys an object allows through `$ref`/`allOf` (unknown-key messages). */
+const SCHEMA_URL = new URL('../../schemas/perfspec.schema.json', import.meta.url);
+let rootSchema: JsonSchema | undefined;
+
+interface JsonSchema {
+  $ref?: string;
+  allOf?: JsonSchema[];
+  properties?: Record<string, unknown>;
 }
 
 /**
@@ -116,9 +120,12 @@ function rewriteErrors(errors: ErrorObject[]): SchemaProblem[] {
 
 function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaProblem {
   switch (error.keyword) {
-    case 'additionalProperties': {
-      const property = (error.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((error.parentSchema?.properties as Record<string, unknown> | undefined) ?? {}).filter((key) => key !== '$schema');
+    case 'additionalProperties':
+    case 'unevaluatedProperties': {
+      // unevaluatedProperties: an object whose keys are listed once elsewhere and taken through allOf (load scenarios).
+      const params = error.params as { additionalProperty?: string; unevaluatedProperty?: string };
+      const property = (params.additionalProperty ?? params.unevaluatedProperty)!;
+      const allowed = declaredProperties(error.parentSchema as JsonSchema | undefined).filter((key) => key !== '$schema');
       const suggestion = closest(property, allowed);
       return {
         path: [...path, property],
@@ -157,6 +164,26 @@ function rewriteOne(error: ErrorObject, path: Array<string | number>): SchemaPro
     default:
       return { path, message: error.message ?? `is invalid (${error.keyword})` };
   }
+}
+
+/** The keys a schema declares: those of the schemas it takes through `$ref` and `allOf` first, then its own. */
+function declaredProperties(schema: JsonSchema | undefined, seen = new Set<JsonSchema>()): string[] {
+  if (!schema || seen.has(schema)) return [];
+  seen.add(schema);
+  const taken = [...(schema.$ref ? [resolveRef(schema.$ref)] : []), ...(schema.allOf ?? [])];
+  const keys = [...taken.flatMap((part) => declaredProperties(part, seen)), ...Object.keys(schema.properties ?? {})];
+  return [...new Set(keys)];
+}
+
+/** A local reference ("#/$defs/loadScenarioKeys") in the composed schema. */
+function resolveRef(ref: string): JsonSchema | undefined {
+  if (!ref.startsWith('#/')) return undefined;
+  rootSchema ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], rootSchema) as JsonSchema | undefined;
 }
 
 function explainFormat(error: ErrorObject): string {

@@ -94,14 +94,14 @@ describe('percentile intervals on real requests against a known delay distributi
     const trials: Array<{ lower: number; upper: number | null; value: number; heldMedian: number }> = [];
     // Every measured request's latency as the probe saw it (the pool the true median comes from):
     // the trials' own histograms merged exactly.
-    const pooled = new LatencyHistogram();
+    const encoded: string[] = [];
     // What the server held for exactly the measured requests (each trial's own, cold request left out).
     const heldMeasured: number[] = [];
     const falsePasses: string[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       const from = held.length;
       const measured = await measureEndpoint(check, context());
-      pooled.merge(LatencyHistogram.decode(measured.warmHistogram));
+      encoded.push(measured.warmHistogram);
       // The cold request is held too; the trial's own samples are the last SAMPLES holds.
       const trialHeld = held.slice(from).slice(-SAMPLES);
       heldMeasured.push(...trialHeld);
@@ -120,6 +120,7 @@ describe('percentile intervals on real requests against a known delay distributi
 
     // The truth: the median of every measured request of every trial (TRIALS × SAMPLES draws of the
     // same distribution). The server's holds alone have median 20 + 100·ln 2 ≈ 89 ms (plus timer lateness).
+    const pooled = LatencyHistogram.decode(...encoded);
     expect(pooled.count).toBe(TRIALS * SAMPLES);
     const trueMedian = pooled.percentile(50);
     expect(quantile(held, 0.5)).toBeGreaterThan(70);

@@ -21,8 +21,9 @@ const loadFragment: OwnedFragment = {
   fragment: {
     properties: { load: { $ref: '#/$defs/load' } },
     $defs: {
-      load: { type: 'object', properties: { executor: { enum: [] }, users: { type: 'integer' } } },
-      loadScenario: { type: 'object', properties: { executor: { enum: [] }, users: { type: 'integer' } } },
+      load: { type: 'object', allOf: [{ $ref: '#/$defs/loadScenarioKeys' }], properties: { scenarios: { type: 'object' } }, unevaluatedProperties: false },
+      loadScenario: { type: 'object', allOf: [{ $ref: '#/$defs/loadScenarioKeys' }], unevaluatedProperties: false },
+      loadScenarioKeys: { type: 'object', properties: { executor: { enum: [] }, users: { type: 'integer' } } },
     },
   },
 };
@@ -47,13 +48,14 @@ describe('composeSchema', () => {
     expect(schema.$defs.services.properties).toEqual({ redis: { type: 'object' } });
   });
 
-  it("adds an executor's keys to both forms of a load scenario and lists the executors in the enum", () => {
+  it("adds an executor's keys to the scenario keys both forms of a load scenario take, and lists the executors in the enum", () => {
     const perVu: OwnedFragment = { owner: 'per-vu-iterations', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1 } } } };
     const schema = composeSchema(base(), [loadFragment, perVu], { executorNames: ['constant-users', 'per-vu-iterations'] });
-    for (const name of ['load', 'loadScenario']) {
-      expect(schema.$defs[name].properties.iterations).toEqual({ type: 'integer', minimum: 1 });
-      expect(schema.$defs[name].properties.executor.enum).toEqual(['constant-users', 'per-vu-iterations']);
-    }
+    expect(schema.$defs.loadScenarioKeys.properties.iterations).toEqual({ type: 'integer', minimum: 1 });
+    expect(schema.$defs.loadScenarioKeys.properties.executor.enum).toEqual(['constant-users', 'per-vu-iterations']);
+    // Listed once: the load section and a scenario entry take them through allOf, never a copy.
+    expect(schema.$defs.load.properties).toEqual({ scenarios: { type: 'object' } });
+    expect(schema.$defs.loadScenario.properties).toBeUndefined();
   });
 
   it('refuses a key two fragments claim, naming both owners', () => {
@@ -83,23 +85,21 @@ describe('composeSchema', () => {
       fragment: { properties: { iterations: { type: 'integer', minimum: 1, description: 'shared: in all.' } } },
     };
     const schema = composeSchema(base(), [loadFragment, perVu, shared]);
-    for (const name of ['load', 'loadScenario']) {
-      expect(schema.$defs[name].properties.iterations).toEqual({ type: 'integer', minimum: 1, description: 'per-vu: each user. shared: in all.' });
-    }
+    expect(schema.$defs.loadScenarioKeys.properties.iterations).toEqual({ type: 'integer', minimum: 1, description: 'per-vu: each user. shared: in all.' });
     const disagreeing: OwnedFragment = { owner: 'other', kind: 'executor', fragment: { properties: { iterations: { type: 'number' } } } };
     expect(() => composeSchema(base(), [loadFragment, perVu, disagreeing])).toThrow(
-      'other: $defs.load.properties.iterations differs from the schema per-vu gives it (executors that share a key must agree on it; only descriptions may differ)',
+      'other: $defs.loadScenarioKeys.properties.iterations differs from the schema per-vu gives it (executors that share a key must agree on it; only descriptions may differ)',
     );
   });
 
   it('refuses an executor key the load section already has, naming the load fragment', () => {
     const clash: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { users: { type: 'integer' } } } };
-    expect(() => composeSchema(base(), [loadFragment, clash])).toThrow('per-vu: $defs.load.properties.users is already defined by load');
+    expect(() => composeSchema(base(), [loadFragment, clash])).toThrow('per-vu: $defs.loadScenarioKeys.properties.users is already defined by load');
   });
 
   it('an executor fragment needs the load section to add to', () => {
     const perVu: OwnedFragment = { owner: 'per-vu', kind: 'executor', fragment: { properties: { iterations: {} } } };
-    expect(() => composeSchema(base(), [perVu])).toThrow('per-vu: the schema has no $defs.load to add to');
+    expect(() => composeSchema(base(), [perVu])).toThrow('per-vu: the schema has no $defs.loadScenarioKeys to add to');
   });
 
   it('leaves its input untouched and puts the generated-file comment right after $schema', () => {
@@ -153,7 +153,18 @@ describe('readFragments', () => {
     expect(executorNames).toEqual(['constant-users', 'per-vu-iterations']);
     const schema = composeSchema(base(), fragments, { executorNames });
     expect(schema.$defs.check.properties.weight).toEqual({ type: 'string' });
-    expect(schema.$defs.loadScenario.properties.iterations).toEqual({ type: 'integer' });
+    expect(schema.$defs.loadScenarioKeys.properties.iterations).toEqual({ type: 'integer' });
+  });
+
+  it("the load fragment lists a scenario's keys once, for the section and for each scenario", () => {
+    const { $defs } = JSON.parse(readFileSync(new URL('../../src/probes/load/schema.json', import.meta.url), 'utf8'));
+    expect(Object.keys($defs.load.properties)).toEqual(['default', 'shards', 'scenarios']);
+    expect($defs.loadScenario.properties).toBeUndefined();
+    for (const name of ['load', 'loadScenario']) {
+      expect($defs[name].allOf).toEqual([{ $ref: '#/$defs/loadScenarioKeys' }]);
+      expect($defs[name].unevaluatedProperties).toBe(false);
+    }
+    expect(Object.keys($defs.loadScenarioKeys.properties)).toContain('users');
   });
 
   it("the repository's registries compose to the committed schema", () => {

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { PostgresService } from '../../src/generated/spec-types.js';
+import type { ServiceKind } from '../../src/probes/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { describeAddress, mapConnectError, parsePostgresUrl, redactUrl, toClientConfig, toProxyUrl } from '../../src/sources/postgres/connect.js';
 
@@ -145,9 +147,16 @@ describe('readPostgresConfig (services.postgres)', () => {
     });
   });
 
-  it('rejects a missing URL and an unknown source', async () => {
+  it("takes the generated PostgresService type, the schema fragment's shape (checked by npm run typecheck)", async () => {
+    const { readPostgresConfig, postgresService } = await import('../../src/sources/postgres/service.js');
+    expectTypeOf(readPostgresConfig).parameter(0).toEqualTypeOf<PostgresService>();
+    expectTypeOf(postgresService).toEqualTypeOf<ServiceKind<PostgresService>>();
+  });
+
+  it('rejects a missing URL and an unknown source from a caller that skipped the schema', async () => {
     const { readPostgresConfig } = await import('../../src/sources/postgres/service.js');
-    expect(() => readPostgresConfig({})).toThrow('services.postgres.url is required');
-    expect(() => readPostgresConfig({ url: 'postgres://h/db', source: 'logs' })).toThrow('services.postgres.source: "logs" is not a query source');
+    const unchecked = (config: object) => config as PostgresService;
+    expect(() => readPostgresConfig(unchecked({}))).toThrow('services.postgres.url is required');
+    expect(() => readPostgresConfig(unchecked({ url: 'postgres://h/db', source: 'logs' }))).toThrow('services.postgres.source: "logs" is not a query source');
   });
 });

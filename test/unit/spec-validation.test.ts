@@ -170,6 +170,35 @@ load:
     ]);
   });
 
+  // The scenario keys are listed once (loadScenarioKeys) and taken by both forms of a scenario through allOf:
+  // unknown keys are still refused in each, with the keys of the shared list offered.
+  it('refuses an unknown key in the load section and in a scenario, suggesting the key meant', () => {
+    const text = `${base}load:
+  usrs: 5
+  duration: 1s
+  flows:
+    - name: f
+      steps: [GET /]
+  scenarios:
+    quick:
+      users: 0
+      duratoin: 2s
+      iterations: 3
+`;
+    const scenarioKeys =
+      'description, profile, executor, users, rate, duration, stages, maxUsers, gracefulStop, startSpread, randomFirstThink, stepDuration, replicaCounts, minEfficiency, workers, connections, timeout, maxBodySize, headers, flows, thresholds, trace, regions, data, iterations, maxDuration';
+    expect(loadSpecText('x.yaml', text, { env: {} }).problems.map(formatProblem)).toEqual([
+      `x.yaml:6:3 load.usrs: unknown property "usrs". Did you mean "users"? Allowed: ${scenarioKeys}, default, shards, scenarios`,
+      'x.yaml:13:14 load.scenarios.quick.users: must be at least 1 (got 0)',
+      `x.yaml:14:7 load.scenarios.quick.duratoin: unknown property "duratoin". Did you mean "duration"? Allowed: ${scenarioKeys}`,
+    ]);
+    // Keys of the section only (default, shards, scenarios) are not scenario keys.
+    const nested = text.replace('iterations: 3', 'shards: 2').replace('duratoin', 'duration');
+    expect(loadSpecText('x.yaml', nested, { env: {} }).problems.map(formatProblem)).toContain(
+      `x.yaml:15:7 load.scenarios.quick.shards: unknown property "shards". Allowed: ${scenarioKeys}`,
+    );
+  });
+
   it('resolves only env when loading: a $${ escape and the defaults of later namespaces stay as written', () => {
     const text = `${base}vars: { x: "1" }
 checks:

@@ -525,10 +525,6 @@ export class Http1Client {
     this.sweeper.unref();
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Answers that arrived on idle connections, which no request could be charged with (protocol errors). */
   get unsolicitedResponses(): number {
     return this.protocolFaults().idle_answer ?? 0;

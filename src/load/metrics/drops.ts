@@ -10,8 +10,6 @@ import { percentileMs, type Histogram } from '../../metrics/histogram.js';
 import { quantileRank } from '../../metrics/quantile-interval.js';
 import type { LatencyCountingDrops } from '../types.js';
 
-export const DROP_AWARE_PERCENTILES = [50, 90, 95, 99, 99.9] as const;
-
 /** The p-percentile (0 < p < 100) of n measured values plus d drops; null when its rank is a drop. */
 export function percentileCountingDrops(histogram: Histogram, dropped: number, percentile: number): number | null {
   const n = histogram.totalCount;

@@ -18,8 +18,9 @@ import type { TickReport } from '../metrics/tick.js';
 import { judgeGeneratorHealth } from '../monitor/generator-health.js';
 import { planScenario, type ScenarioPlan } from '../plan/plan-scenario.js';
 import { describeScope, findAbortingThreshold } from '../thresholds/judge-thresholds.js';
-import { findUnknownScopes, parseThresholds, type ParsedThreshold, type ThresholdScope } from '../thresholds/parse-thresholds.js';
-import type { LoadReport, LoadRuntime, LoadScenarioConfig, RequestStats } from '../types.js';
+import { findUnknownScopes, parseThresholds, type ParsedThreshold } from '../thresholds/parse-thresholds.js';
+import { lookupAt, measuredWindowMs, scopeRows, type TotalsWhere } from '../thresholds/scope-stats.js';
+import type { LoadReport, LoadRuntime, LoadScenarioConfig } from '../types.js';
 import { formatValue } from '../../units/budget.js';
 import { BreakpointTracker } from './breakpoint.js';
 import { ResourceErrorWatch } from './resource-errors.js';
@@ -69,17 +70,9 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     for (const handle of handles) handle.stop();
   };
 
-  const lookup =
-    (elapsedMs: number) =>
-    (scope: ThresholdScope): RequestStats => {
-      const match =
-        scope.kind === 'overall'
-          ? () => true
-          : scope.kind === 'request'
-            ? (e: { name: string }) => e.name === scope.name
-            : (e: { flow: string }) => e.flow === scope.name;
-      return describeTotals(aggregate.totalsWhere(match), elapsedMs, { name: scope.kind === 'overall' ? '' : scope.name });
-    };
+  // abortOnFail judges the figures the final verdict will judge, over the window known so far.
+  const totalsWhere: TotalsWhere = (match) => aggregate.totalsWhere(match);
+  const lookup = (elapsedMs: number) => lookupAt(totalsWhere, elapsedMs, plan.durationMs, stoppedEarly?.atMs);
   const aborting = thresholds.filter((t) => t.abortOnFail);
   const resources = new ResourceErrorWatch();
 
@@ -173,26 +166,12 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     throw new PerfspecError('PS_PROBE_FAILED', `load scenario "${plan.name}" failed: ${failures[0].message}`, { cause: failures[0] });
   }
 
-  // Throughput is judged over the planned window when the run lasted that long: the graceful
-  // drain after the last stage adds wall time but no new iterations.
-  const measuredMs = stoppedEarly ? Math.min(elapsedMs, stoppedEarly.atMs || elapsedMs) : Math.min(elapsedMs, plan.durationMs);
-  const overallTotals = aggregate.totalsWhere(() => true);
-  const byName = new Map<string, RequestStats>();
-  for (const name of new Set(compiled.entries.map((e) => e.name)))
-    byName.set(
-      name,
-      describeTotals(
-        aggregate.totalsWhere((e) => e.name === name),
-        measuredMs,
-        { name },
-      ),
-    );
-  const flows = compiled.flows.map((flow) =>
-    describeTotals(
-      aggregate.totalsWhere((e) => e.flow === flow.name),
-      measuredMs,
-      { name: '', flow: flow.name },
-    ),
+  const measuredMs = measuredWindowMs(elapsedMs, plan.durationMs, stoppedEarly?.atMs);
+  const rows = scopeRows(
+    totalsWhere,
+    measuredMs,
+    [...new Set(compiled.entries.map((e) => e.name))],
+    compiled.flows.map((flow) => flow.name),
   );
   const regions =
     compiled.regions.length > 1
@@ -216,12 +195,12 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
     elapsedMs,
     aborted: stoppedEarly?.by === 'signal',
     stoppedEarly,
-    overall: describeTotals(overallTotals, measuredMs, { name: '' }),
+    overall: rows.overall,
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
     ...(aggregate.bodiesOverCap() > 0 ? { bodiesOverMaxBodySize: aggregate.bodiesOverCap() } : {}),
     uncorrected: summariseHistogram(aggregate.uncorrected),
-    requests: [...byName.values()],
-    flows,
+    requests: rows.requests,
+    flows: rows.flows,
     regions,
     iterations: { ...aggregate.iterations, ...(planned !== undefined ? { planned } : {}) },
     peakUsers: aggregate.peakUsers,
@@ -247,11 +226,4 @@ export async function runPrepared(prepared: PreparedScenario, runtime: LoadRunti
       readyAtEpochMs: readyAt,
     });
   return report;
-}
-
-/** Figures for a threshold scope from a finished report (for judging after the run). */
-export function statsForScope(report: LoadReport, scope: ThresholdScope): RequestStats | undefined {
-  if (scope.kind === 'overall') return report.overall;
-  if (scope.kind === 'request') return report.requests.find((r) => r.name === scope.name);
-  return report.flows.find((f) => f.flow === scope.name);
 }

@@ -13,7 +13,8 @@ import type { CheckResult, RunResult, SpecResult } from '../../result/result.js'
 import { combineStatuses, statusOfProbes } from '../../result/status.js';
 import { describeTotals, type Totals } from '../metrics/aggregate.js';
 import { parseThresholds } from '../thresholds/parse-thresholds.js';
-import type { GeneratorHealth, LoadReport, RequestStats, TimelinePoint } from '../types.js';
+import type { GeneratorHealth, LoadReport, TimelinePoint } from '../types.js';
+import { scopeRows } from '../thresholds/scope-stats.js';
 import { addEncoded, decodeTotals, type ShardLoadData } from './shard-data.js';
 import type { NamedShard } from './shard-file.js';
 
@@ -131,6 +132,7 @@ export function mergeLoadReports(
   const names = [...new Set(entries.map((e) => e.entry.name))];
   const flows = [...new Set(entries.map((e) => e.entry.flow))];
   const regions = [...new Set(entries.map((e) => e.entry.region).filter((r): r is string => r !== undefined))];
+  const rows = scopeRows(where, measuredMs, names, flows);
   const uncorrected = createHistogram();
   for (const p of parts) if (p.uncorrected) mergeEncoded(uncorrected, p.uncorrected);
 
@@ -152,28 +154,12 @@ export function mergeLoadReports(
     elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
     aborted: stoppedEarly?.by === 'signal',
     stoppedEarly,
-    overall: describeTotals(
-      where(() => true),
-      measuredMs,
-      { name: '' },
-    ),
+    overall: rows.overall,
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
     ...(parts.some((p) => p.bodiesOverMaxBodySize) ? { bodiesOverMaxBodySize: parts.reduce((sum, p) => sum + (p.bodiesOverMaxBodySize ?? 0), 0) } : {}),
     uncorrected: summariseHistogram(uncorrected),
-    requests: names.map((name): RequestStats =>
-      describeTotals(
-        where((e) => e.name === name),
-        measuredMs,
-        { name },
-      ),
-    ),
-    flows: flows.map((flow) =>
-      describeTotals(
-        where((e) => e.flow === flow),
-        measuredMs,
-        { name: '', flow },
-      ),
-    ),
+    requests: rows.requests,
+    flows: rows.flows,
     regions:
       regions.length > 1
         ? regions.map((region) =>

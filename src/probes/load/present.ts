@@ -5,7 +5,7 @@
 import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
 import type { Distortion } from '../../load/thresholds/saturation.js';
 import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
-import { statsForScope } from '../../load/run/run-load.js';
+import { statsForScope } from '../../load/thresholds/scope-stats.js';
 import { isResourceError } from '../../load/run/resource-errors.js';
 import type { ErrorKind, LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
 import { PROTOCOL_FAULTS, type ProtocolFault } from '../../sources/http/error-kind.js';

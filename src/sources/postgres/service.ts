@@ -15,6 +15,7 @@
  * credentials and database. The database is checked once at open, so a wrong URL fails fast (exit 3).
  */
 import { PerfspecError } from '../../errors.js';
+import type { PostgresService } from '../../generated/spec-types.js';
 import type { ServiceHandle, ServiceKind } from '../../probes/types.js';
 import { isLocalHost, localProcess } from '../../metrics/local-server.js';
 import { connectPostgres, describeAddress, parsePostgresUrl, redactUrl, toProxyUrl } from './connect.js';
@@ -24,15 +25,10 @@ import type { QueryWindowSource } from './types.js';
 import { PgWireProxy } from './wire-proxy.js';
 import { explainStatement, type ExplainMode, type ExplainPlan } from './explain.js';
 
-export type PostgresSourceKind = 'proxy' | 'pg_stat_statements';
+export type PostgresSourceKind = NonNullable<PostgresService['source']>;
 
-export interface PostgresServiceConfig {
-  url: string;
-  source: PostgresSourceKind;
-  proxyPort?: number;
-  env: string;
-  role?: string;
-}
+/** `services.postgres` with its defaults applied (the spec's shape is the generated PostgresService). */
+export type PostgresServiceConfig = Required<Pick<PostgresService, 'url' | 'source' | 'env'>> & Pick<PostgresService, 'proxyPort' | 'role'>;
 
 export interface PostgresServiceHandle extends ServiceHandle {
   readonly source: QueryWindowSource;
@@ -90,22 +86,25 @@ async function checkServerAt(url: string): Promise<string | undefined> {
   }
 }
 
-/** Validate and default `services.postgres` (pure; the schema has checked the shapes). */
-export function readPostgresConfig(config: Record<string, unknown>): PostgresServiceConfig {
+/**
+ * Default `services.postgres` (pure). The schema has checked the shapes; the two guards are for a
+ * caller that opens the service without the schema (a library use, a test).
+ */
+export function readPostgresConfig(config: PostgresService): PostgresServiceConfig {
   if (typeof config.url !== 'string' || config.url === '') {
     throw new PerfspecError('PS_SPEC_INVALID', 'services.postgres.url is required', {
       hint: 'e.g. services: { postgres: { url: "postgres://postgres@127.0.0.1:5432/app" } }',
     });
   }
-  const source = config.source ?? 'proxy';
+  const source: string = config.source ?? 'proxy';
   if (source !== 'proxy' && source !== 'pg_stat_statements') {
     throw new PerfspecError('PS_SPEC_INVALID', `services.postgres.source: ${JSON.stringify(source)} is not a query source`, {
       hint: 'Use "proxy" (needs nothing from the server) or "pg_stat_statements" (needs the extension).',
     });
   }
-  const out: PostgresServiceConfig = { url: config.url, source, env: typeof config.env === 'string' ? config.env : 'DATABASE_URL' };
-  if (typeof config.proxyPort === 'number') out.proxyPort = config.proxyPort;
-  if (typeof config.role === 'string') out.role = config.role;
+  const out: PostgresServiceConfig = { url: config.url, source, env: config.env ?? 'DATABASE_URL' };
+  if (config.proxyPort !== undefined) out.proxyPort = config.proxyPort;
+  if (config.role !== undefined) out.role = config.role;
   return out;
 }
 
@@ -146,7 +145,7 @@ async function postmasterPids(url: string): Promise<number[]> {
   }
 }
 
-export const postgresService: ServiceKind<Record<string, unknown>> = {
+export const postgresService: ServiceKind<PostgresService> = {
   name: 'postgres',
   open: (config) => openPostgresService(readPostgresConfig(config)),
 };

@@ -362,11 +362,6 @@ export class WireTracker {
     return this.failed || this.frontendScanner.broken || this.backendScanner.broken;
   }
 
-  /** Operations sent but not yet answered (a statement in flight when a client vanishes). */
-  get inFlight(): number {
-    return this.pending.length - this.head;
-  }
-
   private push(op: PendingOp): void {
     this.pending.push(op);
   }
