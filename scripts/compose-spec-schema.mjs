@@ -35,7 +35,8 @@ export class CompositionError extends Error {}
  *
  * @param {object} base the schema without any module's parts (src/spec/schema.base.json)
  * @param {Array<{ owner: string, kind: keyof TARGETS, fragment: { properties?: object, $defs?: object } }>} fragments
- * @param {{ executorNames?: string[], comment?: string }} [options]
+ * @param {{ executorNames?: string[], comment?: string, closeForEditors?: boolean }} [options] closeForEditors
+ *   (default true): see closeForDraft7Editors; false for the TypeScript types, which need no key names twice
  */
 export function composeSchema(base, fragments, options = {}) {
   const schema = structuredClone(base);
@@ -95,7 +96,32 @@ export function composeSchema(base, fragments, options = {}) {
       property.enum = [...options.executorNames];
     }
   }
+  if (options.closeForEditors !== false) closeForDraft7Editors(schema);
   return schema;
+}
+
+/**
+ * A definition that takes shared keys by `allOf: [{ $ref }]` and refuses others with
+ * `unevaluatedProperties: false` (draft 2020-12) is also given, in the output only, the shared
+ * key names (`name: true`: the value's schema stays the referenced one) and
+ * `additionalProperties: false`. Editors that implement draft 7 only (VS Code's YAML extension,
+ * redhat-developer/vscode-yaml#1122) ignore `unevaluatedProperties` and would not underline an
+ * unknown key; with the names listed they do, and complete them. The source lists the keys once.
+ */
+function closeForDraft7Editors(schema) {
+  for (const definition of Object.values(schema.$defs ?? {})) {
+    if (definition.unevaluatedProperties !== false || !Array.isArray(definition.allOf)) continue;
+    const shared = {};
+    for (const part of definition.allOf) {
+      const name = typeof part.$ref === 'string' ? /^#\/\$defs\/([^/]+)$/.exec(part.$ref)?.[1] : undefined;
+      const target = name === undefined ? undefined : schema.$defs[name];
+      if (!target) throw new CompositionError(`allOf reference ${part.$ref} is not a local $defs entry`);
+      for (const key of Object.keys(target.properties ?? {})) shared[key] = true;
+    }
+    definition.properties = { ...shared, ...definition.properties };
+    delete definition.unevaluatedProperties;
+    definition.additionalProperties = false;
+  }
 }
 
 function sameApartFromDescription(a, b) {

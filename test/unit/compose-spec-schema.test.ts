@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Ajv from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeSchema, CompositionError, formatJson, readFragments, type OwnedFragment } from '../../scripts/compose-spec-schema.mjs';
 import { EXECUTOR_NAMES } from '../../src/load/executors/executor-table.js';
@@ -53,9 +54,37 @@ describe('composeSchema', () => {
     const schema = composeSchema(base(), [loadFragment, perVu], { executorNames: ['constant-users', 'per-vu-iterations'] });
     expect(schema.$defs.loadScenarioKeys.properties.iterations).toEqual({ type: 'integer', minimum: 1 });
     expect(schema.$defs.loadScenarioKeys.properties.executor.enum).toEqual(['constant-users', 'per-vu-iterations']);
-    // Listed once: the load section and a scenario entry take them through allOf, never a copy.
-    expect(schema.$defs.load.properties).toEqual({ scenarios: { type: 'object' } });
-    expect(schema.$defs.loadScenario.properties).toBeUndefined();
+    // Listed once in the source: without the editors' copy of the names, both forms take them through allOf.
+    const source = composeSchema(base(), [loadFragment, perVu], { executorNames: ['constant-users', 'per-vu-iterations'], closeForEditors: false });
+    expect(source.$defs.load.properties).toEqual({ scenarios: { type: 'object' } });
+    expect(source.$defs.loadScenario.properties).toBeUndefined();
+    expect(source.$defs.loadScenario.unevaluatedProperties).toBe(false);
+  });
+
+  it('lists the shared key names for draft-7 editors, so they complete them and underline an unknown key', () => {
+    const perVu: OwnedFragment = { owner: 'per-vu-iterations', kind: 'executor', fragment: { properties: { iterations: { type: 'integer', minimum: 1 } } } };
+    const schema = composeSchema(base(), [loadFragment, perVu], { executorNames: ['constant-users', 'per-vu-iterations'] });
+    // Names only (`true`): the value's schema stays the one loadScenarioKeys gives.
+    expect(schema.$defs.load.properties).toEqual({ executor: true, users: true, iterations: true, scenarios: { type: 'object' } });
+    expect(schema.$defs.loadScenario.properties).toEqual({ executor: true, users: true, iterations: true });
+    for (const name of ['load', 'loadScenario']) {
+      expect(schema.$defs[name].additionalProperties).toBe(false);
+      expect(schema.$defs[name].unevaluatedProperties).toBeUndefined();
+    }
+    // A draft-7 validator (which knows no unevaluatedProperties, like VS Code's YAML extension) now
+    // refuses an unknown key and still checks a known key's value.
+    const { $schema: _draft, ...draft7 } = schema;
+    const validate = new Ajv({ strict: false }).compile({ ...draft7, properties: { ...draft7.properties, load: { $ref: '#/$defs/load' } } });
+    expect(validate({ name: 'x', load: { users: 1 } })).toBe(true);
+    expect(validate({ name: 'x', load: { usres: 1 } })).toBe(false);
+    expect(validate({ name: 'x', load: { users: 'many' } })).toBe(false);
+    expect(validate({ name: 'x', load: { scenarios: { a: {} } } })).toBe(true);
+  });
+
+  it('refuses an allOf reference that is not a local definition', () => {
+    const broken = base();
+    Object.assign(broken.$defs, { odd: { type: 'object', allOf: [{ $ref: 'https://example.com/x.json' }], unevaluatedProperties: false } });
+    expect(() => composeSchema(broken, [])).toThrow(CompositionError);
   });
 
   it('refuses a key two fragments claim, naming both owners', () => {
