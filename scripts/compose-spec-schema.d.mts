@@ -16,7 +16,7 @@ export class CompositionError extends Error {}
 export function composeSchema(
   base: Record<string, unknown>,
   fragments: OwnedFragment[],
-  options?: { executorNames?: string[]; comment?: string },
+  options?: { executorNames?: string[]; comment?: string; closeForEditors?: boolean },
 ): Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export function readFragments(root?: string): { fragments: OwnedFragment[]; executorNames: string[] };
 export function formatJson(value: unknown, width?: number): string;

@@ -5,7 +5,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { reportSchemaProblems } from '../helpers/report-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/free-port.js';
@@ -41,7 +43,35 @@ async function runPhase3(mode: 'naive' | 'optimized', extraArgs: string[] = []) 
   return { outcome, json, verdicts, markdown, out, junitNames: junit.cases.map((item) => String(item.name)) };
 }
 
+/**
+ * What the main job must leave as it found it on the user's servers: the libraries PostgreSQL
+ * preloads (this machine preloads pg_stat_statements for the suite, scripts/services.sh) and the
+ * time it started (a restart would change it), Redis's run id (a restart) and its keyspace
+ * notification setting (the cache probe sets it for a window and must restore it).
+ */
+async function serverState() {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const { rows } = await client.query<{ preload: string; started: string }>(
+      "SELECT current_setting('shared_preload_libraries') AS preload, pg_postmaster_start_time()::text AS started",
+    );
+    await redis.connect();
+    const runId = /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
+    const notify = (await redis.config('GET', 'notify-keyspace-events')) as string[];
+    return { postgres: rows[0], redis: { runId, notify: notify[1] } };
+  } finally {
+    await client.end();
+    redis.disconnect();
+  }
+}
+
 describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, () => {
+  let before: Awaited<ReturnType<typeof serverState>>;
+  beforeAll(async () => {
+    before = await serverState();
+  });
   let naiveReport = '';
   let naiveJunitNames: string[] = [];
   // The output folders of both runs, for the browser test (set before any assertion can fail).
@@ -109,6 +139,12 @@ describe('specs/phase3.yaml against the reference API', { timeout: 600_000 }, ()
     expect(markdown).toContain('## Before → after');
     expect(markdown).toContain('| Audit logs list | queries.max | 201 | 3 | -98.5% | ✅ fixed |');
     expect(outcome.stdout).toMatch(/Compared with run .+: \d+ fixed, 0 regressed/);
+  });
+
+  it('leaves the servers as it found them: PostgreSQL preloads the same libraries and was not restarted; Redis not restarted, its notification setting restored', async () => {
+    expect(outputs.naive && outputs.optimized).toBeTruthy();
+    expect(before.postgres.preload).toContain('pg_stat_statements');
+    expect(await serverState()).toEqual(before);
   });
 
   it("both HTML reports, in Chromium: no console error, no request, every chart with the JSON's counts, exact values on hover, failures first", async () => {

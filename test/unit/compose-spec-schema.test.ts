@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeSchema, CompositionError, formatJson, readFragments, type OwnedFragment } from '../../scripts/compose-spec-schema.mjs';
 import { EXECUTOR_NAMES } from '../../src/load/executors/executor-table.js';
