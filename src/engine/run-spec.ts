@@ -26,6 +26,7 @@ import { bodySizeBytes } from '../units/quantity.js';
 import { canConnect, startTarget, type HostEnvironment, type TargetHandle } from './target-server.js';
 import { startReplicas } from './replicas.js';
 import { runCheckProbe } from './run-check-probe.js';
+import { runSpecProbe } from './run-spec-probe.js';
 
 export interface EngineTables {
   checkProbes: readonly CheckProbe[];
@@ -184,7 +185,7 @@ export async function runSpec(loaded: LoadedSpec, options: RunSpecOptions): Prom
       const section = sectionOf(spec, probe.key);
       if (section === undefined || options.signal.aborted) continue;
       try {
-        const results = await probe.run(section, ctx, { select: options.select, only: options.only, shard });
+        const results = await runSpecProbe(probe, section, ctx, { select: options.select, only: options.only, shard });
         for (const judged of results) {
           // Spec-level sections (load) follow defaults.inconclusive.
           const probes = judged.probes.map((probe) => ({ ...probe, verdicts: applyInconclusivePolicy(probe.verdicts, spec.defaults?.inconclusive ?? 'warn') }));

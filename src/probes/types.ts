@@ -18,11 +18,12 @@
  *   judge     the figures against the config's budgets → verdicts (src/verdict), pure;
  *   present   the figures and verdicts → tables, notes and data for the reports, pure.
  * The engine composes a check probe's parts (src/engine/run-check-probe.ts): parse once, then
- * measure → judge → present.
+ * measure → judge → present; and a spec probe's (src/engine/run-spec-probe.ts): measure → judge →
+ * present, one result per entry of what judge and present return.
  */
 import type { Check, PerfspecSpec } from '../generated/spec-types.js';
 import type { HttpClient, HttpRequest } from '../sources/http/types.js';
-import type { CheckResult, ProbeResult } from '../result/result.js';
+import type { ProbeResult } from '../result/result.js';
 import type { Verdict } from '../verdict/types.js';
 
 /** A request as written in the spec, with `${vars.*}` still unresolved. */
@@ -188,12 +189,39 @@ export function sectionOf<K extends SectionKey>(spec: PerfspecSpec, key: K): Per
   return spec[key];
 }
 
-/** `Section` is the section's generated type (PerfspecSpec[key]); the engine passes it as validated. */
-export interface SpecProbe<Section = unknown> {
+/**
+ * One result of a spec probe as its present shows it (a load scenario): the engine adds the
+ * section, the probe's kind, judge's verdicts and the status they give.
+ */
+export interface SpecResultPresentation {
+  /** The result's name in reports and for --only ("Load: checkout"). */
+  name: string;
+  /** What ran, in a line ("constant-vus: 10 users for 30s (constant-vus)"). */
+  request?: string;
+  durationMs: number;
+  probe: ProbePresentation;
+}
+
+/**
+ * A probe of a top-level section of the spec, which yields whole results (one per load scenario).
+ * `Section` is the section's generated type (PerfspecSpec[key]); the engine passes it as validated.
+ * `Measurement` is what measure returns: everything the section's run gathered by I/O, plain data
+ * that judge and present read and that tests can write by hand.
+ *
+ * judge returns one list of verdicts per result and present one presentation per result, in the
+ * same order; the engine pairs them (src/engine/run-spec-probe.ts), so a result's verdicts are
+ * exactly judge's.
+ */
+export interface SpecProbe<Section = unknown, Measurement = unknown> {
   kind: string;
   /** The top-level key of the spec this probe owns. */
   key: SectionKey;
-  run(section: Section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]>;
+  /** Run the section's selected parts (options: --profile, --only, --shard): the probe's only I/O. */
+  measure(section: Section, ctx: ProbeContext, options: SpecProbeOptions): Promise<Measurement>;
+  /** The measurement against the section's budgets → one list of verdicts per result. Pure. */
+  judge(section: Section, measurement: Measurement): Verdict[][];
+  /** Tables, notes and data of each result (the engine adds the kind, the verdicts and the status). Pure. */
+  present(section: Section, measurement: Measurement, verdicts: ReadonlyArray<readonly Verdict[]>): SpecResultPresentation[];
   /** Problems of the section that the schema cannot see (see CheckProbe.validate). */
   validate?(section: Section, ctx: SectionValidationContext): string[];
   /** Problems of the command-line selections for this section (`--profile nope`), found before anything runs. */

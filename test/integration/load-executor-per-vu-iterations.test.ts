@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/load/index.js';
 import type { LoadScenarioConfig } from '../../src/load/types.js';
+import { judgeLoadReport } from '../../src/probes/load/judge.js';
 import { presentLoadReport } from '../../src/probes/load/present.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
@@ -24,7 +25,7 @@ const scenario = (path: string, extra: Record<string, unknown>): LoadScenarioCon
   ({ name: 'per-vu', executor: 'per-vu-iterations', flows: [{ name: 'f', steps: [`GET ${path}`] }], ...extra }) as LoadScenarioConfig;
 
 const completedVerdict = (report: Awaited<ReturnType<typeof runLoad>>) =>
-  presentLoadReport(report, [], 'Load: per-vu', new Map([['f', 1]])).verdicts.find((v) => v.metric === 'load.iterations_completed');
+  judgeLoadReport(report, [], 'Load: per-vu').find((v) => v.metric === 'load.iterations_completed');
 
 describe('per-vu-iterations', () => {
   it('sends exactly users × iterations requests of a one-request flow, and ends when they are done', async () => {
@@ -65,7 +66,7 @@ describe('per-vu-iterations', () => {
     const verdict = completedVerdict(report);
     expect(verdict).toMatchObject({ passed: false, level: 'warn', actual: String(completed), target: '100' });
     expect(verdict?.message).toBe(`${completed} of 100 planned iterations completed; ${100 - started} never started: the time limit of 1s ended the run first`);
-    const probe = presentLoadReport(report, [], 'Load: per-vu', new Map([['f', 1]]));
+    const probe = presentLoadReport(report, new Map([['f', 1]]));
     expect(probe.notes).toContain(`The time limit of 1s ended the run: ${completed} of 100 planned iterations completed, ${100 - started} never started.`);
     expect(probe.tables.find((t) => t.title === 'Run')?.rows).toContainEqual([
       'Iterations',

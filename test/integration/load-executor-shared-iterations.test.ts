@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/load/index.js';
 import type { LoadScenarioConfig } from '../../src/load/types.js';
+import { judgeLoadReport } from '../../src/probes/load/judge.js';
 import { presentLoadReport } from '../../src/probes/load/present.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
@@ -23,7 +24,10 @@ afterAll(() => server.close());
 const scenario = (path: string, extra: Record<string, unknown>): LoadScenarioConfig =>
   ({ name: 'shared', executor: 'shared-iterations', flows: [{ name: 'f', steps: [`GET ${path}`] }], ...extra }) as LoadScenarioConfig;
 
-const present = (report: Awaited<ReturnType<typeof runLoad>>) => presentLoadReport(report, [], 'Load: shared', new Map([['f', 1]]));
+const present = (report: Awaited<ReturnType<typeof runLoad>>) => ({
+  verdicts: judgeLoadReport(report, [], 'Load: shared'),
+  ...presentLoadReport(report, new Map([['f', 1]])),
+});
 
 describe('shared-iterations', () => {
   it('sends exactly `iterations` requests of a one-request flow, and ends when they are done', async () => {

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSpecProbe } from '../../src/engine/run-spec-probe.js';
 import { loadProbe } from '../../src/probes/load/index.js';
 import type { ProbeContext } from '../../src/probes/types.js';
 
@@ -62,7 +63,7 @@ const section = {
 describe('load probe', () => {
   it('fails p95 on a slow endpoint with target and actual, and fills tables, series and data', async () => {
     const updates: string[] = [];
-    const [result] = await loadProbe.run(section, context(updates), { select: {} });
+    const [result] = await runSpecProbe(loadProbe, section, context(updates), { select: {} });
     expect(result.name).toBe('Load: quick');
     expect(result.section).toBe('load');
     const probe = result.probes[0];
@@ -90,7 +91,7 @@ describe('load probe', () => {
   });
 
   it('runs the scenario chosen with --profile, with its own thresholds', async () => {
-    const results = await loadProbe.run(section, context(), { select: { profile: 'other' } });
+    const results = await runSpecProbe(loadProbe, section, context(), { select: { profile: 'other' } });
     expect(results.map((r) => r.name)).toEqual(['Load: other']);
     // Dropped iterations, the generator's own limits and its saturation are judged in every run (warnings),
     // so the budgets listed never change; a generator saturated by the machine's other load fails only its own.
@@ -107,7 +108,7 @@ describe('load probe', () => {
   });
 
   it('rejects an unknown --profile naming the known scenarios, before sending anything', async () => {
-    await expect(loadProbe.run(section, context(), { select: { profile: 'ful' } })).rejects.toMatchObject({
+    await expect(runSpecProbe(loadProbe, section, context(), { select: { profile: 'ful' } })).rejects.toMatchObject({
       code: 'PS_USAGE',
       message: '--profile ful: no load scenario named "ful"',
       hint: 'Known scenarios: quick, other.',

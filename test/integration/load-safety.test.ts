@@ -14,7 +14,7 @@ import { startContentionMonitor } from '../../src/metrics/host-contention.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/load/index.js';
 import { parseThresholds } from '../../src/load/thresholds/parse-thresholds.js';
-import { presentLoadReport } from '../../src/probes/load/present.js';
+import { judgeLoadReport } from '../../src/probes/load/judge.js';
 import { runCli } from '../helpers/run-cli.js';
 
 interface TargetServer {
@@ -175,8 +175,8 @@ describe('load thresholds judged while the generator was saturated', () => {
     }
     expect(report.health.trustworthy).toBe(false);
     expect(report.health.eventLoopDelayP99Ms).toBeGreaterThan(50);
-    const probe = presentLoadReport(report, parseThresholds(config.thresholds), 'Load: hogged', new Map([['Browse', 1]]));
-    const byMetric = Object.fromEntries(probe.verdicts.map((v) => [v.metric, v]));
+    const verdicts = judgeLoadReport(report, parseThresholds(config.thresholds), 'Load: hogged');
+    const byMetric = Object.fromEntries(verdicts.map((v) => [v.metric, v]));
     // No HTTP request over loopback answers in 5 µs (a quiet machine answers in about 50 µs): the interval proves the budget broken, and the
     // saturation makes that failure inconclusive.
     expect(byMetric['load.p50']).toMatchObject({ outcome: 'inconclusive', passed: false });

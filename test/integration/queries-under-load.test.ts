@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/load/run/run-load.js';
 import { traceTagOf } from '../../src/load/flows/traceparent.js';
+import { runSpecProbe } from '../../src/engine/run-spec-probe.js';
 import { loadProbe } from '../../src/probes/load/index.js';
 import type { ProbeContext } from '../../src/probes/types.js';
 import { readStatementLog } from '../../src/sources/postgres/statement-log.js';
@@ -162,7 +163,7 @@ describe('queries per request under load', () => {
         now: () => performance.now(),
         specDir: '.',
       } as unknown as ProbeContext;
-      const [result] = await loadProbe.run(section, ctx, { select: {} });
+      const [result] = await runSpecProbe(loadProbe, section, ctx, { select: {} });
       const probe = result.probes[0];
       results[mode] = {
         status: result.status,

@@ -8,6 +8,7 @@
 import type { ProtocolFault, ProtocolFaultCounts } from '../../sources/http/error-kind.js';
 import { PerfspecError } from '../../errors.js';
 import { createHistogram, mergeEncoded, percentileMs, summariseHistogram } from '../../metrics/histogram.js';
+import { judgeLoadReport } from '../../probes/load/judge.js';
 import { presentLoadReport } from '../../probes/load/present.js';
 import type { CheckResult, RunResult, SpecResult } from '../../result/result.js';
 import { combineStatuses, statusOfProbes } from '../../result/status.js';
@@ -55,7 +56,8 @@ export function mergeShards(shards: NamedShard[], assemble: (specs: SpecResult[]
       const meta = own.data.scenario;
       const thresholds = parseThresholds(meta?.thresholds, `${check.name}: thresholds`);
       const weights = new Map(Object.entries(meta?.flowWeights ?? {}));
-      const probe = presentLoadReport(report, thresholds, check.name, weights);
+      // Judged and shown by the load probe's own judge and present, on the merged report.
+      const probe = { kind: 'load', verdicts: judgeLoadReport(report, thresholds, check.name), ...presentLoadReport(report, weights) };
       probe.notes.unshift(`Merged from ${count} shards: every figure and verdict is computed from all shards' histograms and counters added together.`);
       const spread = Math.max(...parts.map((p) => p.startedAtEpochMs)) - Math.min(...parts.map((p) => p.startedAtEpochMs));
       const firstStart = Math.min(...parts.map((p) => p.startedAtEpochMs));

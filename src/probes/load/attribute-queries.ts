@@ -1,19 +1,17 @@
 /**
- * The load probe's side of queries per request: before a scenario runs, note the proxy's
- * unattributed count; after it, take the scenario's traces from the proxy and add the figures,
- * table and verdicts to the load result (queries-under-load.ts). Only with services.postgres on
- * source proxy; otherwise thresholds on queries are inconclusive with the reason.
+ * The load probe's measuring of queries per request: before a scenario runs, note the proxy's
+ * unattributed count; after it, take the scenario's traces from the proxy and summarise them
+ * (queries-under-load.ts, which also judges and presents them). Only with services.postgres on
+ * source proxy; otherwise thresholds on queries are judged inconclusive with the reason.
  */
 import { traceHeaderOf, traceTagOf } from '../../load/flows/traceparent.js';
 import type { PreparedScenario } from '../../load/run/run-load.js';
 import type { LoadReport } from '../../load/types.js';
-import type { ProbeResult } from '../../result/result.js';
 import type { PostgresServiceHandle } from '../../sources/postgres/service.js';
 import { unattributedSince, type TraceAttribution, type UnattributedCounters } from '../../sources/postgres/trace-attribution.js';
 import { PgWireProxy } from '../../sources/postgres/wire-proxy.js';
-import { judgeCondition } from '../../verdict/judge.js';
 import type { ProbeContext } from '../types.js';
-import { parseQueryThresholds, presentQueriesUnderLoad, summariseQueriesUnderLoad, type QueryThreshold } from './queries-under-load.js';
+import { parseQueryThresholds, summariseQueriesUnderLoad, type QueriesUnderLoad, type QueryThreshold } from './queries-under-load.js';
 
 interface Started {
   attribution: TraceAttribution | undefined;
@@ -51,27 +49,16 @@ export function startQueryAttribution(attribution: TraceAttribution | undefined,
   };
 }
 
-export function finishQueryAttribution(started: Started, report: LoadReport, probe: ProbeResult, check: string): void {
+/**
+ * The scenario's statements per request, taken from the proxy once the run is over: 'no proxy'
+ * without one, undefined when nothing asked for them (no traceparent sent, no query threshold).
+ */
+export function finishQueryAttribution(started: Started, report: LoadReport): QueriesUnderLoad | 'no proxy' | undefined {
   const { attribution, scenario, tag, thresholds } = started;
-  if (!attribution || !started.before) {
-    for (const t of thresholds) {
-      const metric = `requests.${t.request}.${t.queries ? 'queries' : 'nPlusOne'}`;
-      probe.verdicts.push({
-        ...judgeCondition(
-          { check, probe: 'load', metric },
-          t.queries?.text ?? 'no N+1',
-          'n/a',
-          false,
-          'statements per request need services.postgres with source: proxy (the proxy reads the traceparent comments)',
-        ),
-        outcome: 'inconclusive',
-      });
-    }
-    return;
-  }
-  if (!started.traced && thresholds.length === 0) return;
+  if (!attribution || !started.before) return 'no proxy';
+  if (!started.traced && thresholds.length === 0) return undefined;
   const sent = new Map(report.requests.map((r) => [r.name, r.requests]));
-  const summary = summariseQueriesUnderLoad({
+  return summariseQueriesUnderLoad({
     traces: attribution.take(tag),
     tag,
     entries: scenario.compiled.entries,
@@ -79,9 +66,4 @@ export function finishQueryAttribution(started: Started, report: LoadReport, pro
     unattributed: unattributedSince(started.before, attribution.unattributedSnapshot()),
     textOf: (shape) => attribution.textOf(shape),
   });
-  const shown = presentQueriesUnderLoad(summary, thresholds, check);
-  probe.tables.splice(1, 0, ...shown.tables);
-  probe.verdicts.push(...shown.verdicts);
-  probe.notes.push(...shown.notes);
-  (probe.data as Record<string, unknown>).queries = summary;
 }

@@ -1,28 +1,20 @@
 /**
- * The `load` spec probe: runs the selected scenarios of the spec's `load:` section one after the
- * other with the load engine (src/load) and returns one CheckResult per scenario.
+ * The `load` spec probe: the selected scenarios of the spec's `load:` section, run one after the
+ * other with the load engine (src/load), one result each. measure.ts runs them, judge.ts judges
+ * each scenario's measurement, present.ts shows it; the engine composes the three (runSpecProbe).
  */
-import { PerfspecError } from '../../errors.js';
 import type { PerfspecSpec } from '../../generated/spec-types.js';
-import { prepareScenario, runPrepared } from '../../load/run/run-load.js';
-import type { LoadProgress } from '../../load/types.js';
-import { keptByOnly } from '../../spec/only-filter.js';
-import type { CheckResult, ProbeResult } from '../../result/result.js';
-import { statusOfProbes } from '../../result/status.js';
-import { formatDuration } from '../../units/duration.js';
-import { collectProblems } from '../validate-sections.js';
-import type { ProbeContext, SpecProbe, SpecProbeOptions } from '../types.js';
+import { prepareScenario } from '../../load/run/run-load.js';
 import { checkSocketBudget } from '../../load/plan/socket-budget.js';
-import { executorNamed } from '../../load/executors/executor-table.js';
-import { presentLoadReport } from './present.js';
-import { selectScenarios, type LoadSection } from './section.js';
-import { annotateShardResult, prepareForShard, scenarioStartTimes, shardRuntime } from './shard.js';
-import { presentScalability, runScalability } from './scalability.js';
-import { startContentionMonitor, summariseContention } from '../../metrics/host-contention.js';
-import { isLocalHost } from '../../metrics/local-server.js';
-import { attributionOf, finishQueryAttribution, startQueryAttribution } from './attribute-queries.js';
+import { collectProblems } from '../validate-sections.js';
+import type { SpecProbe } from '../types.js';
+import { judgeLoad } from './judge.js';
+import { measureLoad } from './measure.js';
+import type { LoadMeasurement } from './measurement.js';
+import { presentLoad } from './present.js';
+import { resultName, selectScenarios, type LoadSection } from './section.js';
 
-export const loadProbe: SpecProbe<LoadSection> = {
+export const loadProbe: SpecProbe<LoadSection, LoadMeasurement> = {
   kind: 'load',
   key: 'load',
   validate(section, { specDir, varNames, spec, select, host }) {
@@ -54,99 +46,10 @@ export const loadProbe: SpecProbe<LoadSection> = {
   resultNames(section, select) {
     return selectScenarios(section, select).map(({ config }) => resultName(config.name));
   },
-  async run(section, ctx: ProbeContext, options: SpecProbeOptions): Promise<CheckResult[]> {
-    const selected = selectScenarios(section, options.select).filter(({ config }) => keptByOnly(resultName(config.name), options.only));
-    // Headers of target.headers and defaults.headers, resolved with setup variables, under the load section's own.
-    const defaultHeaders = ctx.buildRequest({ method: 'GET', url: '/', headers: {}, query: {} }).headers;
-    const runtime = {
-      baseUrl: ctx.baseUrl,
-      vars: ctx.vars,
-      runId: ctx.resolve('${run.id}'),
-      runStartedAt: ctx.resolve('${run.startedAt}'),
-      baseDir: ctx.specDir,
-    };
-    // Validate every selected scenario before any of them sends a request.
-    // target.trace is the default of each scenario's own trace setting.
-    // target.maxBodySize likewise.
-    const prepared = selected.map(({ config }) =>
-      prepareScenario(
-        {
-          ...config,
-          trace: config.trace ?? ctx.trace,
-          maxBodySize: config.maxBodySize ?? ctx.maxBodySize,
-          headers: { ...defaultHeaders, ...(config.headers ?? {}) },
-        },
-        runtime,
-      ),
-    );
-
-    const shard = options.shard;
-    const startTimes = scenarioStartTimes(
-      prepared.map((p) => p.plan),
-      shard?.startAtEpochMs,
-    );
-
-    const results: CheckResult[] = [];
-    for (const [i, scenario] of prepared.entries()) {
-      if (ctx.signal.aborted) break;
-      const name = resultName(scenario.plan.name);
-      const started = ctx.now();
-      ctx.progress.info(`${name}: ${describePlan(scenario.plan)}`);
-      if (scenario.plan.profile === 'scalability') {
-        const { points, reports } = await runScalability(
-          scenario,
-          ctx.replicas ?? [],
-          { ...runtime, signal: ctx.signal, onProgress: (p) => ctx.progress.update(describeProgress(p)) },
-          ctx.progress,
-        );
-        const probe = presentScalability(points, reports, name, scenario.config.minEfficiency);
-        if (selected[i].description) probe.notes.unshift(selected[i].description as string);
-        results.push(loadResult(name, scenario.plan, probe, ctx.now() - started));
-        continue;
-      }
-      const attribution = startQueryAttribution(attributionOf(ctx), scenario, runtime.runId);
-      const contention = startContentionMonitor((await ctx.services?.serverPids?.()) ?? [], {
-        targetUnknown: isLocalHost(new URL(ctx.baseUrl).hostname) && !ctx.targetStarted,
-      });
-      const report = await runPrepared(shard ? prepareForShard(scenario) : scenario, {
-        ...runtime,
-        ...(shard ? shardRuntime(shard, startTimes[i]) : {}),
-        signal: ctx.signal,
-        onProgress: (p) => {
-          ctx.progress.update(describeProgress(p));
-          if (p.point) ctx.progress.metrics?.(name, { ...p.point });
-        },
-      });
-      // A shard's share of a small plan may be empty; the merge judges whether anything was sent.
-      if (!shard && report.overall.requests === 0 && report.overall.errors === 0 && !report.aborted) {
-        throw new PerfspecError('PS_PROBE_FAILED', `${name}: no request was sent`, { hint: 'Check the flows and the base URL.' });
-      }
-      const host = contention.stop();
-      if (host) report.contention = summariseContention(host);
-      const weights = new Map(scenario.compiled.flows.map((f) => [f.name, f.weight]));
-      const probe = presentLoadReport(report, scenario.thresholds, name, weights);
-      finishQueryAttribution(attribution, report, probe, name);
-      if (shard)
-        annotateShardResult(probe, report, shard, {
-          thresholds: scenario.config.thresholds,
-          flowWeights: Object.fromEntries(weights),
-          description: selected[i].description,
-          request: describePlan(scenario.plan),
-        });
-      if (selected[i].description) probe.notes.unshift(selected[i].description as string);
-      // The generator ran out of its own resources: the figures stay in the report, but the run
-      // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
-      if (report.stoppedEarly?.by === 'resources') probe.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
-      results.push(loadResult(name, scenario.plan, probe, ctx.now() - started));
-    }
-    return results;
-  },
+  measure: measureLoad,
+  judge: (_section, measurement) => judgeLoad(measurement),
+  present: (_section, measurement) => presentLoad(measurement),
 };
-
-/** A scenario's name in reports and for --only. */
-function resultName(scenario: string): string {
-  return `Load: ${scenario}`;
-}
 
 function countOrigins(compiled: ReturnType<typeof prepareScenario>['compiled']): number {
   const origins = new Set<string>();
@@ -162,20 +65,4 @@ function usesDatabaseProxy(spec: PerfspecSpec | undefined): boolean {
 
 function startsTarget(spec: PerfspecSpec | undefined): boolean {
   return spec?.target.start !== undefined;
-}
-
-function describePlan(plan: ReturnType<typeof prepareScenario>['plan']): string {
-  if (plan.profile === 'scalability')
-    return `scalability: up to ${plan.peak}/s per replica, ${formatDuration(plan.durationMs)} per replica count (breakpoint search)`;
-  return `${plan.profile ?? plan.executor}: ${executorNamed(plan.executor).describe(plan)} (${plan.executor})`;
-}
-
-function describeProgress(p: LoadProgress): string {
-  const p95 = p.p95Ms === null ? '–' : formatDuration(p.p95Ms);
-  return `${p.scenario} ${formatDuration(p.elapsedMs)}/${formatDuration(p.totalMs)} · ${p.users} users · ${p.requestsPerSecond} req/s · p95 ${p95} · ${p.errors} errors`;
-}
-
-/** One scenario's entry in the run's results. */
-function loadResult(name: string, plan: Parameters<typeof describePlan>[0], probe: ProbeResult, durationMs: number): CheckResult {
-  return { name, section: 'load', request: describePlan(plan), status: statusOfProbes([probe]), durationMs, probes: [probe] };
 }

@@ -1,111 +1,79 @@
 /**
- * A finished load run → what reports show: verdicts, preformatted tables, the timeline series and
- * notes. Pure; the CheckResult carries the raw LoadReport as data for the JSON report and baselines.
+ * The load probe's present: each scenario's measurement and verdicts → what reports show: the
+ * preformatted tables, the timeline series, the notes, and the raw LoadReport as data for the JSON
+ * report, baselines and `perfspec merge`. Pure.
  */
-import { judgeThresholds } from '../../load/thresholds/judge-thresholds.js';
-import type { Distortion } from '../../load/thresholds/saturation.js';
-import type { ParsedThreshold } from '../../load/thresholds/parse-thresholds.js';
-import { statsForScope } from '../../load/thresholds/scope-stats.js';
-import { isResourceError } from '../../load/run/resource-errors.js';
-import type { ErrorKind, LatencySummary, LoadReport, RequestStats } from '../../load/types.js';
-import { PROTOCOL_FAULTS, type ProtocolFault } from '../../sources/http/error-kind.js';
-import type { ProbeResult, ReportTable, ReportSeries } from '../../result/result.js';
+import type { LoadReport, LatencySummary, RequestStats } from '../../load/types.js';
+import type { ReportTable, ReportSeries } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
-import { judgeCondition } from '../../verdict/judge.js';
-import type { Verdict } from '../../verdict/types.js';
+import type { ProbePresentation, SpecResultPresentation } from '../types.js';
+import type { LoadMeasurement, ScenarioMeasurement, ScenarioRun } from './measurement.js';
+import { protocolFaultRows } from './protocol-faults.js';
+import { presentQueriesUnderLoad } from './queries-under-load.js';
+import { presentScalability } from './scalability.js';
+import { shardNote, withShardMeta } from './shard.js';
 
 const ms = (value: number) => formatDuration(value);
 
-export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshold[], check: string, weights: Map<string, number>): ProbeResult {
-  const verdicts: Verdict[] = [];
-  const notes: string[] = [];
+/**
+ * One result per scenario, in the measurement's order (judge's lists of verdicts are in the same
+ * order). Nothing shown depends on the verdicts, which the engine puts beside each presentation.
+ */
+export function presentLoad(measurement: LoadMeasurement): SpecResultPresentation[] {
+  return measurement.scenarios.map(presentScenario);
+}
 
-  if (report.breakpoint) {
-    // The SLA was judged step by step to find where it breaks; judging it over the whole run
-    // would fail by design. The answer is the highest rate that met it.
-    const { highestPassingRate, brokeAtRate } = report.breakpoint;
-    const actual = highestPassingRate === null ? 'none' : formatRate(highestPassingRate);
-    verdicts.push(
-      judgeCondition(
-        { check, probe: 'load', metric: 'load.breakpoint' },
-        'a rate that meets the SLA',
-        actual,
-        highestPassingRate !== null,
-        highestPassingRate === null
-          ? `no step met the SLA (it broke at ${formatRate(brokeAtRate ?? 0)})`
-          : `the SLA held up to ${actual}${brokeAtRate === null ? ' (the highest rate tried; it never broke)' : `, and broke at ${formatRate(brokeAtRate)}`}`,
-        highestPassingRate,
-      ),
-    );
-  } else {
-    verdicts.push(...judgeThresholds(thresholds, (scope) => statsForScope(report, scope), check, distortionOf(report)).verdicts);
+export function presentScenario(scenario: ScenarioMeasurement): SpecResultPresentation {
+  const probe = scenario.kind === 'scalability' ? presentScalability(scenario.points, scenario.reports) : presentRun(scenario);
+  if (scenario.description) probe.notes.unshift(scenario.description);
+  return { name: scenario.name, request: scenario.request, durationMs: scenario.durationMs, probe };
+}
+
+/** One load run: the report's tables and notes, the statements per request beside them, a shard's marks. */
+function presentRun(scenario: ScenarioRun): ProbePresentation {
+  const { report, shard } = scenario;
+  const shown = presentLoadReport(report, new Map(scenario.flowWeights));
+  const queries = typeof scenario.queries === 'object' ? scenario.queries : undefined;
+  let data: Record<string, unknown> = { ...report };
+  if (queries) {
+    const figures = presentQueriesUnderLoad(queries);
+    // Right after the Requests table, which names the same requests.
+    shown.tables.splice(1, 0, ...figures.tables);
+    shown.notes.push(...figures.notes);
+    data.queries = queries;
   }
+  if (shard) {
+    shown.notes.unshift(shardNote(shard.run));
+    if (report.shardData)
+      data = {
+        ...data,
+        shardData: withShardMeta(report.shardData, {
+          thresholds: shard.thresholds,
+          flowWeights: Object.fromEntries(scenario.flowWeights),
+          description: scenario.description,
+          request: scenario.request,
+        }),
+      };
+  }
+  shown.data = data;
+  // The generator ran out of its own resources: the figures stay in the report, but the run
+  // measured perfspec, so the check is an error (exit 3), not a verdict on the target.
+  if (report.stoppedEarly?.by === 'resources') shown.error = `stopped after ${formatDuration(report.stoppedEarly.atMs)}: ${report.stoppedEarly.reason}`;
+  return shown;
+}
 
-  const { dropped, started } = report.iterations;
-  // Judged in every run, passing or not, so the set of budgets (CI testcases) never changes with
-  // the machine's load or the target's speed.
-  verdicts.push(
-    judgeCondition(
-      { check, probe: 'load', metric: 'load.dropped_iterations', level: 'warn' },
-      '0',
-      String(dropped),
-      dropped === 0,
-      dropped === 0
-        ? 'no planned iteration was dropped'
-        : `${dropped} of ${dropped + started} planned iterations were dropped: every allowed user was busy (raise maxUsers, or the target is too slow for the rate). Their requests count as failed in success_rate and as slower than any measured latency in latency thresholds; see "Dropped arrivals per second"`,
-      dropped,
-    ),
-  );
-  const { planned, completed } = report.iterations;
+/** A finished load run's tables, series and notes; its data is the report itself. */
+export function presentLoadReport(report: LoadReport, weights: Map<string, number>): ProbePresentation {
+  const notes: string[] = [];
+  const { started, planned, completed } = report.iterations;
   if (planned !== undefined) {
-    // Executors with a fixed number of iterations: did they all run to the end within the time limit?
     const notStarted = Math.max(0, planned - started);
-    verdicts.push(
-      judgeCondition(
-        { check, probe: 'load', metric: 'load.iterations_completed', level: 'warn' },
-        String(planned),
-        String(completed),
-        completed >= planned,
-        completed >= planned
-          ? `all ${planned} planned iterations completed`
-          : `${completed} of ${planned} planned iterations completed${notStarted > 0 ? `; ${notStarted} never started: the time limit of ${ms(report.plannedMs)} ended the run first` : ''}${started - completed > 0 ? `; ${started - completed} ended on a failed request or were cut at the end` : ''}`,
-        completed,
-      ),
-    );
     if (notStarted > 0)
       notes.push(
         `The time limit of ${ms(report.plannedMs)} ended the run: ${completed} of ${planned} planned iterations completed, ${notStarted} never started.`,
       );
   }
-  const resourceErrors = Object.entries(report.overall.errorKinds).filter(([kind, n]) => isResourceError(kind as ErrorKind) && (n ?? 0) > 0);
-  if (report.stoppedEarly?.by !== 'resources') {
-    const total = resourceErrors.reduce((sum, [, n]) => sum + (n ?? 0), 0);
-    verdicts.push(
-      judgeCondition(
-        { check, probe: 'load', metric: 'load.generator_resources', level: 'warn' },
-        '0',
-        String(total),
-        total === 0,
-        total === 0
-          ? "no request failed on the generator's own limits"
-          : `${total} requests failed on the generator's own limits (${resourceErrors.map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`).join(', ')}) before reaching the target; they count as errors: raise the open-file limit or lower connections`,
-        total,
-      ),
-    );
-  }
-  verdicts.push(judgeProtocolErrors(report, check));
-  verdicts.push(
-    judgeCondition(
-      { check, probe: 'load', metric: 'load.generator', level: 'warn' },
-      'generator not saturated',
-      report.health.trustworthy ? 'not saturated' : 'saturated',
-      report.health.trustworthy,
-      report.health.trustworthy
-        ? 'the load generator kept up (its event loop and CPU were not saturated)'
-        : `the load generator was saturated, so latencies may be its own: ${report.health.reasons.join('; ')}`,
-    ),
-  );
   if (report.stoppedEarly) {
     notes.push(
       `Stopped after ${ms(report.stoppedEarly.atMs || report.elapsedMs)} of ${ms(report.plannedMs)}: ${report.stoppedEarly.reason}. The figures cover what ran until then.`,
@@ -119,53 +87,11 @@ export function presentLoadReport(report: LoadReport, thresholds: ParsedThreshol
   if (report.iterations.late > 0) notes.push(`${report.iterations.late} iterations started more than 10ms behind schedule (generator lag).`);
 
   return {
-    kind: 'load',
-    verdicts,
     tables: buildTables(report, weights),
     series: buildSeries(report),
     notes,
     data: report as unknown as Record<string, unknown>,
   };
-}
-
-/** How each framing fault reads in a report. */
-const PROTOCOL_FAULT_LABELS: Record<ProtocolFault, string> = {
-  bad_content_length: 'bad Content-Length (negative, malformed or conflicting)',
-  bad_status_line: 'bad status line',
-  bad_chunk: 'bad chunk size',
-  unrequested_bytes: 'bytes after a complete response (a response sent before its request)',
-  idle_answer: 'answer on an idle connection (no request in flight)',
-};
-
-/** The framing faults of a run by kind, in a fixed order; for reports from before the breakdown, the total alone. */
-function protocolFaultRows(report: LoadReport): Array<[string, number]> {
-  const counts = report.protocolErrors ?? {};
-  const rows = PROTOCOL_FAULTS.filter((fault) => (counts[fault] ?? 0) > 0).map((fault): [string, number] => [PROTOCOL_FAULT_LABELS[fault], counts[fault]!]);
-  const charged = report.overall.errorKinds.protocol_error ?? 0;
-  const broken = PROTOCOL_FAULTS.reduce((sum, fault) => sum + (fault === 'idle_answer' ? 0 : (counts[fault] ?? 0)), 0);
-  if (charged > broken) rows.push(['protocol error (kind not recorded)', charged - broken]);
-  return rows;
-}
-
-/**
- * A target that breaks HTTP/1.1 framing never passes silently: judged in every run (an error-level
- * budget of 0), so a response sent before its request or a `Content-Length: -5` fails the run even
- * when no threshold looks at errors. Requests that got such a response count as failed requests.
- */
-function judgeProtocolErrors(report: LoadReport, check: string): Verdict {
-  const rows = protocolFaultRows(report);
-  const total = rows.reduce((sum, [, n]) => sum + n, 0);
-  const idle = report.protocolErrors?.idle_answer ?? 0;
-  return judgeCondition(
-    { check, probe: 'load', metric: 'load.protocol_errors' },
-    '0',
-    String(total),
-    total === 0,
-    total === 0
-      ? 'every response was well-formed HTTP/1.1'
-      : `the target broke HTTP/1.1 ${total} time${total === 1 ? '' : 's'} (${rows.map(([label, n]) => `${n} ${label}`).join(', ')}); ${total - idle} request${total - idle === 1 ? '' : 's'} counted as failed (protocol_error)${idle > 0 ? ` and ${idle} answer${idle === 1 ? '' : 's'} arrived with no request in flight` : ''}: check the server (or the proxy in front of it) and its Content-Length framing`,
-    total,
-  );
 }
 
 function latencyCells(latency: LatencySummary): string[] {
@@ -312,11 +238,6 @@ function describeStart(start: NonNullable<LoadReport['start']>): string {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-/** The generator's health and the host's contention, as the threshold judge weighs them. */
-function distortionOf(report: LoadReport): Distortion {
-  return { ...report.health, ...(report.contention?.contended && report.contention.reason ? { contention: report.contention.reason } : {}) };
 }
 
 function describeContention(contention: LoadReport['contention']): string {

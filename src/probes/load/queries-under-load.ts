@@ -2,7 +2,8 @@
  * Queries per request under load: the proxy's statements attributed to each request by trace id
  * (src/sources/postgres/trace-attribution.ts), grouped by request name through the entry the load
  * engine wrote into each trace id (src/load/flows/traceparent.ts), summarised and judged against
- * `thresholds.requests.NAME.queries` and `nPlusOne`. Pure: counters in, figures, tables, verdicts out.
+ * `thresholds.requests.NAME.queries` and `nPlusOne`. Pure: counters in; figures (summarise),
+ * verdicts (judge) and tables (present) out.
  */
 import { PerfspecError } from '../../errors.js';
 import { entryOfTraceId } from '../../load/flows/traceparent.js';
@@ -149,15 +150,10 @@ export const HOW_TO_COMMENT =
   '(Node pg: OpenTelemetry PgInstrumentation { addSqlCommenterCommentToQueries: true }; Django: google-cloud-sqlcommenter middleware; ' +
   'Rails: ActiveRecord query log tags with the traceparent; Spring: sqlcommenter-java) — README "Queries per request under load".';
 
-export function presentQueriesUnderLoad(
-  summary: QueriesUnderLoad,
-  thresholds: QueryThreshold[],
-  check: string,
-): { tables: ReportTable[]; verdicts: Verdict[]; notes: string[] } {
+/** The figures as reports show them: the table of statements per request, and notes on what could not be counted. */
+export function presentQueriesUnderLoad(summary: QueriesUnderLoad): { tables: ReportTable[]; notes: string[] } {
   const notes: string[] = [];
-  const verdicts: Verdict[] = [];
-  const nothing = summary.attributedStatements === 0;
-  if (nothing) notes.push(HOW_TO_COMMENT);
+  if (summary.attributedStatements === 0) notes.push(HOW_TO_COMMENT);
   if (summary.unattributedStatements > 0) {
     const top = summary.unattributedTop.map((u) => `${u.count}× ${truncate(u.statement)}`).join('; ');
     notes.push(`${summary.unattributedStatements} statements during the run carried no traceparent (unattributed)${top ? `: ${top}` : ''}.`);
@@ -180,6 +176,32 @@ export function presentQueriesUnderLoad(
       ]),
     },
   ];
+  return { tables, notes };
+}
+
+/**
+ * The query thresholds against the figures; without figures (undefined: the spec has no
+ * services.postgres on source proxy) each threshold is inconclusive with the reason.
+ */
+export function judgeQueriesUnderLoad(summary: QueriesUnderLoad | undefined, thresholds: QueryThreshold[], check: string): Verdict[] {
+  const verdicts: Verdict[] = [];
+  if (summary === undefined) {
+    for (const t of thresholds) {
+      const metric = `requests.${t.request}.${t.queries ? 'queries' : 'nPlusOne'}`;
+      verdicts.push({
+        ...judgeCondition(
+          { check, probe: 'load', metric },
+          t.queries?.text ?? 'no N+1',
+          'n/a',
+          false,
+          'statements per request need services.postgres with source: proxy (the proxy reads the traceparent comments)',
+        ),
+        outcome: 'inconclusive',
+      });
+    }
+    return verdicts;
+  }
+  const nothing = summary.attributedStatements === 0;
   for (const threshold of thresholds) {
     const figures = summary.requests.find((r) => r.name === threshold.request);
     const input = { check, probe: 'load' };
@@ -240,7 +262,7 @@ export function presentQueriesUnderLoad(
       }
     }
   }
-  return { tables, verdicts, notes };
+  return verdicts;
 }
 
 function truncate(text: string): string {

@@ -8,11 +8,10 @@
 import { PerfspecError } from '../../errors.js';
 import { prepareScenario, runPrepared, type PreparedScenario } from '../../load/run/run-load.js';
 import type { LoadReport, LoadRuntime, LoadScenarioConfig } from '../../load/types.js';
-import type { ProbeResult, ReportTable } from '../../result/result.js';
+import type { ReportTable } from '../../result/result.js';
 import { formatDuration } from '../../units/duration.js';
 import { formatPercent, formatRate } from '../../units/quantity.js';
-import { judgeCondition } from '../../verdict/judge.js';
-import type { Verdict } from '../../verdict/types.js';
+import type { ProbePresentation } from '../types.js';
 
 export const DEFAULT_MIN_EFFICIENCY = 0.8;
 
@@ -96,35 +95,9 @@ export async function runScalability(
   return { points: scalingEfficiency(raw), reports };
 }
 
-export function presentScalability(points: ScalabilityPoint[], reports: LoadReport[], check: string, minEfficiency = DEFAULT_MIN_EFFICIENCY): ProbeResult {
-  const verdicts: Verdict[] = [];
+/** The search's figures as reports show them (judgeScalability in judge.ts judges them). Pure. */
+export function presentScalability(points: ScalabilityPoint[], reports: LoadReport[]): ProbePresentation {
   const one = points.find((p) => p.replicas === 1);
-  verdicts.push(
-    judgeCondition(
-      { check, probe: 'load', metric: 'load.scalability.one_replica' },
-      'a rate that meets the SLA with 1 replica',
-      one?.throughput == null ? 'none' : formatRate(one.throughput),
-      one?.throughput != null,
-      one?.throughput == null
-        ? 'no step met the SLA with one replica, so there is no base to scale from'
-        : `one replica met the SLA up to ${formatRate(one.throughput)}`,
-      one?.throughput ?? null,
-    ),
-  );
-  for (const p of points.filter((q) => q.replicas > 1)) {
-    verdicts.push(
-      judgeCondition(
-        { check, probe: 'load', metric: `load.scalability.efficiency_${p.replicas}`, level: 'warn' },
-        `>= ${minEfficiency.toFixed(2)}`,
-        p.efficiency === null ? 'n/a' : p.efficiency.toFixed(2),
-        p.efficiency !== null && p.efficiency >= minEfficiency,
-        p.efficiency === null
-          ? `no step met the SLA with ${p.replicas} replicas`
-          : `${p.replicas} replicas met the SLA up to ${formatRate(p.throughput ?? 0)}: ${p.efficiency.toFixed(2)} of ${p.replicas} × one replica`,
-        p.efficiency,
-      ),
-    );
-  }
   const cell = (v: number | null) => (v === null ? '–' : formatRate(v));
   const tables: ReportTable[] = [
     {
@@ -155,8 +128,6 @@ export function presentScalability(points: ScalabilityPoint[], reports: LoadRepo
   ];
   const base = one?.throughput ?? 0;
   return {
-    kind: 'load',
-    verdicts,
     tables,
     series: [
       { title: 'Throughput meeting the SLA, by replicas (x: replicas)', unit: 'req/s', points: points.map((p) => [p.replicas, p.throughput ?? 0]) },

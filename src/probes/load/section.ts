@@ -59,3 +59,8 @@ export function selectScenarios(section: LoadSection, select: Record<string, str
     };
   });
 }
+
+/** A scenario's name in reports and for --only. */
+export function resultName(scenario: string): string {
+  return `Load: ${scenario}`;
+}

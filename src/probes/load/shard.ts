@@ -5,9 +5,8 @@
  */
 import type { PreparedScenario } from '../../load/run/run-load.js';
 import type { ScenarioPlan } from '../../load/plan/plan-scenario.js';
-import type { LoadReport, LoadRuntime } from '../../load/types.js';
-import type { ScenarioShardMeta } from '../../load/shard/shard-data.js';
-import type { ProbeResult } from '../../result/result.js';
+import type { LoadRuntime } from '../../load/types.js';
+import type { ScenarioShardMeta, ShardLoadData } from '../../load/shard/shard-data.js';
 import type { ShardRun } from '../types.js';
 
 /** Extra time between one scenario's planned end and the next one's start, so drains never overlap. */
@@ -37,10 +36,12 @@ export function shardRuntime(shard: ShardRun, startAtEpochMs: number | undefined
   return { shard: { index: shard.index, count: shard.count }, startAtEpochMs, keepEncoded: true };
 }
 
-/** Mark a shard's probe result as partial and attach what the merge needs beside the encoded data. */
-export function annotateShardResult(probe: ProbeResult, report: LoadReport, shard: ShardRun, meta: ScenarioShardMeta): void {
-  probe.notes.unshift(
-    `Shard ${shard.index}/${shard.count}: these figures and verdicts cover this shard's share only; \`perfspec merge\` judges the whole run.`,
-  );
-  if (report.shardData) report.shardData.scenario = meta;
+/** The note that marks a shard's result as partial. */
+export function shardNote(shard: ShardRun): string {
+  return `Shard ${shard.index}/${shard.count}: these figures and verdicts cover this shard's share only; \`perfspec merge\` judges the whole run.`;
+}
+
+/** The shard's data with what the merge needs beside the encoded histograms (a copy: the measurement stays as measured). */
+export function withShardMeta(data: ShardLoadData, meta: ScenarioShardMeta): ShardLoadData {
+  return { ...data, scenario: meta };
 }
