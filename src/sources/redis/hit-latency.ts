@@ -27,11 +27,15 @@ export interface HitLatencyOptions {
   warmup?: number;
 }
 
+/** What the cache probe sends when no options are given: exported so tests can count GETs on the wire. */
+export const DEFAULT_HIT_LATENCY_SAMPLES = 200;
+export const DEFAULT_HIT_LATENCY_WARMUP = 10;
+
 /** Time GETs of existing keys (byte strings), one at a time; null when there are no keys. */
 export async function measureHitLatency(client: Redis, keys: readonly string[], options: HitLatencyOptions = {}): Promise<HitLatency | null> {
   if (keys.length === 0) return null;
-  const samples = options.samples ?? 200;
-  const warmup = options.warmup ?? 10;
+  const samples = options.samples ?? DEFAULT_HIT_LATENCY_SAMPLES;
+  const warmup = options.warmup ?? DEFAULT_HIT_LATENCY_WARMUP;
   const buffers = keys.map((key) => Buffer.from(key, 'latin1'));
   // The shared histogram module: one rounding rule (no percentile above max) and the same intervals as every probe.
   const histogram = createHistogram();
