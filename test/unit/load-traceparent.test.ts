@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileScenario } from '../../src/load/flows/compile-flows.js';
-import { entryOfTraceId, TRACEPARENT_PLACEHOLDER, traceHeaderOf, TraceStamper, traceTagOf } from '../../src/load/flows/traceparent.js';
+import { entryOfTraceId, TRACEPARENT_PLACEHOLDER, traceHeaderOf, TraceStamper, traceTagOf, writeHex } from '../../src/load/flows/traceparent.js';
 import { traceIdOfTraceparent } from '../../src/sources/postgres/sqlcommenter.js';
 
 const context = { baseUrl: 'http://127.0.0.1:1', vars: {}, baseDir: '.', timeoutMs: 1000 };
@@ -14,16 +14,38 @@ describe('load traceparent', () => {
     const bytes = Buffer.from(`GET / HTTP/1.1\r\ntraceparent: ${TRACEPARENT_PLACEHOLDER}\r\n\r\n`, 'latin1');
     const offset = bytes.indexOf(TRACEPARENT_PLACEHOLDER);
     const seen = new Set<string>();
-    for (let k = 0; k < 1000; k++) {
-      const id = stamper.stamp(bytes, offset, 7);
+    for (let k = 1; k <= 1000; k++) {
+      stamper.stamp(bytes, offset, 7);
       const value = bytes.toString('latin1', offset, offset + 55);
-      expect(traceIdOfTraceparent(value)).toBe(id);
-      expect(value.endsWith('-01')).toBe(true);
+      // Built independently: tag · entry · generator (its leading 0 made 8) · sequence; parent = generator · low 8 of the sequence.
+      const sequence = k.toString(16).padStart(12, '0');
+      expect(value).toBe(`00-${tag}0007` + `80000000${sequence}-80000000${sequence.slice(4)}-01`);
+      const id = traceIdOfTraceparent(value)!;
       expect(entryOfTraceId(id, tag)).toBe(7);
       seen.add(id);
     }
     expect(seen.size).toBe(1000);
     expect(entryOfTraceId([...seen][0], 'ffffffff')).toBeUndefined();
+  });
+
+  it('writes hex digits straight into the bytes, zero-padded, up to 2^53', () => {
+    for (const [value, digits] of [
+      [0, 4],
+      [7, 4],
+      [0xffff, 4],
+      [0x1234_5678, 8],
+      [2 ** 48 - 1, 12],
+      [2 ** 40 + 5, 12],
+      [2 ** 53 - 1, 14],
+    ] as const) {
+      const bytes = Buffer.alloc(digits + 2, 'x');
+      writeHex(bytes, 1, value, digits);
+      expect(bytes.toString('latin1')).toBe(`x${value.toString(16).padStart(digits, '0')}x`);
+    }
+    // More digits than fit: the high ones are dropped (the parent id keeps the sequence's low 8).
+    const bytes = Buffer.alloc(8);
+    writeHex(bytes, 0, 0x1_2345_6789, 8);
+    expect(bytes.toString('latin1')).toBe('23456789');
   });
 
   it('reads the trace setting: on by default, false turns it off, a header name may be given', () => {

@@ -44,30 +44,49 @@ export function traceOffsetIn(bytes: Buffer): number | undefined {
   return at < 0 ? undefined : at;
 }
 
-const hex = (value: number, digits: number) => value.toString(16).padStart(digits, '0');
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * Write `value` (an integer below 2^53) as `digits` lower-case hex digits, zero-padded, into
+ * `bytes` at `at`, high digit first; digits beyond `digits` are dropped. No string is made: this
+ * runs for every request the load engine sends.
+ */
+export function writeHex(bytes: Buffer, at: number, value: number, digits: number): void {
+  let rest = value;
+  for (let i = at + digits - 1; i >= at; i -= 1) {
+    const digit = rest % 16;
+    bytes[i] = HEX_DIGITS[digit]!;
+    rest = (rest - digit) / 16;
+  }
+}
 
 export class TraceStamper {
-  private readonly generator: string;
+  /** The run tag's 8 hex digits, then the entry's 4 (written per request), then the generator's 8. */
+  private readonly tag: Buffer;
+  private readonly generator: Buffer;
   private sequence = 0;
 
-  constructor(
-    private readonly tag: string,
-    generator?: string,
-  ) {
+  constructor(tag: string, generator?: string) {
     // The first digit is never 0, so the parent id is never all zeros (invalid per W3C).
     const random = generator ?? randomBytes(4).toString('hex');
-    this.generator = (random[0] === '0' ? '8' : random[0]) + random.slice(1);
+    this.tag = Buffer.from(tag, 'latin1');
+    this.generator = Buffer.from((random[0] === '0' ? '8' : random[0]) + random.slice(1), 'latin1');
   }
 
-  /** Write fresh ids over the placeholder at `offset` (the value's start); returns the trace id. */
-  stamp(bytes: Buffer, offset: number, entry: number): string {
+  /**
+   * Write fresh ids over the placeholder whose value starts at `offset`:
+   * trace id = tag · entry (4 hex) · generator · sequence (12 hex); parent id = generator · the
+   * sequence's low 8 hex digits.
+   */
+  stamp(bytes: Buffer, offset: number, entry: number): void {
     const seq = ++this.sequence;
-    const seqHex = hex(seq, 12);
-    const traceId = `${this.tag}${hex(entry & 0xffff, 4)}${this.generator}${seqHex}`;
-    bytes.write(traceId, offset + 3, 32, 'latin1');
-    bytes.write(this.generator, offset + 36, 8, 'latin1');
-    bytes.write(seqHex.slice(4), offset + 44, 8, 'latin1');
-    return traceId;
+    const traceId = offset + 3;
+    this.tag.copy(bytes, traceId);
+    writeHex(bytes, traceId + 8, entry & 0xffff, 4);
+    this.generator.copy(bytes, traceId + 12);
+    writeHex(bytes, traceId + 20, seq, 12);
+    this.generator.copy(bytes, offset + 36);
+    writeHex(bytes, offset + 44, seq % 0x1_0000_0000, 8);
   }
 }
 
