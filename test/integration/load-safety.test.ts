@@ -139,9 +139,12 @@ describe('open model: no victim goes missing', () => {
     const dropSeconds = data.timeline.filter((p) => p.dropped > 0);
     expect(table.rows.map((r: string[]) => [r[0], Number(r[1])])).toEqual(dropSeconds.map((p) => [`${p.second}s`, p.dropped]));
     expect(dropSeconds.reduce((sum, p) => sum + p.dropped, 0)).toBe(data.iterations.dropped);
-    // One stall of 1 s: the drops fall in at most 3 consecutive seconds.
-    expect(dropSeconds.length).toBeLessThanOrEqual(3);
-    expect(dropSeconds[dropSeconds.length - 1].second - dropSeconds[0].second).toBeLessThanOrEqual(2);
+    // One stall of 1 s: the drops fall where it was — two consecutive seconds (a stall may straddle a
+    // second's boundary) hold at least 80 % of them. A generator starved of CPU (CI beside
+    // `stress-ng --cpu 2`) may drop a few arrivals in other seconds too; those are counted, not hidden.
+    const dropsIn = (second: number) => data.timeline.find((p) => p.second === second)?.dropped ?? 0;
+    const densest = Math.max(...dropSeconds.map((p) => p.dropped + dropsIn(p.second + 1)));
+    expect(densest, JSON.stringify(dropSeconds.map((p) => [p.second, p.dropped]))).toBeGreaterThanOrEqual(0.8 * data.iterations.dropped);
     const markdown = await readFile(path.join(out, 'perfspec-report.md'), 'utf8');
     expect(markdown).toContain('Dropped arrivals per second');
   });
